@@ -1,0 +1,46 @@
+// Purpose: the `info` command: what process the target was (versions, pid, command line,
+// signal, threads) and its V8 heap per space (committed and used bytes, pages, objects), with
+// what the heap walk could not parse.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "mortem/analysis/session.h"
+
+namespace mortem {
+
+struct SpaceInfo {
+  std::string name;
+  uint64_t committed = 0;  // page bytes
+  uint64_t used = 0;       // object bytes, fillers excluded
+  uint64_t pages = 0;
+  uint64_t objects = 0;
+};
+
+struct PageProblem {
+  Address page = 0;
+  std::string space;
+  std::string reason;
+  uint64_t skipped_bytes = 0;
+};
+
+struct WalkSummary {
+  uint64_t objects = 0, object_bytes = 0, filler_bytes = 0, unused_bytes = 0,
+           skipped_bytes = 0, unreadable_bytes = 0, resyncs = 0;
+  std::vector<PageProblem> problems;
+};
+
+struct InfoResult {
+  std::string node_version, v8_version;
+  ProcessFacts process;
+  Address isolate = 0, heap = 0;
+  std::vector<SpaceInfo> spaces;
+  WalkSummary walk;
+  std::vector<std::string> warnings;
+};
+
+// Summarises a walk: totals and the pages that could not be fully parsed.
+WalkSummary SummariseWalk(Session& session, const v8::WalkResult& walk);
+InfoResult RunInfo(Session& session);
+
+}  // namespace mortem

@@ -1,0 +1,56 @@
+// Purpose: one analysis target: its memory, symbols, V8 layout and heap, built lazily and kept,
+// so that every command run against the same target (CLI run or LLDB session) shares them.
+// The session owns no frontend types; the frontend hands it a Memory and a SymbolTable.
+#pragma once
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mortem/core/memory.h"
+#include "mortem/core/symbols.h"
+#include "mortem/v8/heap.h"
+#include "mortem/v8/layout.h"
+#include "mortem/v8/walker.h"
+
+namespace mortem {
+
+// Facts about the process that only the frontend knows (from core notes or the debugger).
+struct ThreadInfo {
+  int tid = 0;
+  uint64_t pc = 0, sp = 0, fp = 0;
+};
+struct ProcessFacts {
+  int pid = 0;
+  std::string command_line;
+  int signal = 0;
+  std::string executable;
+  std::string binary_path;
+  std::string build_id;
+  std::vector<ThreadInfo> threads;
+  std::vector<std::string> warnings;  // from loading (truncation, unverified binary, ...)
+};
+
+class Session {
+ public:
+  Session(const Memory& memory, const SymbolTable& symbols, ProcessFacts facts);
+
+  const Memory& memory() const { return memory_; }
+  const SymbolTable& symbols() const { return symbols_; }
+  const ProcessFacts& facts() const { return facts_; }
+  const v8::Layout& layout();  // throws Error
+  const v8::Heap& heap();      // throws Error
+  unsigned threads() const { return threads_; }
+  void set_threads(unsigned n) { threads_ = n; }
+
+ private:
+  const Memory& memory_;
+  const SymbolTable& symbols_;
+  ProcessFacts facts_;
+  unsigned threads_;
+  std::optional<v8::Layout> layout_;
+  std::optional<v8::Heap> heap_;
+};
+
+}  // namespace mortem

@@ -1,0 +1,49 @@
+// Purpose: a core file together with its node binary, as one Memory: the core's own bytes first,
+// and where the core left memory out (text, read-only data), the bytes of the mapped binary.
+// Opening checks that the binary is the one the core ran (GNU build-id of the core's copy of the
+// executable's first page against the file's), unless forced.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mortem/elf/core_file.h"
+#include "mortem/elf/elf_binary.h"
+
+namespace mortem {
+
+struct CoreTargetOptions {
+  std::string core_path;
+  std::string binary_path;  // empty: the executable path recorded in the core
+  bool force = false;       // go on despite a build-id mismatch
+};
+
+class CoreTarget : public Memory {
+ public:
+  static std::unique_ptr<CoreTarget> Open(const CoreTargetOptions& options);  // throws Error
+
+  const CoreFile& core() const { return *core_; }
+  const ElfBinary& binary() const { return *binary_; }
+  const std::string& recorded_executable() const { return recorded_executable_; }
+  const std::string& core_build_id() const { return core_build_id_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+  std::span<const std::byte> View(Address address, size_t length) const override;
+  size_t Read(Address address, void* out, size_t length) const override;
+  std::vector<Region> Regions() const override;
+
+ private:
+  CoreTarget() = default;
+  void FindExecutable();
+  void CheckBuildId(bool force);
+  std::span<const std::byte> FileView(Address address, size_t length) const;
+
+  std::unique_ptr<CoreFile> core_;
+  std::unique_ptr<ElfBinary> binary_;
+  std::vector<MappedFileEntry> binary_mappings_;  // NT_FILE entries of the executable
+  std::string recorded_executable_;
+  std::string core_build_id_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace mortem

@@ -1,0 +1,18 @@
+// Purpose: the one formatting layer: every command result rendered as JSON (stable, versioned
+// with "schema") or as text for a terminal. Analyses never print; frontends call these.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "mortem/analysis/info.h"
+
+namespace mortem::format {
+
+constexpr int kSchemaVersion = 1;
+
+nlohmann::json ToJson(const InfoResult& r);
+void PrintText(const InfoResult& r, std::ostream& out);
+
+nlohmann::json ToJson(const WalkSummary& w);
+
+}  // namespace mortem::format

@@ -1,0 +1,27 @@
+// Purpose: plain-text tables for terminal output: columns with headers, right-aligned numbers,
+// and thousands-grouped byte counts. The only place text layout is decided.
+#pragma once
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace mortem::format {
+
+class Table {
+ public:
+  enum class Align { kLeft, kRight };
+  void AddColumn(std::string header, Align align = Align::kLeft);
+  void AddRow(std::vector<std::string> cells);
+  void Print(std::ostream& out) const;
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<Align> aligns_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string Grouped(uint64_t n);  // 1234567 -> "1,234,567"
+std::string Hex(uint64_t n);      // "0x..."
+std::string HumanBytes(uint64_t n);  // "12.3 MiB"
+
+}  // namespace mortem::format

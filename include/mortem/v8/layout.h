@@ -1,0 +1,160 @@
+// Purpose: all V8 and Node layout knowledge for one target, in one table. Loaded once from the
+// binary's v8dbg_* constants (read through the target's memory: the executable's data), the
+// nodedbg_* values the process set at start-up (read from the core), and documented per-version
+// facts the metadata lacks (src/v8/version_facts.cpp, each with its source). Loading validates
+// everything and reports every missing constant in one error.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mortem/core/memory.h"
+#include "mortem/core/symbols.h"
+
+namespace mortem::v8 {
+
+struct Version {
+  int major = 0, minor = 0, build = 0, patch = 0;
+  std::string ToString() const;
+  int Key() const { return major * 100 + minor; }  // 1002, 1103, 1204, 1306
+};
+
+// Shape of the page (memory chunk) header, which V8 changed in 11.x→12.4→13.6.
+enum class PageHeaderKind {
+  kBasicMemoryChunk,  // 10.2/11.3: size, flags, heap, area_start, area_end in the page
+  kInPageMetadata,    // 12.4: flags, metadata* (== chunk), then size, heap, area bounds
+  kOffPageMetadata,   // 13.6: flags, metadata* pointing to a separate C++ object
+};
+
+struct PageHeaderLayout {
+  PageHeaderKind kind = PageHeaderKind::kBasicMemoryChunk;
+  // Offsets of the fields inside the page (kinds 1, 2) or inside the metadata object (kind 3).
+  uint32_t size = 0, flags = 0, heap = 0, area_start = 0, area_end = 0, owner = 0;
+  uint32_t metadata_chunk = 0;  // kind 3: offset of the reservation address (== chunk)
+  uint64_t flag_from_page = 0, flag_to_page = 0, flag_large_page = 0, flag_read_only = 0;
+};
+
+// AllocationSpace ids, which differ per version; -1 where a version lacks the space.
+struct SpaceIds {
+  std::vector<std::string> names;  // indexed by id
+  int read_only = -1, new_space = -1, old_space = -1, code = -1, map = -1, large_object = -1,
+      new_large_object = -1, code_large_object = -1, trusted = -1, trusted_large_object = -1;
+};
+
+struct IsolateFacts {
+  uint32_t roots_offset = 0;            // Internals::kIsolateRootsOffset
+  uint32_t heap_isolate_pointer = 0;    // offset of Heap::isolate_ inside Heap
+  std::optional<uint32_t> new_lab_offset, old_lab_offset;  // IsolateData LinearAllocationArea
+};
+
+// Read-only root indices, identical in 10.2-13.6 (v8-internal.h / roots.h).
+struct RootIndex {
+  static constexpr int kFreeSpaceMap = 0, kOnePointerFillerMap = 1, kTwoPointerFillerMap = 2,
+                       kUndefined = 4, kTheHole = 5, kNull = 6, kTrue = 7, kFalse = 8,
+                       kEmptyString = 9, kMetaMap = 10;
+};
+
+struct StringTags {
+  uint32_t is_not_string_mask = 0, representation_mask = 0, encoding_mask = 0;
+  uint32_t seq = 0, cons = 0, external = 0, sliced = 0, thin = 0;
+  uint32_t one_byte = 0, two_byte = 0;
+  uint32_t first_nonstring_type = 0;
+};
+
+struct Offsets {
+  // Map
+  uint32_t map_instance_size_in_words, map_inobject_start_or_ctor_index, map_instance_type,
+      map_bit_field, map_bit_field2, map_bit_field3, map_prototype,
+      map_constructor_or_back_pointer, map_instance_descriptors;
+  // FixedArray and friends
+  uint32_t fixed_array_length, fixed_array_data;
+  // Strings
+  uint32_t string_length, seq_one_byte_chars, seq_two_byte_chars, cons_first, cons_second,
+      sliced_parent, sliced_offset, thin_actual, external_resource;
+  // Objects and functions
+  uint32_t receiver_properties, object_elements, object_internal_fields;
+  uint32_t function_shared, function_context;
+  uint32_t sfi_name_or_scope_info, sfi_script;
+  uint32_t oddball_kind;
+  uint32_t bytecode_array_header;
+  // Bit fields
+  uint32_t bit_field3_descriptors_mask, bit_field3_descriptors_shift,
+      bit_field3_dictionary_map_shift, bit_field2_elements_kind_mask,
+      bit_field2_elements_kind_shift;
+  // Descriptors
+  uint32_t descriptor_header, descriptor_size, descriptor_key, descriptor_details,
+      descriptor_value;
+  uint32_t prop_index_mask, prop_index_shift, prop_location_mask, prop_location_shift,
+      prop_location_field, prop_representation_mask, prop_representation_shift,
+      prop_representation_double, prop_kind_mask, prop_kind_accessor;
+  // Scope info
+  uint32_t scopeinfo_first_vars, scopeinfo_ncontextlocals;
+  // Contexts
+  uint32_t context_min_slots, context_scope_info_index, context_previous_index;
+  uint32_t native_context_embedder_data;
+};
+
+// Instance-type numbers the walker and namer need. Exported ones come from v8dbg_type_*;
+// the rest are derived (see version_facts.cpp).
+struct Types {
+  uint16_t map, fixed_array, fixed_double_array, byte_array, bytecode_array, free_space,
+      heap_number, oddball, symbol, js_object, js_api_object, js_special_api_object, js_function,
+      js_array, js_array_buffer, js_typed_array, js_data_view, js_regexp, js_date, js_error,
+      js_global_object, js_global_proxy, js_bound_function, js_map, js_set, js_promise,
+      js_proxy, shared_function_info, script, scope_info, descriptor_array,
+      strong_descriptor_array, weak_fixed_array, weak_array_list, property_array,
+      feedback_vector, feedback_metadata, preparse_data, big_int, code, filler,
+      first_context, last_context, native_context, first_js_receiver, first_js_function,
+      last_js_function;
+  std::optional<uint16_t> instruction_stream, trusted_byte_array, trusted_fixed_array,
+      hole, swiss_name_dictionary, small_ordered_hash_map, small_ordered_hash_set,
+      small_ordered_name_dictionary, embedder_data_array, sloppy_arguments_elements,
+      coverage_info, object_boilerplate_description, closure_feedback_cell_array,
+      array_list, external_pointer_array, protected_fixed_array, uncompiled_data_first,
+      uncompiled_data_last, js_weak_map, js_weak_set, js_weak_ref, js_date_time_format;
+  uint16_t first_fixed_array, last_fixed_array;  // FixedArray-shaped range
+  uint16_t first_weak_fixed_array, last_weak_fixed_array;
+};
+
+struct NodeOffsets {  // nodedbg_*, read from the core (set by a static initializer)
+  std::optional<uint64_t> environment_handle_wrap_queue, environment_req_wrap_queue,
+      handle_wrap_queue_head, list_node_next, handle_wrap_queue_node, req_wrap_queue_node,
+      base_object_persistent, environment_index;
+};
+
+struct Layout {
+  Version v8;
+  std::string node_version;  // e.g. "20.20.2", from node::per_process::metadata
+  PageHeaderLayout page;
+  SpaceIds spaces;
+  IsolateFacts isolate;
+  StringTags strings;
+  Offsets off{};
+  Types types{};
+  NodeOffsets node;
+  // Every exported instance type: number -> name (e.g. 1057 -> "JS_OBJECT_TYPE").
+  std::map<uint16_t, std::string> type_names;
+  // Raw constants, for diagnostics and rare lookups.
+  std::map<std::string, int64_t, std::less<>> constants;
+
+  bool IsString(uint16_t type) const { return type < strings.first_nonstring_type; }
+  bool IsJSReceiver(uint16_t type) const { return type >= types.first_js_receiver; }
+  bool IsJSFunction(uint16_t type) const {
+    return type >= types.first_js_function && type <= types.last_js_function;
+  }
+  bool IsContext(uint16_t type) const {
+    return type >= types.first_context && type <= types.last_context;
+  }
+  bool IsFixedArrayShaped(uint16_t type) const {
+    return type >= types.first_fixed_array && type <= types.last_fixed_array;
+  }
+  std::string TypeName(uint16_t type) const;
+};
+
+// Loads and validates the layout of the target. Throws Error naming every missing constant.
+Layout LoadLayout(const Memory& memory, const SymbolTable& symbols);
+
+}  // namespace mortem::v8

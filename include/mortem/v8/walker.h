@@ -1,0 +1,58 @@
+// Purpose: walks the heap by structure: every page, object by object, advancing by each object's
+// map-derived size. Fillers are reported as such, known unused allocation areas are jumped over,
+// and a position that is not an object start is resynchronised (the skipped bytes are counted and
+// the page reported), never trusted. Pages are spread over worker threads.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mortem/v8/heap.h"
+#include "mortem/v8/maps.h"
+
+namespace mortem::v8 {
+
+struct HeapObject {
+  Address address = 0;  // untagged start
+  const MapInfo* map = nullptr;
+  uint64_t size = 0;
+  std::span<const std::byte> body;  // bytes from the start to the end of the page area
+};
+
+struct PageWalkStats {
+  uint64_t object_bytes = 0;  // live or dead objects, excluding fillers
+  uint64_t filler_bytes = 0;
+  uint64_t unused_bytes = 0;  // unused allocation areas, zeroed tails
+  uint64_t skipped_bytes = 0; // could not be parsed; resynchronised past
+  uint64_t unreadable_bytes = 0;  // not in the core
+  uint64_t objects = 0;
+  uint64_t resyncs = 0;
+  std::string first_problem;  // e.g. "no size rule for type 261 at 0x..."
+  void Add(const PageWalkStats& o);
+};
+
+struct WalkResult {
+  std::vector<PageWalkStats> pages;  // parallel to Heap::pages()
+  PageWalkStats total;
+};
+
+// Called for every object (fillers excluded); thread is the worker index (0..threads-1).
+using ObjectVisitor = std::function<void(unsigned thread, const HeapObject& object)>;
+
+class HeapWalker {
+ public:
+  HeapWalker(const Memory& memory, const Layout& layout, const Heap& heap)
+      : memory_(memory), layout_(layout), heap_(heap) {}
+
+  static unsigned DefaultThreads();
+  WalkResult WalkAll(unsigned threads, const ObjectVisitor& visit) const;
+  PageWalkStats WalkPage(const Page& page, MapCache& maps, unsigned thread,
+                         const ObjectVisitor& visit) const;
+
+ private:
+  const Memory& memory_;
+  const Layout& layout_;
+  const Heap& heap_;
+};
+
+}  // namespace mortem::v8

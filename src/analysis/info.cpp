@@ -1,0 +1,55 @@
+#include "mortem/analysis/info.h"
+
+#include <map>
+
+namespace mortem {
+
+WalkSummary SummariseWalk(Session& session, const v8::WalkResult& walk) {
+  WalkSummary s;
+  const auto& t = walk.total;
+  s.objects = t.objects;
+  s.object_bytes = t.object_bytes;
+  s.filler_bytes = t.filler_bytes;
+  s.unused_bytes = t.unused_bytes;
+  s.skipped_bytes = t.skipped_bytes;
+  s.unreadable_bytes = t.unreadable_bytes;
+  s.resyncs = t.resyncs;
+  const auto& pages = session.heap().pages();
+  for (size_t i = 0; i < pages.size(); ++i) {
+    const auto& p = walk.pages[i];
+    if (p.first_problem.empty()) continue;
+    s.problems.push_back(PageProblem{pages[i].start, session.heap().SpaceName(pages[i].space),
+                                     p.first_problem, p.skipped_bytes + p.unreadable_bytes});
+  }
+  return s;
+}
+
+InfoResult RunInfo(Session& session) {
+  InfoResult r;
+  const auto& layout = session.layout();
+  const auto& heap = session.heap();
+  r.node_version = layout.node_version;
+  r.v8_version = layout.v8.ToString();
+  r.process = session.facts();
+  r.isolate = heap.isolate_address();
+  r.heap = heap.heap_address();
+  v8::HeapWalker walker(session.memory(), layout, heap);
+  auto walk = walker.WalkAll(session.threads(), [](unsigned, const v8::HeapObject&) {});
+  std::map<int, SpaceInfo> spaces;
+  for (size_t i = 0; i < heap.pages().size(); ++i) {
+    const auto& page = heap.pages()[i];
+    auto& s = spaces[page.space];
+    s.name = heap.SpaceName(page.space);
+    s.committed += page.size;
+    s.used += walk.pages[i].object_bytes;
+    s.objects += walk.pages[i].objects;
+    s.pages += 1;
+  }
+  for (auto& [id, s] : spaces) r.spaces.push_back(s);
+  r.walk = SummariseWalk(session, walk);
+  r.warnings = session.facts().warnings;
+  for (const auto& w : heap.warnings()) r.warnings.push_back(w);
+  return r;
+}
+
+}  // namespace mortem

@@ -1,0 +1,21 @@
+#include "mortem/analysis/session.h"
+
+namespace mortem {
+
+Session::Session(const Memory& memory, const SymbolTable& symbols, ProcessFacts facts)
+    : memory_(memory),
+      symbols_(symbols),
+      facts_(std::move(facts)),
+      threads_(v8::HeapWalker::DefaultThreads()) {}
+
+const v8::Layout& Session::layout() {
+  if (!layout_) layout_ = v8::LoadLayout(memory_, symbols_);
+  return *layout_;
+}
+
+const v8::Heap& Session::heap() {
+  if (!heap_) heap_ = v8::Heap::Discover(memory_, layout());
+  return *heap_;
+}
+
+}  // namespace mortem

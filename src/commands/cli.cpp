@@ -1,0 +1,81 @@
+#include "mortem/commands/cli.h"
+
+#include <iostream>
+
+#include "mortem/commands/registry.h"
+#include "mortem/elf/core_target.h"
+
+namespace mortem::commands {
+namespace {
+
+void PrintUsage(std::ostream& out) {
+  out << "usage: mortem COMMAND CORE [--binary PATH] [--force] [options]\n\ncommands:\n";
+  for (const auto& c : Registry()) out << "  " << c.name << "  " << c.summary << "\n";
+  out << "\n`mortem COMMAND --help` lists a command's options.\n";
+}
+
+ProcessFacts FactsOf(const CoreTarget& target) {
+  ProcessFacts f;
+  const auto& core = target.core();
+  f.pid = core.process().pid;
+  f.command_line = core.process().arguments;
+  f.signal = core.process().signal;
+  f.executable = target.recorded_executable();
+  f.binary_path = target.binary().path();
+  f.build_id = target.binary().build_id();
+  for (const auto& t : core.threads())
+    f.threads.push_back(ThreadInfo{t.tid, t.reg(Reg::rip), t.reg(Reg::rsp), t.reg(Reg::rbp)});
+  f.warnings = target.warnings();
+  return f;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    PrintUsage(argc < 2 ? std::cerr : std::cout);
+    return argc < 2 ? static_cast<int>(ExitCode::kUsage) : 0;
+  }
+  const Command* command = FindCommand(argv[1]);
+  if (!command) {
+    std::cerr << "mortem: unknown command '" << argv[1] << "'\n";
+    PrintUsage(std::cerr);
+    return static_cast<int>(ExitCode::kUsage);
+  }
+  std::vector<std::string> args(argv + 2, argv + argc);
+  CoreTargetOptions target;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::cout << "usage: mortem " << command->name << " CORE";
+      for (const auto& p : command->positionals) std::cout << " " << p;
+      std::cout << " [options]\n" << command->summary << "\n\n"
+                << "  --binary PATH  the node binary (default: the one recorded in the core)\n"
+                << "  --force        go on although the binary's build-id does not match\n"
+                << CommandOptions(*command);
+      return 0;
+    }
+    if (args[i] == "--binary" && i + 1 < args.size()) target.binary_path = args[++i];
+    else if (args[i].starts_with("--binary=")) target.binary_path = args[i].substr(9);
+    else if (args[i] == "--force") target.force = true;
+    else if (target.core_path.empty() && !args[i].starts_with("-")) target.core_path = args[i];
+    else rest.push_back(args[i]);
+  }
+  if (target.core_path.empty()) {
+    std::cerr << "mortem " << command->name << ": missing CORE\n";
+    return static_cast<int>(ExitCode::kUsage);
+  }
+  try {
+    auto core = CoreTarget::Open(target);
+    Session session(*core, core->binary(), FactsOf(*core));
+    return static_cast<int>(RunCommand(*command, session, rest, std::cout, std::cerr));
+  } catch (const Error& e) {
+    std::cerr << "mortem: error: " << e.what() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << "mortem: internal error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::kInternal);
+  }
+}
+
+}  // namespace mortem::commands

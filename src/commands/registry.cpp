@@ -1,0 +1,85 @@
+#include "mortem/commands/registry.h"
+
+#include <iostream>
+
+#include "mortem/analysis/info.h"
+#include "mortem/format/render.h"
+
+namespace mortem::commands {
+namespace {
+
+template <typename Result>
+void Emit(const Invocation& in, const Result& result) {
+  if (in.json) in.out << format::ToJson(result).dump(2) << "\n";
+  else format::PrintText(result, in.out);
+}
+
+ExitCode PartialIf(bool partial) { return partial ? ExitCode::kPartial : ExitCode::kOk; }
+
+std::vector<Command> BuildRegistry() {
+  std::vector<Command> r;
+  r.push_back(Command{
+      "info", "process, versions, threads and the V8 heap per space", {},
+      [](po::options_description&) {},
+      [](Invocation& in) {
+        auto result = RunInfo(in.session);
+        Emit(in, result);
+        return PartialIf(result.walk.skipped_bytes > 0);
+      }});
+  return r;
+}
+
+}  // namespace
+
+const std::vector<Command>& Registry() {
+  static const std::vector<Command> registry = BuildRegistry();
+  return registry;
+}
+
+const Command* FindCommand(const std::string& name) {
+  for (const auto& c : Registry())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+po::options_description CommandOptions(const Command& command) {
+  po::options_description options(command.name + " options");
+  options.add_options()("json", "print JSON instead of text")(
+      "threads", po::value<unsigned>(), "worker threads for heap walks (default: all cores)");
+  command.add_options(options);
+  return options;
+}
+
+ExitCode RunCommand(const Command& command, Session& session, const std::vector<std::string>& args,
+                    std::ostream& out, std::ostream& err) {
+  try {
+    auto options = CommandOptions(command);
+    po::options_description hidden;
+    po::positional_options_description positional;
+    for (const auto& p : command.positionals) {
+      hidden.add_options()(p.c_str(), po::value<std::string>());
+      positional.add(p.c_str(), 1);
+    }
+    po::options_description all;
+    all.add(options).add(hidden);
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+    for (const auto& p : command.positionals)
+      if (!vm.count(p)) throw po::error("missing argument " + p);
+    if (vm.count("threads")) session.set_threads(std::max(1u, vm["threads"].as<unsigned>()));
+    Invocation in{session, vm, vm.count("json") > 0, out, err};
+    return command.run(in);
+  } catch (const po::error& e) {
+    err << "mortem " << command.name << ": " << e.what() << "\n";
+    return ExitCode::kUsage;
+  } catch (const Error& e) {
+    err << "mortem " << command.name << ": error: " << e.what() << "\n";
+    return e.code();
+  } catch (const std::exception& e) {
+    err << "mortem " << command.name << ": internal error: " << e.what() << "\n";
+    return ExitCode::kInternal;
+  }
+}
+
+}  // namespace mortem::commands

@@ -1,0 +1,125 @@
+#include "mortem/elf/core_target.h"
+
+#include <elf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "mortem/core/error.h"
+
+namespace mortem {
+
+std::unique_ptr<CoreTarget> CoreTarget::Open(const CoreTargetOptions& options) {
+  std::unique_ptr<CoreTarget> t(new CoreTarget());
+  t->core_ = std::make_unique<CoreFile>(options.core_path);
+  if (t->core_->truncated_bytes() > 0)
+    t->warnings_.push_back("core is truncated: " + std::to_string(t->core_->truncated_bytes()) +
+                           " bytes of memory missing from the file");
+  t->FindExecutable();
+  std::string binary = options.binary_path.empty() ? t->recorded_executable_ : options.binary_path;
+  if (binary.empty())
+    throw Error("the core records no executable path; pass --binary PATH to the node binary");
+  if (::access(binary.c_str(), R_OK) != 0)
+    throw Error("node binary " + binary + " (recorded in the core) is not readable here; " +
+                "pass --binary PATH");
+  t->binary_ = std::make_unique<ElfBinary>(binary);
+  for (const auto& f : t->core_->mapped_files())
+    if (f.path == t->recorded_executable_) t->binary_mappings_.push_back(f);
+  t->CheckBuildId(options.force);
+  return t;
+}
+
+void CoreTarget::FindExecutable() {
+  auto entry = core_->AuxValue(AT_ENTRY);
+  auto phdr = core_->AuxValue(AT_PHDR);
+  for (const auto& f : core_->mapped_files()) {
+    bool hit = (entry && *entry >= f.start && *entry < f.end) ||
+               (phdr && *phdr >= f.start && *phdr < f.end);
+    if (hit) {
+      recorded_executable_ = f.path;
+      return;
+    }
+  }
+  if (!core_->mapped_files().empty()) recorded_executable_ = core_->mapped_files().front().path;
+}
+
+void CoreTarget::CheckBuildId(bool force) {
+  for (const auto& f : binary_mappings_) {
+    if (f.file_offset != 0) continue;
+    uint64_t length = std::min<uint64_t>(f.end - f.start, 64 * 1024);
+    std::vector<std::byte> image(length);
+    image.resize(core_->Read(f.start, image.data(), length));
+    core_build_id_ = BuildIdFromElfImage(image);
+    break;
+  }
+  if (core_build_id_.empty()) {
+    warnings_.push_back("cannot verify the binary: the core holds no build-id of its executable");
+    return;
+  }
+  if (core_build_id_ == binary_->build_id()) return;
+  std::string message = "wrong binary: the core ran build-id " + core_build_id_ + " but " +
+                        binary_->path() + " has build-id " +
+                        (binary_->build_id().empty() ? "(none)" : binary_->build_id());
+  if (!force) throw Error(message + " (use --force to go on anyway)", ExitCode::kWrongBinary);
+  warnings_.push_back(message);
+}
+
+std::span<const std::byte> CoreTarget::FileView(Address address, size_t length) const {
+  auto file = binary_->file_bytes();
+  for (const auto& m : binary_mappings_) {
+    if (address < m.start || address >= m.end || length > m.end - address) continue;
+    uint64_t offset = m.file_offset + (address - m.start);
+    if (offset > file.size() || file.size() - offset < length) return {};
+    return file.subspan(offset, length);
+  }
+  return {};
+}
+
+std::span<const std::byte> CoreTarget::View(Address address, size_t length) const {
+  auto view = core_->View(address, length);
+  if (view.size() == length) return view;
+  return FileView(address, length);
+}
+
+size_t CoreTarget::Read(Address address, void* out, size_t length) const {
+  size_t done = 0;
+  while (done < length) {
+    size_t got = core_->Read(address + done, static_cast<char*>(out) + done, length - done);
+    done += got;
+    if (done == length) break;
+    auto view = FileView(address + done, 1);
+    if (view.empty()) break;
+    // Copy file-backed bytes up to the end of the mapping, or until the core has bytes again.
+    size_t n = 0;
+    std::byte b;
+    while (done + n < length && core_->Read(address + done + n, &b, 1) == 0) {
+      auto v = FileView(address + done + n, 1);
+      if (v.empty()) break;
+      static_cast<std::byte*>(out)[done + n] = v[0];
+      ++n;
+    }
+    if (n == 0) break;
+    done += n;
+  }
+  return done;
+}
+
+std::vector<Region> CoreTarget::Regions() const {
+  auto regions = core_->Regions();
+  for (const auto& m : binary_mappings_) {
+    // Parts of the executable's mappings that the core left out.
+    Address cursor = m.start;
+    for (const auto& r : regions) {
+      if (r.end <= cursor || r.start >= m.end) continue;
+      if (r.start > cursor) regions.push_back(Region{cursor, r.start, true, false, false, m.path});
+      cursor = std::max(cursor, r.end);
+    }
+    if (cursor < m.end) regions.push_back(Region{cursor, m.end, true, false, false, m.path});
+  }
+  std::sort(regions.begin(), regions.end(),
+            [](const Region& a, const Region& b) { return a.start < b.start; });
+  return regions;
+}
+
+}  // namespace mortem

@@ -1,0 +1,91 @@
+#include <csignal>
+#include <cstring>
+
+#include "mortem/format/render.h"
+#include "mortem/format/table.h"
+
+namespace mortem::format {
+
+nlohmann::json ToJson(const WalkSummary& w) {
+  nlohmann::json problems = nlohmann::json::array();
+  for (const auto& p : w.problems)
+    problems.push_back({{"page", Hex(p.page)}, {"space", p.space}, {"reason", p.reason},
+                        {"skipped_bytes", p.skipped_bytes}});
+  return {{"objects", w.objects},
+          {"object_bytes", w.object_bytes},
+          {"filler_bytes", w.filler_bytes},
+          {"unused_bytes", w.unused_bytes},
+          {"skipped_bytes", w.skipped_bytes},
+          {"unreadable_bytes", w.unreadable_bytes},
+          {"resyncs", w.resyncs},
+          {"problem_pages", problems}};
+}
+
+nlohmann::json ToJson(const InfoResult& r) {
+  nlohmann::json spaces = nlohmann::json::array();
+  for (const auto& s : r.spaces)
+    spaces.push_back({{"name", s.name}, {"committed", s.committed}, {"used", s.used},
+                      {"pages", s.pages}, {"objects", s.objects}});
+  nlohmann::json threads = nlohmann::json::array();
+  for (const auto& t : r.process.threads)
+    threads.push_back({{"tid", t.tid}, {"pc", Hex(t.pc)}, {"sp", Hex(t.sp)}});
+  return {{"schema", kSchemaVersion},
+          {"node_version", r.node_version},
+          {"v8_version", r.v8_version},
+          {"pid", r.process.pid},
+          {"command_line", r.process.command_line},
+          {"signal", r.process.signal},
+          {"signal_name", r.process.signal ? sigabbrev_np(r.process.signal) ? sigabbrev_np(r.process.signal) : "" : ""},
+          {"executable", r.process.executable},
+          {"binary", r.process.binary_path},
+          {"build_id", r.process.build_id},
+          {"threads", threads},
+          {"isolate", Hex(r.isolate)},
+          {"heap", Hex(r.heap)},
+          {"spaces", spaces},
+          {"walk", ToJson(r.walk)},
+          {"warnings", r.warnings}};
+}
+
+void PrintText(const InfoResult& r, std::ostream& out) {
+  out << "Node.js " << (r.node_version.empty() ? "?" : r.node_version) << ", V8 " << r.v8_version
+      << "\n";
+  out << "pid " << r.process.pid << ": " << r.process.command_line << "\n";
+  if (r.process.signal) {
+    const char* abbrev = sigabbrev_np(r.process.signal);
+    out << "signal " << r.process.signal << " (SIG" << (abbrev ? abbrev : "?") << ": "
+        << strsignal(r.process.signal) << ")\n";
+  }
+  out << "binary " << r.process.binary_path << " (build-id " << r.process.build_id << ")\n";
+  out << r.process.threads.size() << " threads; isolate " << Hex(r.isolate) << ", heap "
+      << Hex(r.heap) << "\n\n";
+  Table t;
+  t.AddColumn("space");
+  t.AddColumn("committed", Table::Align::kRight);
+  t.AddColumn("used", Table::Align::kRight);
+  t.AddColumn("pages", Table::Align::kRight);
+  t.AddColumn("objects", Table::Align::kRight);
+  SpaceInfo total{"total"};
+  for (const auto& s : r.spaces) {
+    t.AddRow({s.name, Grouped(s.committed), Grouped(s.used), Grouped(s.pages), Grouped(s.objects)});
+    total.committed += s.committed;
+    total.used += s.used;
+    total.pages += s.pages;
+    total.objects += s.objects;
+  }
+  t.AddRow({"total", Grouped(total.committed), Grouped(total.used), Grouped(total.pages),
+            Grouped(total.objects)});
+  t.Print(out);
+  const auto& w = r.walk;
+  if (w.skipped_bytes || w.unreadable_bytes) {
+    out << "\nwarning: " << Grouped(w.skipped_bytes) << " bytes could not be parsed and "
+        << Grouped(w.unreadable_bytes) << " bytes are not in the core, on " << w.problems.size()
+        << " pages:\n";
+    for (size_t i = 0; i < w.problems.size() && i < 20; ++i)
+      out << "  page " << Hex(w.problems[i].page) << " (" << w.problems[i].space
+          << "): " << w.problems[i].reason << "\n";
+  }
+  for (const auto& warning : r.warnings) out << "warning: " << warning << "\n";
+}
+
+}  // namespace mortem::format

@@ -1,0 +1,144 @@
+#include "mortem/v8/heap.h"
+
+#include <algorithm>
+#include <map>
+
+#include "mortem/core/error.h"
+
+namespace mortem::v8 {
+namespace {
+
+struct Candidate {
+  Page page;
+  Address heap = 0;
+  Address owner = 0;
+};
+
+// Reads the header fields of a would-be page at chunk, per the version's header shape.
+std::optional<Candidate> ReadHeader(const Memory& memory, const PageHeaderLayout& h,
+                                    Address chunk) {
+  Address base = chunk;
+  Candidate c;
+  c.page.start = chunk;
+  auto flags = memory.ReadWord(chunk + h.flags);
+  if (!flags) return std::nullopt;
+  if (h.kind == PageHeaderKind::kInPageMetadata) {
+    auto meta = memory.ReadWord(chunk + 8);
+    if (!meta || *meta != chunk) return std::nullopt;
+  } else if (h.kind == PageHeaderKind::kOffPageMetadata) {
+    auto meta = memory.ReadWord(chunk + 8);
+    if (!meta || (*meta >= chunk && *meta < chunk + kPageSize) || (*meta & 7) != 0)
+      return std::nullopt;
+    auto region = memory.ReadWord(*meta + h.metadata_chunk);
+    if (!region || *region != chunk) return std::nullopt;
+    base = *meta;
+  }
+  auto size = memory.ReadWord(base + h.size);
+  auto heap = memory.ReadWord(base + h.heap);
+  auto area_start = memory.ReadWord(base + h.area_start);
+  auto area_end = memory.ReadWord(base + h.area_end);
+  auto owner = memory.ReadWord(base + h.owner);
+  if (!size || !heap || !area_start || !area_end || !owner) return std::nullopt;
+  if (*size == 0 || *size % 4096 != 0 || *size > (uint64_t{1} << 36)) return std::nullopt;
+  if (*area_start <= chunk || *area_start > *area_end || *area_end > chunk + *size)
+    return std::nullopt;
+  c.page.size = *size;
+  c.page.area_start = *area_start;
+  c.page.area_end = *area_end;
+  c.page.flags = *flags;
+  c.page.large = (*flags & h.flag_large_page) != 0 || *size > kPageSize;
+  c.page.read_only = (*flags & h.flag_read_only) != 0;
+  c.page.from_space = (*flags & h.flag_from_page) != 0;
+  c.heap = *heap;
+  c.owner = *owner;
+  return c;
+}
+
+}  // namespace
+
+Heap Heap::Discover(const Memory& memory, const Layout& layout) {
+  Heap heap(memory, layout);
+  heap.FindPages();
+  heap.FindIsolate();
+  heap.FindUnusedAreas();
+  return heap;
+}
+
+void Heap::FindPages() {
+  std::vector<Candidate> candidates;
+  std::map<Address, size_t> heap_votes;
+  Address skip_until = 0;
+  for (const auto& region : memory_->Regions()) {
+    Address first = (region.start + kPageSize - 1) & ~(kPageSize - 1);
+    for (Address a = first; a < region.end && a >= first; a += kPageSize) {
+      if (a < skip_until) continue;
+      auto c = ReadHeader(*memory_, layout_->page, a);
+      if (!c) continue;
+      if (c->heap != 0) heap_votes[c->heap]++;
+      if (c->page.size > kPageSize) skip_until = a + c->page.size;
+      candidates.push_back(*c);
+    }
+  }
+  if (heap_votes.empty())
+    throw Error("no V8 heap pages found in the core (not a node process, or its heap was not "
+                "dumped)");
+  heap_ = std::max_element(heap_votes.begin(), heap_votes.end(), [](auto& a, auto& b) {
+            return a.second < b.second;
+          })->first;
+  for (auto& c : candidates) {
+    if (c.heap == 0 && c.owner == 0 && c.page.read_only) {
+      c.page.space = layout_->spaces.read_only;
+      pages_.push_back(c.page);
+      continue;
+    }
+    if (c.heap != heap_) continue;
+    auto owner_heap = memory_->ReadWord(c.owner + 8);
+    auto owner_id = memory_->ReadValue<int32_t>(c.owner + 16);
+    if (!owner_heap || *owner_heap != heap_ || !owner_id || *owner_id < 0 ||
+        *owner_id >= static_cast<int>(layout_->spaces.names.size()))
+      continue;
+    c.page.space = *owner_id;
+    pages_.push_back(c.page);
+  }
+  if (heap_votes.size() > 1)
+    warnings_.push_back(std::to_string(heap_votes.size() - 1) +
+                        " other heap(s) seen (workers?); only the main isolate is analysed");
+}
+
+void Heap::FindIsolate() {
+  auto isolate = memory_->ReadWord(heap_ + layout_->isolate.heap_isolate_pointer);
+  if (!isolate) throw Error("cannot read the Isolate pointer of the heap");
+  isolate_ = *isolate;
+  roots_ = isolate_ + layout_->isolate.roots_offset;
+  // The roots table must hold undefined..empty_string as heap objects.
+  for (int i = RootIndex::kUndefined; i <= RootIndex::kEmptyString; ++i) {
+    uint64_t v = Root(i);
+    if ((v & 3) != 1) throw Error("the Isolate's roots table is not where V8 " +
+                                  layout_->v8.ToString() + " keeps it");
+  }
+}
+
+void Heap::FindUnusedAreas() {
+  for (auto offset : {layout_->isolate.new_lab_offset, layout_->isolate.old_lab_offset}) {
+    if (!offset) continue;
+    auto top = memory_->ReadWord(isolate_ + *offset + 8);
+    auto limit = memory_->ReadWord(isolate_ + *offset + 16);
+    if (top && limit && *top < *limit && *limit - *top < (uint64_t{1} << 32))
+      unused_.push_back(AddressRange{*top, *limit});
+  }
+  std::sort(unused_.begin(), unused_.end(),
+            [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+}
+
+uint64_t Heap::Root(int index) const {
+  auto v = memory_->ReadWord(roots_ + static_cast<uint64_t>(index) * 8);
+  return v ? *v : 0;
+}
+
+std::string Heap::SpaceName(int space) const {
+  if (space >= 0 && space < static_cast<int>(layout_->spaces.names.size()))
+    return layout_->spaces.names[space];
+  return "unknown_space";
+}
+
+}  // namespace mortem::v8

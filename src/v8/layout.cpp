@@ -1,0 +1,337 @@
+// Loads the Layout table from the target's v8dbg_*/nodedbg_* symbols and the version facts.
+#include "mortem/v8/layout.h"
+
+#include <set>
+
+#include "mortem/core/error.h"
+#include "version_facts.h"
+
+namespace mortem::v8 {
+namespace {
+
+constexpr std::string_view kV8Prefix = "v8dbg_";
+
+// Collects constants and the names of those that are required but missing.
+class ConstantReader {
+ public:
+  ConstantReader(const Memory& memory, const SymbolTable& symbols, Layout& layout)
+      : memory_(memory), symbols_(symbols), layout_(layout) {
+    symbols.ForEachWithPrefix(kV8Prefix, [&](const Symbol& s) {
+      auto value = memory.ReadValue<int32_t>(s.address);
+      if (value) layout_.constants.emplace(std::string(s.name.substr(kV8Prefix.size())), *value);
+      else unreadable_.push_back(std::string(s.name));
+    });
+  }
+
+  std::optional<int64_t> Find(std::string_view name) const {
+    auto it = layout_.constants.find(name);
+    if (it == layout_.constants.end()) return std::nullopt;
+    return it->second;
+  }
+  // First of several names (V8 renamed constants between versions).
+  std::optional<int64_t> FindAny(std::initializer_list<std::string_view> names) const {
+    for (auto n : names)
+      if (auto v = Find(n)) return v;
+    return std::nullopt;
+  }
+  // class_<Class>__<field>__<CType>: matched by prefix, since the C type suffix changed in 12.4.
+  std::optional<int64_t> FindField(std::string_view cls, std::string_view field) const {
+    std::string prefix = "class_" + std::string(cls) + "__" + std::string(field) + "__";
+    auto it = layout_.constants.lower_bound(prefix);
+    if (it != layout_.constants.end() && it->first.starts_with(prefix)) return it->second;
+    return std::nullopt;
+  }
+  // type_<Class>__<TYPE_NAME>, matched on the type name suffix.
+  std::optional<int64_t> FindType(std::string_view type_name) const {
+    auto it = type_by_name_.find(std::string(type_name));
+    if (it == type_by_name_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  template <typename T>
+  void Require(T& out, std::optional<int64_t> value, std::string_view what) {
+    if (value) out = static_cast<T>(*value);
+    else missing_.insert(std::string(what));
+  }
+  void RequireField(uint32_t& out, std::string_view cls, std::string_view field) {
+    Require(out, FindField(cls, field), "class_" + std::string(cls) + "__" + std::string(field));
+  }
+  void RequireType(uint16_t& out, std::string_view type_name) {
+    Require(out, FindType(type_name), "type_*__" + std::string(type_name));
+  }
+  void RequireTypeAny(uint16_t& out, std::initializer_list<std::string_view> names) {
+    for (auto n : names)
+      if (auto v = FindType(n)) {
+        out = static_cast<uint16_t>(*v);
+        return;
+      }
+    missing_.insert("type_*__" + std::string(*names.begin()));
+  }
+  void Optional(std::optional<uint16_t>& out, std::string_view type_name) {
+    if (auto v = FindType(type_name)) out = static_cast<uint16_t>(*v);
+  }
+
+  void IndexTypes() {
+    for (const auto& [name, value] : layout_.constants) {
+      if (!name.starts_with("type_")) continue;
+      auto sep = name.find("__");
+      if (sep == std::string::npos) continue;
+      std::string type_name = name.substr(sep + 2);
+      type_by_name_[type_name] = value;
+      layout_.type_names[static_cast<uint16_t>(value)] = type_name;
+    }
+  }
+
+  std::optional<uint64_t> ReadNodeOffset(std::string_view name) const {
+    auto sym = symbols_.Find(name);
+    if (!sym) return std::nullopt;
+    if (sym->size == 4) {
+      auto v = memory_.ReadValue<int32_t>(sym->address);
+      if (v) return static_cast<uint64_t>(*v);
+      return std::nullopt;
+    }
+    return memory_.ReadWord(sym->address);
+  }
+
+  void AddMissing(std::string what) { missing_.insert(std::move(what)); }
+  const std::set<std::string>& missing() const { return missing_; }
+  const std::vector<std::string>& unreadable() const { return unreadable_; }
+
+ private:
+  const Memory& memory_;
+  const SymbolTable& symbols_;
+  Layout& layout_;
+  std::map<std::string, int64_t> type_by_name_;
+  std::set<std::string> missing_;
+  std::vector<std::string> unreadable_;
+};
+
+Version ReadVersion(const Memory& memory, const SymbolTable& symbols) {
+  auto read = [&](const char* field) -> int {
+    std::string name = std::string("_ZN2v88internal7Version") + field + "E";
+    auto sym = symbols.Find(name);
+    if (!sym) throw Error("not a node binary with V8: symbol v8::internal::Version missing");
+    auto v = memory.ReadValue<int32_t>(sym->address);
+    if (!v) throw Error("cannot read the V8 version from the target");
+    return *v;
+  };
+  return Version{read("6major_"), read("6minor_"), read("6build_"), read("6patch_")};
+}
+
+// node::per_process::metadata.versions.node is the first std::string of the object.
+std::string ReadNodeVersion(const Memory& memory, const SymbolTable& symbols) {
+  auto sym = symbols.Find("_ZN4node11per_process8metadataE");
+  if (!sym) return {};
+  auto data = memory.ReadWord(sym->address);
+  auto length = memory.ReadWord(sym->address + 8);
+  if (!data || !length || *length == 0 || *length > 64) return {};
+  std::string out(*length, '\0');
+  if (memory.Read(*data, out.data(), out.size()) != out.size()) return {};
+  return out;
+}
+
+void LoadStringTags(ConstantReader& c, StringTags& s) {
+  c.Require(s.is_not_string_mask, c.Find("IsNotStringMask"), "IsNotStringMask");
+  c.Require(s.representation_mask, c.Find("StringRepresentationMask"), "StringRepresentationMask");
+  c.Require(s.encoding_mask, c.Find("StringEncodingMask"), "StringEncodingMask");
+  c.Require(s.seq, c.Find("SeqStringTag"), "SeqStringTag");
+  c.Require(s.cons, c.Find("ConsStringTag"), "ConsStringTag");
+  c.Require(s.external, c.Find("ExternalStringTag"), "ExternalStringTag");
+  c.Require(s.sliced, c.Find("SlicedStringTag"), "SlicedStringTag");
+  c.Require(s.thin, c.Find("ThinStringTag"), "ThinStringTag");
+  c.Require(s.one_byte, c.Find("OneByteStringTag"), "OneByteStringTag");
+  c.Require(s.two_byte, c.Find("TwoByteStringTag"), "TwoByteStringTag");
+  c.Require(s.first_nonstring_type, c.Find("FirstNonstringType"), "FirstNonstringType");
+}
+
+void LoadOffsets(ConstantReader& c, Offsets& o) {
+  c.RequireField(o.map_instance_size_in_words, "Map", "instance_size_in_words");
+  c.RequireField(o.map_inobject_start_or_ctor_index, "Map",
+                 "inobject_properties_start_or_constructor_function_index");
+  c.RequireField(o.map_instance_type, "Map", "instance_type");
+  c.RequireField(o.map_bit_field, "Map", "bit_field");
+  c.RequireField(o.map_bit_field2, "Map", "bit_field2");
+  c.RequireField(o.map_bit_field3, "Map", "bit_field3");
+  c.RequireField(o.map_prototype, "Map", "prototype");
+  c.RequireField(o.map_constructor_or_back_pointer, "Map", "constructor_or_back_pointer");
+  c.RequireField(o.map_instance_descriptors, "Map", "instance_descriptors");
+  c.RequireField(o.fixed_array_length, "FixedArrayBase", "length");
+  c.RequireField(o.fixed_array_data, "FixedArray", "data");
+  c.RequireField(o.string_length, "String", "length");
+  c.RequireField(o.seq_one_byte_chars, "SeqOneByteString", "chars");
+  c.RequireField(o.seq_two_byte_chars, "SeqTwoByteString", "chars");
+  c.RequireField(o.cons_first, "ConsString", "first");
+  c.RequireField(o.cons_second, "ConsString", "second");
+  c.RequireField(o.sliced_parent, "SlicedString", "parent");
+  c.RequireField(o.sliced_offset, "SlicedString", "offset");
+  c.RequireField(o.thin_actual, "ThinString", "actual");
+  c.RequireField(o.external_resource, "ExternalString", "resource");
+  c.RequireField(o.receiver_properties, "JSReceiver", "raw_properties_or_hash");
+  c.RequireField(o.object_elements, "JSObject", "elements");
+  c.RequireField(o.object_internal_fields, "JSObject", "internal_fields");
+  c.RequireField(o.function_shared, "JSFunction", "shared");
+  c.RequireField(o.function_context, "JSFunction", "context");
+  c.RequireField(o.sfi_name_or_scope_info, "SharedFunctionInfo", "name_or_scope_info");
+  auto script = c.FindField("SharedFunctionInfo", "script");
+  if (!script) script = c.FindField("SharedFunctionInfo", "script_or_debug_info");
+  c.Require(o.sfi_script, script, "class_SharedFunctionInfo__script");
+  auto kind = c.FindField("Oddball", "kind");
+  if (!kind) kind = c.FindField("Oddball", "kind_offset");
+  c.Require(o.oddball_kind, kind, "class_Oddball__kind");
+  c.RequireField(o.bytecode_array_header, "BytecodeArray", "data");
+  c.Require(o.bit_field3_descriptors_mask, c.Find("bit_field3_number_of_own_descriptors_mask"),
+            "bit_field3_number_of_own_descriptors_mask");
+  c.Require(o.bit_field3_descriptors_shift, c.Find("bit_field3_number_of_own_descriptors_shift"),
+            "bit_field3_number_of_own_descriptors_shift");
+  c.Require(o.bit_field3_dictionary_map_shift, c.Find("bit_field3_is_dictionary_map_shift"),
+            "bit_field3_is_dictionary_map_shift");
+  c.Require(o.bit_field2_elements_kind_mask, c.Find("bit_field2_elements_kind_mask"),
+            "bit_field2_elements_kind_mask");
+  c.Require(o.bit_field2_elements_kind_shift, c.Find("bit_field2_elements_kind_shift"),
+            "bit_field2_elements_kind_shift");
+  c.RequireField(o.descriptor_header, "DescriptorArray", "header_size");
+  c.Require(o.descriptor_size, c.Find("prop_desc_size"), "prop_desc_size");
+  c.Require(o.descriptor_key, c.Find("prop_desc_key"), "prop_desc_key");
+  c.Require(o.descriptor_details, c.Find("prop_desc_details"), "prop_desc_details");
+  c.Require(o.descriptor_value, c.Find("prop_desc_value"), "prop_desc_value");
+  c.Require(o.prop_index_mask, c.Find("prop_index_mask"), "prop_index_mask");
+  c.Require(o.prop_index_shift, c.Find("prop_index_shift"), "prop_index_shift");
+  c.Require(o.prop_location_mask, c.Find("prop_location_mask"), "prop_location_mask");
+  c.Require(o.prop_location_shift, c.Find("prop_location_shift"), "prop_location_shift");
+  c.Require(o.prop_location_field, c.Find("prop_location_Field"), "prop_location_Field");
+  c.Require(o.prop_representation_mask, c.Find("prop_representation_mask"),
+            "prop_representation_mask");
+  c.Require(o.prop_representation_shift, c.Find("prop_representation_shift"),
+            "prop_representation_shift");
+  c.Require(o.prop_representation_double, c.Find("prop_representation_double"),
+            "prop_representation_double");
+  c.Require(o.prop_kind_mask, c.Find("prop_kind_mask"), "prop_kind_mask");
+  c.Require(o.prop_kind_accessor, c.Find("prop_kind_Accessor"), "prop_kind_Accessor");
+  c.Require(o.scopeinfo_first_vars, c.Find("scopeinfo_idx_first_vars"), "scopeinfo_idx_first_vars");
+  c.Require(o.scopeinfo_ncontextlocals, c.Find("scopeinfo_idx_ncontextlocals"),
+            "scopeinfo_idx_ncontextlocals");
+  c.Require(o.context_min_slots, c.Find("context_min_slots"), "context_min_slots");
+  c.Require(o.context_scope_info_index, c.Find("context_idx_scope_info"), "context_idx_scope_info");
+  c.Require(o.context_previous_index, c.Find("context_idx_prev"), "context_idx_prev");
+  c.Require(o.native_context_embedder_data, c.Find("native_context_embedder_data_offset"),
+            "native_context_embedder_data_offset");
+}
+
+void LoadTypes(ConstantReader& c, Types& t) {
+  c.RequireType(t.map, "MAP_TYPE");
+  c.RequireType(t.fixed_array, "FIXED_ARRAY_TYPE");
+  c.RequireType(t.fixed_double_array, "FIXED_DOUBLE_ARRAY_TYPE");
+  c.RequireType(t.byte_array, "BYTE_ARRAY_TYPE");
+  c.RequireType(t.bytecode_array, "BYTECODE_ARRAY_TYPE");
+  c.RequireType(t.free_space, "FREE_SPACE_TYPE");
+  c.RequireType(t.heap_number, "HEAP_NUMBER_TYPE");
+  c.RequireType(t.oddball, "ODDBALL_TYPE");
+  c.RequireType(t.symbol, "SYMBOL_TYPE");
+  c.RequireType(t.js_object, "JS_OBJECT_TYPE");
+  c.Require(t.js_api_object, c.Find("APIObjectType"), "APIObjectType");
+  c.Require(t.js_special_api_object, c.Find("SpecialAPIObjectType"), "SpecialAPIObjectType");
+  c.RequireType(t.js_function, "JS_FUNCTION_TYPE");
+  c.RequireType(t.js_array, "JS_ARRAY_TYPE");
+  c.RequireType(t.js_array_buffer, "JS_ARRAY_BUFFER_TYPE");
+  c.RequireType(t.js_typed_array, "JS_TYPED_ARRAY_TYPE");
+  c.RequireType(t.js_data_view, "JS_DATA_VIEW_TYPE");
+  c.RequireType(t.js_regexp, "JS_REG_EXP_TYPE");
+  c.RequireType(t.js_date, "JS_DATE_TYPE");
+  c.RequireType(t.js_error, "JS_ERROR_TYPE");
+  c.RequireType(t.js_global_object, "JS_GLOBAL_OBJECT_TYPE");
+  c.RequireType(t.js_global_proxy, "JS_GLOBAL_PROXY_TYPE");
+  c.RequireType(t.js_bound_function, "JS_BOUND_FUNCTION_TYPE");
+  c.RequireType(t.js_map, "JS_MAP_TYPE");
+  c.RequireType(t.js_set, "JS_SET_TYPE");
+  c.RequireType(t.js_promise, "JS_PROMISE_TYPE");
+  c.RequireType(t.js_proxy, "JS_PROXY_TYPE");
+  c.RequireType(t.shared_function_info, "SHARED_FUNCTION_INFO_TYPE");
+  c.RequireType(t.script, "SCRIPT_TYPE");
+  c.RequireType(t.scope_info, "SCOPE_INFO_TYPE");
+  c.RequireType(t.descriptor_array, "DESCRIPTOR_ARRAY_TYPE");
+  c.RequireType(t.strong_descriptor_array, "STRONG_DESCRIPTOR_ARRAY_TYPE");
+  c.RequireType(t.weak_fixed_array, "WEAK_FIXED_ARRAY_TYPE");
+  c.RequireType(t.weak_array_list, "WEAK_ARRAY_LIST_TYPE");
+  c.RequireType(t.property_array, "PROPERTY_ARRAY_TYPE");
+  c.RequireType(t.feedback_vector, "FEEDBACK_VECTOR_TYPE");
+  c.RequireType(t.preparse_data, "PREPARSE_DATA_TYPE");
+  c.RequireType(t.code, "CODE_TYPE");
+  c.Require(t.first_context, c.Find("FirstContextType"), "FirstContextType");
+  c.Require(t.last_context, c.Find("LastContextType"), "LastContextType");
+  t.first_js_receiver = t.js_proxy;
+  if (auto v = c.Find("FirstJSFunctionType")) t.first_js_function = static_cast<uint16_t>(*v);
+  if (auto v = c.Find("LastJSFunctionType")) t.last_js_function = static_cast<uint16_t>(*v);
+  c.Optional(t.instruction_stream, "INSTRUCTION_STREAM_TYPE");
+  c.Optional(t.trusted_byte_array, "TRUSTED_BYTE_ARRAY_TYPE");
+  c.Optional(t.trusted_fixed_array, "TRUSTED_FIXED_ARRAY_TYPE");
+  c.Optional(t.hole, "HOLE_TYPE");
+  c.Optional(t.swiss_name_dictionary, "SWISS_NAME_DICTIONARY_TYPE");
+  c.Optional(t.small_ordered_hash_map, "SMALL_ORDERED_HASH_MAP_TYPE");
+  c.Optional(t.small_ordered_hash_set, "SMALL_ORDERED_HASH_SET_TYPE");
+  c.Optional(t.small_ordered_name_dictionary, "SMALL_ORDERED_NAME_DICTIONARY_TYPE");
+  c.Optional(t.embedder_data_array, "EMBEDDER_DATA_ARRAY_TYPE");
+  c.Optional(t.sloppy_arguments_elements, "SLOPPY_ARGUMENTS_ELEMENTS_TYPE");
+  c.Optional(t.coverage_info, "COVERAGE_INFO_TYPE");
+  c.Optional(t.object_boilerplate_description, "OBJECT_BOILERPLATE_DESCRIPTION_TYPE");
+  c.Optional(t.closure_feedback_cell_array, "CLOSURE_FEEDBACK_CELL_ARRAY_TYPE");
+  c.Optional(t.array_list, "ARRAY_LIST_TYPE");
+  c.Optional(t.external_pointer_array, "EXTERNAL_POINTER_ARRAY_TYPE");
+  c.Optional(t.protected_fixed_array, "PROTECTED_FIXED_ARRAY_TYPE");
+  c.Optional(t.js_weak_map, "JS_WEAK_MAP_TYPE");
+  c.Optional(t.js_weak_set, "JS_WEAK_SET_TYPE");
+  c.Optional(t.js_weak_ref, "JS_WEAK_REF_TYPE");
+}
+
+void LoadNodeOffsets(ConstantReader& c, NodeOffsets& n) {
+  n.environment_handle_wrap_queue = c.ReadNodeOffset(
+      "nodedbg_offset_Environment__handle_wrap_queue___Environment_HandleWrapQueue");
+  n.environment_req_wrap_queue =
+      c.ReadNodeOffset("nodedbg_offset_Environment__req_wrap_queue___Environment_ReqWrapQueue");
+  n.handle_wrap_queue_head =
+      c.ReadNodeOffset("nodedbg_offset_Environment_HandleWrapQueue__head___ListNode_HandleWrap");
+  n.list_node_next = c.ReadNodeOffset("nodedbg_offset_ListNode_HandleWrap__next___uintptr_t");
+  n.handle_wrap_queue_node =
+      c.ReadNodeOffset("nodedbg_offset_HandleWrap__handle_wrap_queue___ListNode_HandleWrap");
+  n.req_wrap_queue_node =
+      c.ReadNodeOffset("nodedbg_offset_ReqWrap__req_wrap_queue___ListNode_ReqWrapQueue");
+  n.base_object_persistent = c.ReadNodeOffset(
+      "nodedbg_offset_BaseObject__persistent_handle___v8_Persistent_v8_Object");
+  n.environment_index = c.ReadNodeOffset("nodedbg_const_ContextEmbedderIndex__kEnvironment__int");
+}
+
+}  // namespace
+
+std::string Version::ToString() const {
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(build) + "." +
+         std::to_string(patch);
+}
+
+std::string Layout::TypeName(uint16_t type) const {
+  auto it = type_names.find(type);
+  if (it != type_names.end()) return it->second;
+  return DerivedTypeName(*this, type);
+}
+
+Layout LoadLayout(const Memory& memory, const SymbolTable& symbols) {
+  Layout layout;
+  layout.v8 = ReadVersion(memory, symbols);
+  layout.node_version = ReadNodeVersion(memory, symbols);
+  ConstantReader c(memory, symbols, layout);
+  if (layout.constants.empty())
+    throw Error("the binary has no v8dbg_* postmortem metadata (V8 " + layout.v8.ToString() + ")");
+  c.IndexTypes();
+  LoadStringTags(c, layout.strings);
+  LoadOffsets(c, layout.off);
+  LoadTypes(c, layout.types);
+  LoadNodeOffsets(c, layout.node);
+  std::vector<std::string> fact_problems = ApplyVersionFacts(layout);
+  for (auto& p : fact_problems) c.AddMissing(p);
+  if (!c.missing().empty()) {
+    std::string message = "V8 " + layout.v8.ToString() + ": missing layout constants:";
+    for (const auto& m : c.missing()) message += " " + m;
+    throw Error(message);
+  }
+  return layout;
+}
+
+}  // namespace mortem::v8

@@ -1,0 +1,145 @@
+// Per-version facts. Sources: nodejs/node deps/v8 at v18.20.4 (V8 10.2), v20.19.2 (11.3),
+// v22.22.2 (12.4) and the v24.x line (13.6); observations on the official binaries are marked
+// [obs] and come from ../shared/guides/v8-heap-brief.md. Each block names its source.
+#include "version_facts.h"
+
+namespace mortem::v8 {
+namespace {
+
+// Page headers. 10.2/11.3: BasicMemoryChunk at the page start (heap/basic-memory-chunk.h,
+// MemoryChunkLayout::Header). 12.4: MemoryChunk {flags, metadata*} then MemoryChunkMetadata in the
+// page (heap/memory-chunk.h, memory-chunk-metadata.h). 13.6: off-page metadata [obs].
+PageHeaderLayout PageLayoutFor(int key) {
+  PageHeaderLayout p;
+  if (key <= 1103) {
+    p.kind = PageHeaderKind::kBasicMemoryChunk;
+    p.size = 0; p.flags = 8; p.heap = 16; p.area_start = 24; p.area_end = 32; p.owner = 64;
+  } else if (key == 1204) {
+    p.kind = PageHeaderKind::kInPageMetadata;
+    p.flags = 0; p.size = 16; p.heap = 24; p.area_start = 32; p.area_end = 40; p.owner = 72;
+  } else {
+    p.kind = PageHeaderKind::kOffPageMetadata;
+    p.flags = 0;  // in the page
+    // In the metadata object, word indices [obs 24.11.1].
+    p.metadata_chunk = 8; p.size = 48; p.area_end = 56; p.heap = 64; p.area_start = 72;
+    p.owner = 80;
+  }
+  // Flag bits. 10.2: FROM_PAGE 1<<3, TO_PAGE 1<<4, LARGE_PAGE 1<<5, READ_ONLY_HEAP 1<<20
+  // (N18 heap/basic-memory-chunk.h). 11.3/12.4: LARGE_PAGE 1<<7, READ_ONLY_HEAP 1<<6 (N20
+  // basic-memory-chunk.h, N22 memory-chunk.h). 13.6: FROM/TO 3/4 [obs], large 0x400 [obs].
+  p.flag_from_page = 1u << 3;
+  p.flag_to_page = 1u << 4;
+  if (key == 1002) {
+    p.flag_large_page = 1u << 5;
+    p.flag_read_only = 1u << 20;
+  } else if (key <= 1204) {
+    p.flag_large_page = 1u << 7;
+    p.flag_read_only = 1u << 6;
+  } else {
+    p.flag_large_page = 1u << 10;
+    p.flag_read_only = 1u << 6;
+  }
+  return p;
+}
+
+// AllocationSpace (common/globals.h at each tag; 13.6 from space statistics order [obs]).
+SpaceIds SpacesFor(int key) {
+  SpaceIds s;
+  if (key == 1002) {
+    s.names = {"read_only_space", "old_space", "code_space", "map_space", "large_object_space",
+               "code_large_object_space", "new_large_object_space", "new_space"};
+    s.read_only = 0; s.old_space = 1; s.code = 2; s.map = 3; s.large_object = 4;
+    s.code_large_object = 5; s.new_large_object = 6; s.new_space = 7;
+  } else if (key == 1103) {
+    s.names = {"read_only_space", "new_space", "old_space", "code_space", "shared_space",
+               "new_large_object_space", "large_object_space", "code_large_object_space",
+               "shared_large_object_space"};
+    s.read_only = 0; s.new_space = 1; s.old_space = 2; s.code = 3; s.new_large_object = 5;
+    s.large_object = 6; s.code_large_object = 7;
+  } else if (key == 1204) {
+    s.names = {"read_only_space", "new_space", "old_space", "code_space", "shared_space",
+               "trusted_space", "new_large_object_space", "large_object_space",
+               "code_large_object_space", "shared_large_object_space",
+               "trusted_large_object_space"};
+    s.read_only = 0; s.new_space = 1; s.old_space = 2; s.code = 3; s.trusted = 5;
+    s.new_large_object = 6; s.large_object = 7; s.code_large_object = 8;
+    s.trusted_large_object = 10;
+  } else {
+    s.names = {"read_only_space", "new_space", "old_space", "code_space", "shared_space",
+               "trusted_space", "shared_trusted_space", "new_large_object_space",
+               "large_object_space", "code_large_object_space", "shared_large_object_space",
+               "shared_trusted_large_object_space", "trusted_large_object_space"};
+    s.read_only = 0; s.new_space = 1; s.old_space = 2; s.code = 3; s.trusted = 5;
+    s.new_large_object = 7; s.large_object = 8; s.code_large_object = 9;
+    s.trusted_large_object = 12;
+  }
+  return s;
+}
+
+// Internals::kIsolateRootsOffset and the IsolateData LABs, from each version's public
+// include/v8-internal.h compiled without pointer compression; Heap::isolate_ [obs].
+IsolateFacts IsolateFor(int key) {
+  IsolateFacts f;
+  switch (key) {
+    case 1002: f.roots_offset = 288; f.heap_isolate_pointer = 0x50; break;
+    case 1103: f.roots_offset = 496; f.heap_isolate_pointer = 0x50;
+      f.new_lab_offset = 184; f.old_lab_offset = 208; break;
+    case 1204: f.roots_offset = 592; f.heap_isolate_pointer = 0x18;
+      f.new_lab_offset = 192; f.old_lab_offset = 216; break;
+    default: f.roots_offset = 640; f.heap_isolate_pointer = 0x18;
+      f.new_lab_offset = 200; f.old_lab_offset = 224; break;
+  }
+  return f;
+}
+
+}  // namespace
+
+std::vector<std::string> ApplyVersionFacts(Layout& layout) {
+  std::vector<std::string> problems;
+  int key = layout.v8.Key();
+  if (key != 1002 && key != 1103 && key != 1204 && key != 1306) {
+    problems.push_back("version facts for V8 " + std::to_string(layout.v8.major) + "." +
+                       std::to_string(layout.v8.minor) +
+                       " (supported: 10.2, 11.3, 12.4, 13.6 = Node 18, 20, 22, 24)");
+    return problems;
+  }
+  layout.page = PageLayoutFor(key);
+  layout.spaces = SpacesFor(key);
+  layout.isolate = IsolateFor(key);
+  Types& t = layout.types;
+  // FILLER_TYPE = FREE_SPACE_TYPE - 1 [obs: root 1's map on all four].
+  t.filler = t.free_space - 1;
+  // NativeContext is the 8th of the 10 context types (alphabetical Torque order), i.e.
+  // LastContextType - 2 [obs 18, 22, 24].
+  t.native_context = t.last_context - 2;
+  // BigInt (BIG_INT_BASE_TYPE) sits between SYMBOL_TYPE (128) and HEAP_NUMBER_TYPE (130).
+  t.big_int = t.symbol + 1;
+  // FeedbackMetadata sits between EmbedderDataArray and FeedbackVector (alphabetical).
+  t.feedback_metadata = t.feedback_vector - 1;
+  // FixedArray-shaped range: FIXED_ARRAY_TYPE up to the type before BYTE_ARRAY_TYPE.
+  t.first_fixed_array = t.fixed_array;
+  t.last_fixed_array = t.byte_array - 1;
+  t.first_weak_fixed_array = t.weak_fixed_array;
+  t.last_weak_fixed_array = t.weak_fixed_array + 1;  // + TransitionArray
+  // JS function subtypes (class constructors etc.): exported from 12.4; before that 17 types
+  // starting at JS_FUNCTION_TYPE [obs: class constructor 2080 on 18].
+  if (t.first_js_function == 0) {
+    t.first_js_function = t.js_function;
+    t.last_js_function = t.js_function + 16;
+  }
+  return problems;
+}
+
+std::string DerivedTypeName(const Layout& layout, uint16_t type) {
+  const Types& t = layout.types;
+  if (type == t.filler) return "FILLER_TYPE";
+  if (type == t.native_context) return "NATIVE_CONTEXT_TYPE";
+  if (type == t.big_int) return "BIGINT_TYPE";
+  if (type == t.feedback_metadata) return "FEEDBACK_METADATA_TYPE";
+  if (layout.IsContext(type)) return "CONTEXT_TYPE(" + std::to_string(type) + ")";
+  if (layout.IsFixedArrayShaped(type)) return "FIXED_ARRAY_SUBTYPE(" + std::to_string(type) + ")";
+  if (layout.IsJSFunction(type)) return "JS_FUNCTION_SUBTYPE(" + std::to_string(type) + ")";
+  return "type " + std::to_string(type);
+}
+
+}  // namespace mortem::v8

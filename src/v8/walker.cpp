@@ -1,0 +1,132 @@
+#include "mortem/v8/walker.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "mortem/v8/object_size.h"
+
+namespace mortem::v8 {
+namespace {
+
+std::string Hex(uint64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+uint64_t WordAt(std::span<const std::byte> bytes, uint64_t offset) {
+  uint64_t w;
+  std::memcpy(&w, bytes.data() + offset, 8);
+  return w;
+}
+
+}  // namespace
+
+void PageWalkStats::Add(const PageWalkStats& o) {
+  object_bytes += o.object_bytes;
+  filler_bytes += o.filler_bytes;
+  unused_bytes += o.unused_bytes;
+  skipped_bytes += o.skipped_bytes;
+  unreadable_bytes += o.unreadable_bytes;
+  objects += o.objects;
+  resyncs += o.resyncs;
+  if (first_problem.empty()) first_problem = o.first_problem;
+}
+
+unsigned HeapWalker::DefaultThreads() {
+  return std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+}
+
+PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned thread,
+                                   const ObjectVisitor& visit) const {
+  PageWalkStats stats;
+  if (page.from_space) return stats;
+  const uint64_t area = page.area_end - page.area_start;
+  auto bytes = memory_.View(page.area_start, area);
+  std::vector<std::byte> copy;
+  if (bytes.size() != area) {
+    copy.resize(area);
+    size_t got = memory_.Read(page.area_start, copy.data(), area);
+    if (got < area) {
+      stats.unreadable_bytes = area - got;
+      stats.first_problem = "page area not fully in the core from " + Hex(page.area_start + got);
+    }
+    copy.resize(got);
+    bytes = copy;
+  }
+  const auto& unused = heap_.unused_areas();
+  const Types& t = layout_.types;
+  uint64_t pos = 0;
+  bool resyncing = false;
+  while (pos + 8 <= bytes.size()) {
+    const Address address = page.area_start + pos;
+    // Jump over a known unused linear allocation area.
+    auto lab = std::upper_bound(unused.begin(), unused.end(), address,
+                                [](Address a, const AddressRange& r) { return a < r.start; });
+    if (lab != unused.begin() && address < std::prev(lab)->end) {
+      uint64_t end = std::min<uint64_t>(std::prev(lab)->end - page.area_start, bytes.size());
+      stats.unused_bytes += end - pos;
+      pos = end;
+      continue;
+    }
+    uint64_t word = WordAt(bytes, pos);
+    if (word == 0 && !resyncing) {
+      // Zeroed tail (read-only pages end so; fresh new-space memory is zero).
+      uint64_t end = pos;
+      while (end + 8 <= bytes.size() && WordAt(bytes, end) == 0) end += 8;
+      stats.unused_bytes += end - pos;
+      pos = end;
+      continue;
+    }
+    const MapInfo* map = (word & 3) == 1 ? maps.Get(word - 1) : nullptr;
+    std::optional<uint64_t> size;
+    if (map) size = ObjectSize(layout_, *map, bytes.subspan(pos));
+    if (!map || !size || *size < 8 || *size > bytes.size() - pos) {
+      if (!resyncing) {
+        ++stats.resyncs;
+        if (stats.first_problem.empty())
+          stats.first_problem = map ? "no size for " + layout_.TypeName(map->instance_type) +
+                                          " at " + Hex(address)
+                                    : "not an object start at " + Hex(address);
+      }
+      resyncing = true;
+      stats.skipped_bytes += 8;
+      pos += 8;
+      continue;
+    }
+    resyncing = false;
+    uint16_t type = map->instance_type;
+    if (type == t.free_space || type == t.filler) {
+      stats.filler_bytes += *size;
+    } else {
+      stats.object_bytes += *size;
+      ++stats.objects;
+      visit(thread, HeapObject{address, map, *size, bytes.subspan(pos)});
+    }
+    pos += *size;
+  }
+  return stats;
+}
+
+WalkResult HeapWalker::WalkAll(unsigned threads, const ObjectVisitor& visit) const {
+  const auto& pages = heap_.pages();
+  WalkResult result;
+  result.pages.resize(pages.size());
+  threads = std::max(1u, std::min<unsigned>(threads, pages.size()));
+  std::atomic<size_t> next{0};
+  auto work = [&](unsigned thread) {
+    MapCache maps(memory_, layout_);
+    for (size_t i; (i = next.fetch_add(1)) < pages.size();)
+      result.pages[i] = WalkPage(pages[i], maps, thread, visit);
+  };
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back(work, i);
+  work(0);
+  for (auto& w : workers) w.join();
+  for (const auto& p : result.pages) result.total.Add(p);
+  return result;
+}
+
+}  // namespace mortem::v8
