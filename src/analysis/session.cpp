@@ -18,4 +18,9 @@ const v8::Heap& Session::heap() {
   return *heap_;
 }
 
+const Census& Session::census() {
+  if (!census_) census_ = TakeCensus(*this);
+  return *census_;
+}
+
 }  // namespace mortem

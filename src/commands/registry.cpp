@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "mortem/analysis/info.h"
+#include "mortem/analysis/objects.h"
 #include "mortem/format/render.h"
 
 namespace mortem::commands {
@@ -23,6 +24,23 @@ std::vector<Command> BuildRegistry() {
       [](po::options_description&) {},
       [](Invocation& in) {
         auto result = RunInfo(in.session);
+        Emit(in, result);
+        return PartialIf(result.walk.skipped_bytes > 0);
+      }});
+  r.push_back(Command{
+      "objects", "the heap histogram: objects by type with counts and self sizes", {},
+      [](po::options_description& o) {
+        o.add_options()("sort", po::value<std::string>()->default_value("size"),
+                        "sort rows by size or count")(
+            "top", po::value<size_t>()->default_value(0), "show only the first N rows (0: all)");
+      },
+      [](Invocation& in) {
+        ObjectsOptions options;
+        auto sort = in.options["sort"].as<std::string>();
+        if (sort == "count") options.sort = ObjectsOptions::Sort::kCount;
+        else if (sort != "size") throw po::error("--sort takes size or count");
+        options.top = in.options["top"].as<size_t>();
+        auto result = RunObjects(in.session, options);
         Emit(in, result);
         return PartialIf(result.walk.skipped_bytes > 0);
       }});

@@ -5,6 +5,12 @@
 #include "mortem/format/table.h"
 
 namespace mortem::format {
+namespace {
+std::string SignalName(int signal) {
+  const char* abbrev = signal ? sigabbrev_np(signal) : nullptr;
+  return abbrev ? std::string("SIG") + abbrev : "";
+}
+}  // namespace
 
 nlohmann::json ToJson(const WalkSummary& w) {
   nlohmann::json problems = nlohmann::json::array();
@@ -21,6 +27,17 @@ nlohmann::json ToJson(const WalkSummary& w) {
           {"problem_pages", problems}};
 }
 
+void PrintWalkWarning(const WalkSummary& w, std::ostream& out) {
+  if (!w.skipped_bytes && !w.unreadable_bytes) return;
+  out << "\nwarning: partial heap: " << Grouped(w.skipped_bytes) << " bytes could not be parsed and "
+      << Grouped(w.unreadable_bytes) << " bytes are not in the core, on " << w.problems.size()
+      << " pages:\n";
+  for (size_t i = 0; i < w.problems.size() && i < 20; ++i)
+    out << "  page " << Hex(w.problems[i].page) << " (" << w.problems[i].space
+        << "): " << w.problems[i].reason << "\n";
+  if (w.problems.size() > 20) out << "  ... and " << w.problems.size() - 20 << " more pages\n";
+}
+
 nlohmann::json ToJson(const InfoResult& r) {
   nlohmann::json spaces = nlohmann::json::array();
   for (const auto& s : r.spaces)
@@ -35,7 +52,7 @@ nlohmann::json ToJson(const InfoResult& r) {
           {"pid", r.process.pid},
           {"command_line", r.process.command_line},
           {"signal", r.process.signal},
-          {"signal_name", r.process.signal ? sigabbrev_np(r.process.signal) ? sigabbrev_np(r.process.signal) : "" : ""},
+          {"signal_name", SignalName(r.process.signal)},
           {"executable", r.process.executable},
           {"binary", r.process.binary_path},
           {"build_id", r.process.build_id},
@@ -76,15 +93,7 @@ void PrintText(const InfoResult& r, std::ostream& out) {
   t.AddRow({"total", Grouped(total.committed), Grouped(total.used), Grouped(total.pages),
             Grouped(total.objects)});
   t.Print(out);
-  const auto& w = r.walk;
-  if (w.skipped_bytes || w.unreadable_bytes) {
-    out << "\nwarning: " << Grouped(w.skipped_bytes) << " bytes could not be parsed and "
-        << Grouped(w.unreadable_bytes) << " bytes are not in the core, on " << w.problems.size()
-        << " pages:\n";
-    for (size_t i = 0; i < w.problems.size() && i < 20; ++i)
-      out << "  page " << Hex(w.problems[i].page) << " (" << w.problems[i].space
-          << "): " << w.problems[i].reason << "\n";
-  }
+  PrintWalkWarning(r.walk, out);
   for (const auto& warning : r.warnings) out << "warning: " << warning << "\n";
 }
 

@@ -30,7 +30,10 @@ std::optional<Candidate> ReadHeader(const Memory& memory, const PageHeaderLayout
     if (!meta || (*meta >= chunk && *meta < chunk + kPageSize) || (*meta & 7) != 0)
       return std::nullopt;
     auto region = memory.ReadWord(*meta + h.metadata_chunk);
-    if (!region || *region != chunk) return std::nullopt;
+    // Read-only pages have their reservation zeroed once sealed (13.6 ReadOnlyPageMetadata::
+    // MakeHeaderRelocatable); the area checks below still hold for them.
+    bool sealed_read_only = region && *region == 0 && (*flags & h.flag_read_only);
+    if (!region || (*region != chunk && !sealed_read_only)) return std::nullopt;
     base = *meta;
   }
   auto size = memory.ReadWord(base + h.size);

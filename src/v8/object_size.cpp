@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "scope_info.h"
+
 namespace mortem::v8 {
 namespace {
 
@@ -86,6 +88,11 @@ std::optional<uint64_t> ObjectSize(const Layout& l, const MapInfo& map,
     auto v = SmiField(body, 8);
     if (!v) return std::nullopt;
     return Checked(*v & 0x3FF, 16, 8);
+  }
+  if (type == t.scope_info) {
+    auto decoded = DecodeScopeInfo(l, body);
+    if (!decoded) return std::nullopt;
+    return decoded->size;
   }
   if (type == t.big_int) {
     // BigIntBase: bitfield u32 at +8 (sign bit 0, length bits 1..30), digits at +16.

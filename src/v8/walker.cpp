@@ -103,7 +103,7 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
     } else {
       stats.object_bytes += *size;
       ++stats.objects;
-      visit(thread, HeapObject{address, map, *size, bytes.subspan(pos)});
+      visit(thread, HeapObject{address, &page, map, *size, bytes.subspan(pos)});
     }
     pos += *size;
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mortem/analysis/census.h"
 #include "mortem/core/memory.h"
 #include "mortem/core/symbols.h"
 #include "mortem/v8/heap.h"
@@ -41,6 +42,7 @@ class Session {
   const ProcessFacts& facts() const { return facts_; }
   const v8::Layout& layout();  // throws Error
   const v8::Heap& heap();      // throws Error
+  const Census& census();      // one walk of the whole heap, kept
   unsigned threads() const { return threads_; }
   void set_threads(unsigned n) { threads_ = n; }
 
@@ -51,6 +53,7 @@ class Session {
   unsigned threads_;
   std::optional<v8::Layout> layout_;
   std::optional<v8::Heap> heap_;
+  std::optional<Census> census_;
 };
 
 }  // namespace mortem

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "mortem/analysis/info.h"
+#include "mortem/analysis/objects.h"
 
 namespace mortem::format {
 
@@ -13,6 +14,11 @@ constexpr int kSchemaVersion = 1;
 nlohmann::json ToJson(const InfoResult& r);
 void PrintText(const InfoResult& r, std::ostream& out);
 
+nlohmann::json ToJson(const ObjectsResult& r);
+void PrintText(const ObjectsResult& r, std::ostream& out);
+
 nlohmann::json ToJson(const WalkSummary& w);
+// The walk warning (unparsed or missing bytes), if any.
+void PrintWalkWarning(const WalkSummary& w, std::ostream& out);
 
 }  // namespace mortem::format

@@ -14,6 +14,7 @@ namespace mortem::v8 {
 
 struct HeapObject {
   Address address = 0;  // untagged start
+  const Page* page = nullptr;
   const MapInfo* map = nullptr;
   uint64_t size = 0;
   std::span<const std::byte> body;  // bytes from the start to the end of the page area

@@ -1,0 +1,35 @@
+// Purpose: the `objects` command: the heap histogram by type, as DevTools' Summary view names
+// the rows (constructor names, closures by function name, "(string)", "(array)", ...), with
+// counts and self sizes.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "mortem/analysis/info.h"
+#include "mortem/analysis/session.h"
+
+namespace mortem {
+
+struct TypeRow {
+  std::string name;
+  std::string kind;  // DevTools node type word
+  uint64_t count = 0;
+  uint64_t self_size = 0;
+};
+
+struct ObjectsOptions {
+  enum class Sort { kSize, kCount } sort = Sort::kSize;
+  size_t top = 0;  // 0: all rows
+};
+
+struct ObjectsResult {
+  std::vector<TypeRow> types;
+  TypeRow total;
+  size_t rows_omitted = 0;
+  WalkSummary walk;
+  std::vector<std::string> warnings;
+};
+
+ObjectsResult RunObjects(Session& session, const ObjectsOptions& options);
+
+}  // namespace mortem

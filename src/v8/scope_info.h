@@ -1,0 +1,40 @@
+// Purpose: decoding ScopeInfo objects: their size (variable, from flags and counts) and the
+// function and inferred names they carry. Internal to mortem_v8.
+#pragma once
+#include <optional>
+#include <span>
+
+#include "mortem/core/memory.h"
+#include "mortem/v8/layout.h"
+
+namespace mortem::v8 {
+
+struct ScopeInfoNames {
+  uint64_t function_name = 0;  // tagged String, or 0
+  uint64_t inferred_name = 0;  // tagged String, or 0
+};
+
+// The slots of a ScopeInfo after the map, as indices of 8-byte words from the object start.
+struct ScopeInfoLayout {
+  uint32_t function_variable = 0;  // index of function_variable_info.name, if present
+  uint32_t inferred_name = 0;      // index of inferred_function_name, if present
+  bool has_function_variable = false;
+  bool has_inferred_name = false;
+  uint64_t size = 0;  // bytes
+};
+
+// Computes the layout from the ScopeInfo's own bytes (body starts at the map word).
+std::optional<ScopeInfoLayout> DecodeScopeInfo(const Layout& layout,
+                                               std::span<const std::byte> body);
+
+class ScopeInfoReader {
+ public:
+  ScopeInfoReader(const Memory& memory, const Layout& layout) : memory_(memory), layout_(layout) {}
+  ScopeInfoNames FunctionNames(Address scope_info) const;
+
+ private:
+  const Memory& memory_;
+  const Layout& layout_;
+};
+
+}  // namespace mortem::v8
