@@ -1,5 +1,8 @@
-// Object sizes, after HeapObject::SizeFromMap (objects/objects.cc) of each supported version.
-// Formulas whose fields are not in the postmortem metadata carry their source inline.
+// Object sizes after HeapObject::SizeFromMap (objects/objects.cc) and the SizeFor/AllocatedSize
+// of each type, read in the Node v18.20.4 (V8 10.2), v20.19.2 (11.3) and v22.22.2 (12.4) trees
+// (generated Torque offsets included); 13.6 (Node 24) from the 13.x line, verified by walking
+// every page of real cores back to back. A wrong rule cannot pass silently: the walker then meets
+// a non-object and reports the page.
 #include "mortem/v8/object_size.h"
 
 #include <cstring>
@@ -9,6 +12,9 @@
 namespace mortem::v8 {
 namespace {
 
+constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+constexpr uint64_t kMaxCount = uint64_t{1} << 31;
+
 template <typename T>
 std::optional<T> Field(std::span<const std::byte> body, size_t offset) {
   if (offset + sizeof(T) > body.size()) return std::nullopt;
@@ -17,88 +23,207 @@ std::optional<T> Field(std::span<const std::byte> body, size_t offset) {
   return v;
 }
 
-// A Smi field: the value is in the upper 32 bits (no pointer compression).
-std::optional<int64_t> SmiField(std::span<const std::byte> body, size_t offset) {
-  auto w = Field<uint64_t>(body, offset);
-  if (!w || (*w & 1) != 0) return std::nullopt;
-  return static_cast<int64_t>(*w) >> 32;
+std::optional<int64_t> Count(std::span<const std::byte> body, uint16_t offset, CountType type) {
+  switch (type) {
+    case CountType::kSmi: {
+      auto w = Field<uint64_t>(body, offset);
+      if (!w || (*w & 1) != 0) return std::nullopt;
+      return static_cast<int64_t>(*w) >> 32;
+    }
+    case CountType::kInt32:
+      if (auto v = Field<int32_t>(body, offset)) return *v;
+      return std::nullopt;
+    case CountType::kUint16:
+      if (auto v = Field<uint16_t>(body, offset)) return *v;
+      return std::nullopt;
+    case CountType::kUint8:
+      if (auto v = Field<uint8_t>(body, offset)) return *v;
+      return std::nullopt;
+  }
+  return std::nullopt;
 }
 
-constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
-
-std::optional<uint64_t> Checked(std::optional<int64_t> count, uint64_t header, uint64_t unit,
-                                uint64_t limit = uint64_t{1} << 31) {
-  if (!count || *count < 0 || static_cast<uint64_t>(*count) > limit) return std::nullopt;
-  return Align8(header + unit * static_cast<uint64_t>(*count));
+SizeRule Array(uint16_t header, uint16_t unit, uint16_t count_offset = 8,
+               CountType type = CountType::kSmi) {
+  return SizeRule{SizeKind::kArray, header, unit, count_offset, type, 0};
+}
+SizeRule Special(SizeKind kind, uint16_t header = 0, uint16_t unit = 0,
+                 uint16_t count_offset = 8) {
+  return SizeRule{kind, header, unit, count_offset, CountType::kSmi, 0};
 }
 
-std::optional<uint64_t> StringSize(const Layout& l, uint16_t type,
-                                   std::span<const std::byte> body) {
-  if ((type & l.strings.representation_mask) != l.strings.seq) return std::nullopt;
-  auto length = Field<int32_t>(body, l.off.string_length);
-  if (!length) return std::nullopt;
-  bool one_byte = (type & l.strings.encoding_mask) == l.strings.one_byte;
-  return one_byte ? Checked(*length, l.off.seq_one_byte_chars, 1)
-                  : Checked(*length, l.off.seq_two_byte_chars, 2);
+std::optional<uint16_t> Named(const Layout& l, const char* name) {
+  for (const auto& [type, n] : l.type_names)
+    if (n == name) return type;
+  return std::nullopt;
 }
 
 }  // namespace
 
-std::optional<uint64_t> ObjectSize(const Layout& l, const MapInfo& map,
-                                   std::span<const std::byte> body) {
-  if (map.instance_size != 0) return map.instance_size;
-  const uint16_t type = map.instance_type;
+void SizeRules::Set(std::optional<uint16_t> type, SizeRule rule) {
+  if (type) rules_[*type] = rule;
+}
+
+SizeRules::SizeRules(const Layout& l, const Memory& memory)
+    : layout_(l), memory_(memory), rules_(1 << 16) {
   const Types& t = l.types;
-  const uint32_t len_off = l.off.fixed_array_length;
-  if (l.IsString(type)) return StringSize(l, type, body);
-  if (l.IsFixedArrayShaped(type) || type == t.fixed_double_array ||
-      (type >= t.first_weak_fixed_array && type <= t.last_weak_fixed_array) ||
-      type == t.embedder_data_array || type == t.closure_feedback_cell_array ||
-      type == t.trusted_fixed_array || type == t.protected_fixed_array)
-    return Checked(SmiField(body, len_off), 16, 8);
-  if (l.IsContext(type)) {
-    // NativeContext: NATIVE_CONTEXT_SLOTS tagged slots, then the raw microtask queue pointer
-    // (objects/contexts.h NativeContext::kSize).
-    uint64_t extra = type == t.native_context ? 8 : 0;
-    auto size = Checked(SmiField(body, len_off), 16, 8);
-    if (size) return *size + extra;
-    return std::nullopt;
-  }
-  if (type == t.byte_array || type == t.trusted_byte_array)
-    return Checked(SmiField(body, len_off), 16, 1);
-  if (type == t.bytecode_array)
-    return Checked(SmiField(body, len_off), l.off.bytecode_array_header, 1);
-  if (type == t.free_space) {
-    auto size = SmiField(body, 8);  // FreeSpace::size, a Smi after the map
-    if (!size || *size < 8) return std::nullopt;
-    return static_cast<uint64_t>(*size);
-  }
-  if (type == t.descriptor_array || type == t.strong_descriptor_array) {
-    // number_of_all_descriptors: int16 right after the map (objects/descriptor-array.tq).
-    auto n = Field<int16_t>(body, 8);
-    if (!n) return std::nullopt;
-    return Checked(*n, l.off.descriptor_header, 8 * l.off.descriptor_size);
-  }
-  if (type == t.weak_array_list) {
-    // WeakArrayList: map, capacity (Smi), length (Smi), elements (objects/fixed-array.tq).
-    return Checked(SmiField(body, 8), 24, 8);
-  }
-  if (type == t.property_array) {
-    // PropertyArray::length_and_hash: length in the low 10 bits (objects/property-array.h).
-    auto v = SmiField(body, 8);
-    if (!v) return std::nullopt;
-    return Checked(*v & 0x3FF, 16, 8);
-  }
-  if (type == t.scope_info) {
-    auto decoded = DecodeScopeInfo(l, body);
-    if (!decoded) return std::nullopt;
-    return decoded->size;
-  }
-  if (type == t.big_int) {
-    // BigIntBase: bitfield u32 at +8 (sign bit 0, length bits 1..30), digits at +16.
-    auto bits = Field<uint32_t>(body, 8);
-    if (!bits) return std::nullopt;
-    return Checked((*bits >> 1) & 0x3FFFFFFF, 16, 8);
+  const int v = l.v8.Key();
+  for (uint32_t type = 0; type < l.strings.first_nonstring_type; ++type)
+    if ((type & l.strings.representation_mask) == l.strings.seq)
+      rules_[type] = Special(SizeKind::kSeqString);
+  // FixedArray and its subtypes that share its shape (hash tables; before 12.4 also
+  // ClosureFeedbackCellArray, ObjectBoilerplateDescription, ScriptContextTable, ...).
+  for (uint32_t type = t.first_fixed_array; type <= t.last_fixed_array; ++type)
+    rules_[type] = Array(16, 8);
+  for (uint32_t type = t.first_context; type <= t.last_context; ++type) rules_[type] = Array(16, 8);
+  // NativeContext: NATIVE_CONTEXT_SLOTS tagged slots, then the raw microtask_queue pointer.
+  rules_[t.native_context] = SizeRule{SizeKind::kArray, 16, 8, 8, CountType::kSmi, 8};
+  Set(t.fixed_double_array, Array(16, 8));
+  Set(t.byte_array, Array(16, 1));
+  Set(t.trusted_byte_array, Array(16, 1));
+  Set(t.bytecode_array, Array(static_cast<uint16_t>(l.off.bytecode_array_header), 1));
+  Set(t.free_space, Special(SizeKind::kFreeSpace));
+  Set(t.weak_fixed_array, Array(16, 8));
+  Set(static_cast<uint16_t>(t.weak_fixed_array + 1), Array(16, 8));  // TRANSITION_ARRAY_TYPE
+  Set(t.embedder_data_array, Array(16, 8));
+  Set(t.closure_feedback_cell_array, Array(16, 8));
+  Set(t.trusted_fixed_array, Array(16, 8));
+  Set(t.protected_fixed_array, Array(16, 8));
+  Set(Named(l, "TRUSTED_WEAK_FIXED_ARRAY_TYPE"), Array(16, 8));
+  Set(Named(l, "PROTECTED_WEAK_FIXED_ARRAY_TYPE"), Array(16, 8));
+  Set(t.external_pointer_array, Array(16, 8));
+  Set(t.array_list, Array(24, 8));
+  Set(Named(l, "SCRIPT_CONTEXT_TABLE_TYPE"), Array(32, 8));
+  Set(Named(l, "REG_EXP_MATCH_INFO_TYPE"), Array(40, 8));
+  Set(t.object_boilerplate_description, Array(32, 8));
+  Set(t.sloppy_arguments_elements, Array(32, 8));
+  // DescriptorArray: number_of_all_descriptors u16 at +8, entries of (key, details, value).
+  Set(t.descriptor_array, Array(24, 24, 8, CountType::kUint16));
+  Set(t.strong_descriptor_array, Array(24, 24, 8, CountType::kUint16));
+  Set(t.weak_array_list, Array(24, 8));
+  Set(t.property_array, Special(SizeKind::kPropertyArray));
+  Set(t.big_int, Special(SizeKind::kBigInt));
+  Set(t.scope_info, Special(SizeKind::kScopeInfo));
+  Set(t.feedback_metadata, Special(SizeKind::kFeedbackMetadata, 16, v >= 1306 ? 2 : 0));
+  // FeedbackVector: length i32 at +8, then the header fields and the slots (feedback-vector.tq).
+  // 10.2: length, invocation_count, profiler_ticks, flags, shared_function_info,
+  // closure_feedback_cell_array, maybe_optimized_code (48). 11.3/12.4 add padding and
+  // parent_feedback_cell (56). 13.6 drops maybe_optimized_code, which moved to the dispatch
+  // table with leaptiering (48) [obs: slots end at the next object's map on Node 24.11.1].
+  Set(t.feedback_vector, Array(v == 1103 || v == 1204 ? 56 : 48, 8, 8, CountType::kInt32));
+  // SmallOrdered*: buckets u8 after the prefix; header/unit carry (prefix bytes, entry words).
+  Set(t.small_ordered_hash_set, Special(SizeKind::kSmallOrdered, 16, 1, 10));
+  Set(t.small_ordered_hash_map, Special(SizeKind::kSmallOrdered, 16, 2, 10));
+  Set(t.small_ordered_name_dictionary, Special(SizeKind::kSmallOrdered, 24, 3, 18));
+  Set(t.swiss_name_dictionary, Special(SizeKind::kSwissDictionary));
+  Set(t.preparse_data, Special(SizeKind::kPreparseData));
+  // Code objects. 10.2: Code holds the instructions after a 128-byte header; size =
+  // roundup64(128 + instruction_size i32@40 + metadata_size i32@44) (objects/code.h).
+  // 11.3: InstructionStream {map, code} sized from its Code's instruction_size@56 and
+  // metadata_size@60. 12.4 and 13.6: body_size u32@24 after a 32-byte header
+  // (objects/instruction-stream.h); Code itself is fixed-size from 11.3 on.
+  if (v == 1002) Set(t.code, Special(SizeKind::kCode102, 128, 0, 40));
+  else if (v == 1103) Set(t.instruction_stream, Special(SizeKind::kInstructionStream113, 16, 0, 8));
+  else Set(t.instruction_stream, Special(SizeKind::kInstructionStream, 32, 0, 24));
+  Set(t.coverage_info, Array(12, 16, 8, CountType::kInt32));
+  // WasmNull is a bare map word without static roots (wasm-objects.h WasmNull::kSize).
+  Set(Named(l, "WASM_NULL_TYPE"), SizeRule{SizeKind::kArray, 8, 0, 8, CountType::kUint8, 0});
+  // WasmTypeInfo: supertypes_length Smi@32 (wasm-objects.tq), variable from 11.3.
+  if (v >= 1103) Set(Named(l, "WASM_TYPE_INFO_TYPE"), Array(40, 8, 32));
+}
+
+std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map,
+                                          std::span<const std::byte> body) const {
+  if (map.instance_size != 0) return map.instance_size;
+  const SizeRule& r = rules_[map.instance_type];
+  switch (r.kind) {
+    case SizeKind::kUnknown:
+      return std::nullopt;
+    case SizeKind::kArray: {
+      auto n = Count(body, r.count_offset, r.count_type);
+      if (!n || *n < 0 || static_cast<uint64_t>(*n) > kMaxCount) return std::nullopt;
+      return Align8(r.header + uint64_t{r.unit} * static_cast<uint64_t>(*n)) + r.extra;
+    }
+    case SizeKind::kSeqString: {
+      auto n = Field<int32_t>(body, layout_.off.string_length);
+      if (!n || *n < 0) return std::nullopt;
+      bool one_byte = (map.instance_type & layout_.strings.encoding_mask) ==
+                      layout_.strings.one_byte;
+      return one_byte ? Align8(layout_.off.seq_one_byte_chars + uint64_t(*n))
+                      : Align8(layout_.off.seq_two_byte_chars + 2 * uint64_t(*n));
+    }
+    case SizeKind::kFreeSpace: {
+      auto n = Count(body, 8, CountType::kSmi);
+      if (!n || *n < 8) return std::nullopt;
+      return static_cast<uint64_t>(*n);
+    }
+    case SizeKind::kPropertyArray: {
+      auto n = Count(body, 8, CountType::kSmi);
+      if (!n) return std::nullopt;
+      return 16 + 8 * static_cast<uint64_t>(*n & 0x3FF);
+    }
+    case SizeKind::kBigInt: {
+      auto bits = Field<uint32_t>(body, 8);
+      if (!bits) return std::nullopt;
+      return 16 + 8 * uint64_t((*bits >> 1) & 0x3FFFFFFF);
+    }
+    case SizeKind::kScopeInfo: {
+      auto d = DecodeScopeInfo(layout_, body);
+      if (!d) return std::nullopt;
+      return d->size;
+    }
+    case SizeKind::kFeedbackMetadata: {
+      // slot_count i32 at +8; 5-bit slot kinds, 6 per 32-bit word (feedback-vector.h).
+      auto slots = Field<int32_t>(body, 8);
+      if (!slots || *slots < 0) return std::nullopt;
+      uint64_t words = (uint64_t(*slots) + 5) / 6;
+      uint64_t size = 16 + 4 * words;
+      if (r.unit != 0) {
+        // 13.6: create_closure_slot_count u32 at +12, then a u16 parameter count per closure
+        // slot after the kinds [obs: Node 24.11.1, sizes end at the next object's map].
+        auto closures = Field<int32_t>(body, 12);
+        if (!closures || *closures < 0) return std::nullopt;
+        size += uint64_t{r.unit} * uint64_t(*closures);
+      }
+      return Align8(size);
+    }
+    case SizeKind::kSmallOrdered: {
+      // capacity = 2 * buckets; data table + hash table (1 byte/bucket) + chain table.
+      auto buckets = Field<uint8_t>(body, r.count_offset);
+      if (!buckets) return std::nullopt;
+      uint64_t capacity = 2 * uint64_t(*buckets);
+      return Align8(r.header + capacity * 8 * r.unit + capacity / 2 + capacity);
+    }
+    case SizeKind::kSwissDictionary: {
+      auto capacity = Field<int32_t>(body, 12);
+      if (!capacity || *capacity < 0) return std::nullopt;
+      return 24 + 18 * uint64_t(*capacity) + 16;
+    }
+    case SizeKind::kPreparseData: {
+      auto data = Field<int32_t>(body, 8);
+      auto children = Field<int32_t>(body, 12);
+      if (!data || !children || *data < 0 || *children < 0) return std::nullopt;
+      return Align8(16 + uint64_t(*data)) + 8 * uint64_t(*children);
+    }
+    case SizeKind::kInstructionStream: {
+      auto body_size = Field<uint32_t>(body, r.count_offset);
+      if (!body_size) return std::nullopt;
+      return (r.header + uint64_t(*body_size) + 63) & ~uint64_t{63};
+    }
+    case SizeKind::kCode102: {
+      auto instructions = Field<int32_t>(body, r.count_offset);
+      auto metadata = Field<int32_t>(body, r.count_offset + 4);
+      if (!instructions || !metadata || *instructions < 0 || *metadata < 0) return std::nullopt;
+      return (r.header + uint64_t(*instructions) + uint64_t(*metadata) + 63) & ~uint64_t{63};
+    }
+    case SizeKind::kInstructionStream113: {
+      auto code = Field<uint64_t>(body, r.count_offset);
+      if (!code || (*code & 3) != 1) return std::nullopt;
+      auto instructions = memory_.ReadValue<int32_t>(*code - 1 + 56);
+      auto metadata = memory_.ReadValue<int32_t>(*code - 1 + 60);
+      if (!instructions || !metadata || *instructions < 0 || *metadata < 0) return std::nullopt;
+      return (r.header + uint64_t(*instructions) + uint64_t(*metadata) + 63) & ~uint64_t{63};
+    }
   }
   return std::nullopt;
 }

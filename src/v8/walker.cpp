@@ -60,6 +60,8 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
   const Types& t = layout_.types;
   uint64_t pos = 0;
   bool resyncing = false;
+  Address previous = 0;
+  uint16_t previous_type = 0;
   while (pos + 8 <= bytes.size()) {
     const Address address = page.area_start + pos;
     // Jump over a known unused linear allocation area.
@@ -82,14 +84,16 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
     }
     const MapInfo* map = (word & 3) == 1 ? maps.Get(word - 1) : nullptr;
     std::optional<uint64_t> size;
-    if (map) size = ObjectSize(layout_, *map, bytes.subspan(pos));
+    if (map) size = sizes_.SizeOf(*map, bytes.subspan(pos));
     if (!map || !size || *size < 8 || *size > bytes.size() - pos) {
       if (!resyncing) {
         ++stats.resyncs;
         if (stats.first_problem.empty())
-          stats.first_problem = map ? "no size for " + layout_.TypeName(map->instance_type) +
-                                          " at " + Hex(address)
-                                    : "not an object start at " + Hex(address);
+          stats.first_problem =
+              (map ? "no size for " + layout_.TypeName(map->instance_type) + " at " + Hex(address)
+                   : "not an object start at " + Hex(address)) +
+              (previous ? " (after " + layout_.TypeName(previous_type) + " at " + Hex(previous) + ")"
+                        : "");
       }
       resyncing = true;
       stats.skipped_bytes += 8;
@@ -98,6 +102,8 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
     }
     resyncing = false;
     uint16_t type = map->instance_type;
+    previous = address;
+    previous_type = type;
     if (type == t.free_space || type == t.filler) {
       stats.filler_bytes += *size;
     } else {

@@ -1,17 +1,58 @@
 // Purpose: the size in bytes of a heap object from its map and, for variable-size types, the
-// length fields in its own body, following V8's HeapObject::SizeFromMap per version.
+// length fields in its own body, following V8's HeapObject::SizeFromMap per version. The rules
+// are a table indexed by instance type, built once per layout from the version facts.
 #pragma once
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "mortem/v8/layout.h"
 #include "mortem/v8/maps.h"
 
 namespace mortem::v8 {
 
-// body: the bytes from the object's start to the end of its page area (bounded view).
-// Returns nullopt if the size cannot be determined or the fields are not in body.
-std::optional<uint64_t> ObjectSize(const Layout& layout, const MapInfo& map,
-                                   std::span<const std::byte> body);
+enum class SizeKind : uint8_t {
+  kUnknown,
+  kArray,            // align8(header + unit * count), count read at count_offset
+  kSeqString,        // by representation and encoding from the instance type
+  kFreeSpace,        // Smi size at +8
+  kPropertyArray,    // length in the low 10 bits of the Smi at +8
+  kBigInt,           // length in bits 1..30 of the u32 at +8
+  kScopeInfo,        // flags-driven sections
+  kFeedbackMetadata, // slot kinds packed 6 per 32-bit word
+  kSmallOrdered,     // buckets byte; entry size and prefix in unit/header
+  kSwissDictionary,
+  kPreparseData,
+  kInstructionStream,  // roundup64(header + body_size)
+  kCode102,            // V8 10.2 Code with inline instructions
+  kInstructionStream113,  // 11.3: body size read from the Code object it points to
+};
+
+enum class CountType : uint8_t { kSmi, kInt32, kUint16, kUint8 };
+
+struct SizeRule {
+  SizeKind kind = SizeKind::kUnknown;
+  uint16_t header = 0;
+  uint16_t unit = 0;
+  uint16_t count_offset = 8;
+  CountType count_type = CountType::kSmi;
+  uint16_t extra = 0;  // bytes added after alignment (NativeContext's raw field)
+};
+
+class SizeRules {
+ public:
+  // memory: for the few types whose size lives in another object (11.3 InstructionStream).
+  SizeRules(const Layout& layout, const Memory& memory);
+  // body: the bytes from the object's start to the end of its page area (bounded view).
+  // Returns nullopt if the size cannot be determined or the fields are not in body.
+  std::optional<uint64_t> SizeOf(const MapInfo& map, std::span<const std::byte> body) const;
+  const SizeRule& RuleFor(uint16_t type) const { return rules_[type]; }
+
+ private:
+  void Set(std::optional<uint16_t> type, SizeRule rule);
+  const Layout& layout_;
+  const Memory& memory_;
+  std::vector<SizeRule> rules_;  // indexed by instance type
+};
 
 }  // namespace mortem::v8

@@ -9,6 +9,7 @@
 
 #include "mortem/v8/heap.h"
 #include "mortem/v8/maps.h"
+#include "mortem/v8/object_size.h"
 
 namespace mortem::v8 {
 
@@ -43,7 +44,7 @@ using ObjectVisitor = std::function<void(unsigned thread, const HeapObject& obje
 class HeapWalker {
  public:
   HeapWalker(const Memory& memory, const Layout& layout, const Heap& heap)
-      : memory_(memory), layout_(layout), heap_(heap) {}
+      : memory_(memory), layout_(layout), heap_(heap), sizes_(layout, memory) {}
 
   static unsigned DefaultThreads();
   WalkResult WalkAll(unsigned threads, const ObjectVisitor& visit) const;
@@ -54,6 +55,7 @@ class HeapWalker {
   const Memory& memory_;
   const Layout& layout_;
   const Heap& heap_;
+  SizeRules sizes_;
 };
 
 }  // namespace mortem::v8
