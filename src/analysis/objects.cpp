@@ -17,6 +17,10 @@ ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
     v8::TypeLabel label = it != census.labels.end() ? it->second
                                                     : v8::TypeLabel{v8::NodeKind::kHidden, "(system)"};
     std::string kind = v8::KindName(label.kind);
+    if (options.by_instance_type) {
+      const v8::MapInfo* map = session.maps().Get(key.map);
+      label.name = map ? session.layout().TypeName(map->instance_type) : "(unknown map)";
+    }
     auto& row = rows[{label.name, kind}];
     row.name = label.name;
     row.kind = kind;

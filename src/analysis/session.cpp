@@ -18,6 +18,11 @@ const v8::Heap& Session::heap() {
   return *heap_;
 }
 
+v8::MapCache& Session::maps() {
+  if (!maps_) maps_.emplace(memory_, layout());
+  return *maps_;
+}
+
 const Census& Session::census() {
   if (!census_) census_ = TakeCensus(*this);
   return *census_;

@@ -1,8 +1,10 @@
 #include "mortem/commands/registry.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "mortem/analysis/info.h"
+#include "mortem/analysis/inspect.h"
 #include "mortem/analysis/objects.h"
 #include "mortem/format/render.h"
 
@@ -32,7 +34,8 @@ std::vector<Command> BuildRegistry() {
       [](po::options_description& o) {
         o.add_options()("sort", po::value<std::string>()->default_value("size"),
                         "sort rows by size or count")(
-            "top", po::value<size_t>()->default_value(0), "show only the first N rows (0: all)");
+            "top", po::value<size_t>()->default_value(0), "show only the first N rows (0: all)")(
+            "by-instance-type", "one row per V8 instance type instead of per DevTools class");
       },
       [](Invocation& in) {
         ObjectsOptions options;
@@ -40,9 +43,44 @@ std::vector<Command> BuildRegistry() {
         if (sort == "count") options.sort = ObjectsOptions::Sort::kCount;
         else if (sort != "size") throw po::error("--sort takes size or count");
         options.top = in.options["top"].as<size_t>();
+        options.by_instance_type = in.options.count("by-instance-type") > 0;
         auto result = RunObjects(in.session, options);
         Emit(in, result);
         return PartialIf(result.walk.skipped_bytes > 0);
+      }});
+  r.push_back(Command{
+      "instances", "the objects of one type (a row of `objects`), with previews", {"name"},
+      [](po::options_description& o) {
+        o.add_options()("limit", po::value<size_t>()->default_value(50),
+                        "show at most N objects (0: all)")(
+            "kind", po::value<std::string>()->default_value(""),
+            "only rows of this kind (object, closure, string, ...); default: object rows if any");
+      },
+      [](Invocation& in) {
+        auto result = RunInstances(in.session, in.options["name"].as<std::string>(),
+                                   in.options["kind"].as<std::string>(),
+                                   in.options["limit"].as<size_t>());
+        Emit(in, result);
+        return result.total == 0 ? ExitCode::kBadInput : ExitCode::kOk;
+      }});
+  r.push_back(Command{
+      "inspect", "one value in full: properties, elements, strings, functions, ...", {"address"},
+      [](po::options_description& o) {
+        o.add_options()("depth", po::value<int>()->default_value(2), "levels of nested values")(
+            "properties", po::value<size_t>()->default_value(64), "properties shown per object")(
+            "elements", po::value<size_t>()->default_value(32), "elements shown per array")(
+            "string-length", po::value<size_t>()->default_value(1024), "characters per string");
+      },
+      [](Invocation& in) {
+        v8::ValueLimits limits;
+        limits.depth = std::clamp(in.options["depth"].as<int>(), 0, 16);
+        limits.properties = in.options["properties"].as<size_t>();
+        limits.elements = in.options["elements"].as<size_t>();
+        limits.string_chars = in.options["string-length"].as<size_t>();
+        auto result = RunInspect(in.session, ParseAddress(in.options["address"].as<std::string>()),
+                                 limits);
+        Emit(in, result);
+        return ExitCode::kOk;
       }});
   return r;
 }

@@ -207,6 +207,29 @@ void LoadOffsets(ConstantReader& c, Offsets& o) {
             "prop_representation_double");
   c.Require(o.prop_kind_mask, c.Find("prop_kind_mask"), "prop_kind_mask");
   c.Require(o.prop_kind_accessor, c.Find("prop_kind_Accessor"), "prop_kind_Accessor");
+  c.Require(o.name_dictionary_prefix_start, c.Find("namedictionary_prefix_start_index"),
+            "namedictionary_prefix_start_index");
+  c.Require(o.name_dictionary_prefix_size, c.Find("namedictionaryshape_prefix_size"),
+            "namedictionaryshape_prefix_size");
+  c.Require(o.name_dictionary_entry_size, c.Find("namedictionaryshape_entry_size"),
+            "namedictionaryshape_entry_size");
+  c.Require(o.elements_dictionary_kind, c.Find("elements_dictionary_elements"),
+            "elements_dictionary_elements");
+  c.Require(o.elements_fast_kind, c.Find("elements_fast_elements"), "elements_fast_elements");
+  c.Require(o.elements_fast_holey_kind, c.Find("elements_fast_holey_elements"),
+            "elements_fast_holey_elements");
+  c.RequireField(o.heap_number_value, "HeapNumber", "value");
+  c.RequireField(o.date_value, "JSDate", "value");
+  c.RequireField(o.regexp_source, "JSRegExp", "source");
+  c.RequireField(o.array_buffer_byte_length, "JSArrayBuffer", "byte_length");
+  c.RequireField(o.array_buffer_backing_store, "JSArrayBuffer", "backing_store");
+  c.RequireField(o.view_byte_offset, "JSArrayBufferView", "byte_offset");
+  c.RequireField(o.view_byte_length, "JSArrayBufferView", "byte_length");
+  c.RequireField(o.typed_array_length, "JSTypedArray", "length");
+  c.RequireField(o.script_source, "Script", "source");
+  c.RequireField(o.script_name, "Script", "name");
+  c.RequireField(o.script_line_ends, "Script", "line_ends");
+  c.RequireField(o.symbol_description, "Symbol", "name");
   c.Require(o.scopeinfo_first_vars, c.Find("scopeinfo_idx_first_vars"), "scopeinfo_idx_first_vars");
   c.Require(o.scopeinfo_ncontextlocals, c.Find("scopeinfo_idx_ncontextlocals"),
             "scopeinfo_idx_ncontextlocals");

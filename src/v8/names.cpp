@@ -90,7 +90,8 @@ TypeLabel Namer::LabelForMap(const MapInfo& map, bool in_read_only) {
   // "object shape" exists from V8 11.3 as shipped in Node 20; maps in read-only space stay hidden.
   if (layout_.v8.Key() >= 1103 && !in_read_only &&
       (type == t.map || type == t.descriptor_array || type == t.strong_descriptor_array ||
-       type == t.weak_fixed_array + 1 /* TRANSITION_ARRAY_TYPE */))
+       type == t.weak_fixed_array + 1 /* TRANSITION_ARRAY_TYPE */ ||
+       IsNamed(type, "PROTOTYPE_INFO_TYPE") || IsNamed(type, "ENUM_CACHE_TYPE")))
     kind = NodeKind::kObjectShape;
   switch (kind) {
     case NodeKind::kCode: return {kind, "(compiled code)"};
@@ -101,12 +102,14 @@ TypeLabel Namer::LabelForMap(const MapInfo& map, bool in_read_only) {
 }
 
 // V8HeapExplorer::GetSystemEntryType: code-like internals, then FixedArray-like arrays.
+bool Namer::IsNamed(uint16_t type, const char* name) const {
+  auto it = layout_.type_names.find(type);
+  return it != layout_.type_names.end() && it->second == name;
+}
+
 NodeKind Namer::SystemKind(uint16_t type) const {
   const Types& t = layout_.types;
-  auto named = [&](const char* name) {
-    auto it = layout_.type_names.find(type);
-    return it != layout_.type_names.end() && it->second == name;
-  };
+  auto named = [&](const char* name) { return IsNamed(type, name); };
   if (named("ALLOCATION_SITE_TYPE") || named("ARRAY_BOILERPLATE_DESCRIPTION_TYPE") ||
       type == t.bytecode_array || type == t.closure_feedback_cell_array ||
       named("CODE_DATA_CONTAINER_TYPE") || named("FEEDBACK_CELL_TYPE") ||

@@ -2,10 +2,6 @@
 
 namespace mortem::v8 {
 namespace {
-// NameDictionary: HashTable prefix (elements, deleted, capacity) + NameDictionary prefix (next
-// enumeration index, object hash); entries of (key, value, details) (objects/dictionary.h).
-constexpr uint32_t kNameDictionaryEntriesStart = 5;
-constexpr uint32_t kNameDictionaryEntrySize = 3;
 constexpr uint32_t kMaxCapacity = 1 << 20;
 
 bool IsHeapObject(uint64_t tagged) { return (tagged & 3) == 1; }
@@ -77,11 +73,13 @@ void PropertyReader::FromDictionary(Address object, size_t limit, std::vector<Pr
   if (!length || !capacity || (*capacity & 1) != 0) return;
   int64_t cap = static_cast<int64_t>(*capacity) >> 32;
   int64_t len = static_cast<int64_t>(*length) >> 32;
-  if (cap < 0 || cap > kMaxCapacity ||
-      kNameDictionaryEntriesStart + cap * kNameDictionaryEntrySize > len)
-    return;
+  // HashTable prefix (elements, deleted, capacity) then the NameDictionary prefix (next
+  // enumeration index, object hash, and from 11.3 flags); entries of (key, value, details).
+  const int64_t start = o.name_dictionary_prefix_start + o.name_dictionary_prefix_size;
+  const int64_t entry_size = o.name_dictionary_entry_size;
+  if (cap < 0 || cap > kMaxCapacity || start + cap * entry_size > len) return;
   for (int64_t i = 0; i < cap && out.size() < limit; ++i) {
-    Address entry = base + (kNameDictionaryEntriesStart + i * kNameDictionaryEntrySize) * 8;
+    Address entry = base + (start + i * entry_size) * 8;
     auto key = memory_.ReadWord(entry);
     if (!key || !IsHeapObject(*key)) continue;  // empty or deleted (undefined/the_hole are
                                                 // heap objects too; filtered by callers' match)

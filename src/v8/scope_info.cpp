@@ -63,6 +63,9 @@ std::optional<ScopeInfoLayout> DecodeScopeInfo13(std::span<const std::byte> body
   const bool module = flags.scope_type() == k13ModuleScope;
   uint64_t index = 6;  // map, flags+padding, parameter_count, context_local_count, position x2
   int64_t module_vars = 0;
+  ScopeInfoLayout out;
+  out.has_position = true;
+  out.position = 4;
   if (module) {
     auto n = Smi(body, index++);
     if (!n || *n < 0 || *n > kMaxCount) return std::nullopt;
@@ -71,7 +74,6 @@ std::optional<ScopeInfoLayout> DecodeScopeInfo13(std::span<const std::byte> body
   index += *locals < kMaxInlinedLocalNames ? *locals : 1;
   index += *locals;
   if (flags.has_saved_class_variable()) index += 1;
-  ScopeInfoLayout out;
   if (flags.function_variable() != 0) {
     out.has_function_variable = true;
     out.function_variable = index;
@@ -123,7 +125,11 @@ std::optional<ScopeInfoLayout> DecodeScopeInfo(const Layout& layout,
                   scope_type == kEvalScope || scope_type == kModuleScope ||
                   scope_type == kShadowRealmScope ||
                   (!flags.is_empty() && scope_type == kClassScope);
-  if (position) index += 2;
+  if (position) {
+    out.has_position = true;
+    out.position = index;
+    index += 2;
+  }
   if (flags.has_outer_scope_info()) index += 1;
   if (flags.has_locals_block_list()) index += 1;
   if (module) {
@@ -141,6 +147,7 @@ std::optional<ScopeInfoLayout> DecodeScopeInfo(const Layout& layout,
 
 ScopeInfoNames ScopeInfoReader::FunctionNames(Address scope_info) const {
   ScopeInfoNames names;
+  names.position_start = -1;
   std::byte buffer[1024];
   size_t got = memory_.Read(scope_info, buffer, sizeof buffer);
   auto decoded = DecodeScopeInfo(layout_, std::span<const std::byte>(buffer, got));
@@ -150,6 +157,10 @@ ScopeInfoNames ScopeInfoReader::FunctionNames(Address scope_info) const {
   };
   if (decoded->has_function_variable) names.function_name = word(decoded->function_variable);
   if (decoded->has_inferred_name) names.inferred_name = word(decoded->inferred_name);
+  if (decoded->has_position) {
+    uint64_t start = word(decoded->position);
+    if ((start & 1) == 0) names.position_start = static_cast<int64_t>(start) >> 32;
+  }
   return names;
 }
 

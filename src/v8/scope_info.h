@@ -12,12 +12,15 @@ namespace mortem::v8 {
 struct ScopeInfoNames {
   uint64_t function_name = 0;  // tagged String, or 0
   uint64_t inferred_name = 0;  // tagged String, or 0
+  int64_t position_start = -1; // source position of the scope's start, -1 if none
 };
 
 // The slots of a ScopeInfo after the map, as indices of 8-byte words from the object start.
 struct ScopeInfoLayout {
   uint32_t function_variable = 0;  // index of function_variable_info.name, if present
   uint32_t inferred_name = 0;      // index of inferred_function_name, if present
+  uint32_t position = 0;           // index of position_info.start, if present
+  bool has_position = false;
   bool has_function_variable = false;
   bool has_inferred_name = false;
   uint64_t size = 0;  // bytes

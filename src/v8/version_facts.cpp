@@ -106,6 +106,13 @@ std::vector<std::string> ApplyVersionFacts(Layout& layout) {
   layout.page = PageLayoutFor(key);
   layout.spaces = SpacesFor(key);
   layout.isolate = IsolateFor(key);
+  // JSArray::length and JSCollection::table follow the JSObject header (map, properties,
+  // elements) in every version (objects/js-array.tq, js-collection.tq). JSArrayBufferView::buffer
+  // is the first field after the JSObject header: +24, and +32 on 13.6, where a CppHeap wrapper
+  // slot precedes it [obs: Node 24.11.1, see v8-heap-brief.md 7.2].
+  layout.off.js_array_length = 24;
+  layout.off.collection_table = 24;
+  layout.off.view_buffer = key >= 1306 ? 32 : 24;
   Types& t = layout.types;
   // FILLER_TYPE = FREE_SPACE_TYPE - 1 [obs: root 1's map on all four].
   t.filler = t.free_space - 1;

@@ -13,6 +13,7 @@
 #include "mortem/core/symbols.h"
 #include "mortem/v8/heap.h"
 #include "mortem/v8/layout.h"
+#include "mortem/v8/maps.h"
 #include "mortem/v8/walker.h"
 
 namespace mortem {
@@ -43,6 +44,7 @@ class Session {
   const v8::Layout& layout();  // throws Error
   const v8::Heap& heap();      // throws Error
   const Census& census();      // one walk of the whole heap, kept
+  v8::MapCache& maps();        // for single-threaded lookups by commands
   unsigned threads() const { return threads_; }
   void set_threads(unsigned n) { threads_ = n; }
 
@@ -54,6 +56,7 @@ class Session {
   std::optional<v8::Layout> layout_;
   std::optional<v8::Heap> heap_;
   std::optional<Census> census_;
+  std::optional<v8::MapCache> maps_;
 };
 
 }  // namespace mortem

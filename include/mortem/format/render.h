@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "mortem/analysis/info.h"
+#include "mortem/analysis/inspect.h"
 #include "mortem/analysis/objects.h"
 
 namespace mortem::format {
@@ -16,6 +17,11 @@ void PrintText(const InfoResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const ObjectsResult& r);
 void PrintText(const ObjectsResult& r, std::ostream& out);
+
+nlohmann::json ToJson(const InstancesResult& r);
+void PrintText(const InstancesResult& r, std::ostream& out);
+nlohmann::json ToJson(const InspectResult& r);
+void PrintText(const InspectResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const WalkSummary& w);
 // The walk warning (unparsed or missing bytes), if any.

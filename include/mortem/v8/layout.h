@@ -90,6 +90,16 @@ struct Offsets {
   uint32_t prop_index_mask, prop_index_shift, prop_location_mask, prop_location_shift,
       prop_location_field, prop_representation_mask, prop_representation_shift,
       prop_representation_double, prop_kind_mask, prop_kind_accessor;
+  // Dictionaries: entries start at prefix_start + prefix_size, entry_size words each
+  uint32_t name_dictionary_prefix_start, name_dictionary_prefix_size, name_dictionary_entry_size;
+  uint32_t elements_dictionary_kind, elements_fast_kind, elements_fast_holey_kind;
+  // Fields of objects that inspect decodes
+  uint32_t heap_number_value, date_value, regexp_source, array_buffer_byte_length,
+      array_buffer_backing_store, view_byte_offset, view_byte_length, typed_array_length,
+      script_source, script_name, script_line_ends, symbol_description;
+  // Not in the metadata (version facts): JSArray::length, JSCollection::table,
+  // JSArrayBufferView::buffer.
+  uint32_t js_array_length, collection_table, view_buffer;
   // Scope info
   uint32_t scopeinfo_first_vars, scopeinfo_ncontextlocals;
   // Contexts

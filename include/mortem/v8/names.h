@@ -47,6 +47,7 @@ class Namer {
  private:
   TypeLabel LabelForMap(const MapInfo& map, bool in_read_only);
   NodeKind SystemKind(uint16_t type) const;
+  bool IsNamed(uint16_t type, const char* name) const;
   std::string ClassName(const MapInfo& map) const;
   std::string ScopeInfoFunctionName(Address scope_info);
   bool IsStringEqual(uint64_t tagged, std::string_view text);

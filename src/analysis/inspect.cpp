@@ -1,0 +1,123 @@
+#include "mortem/analysis/inspect.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "mortem/core/error.h"
+
+namespace mortem {
+namespace {
+
+std::string Hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+const v8::Page* PageOf(const v8::Heap& heap, Address address) {
+  for (const auto& page : heap.pages())
+    if (address >= page.area_start && address < page.area_end) return &page;
+  return nullptr;
+}
+
+}  // namespace
+
+Address ParseAddress(const std::string& text) {
+  try {
+    size_t used = 0;
+    uint64_t value = std::stoull(text, &used, 0);
+    if (used != text.size()) throw Error("");
+    return value;
+  } catch (...) {
+    throw Error("not an address: '" + text + "' (use 0x... or a decimal number)",
+                ExitCode::kUsage);
+  }
+}
+
+InstancesResult RunInstances(Session& session, const std::string& name, const std::string& kind,
+                             size_t limit) {
+  const Census& census = session.census();
+  InstancesResult r;
+  r.name = name;
+  std::string wanted_kind = kind;
+  if (wanted_kind.empty()) {
+    for (const auto& [key, label] : census.labels)
+      if (label.name == name && (label.kind == v8::NodeKind::kObject ||
+                                 label.kind == v8::NodeKind::kNative))
+        wanted_kind = "object";
+  }
+  std::unordered_map<ObjectKey, bool, ObjectKeyHash> wanted;
+  for (const auto& [key, label] : census.labels) {
+    if (label.name != name) continue;
+    std::string label_kind = v8::KindName(label.kind);
+    if (!wanted_kind.empty() && label_kind != wanted_kind &&
+        !(wanted_kind == "object" && label.kind == v8::NodeKind::kNative))
+      continue;
+    wanted[key] = true;
+    r.total += census.keys.at(key).count;
+  }
+  if (wanted.empty()) {
+    r.warnings.push_back("no objects of type '" + name + "' (see `mortem objects` for the names)");
+    return r;
+  }
+  const auto& layout = session.layout();
+  v8::HeapWalker walker(session.memory(), layout, session.heap());
+  std::vector<std::vector<InstanceRow>> found(session.threads());
+  walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
+    if (!wanted.count(KeyOf(layout, o))) return;
+    auto& list = found[thread];
+    list.push_back(InstanceRow{o.address, o.size, {}});
+    // Keep memory bounded: only the lowest `limit` addresses can be shown.
+    if (limit && list.size() > 2 * limit) {
+      std::nth_element(list.begin(), list.begin() + limit, list.end(),
+                       [](auto& a, auto& b) { return a.address < b.address; });
+      list.resize(limit);
+    }
+  });
+  for (auto& part : found) r.instances.insert(r.instances.end(), part.begin(), part.end());
+  std::sort(r.instances.begin(), r.instances.end(),
+            [](auto& a, auto& b) { return a.address < b.address; });
+  if (limit && r.instances.size() > limit) r.instances.resize(limit);
+  v8::ValueReader reader(session.memory(), layout, session.heap());
+  for (auto& row : r.instances) row.preview = reader.Preview(row.address + 1);
+  return r;
+}
+
+std::optional<Containing> FindContainingObject(Session& session, Address address) {
+  const auto& heap = session.heap();
+  const v8::Page* page = PageOf(heap, address);
+  if (!page) return std::nullopt;
+  v8::HeapWalker walker(session.memory(), session.layout(), heap);
+  v8::MapCache maps(session.memory(), session.layout());
+  std::optional<Containing> hit;
+  walker.WalkPage(*page, maps, 0, [&](unsigned, const v8::HeapObject& o) {
+    if (address >= o.address && address < o.address + o.size)
+      hit = Containing{o.address, o.size, session.layout().TypeName(o.map->instance_type),
+                       heap.SpaceName(page->space)};
+  });
+  return hit;
+}
+
+InspectResult RunInspect(Session& session, Address address, const v8::ValueLimits& limits) {
+  InspectResult r;
+  r.requested = address;
+  Address object = (address & 3) == 1 ? address - 1 : address;
+  auto containing = FindContainingObject(session, object);
+  if (!containing) {
+    if (!PageOf(session.heap(), object))
+      throw Error(Hex(address) + " is not in the V8 heap");
+    throw Error(Hex(address) + " is in the V8 heap but inside no object (free or unused space)");
+  }
+  if (containing->object != object)
+    throw Error(Hex(address) + " is not an object start; it lies " +
+                std::to_string(object - containing->object) + " bytes into " + containing->type +
+                " at " + Hex(containing->object) + " (" + std::to_string(containing->size) +
+                " bytes)");
+  r.space = containing->space;
+  v8::ValueReader reader(session.memory(), session.layout(), session.heap());
+  r.value = reader.Read(object + 1, limits);
+  r.value.size = containing->size;
+  return r;
+}
+
+}  // namespace mortem

@@ -1,0 +1,362 @@
+#include "mortem/v8/values.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "scope_info.h"
+
+namespace mortem::v8 {
+namespace {
+
+constexpr size_t kMaxSourceScan = 16 << 20;  // characters read to turn a position into a line
+constexpr int64_t kMaxTableEntries = 1 << 24;
+
+bool IsSmi(uint64_t v) { return (v & 1) == 0; }
+bool IsHeapObject(uint64_t v) { return (v & 3) == 1; }
+int64_t SmiValue(uint64_t v) { return static_cast<int64_t>(v) >> 32; }
+
+std::string FormatDouble(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", d);
+  // Shortest form that reads back the same.
+  for (int precision = 1; precision < 17; ++precision) {
+    char shorter[40];
+    std::snprintf(shorter, sizeof shorter, "%.*g", precision, d);
+    if (std::strtod(shorter, nullptr) == d) return shorter;
+  }
+  return buf;
+}
+
+std::string Quote(const std::string& s, bool truncated) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else out += c;
+  }
+  out += truncated ? "\"…" : "\"";
+  return out;
+}
+
+}  // namespace
+
+ValueReader::ValueReader(const Memory& memory, const Layout& layout, const Heap& heap)
+    : memory_(memory), layout_(layout), heap_(heap), namer_(memory, layout, heap) {}
+
+Value ValueReader::Read(uint64_t tagged, const ValueLimits& limits) {
+  return ReadAt(tagged, limits, 0);
+}
+
+std::string ValueReader::KeyName(uint64_t key) {
+  const MapInfo* map = namer_.MapOf(key);
+  if (!map) return "?";
+  if (layout_.IsString(map->instance_type)) {
+    auto s = namer_.strings().ReadTagged(key, 128);
+    return s ? s->utf8 : "?";
+  }
+  if (map->instance_type == layout_.types.symbol) {
+    auto description = memory_.ReadWord(key - 1 + layout_.off.symbol_description);
+    auto s = description ? namer_.strings().ReadTagged(*description, 128) : std::nullopt;
+    return "Symbol(" + (s ? s->utf8 : std::string()) + ")";
+  }
+  return "?";
+}
+
+Value ValueReader::ReadAt(uint64_t tagged, const ValueLimits& limits, int depth) {
+  Value v;
+  if (IsSmi(tagged)) {
+    v.kind = Value::Kind::kSmi;
+    v.type = "smi";
+    v.text = std::to_string(SmiValue(tagged));
+    return v;
+  }
+  if (!IsHeapObject(tagged)) {
+    v.text = (tagged & 3) == 3 ? "<weak reference>" : "<not a value>";
+    return v;
+  }
+  v.address = tagged - 1;
+  const MapInfo* map = namer_.MapOf(tagged);
+  if (!map) {
+    v.text = "<unreadable object>";
+    return v;
+  }
+  const Types& t = layout_.types;
+  const Offsets& o = layout_.off;
+  const uint16_t type = map->instance_type;
+  v.instance_type = layout_.TypeName(type);
+  v.type = v.instance_type;
+  if (layout_.IsString(type)) {
+    v.kind = Value::Kind::kString;
+    auto s = namer_.strings().ReadTagged(tagged, limits.string_chars);
+    v.type = std::string(ShapeOf(layout_, type).Name()) + " string";
+    if (s) {
+      v.text = Quote(s->utf8, s->truncated);
+      v.truncated = s->truncated;
+    } else {
+      v.text = "<unreadable string>";
+    }
+    return v;
+  }
+  if (type == t.heap_number) {
+    v.kind = Value::Kind::kNumber;
+    v.type = "number";
+    auto d = memory_.ReadValue<double>(v.address + o.heap_number_value);
+    v.text = d ? FormatDouble(*d) : "<unreadable number>";
+    return v;
+  }
+  if (type == t.oddball || (t.hole && type == *t.hole)) {
+    v.kind = Value::Kind::kOddball;
+    static const std::pair<int, const char*> kRoots[] = {
+        {RootIndex::kUndefined, "undefined"}, {RootIndex::kNull, "null"},
+        {RootIndex::kTrue, "true"}, {RootIndex::kFalse, "false"},
+        {RootIndex::kTheHole, "<the_hole>"}};
+    v.text = "<oddball>";
+    for (auto [index, name] : kRoots)
+      if (heap_.Root(index) == tagged) v.text = name;
+    v.type = v.text;
+    return v;
+  }
+  if (type == t.symbol) {
+    v.kind = Value::Kind::kSymbol;
+    v.type = "symbol";
+    v.text = KeyName(tagged);
+    return v;
+  }
+  if (type == t.big_int) {
+    v.kind = Value::Kind::kBigInt;
+    v.type = "bigint";
+    auto bits = memory_.ReadValue<uint32_t>(v.address + 8);
+    auto digit = memory_.ReadWord(v.address + 16);
+    uint32_t length = bits ? (*bits >> 1) & 0x3FFFFFFF : 0;
+    bool negative = bits && (*bits & 1);
+    if (length == 0) v.text = "0n";
+    else if (length == 1 && digit) v.text = (negative ? "-" : "") + std::to_string(*digit) + "n";
+    else v.text = std::string(negative ? "-" : "") + "<" + std::to_string(length * 64) + "-bit bigint>";
+    return v;
+  }
+  if (!layout_.IsJSReceiver(type)) {
+    v.kind = Value::Kind::kInternal;
+    v.text = v.instance_type;
+    return v;
+  }
+  v.type = namer_.Label(v.address, *map, false).name;
+  if (layout_.IsJSFunction(type)) {
+    v.kind = Value::Kind::kFunction;
+    ReadFunction(v, v.address);
+  } else {
+    v.kind = type == t.js_array ? Value::Kind::kArray : Value::Kind::kObject;
+  }
+  if (type == t.js_date) {
+    auto value = memory_.ReadWord(v.address + o.date_value);
+    if (value) v.text = "Date(" + ReadAt(*value, limits, limits.depth).text + ")";
+  } else if (type == t.js_regexp) {
+    auto source = memory_.ReadWord(v.address + o.regexp_source);
+    auto s = source ? namer_.strings().ReadTagged(*source, limits.string_chars) : std::nullopt;
+    v.text = "/" + (s ? s->utf8 : std::string("?")) + "/";
+  } else if (type == t.js_array_buffer) {
+    auto length = memory_.ReadWord(v.address + o.array_buffer_byte_length);
+    auto store = memory_.ReadWord(v.address + o.array_buffer_backing_store);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "ArrayBuffer(%llu bytes at 0x%llx)",
+                  static_cast<unsigned long long>(length.value_or(0)),
+                  static_cast<unsigned long long>(store.value_or(0)));
+    v.text = buf;
+  } else if (type == t.js_typed_array || type == t.js_data_view) {
+    auto offset = memory_.ReadWord(v.address + o.view_byte_offset);
+    auto length = memory_.ReadWord(v.address + o.view_byte_length);
+    auto buffer = memory_.ReadWord(v.address + o.view_buffer);
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%s(byte_offset %llu, byte_length %llu, buffer 0x%llx)",
+                  v.type.c_str(), static_cast<unsigned long long>(offset.value_or(0)),
+                  static_cast<unsigned long long>(length.value_or(0)),
+                  static_cast<unsigned long long>(buffer.value_or(1) - 1));
+    v.text = buf;
+  }
+  if (depth >= limits.depth) return v;
+  if (type == t.js_map || type == t.js_set) ReadCollection(v, v.address, type == t.js_map, limits, depth);
+  ReadObject(v, v.address, *map, limits, depth);
+  ReadElements(v, v.address, *map, limits, depth);
+  return v;
+}
+
+void ValueReader::ReadObject(Value& v, Address address, const MapInfo& map,
+                             const ValueLimits& limits, int depth) {
+  PropertyReader reader(memory_, layout_);
+  auto properties = reader.OwnProperties(address, map, limits.properties + 1);
+  for (const auto& p : properties) {
+    if (v.children.size() >= limits.properties) {
+      ++v.omitted_children;
+      continue;
+    }
+    std::string key = KeyName(p.key);
+    if (p.is_accessor) {
+      Value accessor;
+      accessor.kind = Value::Kind::kInternal;
+      accessor.text = "<accessor>";
+      v.children.emplace_back(key, accessor);
+    } else {
+      v.children.emplace_back(key, ReadAt(p.value, limits, depth + 1));
+    }
+  }
+}
+
+void ValueReader::ReadElements(Value& v, Address address, const MapInfo& map,
+                               const ValueLimits& limits, int depth) {
+  const Offsets& o = layout_.off;
+  uint32_t kind = (map.bit_field2 & o.bit_field2_elements_kind_mask) >> o.bit_field2_elements_kind_shift;
+  auto elements = memory_.ReadWord(address + o.object_elements);
+  if (!elements || !IsHeapObject(*elements)) return;
+  auto capacity = memory_.ReadWord(*elements - 1 + o.fixed_array_length);
+  if (!capacity || !IsSmi(*capacity)) return;
+  int64_t count = SmiValue(*capacity);
+  if (map.instance_type == layout_.types.js_array) {
+    auto length = memory_.ReadWord(address + o.js_array_length);
+    if (length && IsSmi(*length)) {
+      count = std::min<int64_t>(count, SmiValue(*length));
+      v.text = "Array(" + std::to_string(SmiValue(*length)) + ")";
+    }
+  }
+  if (kind == o.elements_dictionary_kind) {
+    v.text += v.text.empty() ? "<dictionary elements>" : " <dictionary elements>";
+    return;
+  }
+  bool doubles = kind == 4 || kind == 5;  // PACKED_DOUBLE_ELEMENTS, HOLEY_DOUBLE_ELEMENTS
+  bool tagged = kind <= o.elements_fast_holey_kind;
+  if (!doubles && !tagged) return;
+  for (int64_t i = 0; i < count; ++i) {
+    if (static_cast<size_t>(i) >= limits.elements) {
+      v.omitted_children += static_cast<size_t>(count - i);
+      break;
+    }
+    Address slot = *elements - 1 + o.fixed_array_data + static_cast<uint64_t>(i) * 8;
+    Value element;
+    if (doubles) {
+      auto d = memory_.ReadValue<double>(slot);
+      auto raw = memory_.ReadWord(slot);
+      element.kind = Value::Kind::kNumber;
+      element.type = "number";
+      // The hole in a double array is a signalling NaN bit pattern (kHoleNanInt64).
+      element.text = !d ? "<unreadable>" : (raw && *raw == 0xFFF7FFFFFFF7FFFFull) ? "<hole>"
+                                                                               : FormatDouble(*d);
+    } else {
+      auto word = memory_.ReadWord(slot);
+      if (!word) break;
+      element = ReadAt(*word, limits, depth + 1);
+    }
+    v.children.emplace_back("[" + std::to_string(i) + "]", element);
+  }
+}
+
+void ValueReader::ReadCollection(Value& v, Address address, bool is_map,
+                                 const ValueLimits& limits, int depth) {
+  // OrderedHashMap/Set: [elements, deleted, buckets], buckets, then entries of
+  // (key, [value], chain) (objects/ordered-hash-table.h).
+  const Offsets& o = layout_.off;
+  auto table = memory_.ReadWord(address + o.collection_table);
+  if (!table || !IsHeapObject(*table)) return;
+  Address base = *table - 1 + o.fixed_array_data;
+  auto elements = memory_.ReadWord(base);
+  auto deleted = memory_.ReadWord(base + 8);
+  auto buckets = memory_.ReadWord(base + 16);
+  if (!elements || !deleted || !buckets || !IsSmi(*elements) || !IsSmi(*buckets)) return;
+  int64_t live = SmiValue(*elements), dead = SmiValue(*deleted), nb = SmiValue(*buckets);
+  if (live < 0 || dead < 0 || nb < 0 || live + dead > kMaxTableEntries || nb > kMaxTableEntries)
+    return;
+  v.text = std::string(is_map ? "Map" : "Set") + "(" + std::to_string(live) + ")";
+  int entry_size = is_map ? 3 : 2;
+  uint64_t the_hole = heap_.Root(RootIndex::kTheHole);
+  size_t shown = 0;
+  for (int64_t i = 0; i < live + dead; ++i) {
+    Address entry = base + (3 + nb + i * entry_size) * 8;
+    auto key = memory_.ReadWord(entry);
+    if (!key) break;
+    if (*key == the_hole) continue;
+    if (shown >= limits.elements) {
+      ++v.omitted_children;
+      continue;
+    }
+    Value key_value = ReadAt(*key, limits, depth + 1);
+    if (is_map) {
+      auto value = memory_.ReadWord(entry + 8);
+      v.children.emplace_back(key_value.text.empty() ? key_value.type : key_value.text,
+                              value ? ReadAt(*value, limits, depth + 1) : Value{});
+    } else {
+      v.children.emplace_back("[" + std::to_string(shown) + "]", key_value);
+    }
+    ++shown;
+  }
+}
+
+void ValueReader::ReadFunction(Value& v, Address address) {
+  const Offsets& o = layout_.off;
+  std::string name = namer_.FunctionName(address);
+  v.text = "function " + (name.empty() ? std::string("(anonymous)") : name) + "()";
+  auto sfi = memory_.ReadWord(address + o.function_shared);
+  if (!sfi || !IsHeapObject(*sfi)) return;
+  auto script = memory_.ReadWord(*sfi - 1 + o.sfi_script);
+  const MapInfo* script_map = script ? namer_.MapOf(*script) : nullptr;
+  if (!script_map || script_map->instance_type != layout_.types.script) return;
+  auto script_name = memory_.ReadWord(*script - 1 + o.script_name);
+  auto s = script_name ? namer_.strings().ReadTagged(*script_name, 512) : std::nullopt;
+  std::string location = s ? s->utf8 : "<unnamed script>";
+  // Start position from the function's ScopeInfo; line and column from the script source.
+  auto scope = memory_.ReadWord(*sfi - 1 + o.sfi_name_or_scope_info);
+  const MapInfo* scope_map = scope ? namer_.MapOf(*scope) : nullptr;
+  if (scope_map && scope_map->instance_type == layout_.types.scope_info) {
+    auto names = ScopeInfoReader(memory_, layout_).FunctionNames(*scope - 1);
+    auto source = memory_.ReadWord(*script - 1 + o.script_source);
+    if (names.position_start >= 0 && source) {
+      auto text = namer_.strings().ReadTagged(
+          *source, std::min<size_t>(static_cast<size_t>(names.position_start), kMaxSourceScan));
+      if (text && static_cast<int64_t>(text->utf8.size()) >= 0) {
+        int line = 1, column = 1;
+        for (char c : text->utf8) {
+          if (c == '\n') ++line, column = 1;
+          else if ((c & 0xC0) != 0x80) ++column;
+        }
+        location += ":" + std::to_string(line) + ":" + std::to_string(column);
+      }
+    }
+  }
+  v.text += " at " + location;
+}
+
+std::string ValueReader::Summarise(const Value& v, size_t max_length) {
+  std::string out;
+  if (v.kind == Value::Kind::kObject || v.kind == Value::Kind::kArray) {
+    out = v.text.empty() ? v.type : v.text;
+    if (!v.children.empty() || v.omitted_children) {
+      out += v.kind == Value::Kind::kArray ? " [" : " {";
+      bool first = true;
+      for (const auto& [key, child] : v.children) {
+        if (!first) out += ", ";
+        first = false;
+        if (v.kind != Value::Kind::kArray) out += key + ": ";
+        out += child.text.empty() ? child.type : child.text;
+        if (out.size() > max_length) break;
+      }
+      if (v.omitted_children) out += ", …";
+      out += v.kind == Value::Kind::kArray ? "]" : "}";
+    }
+  } else {
+    out = v.text.empty() ? v.type : v.text;
+  }
+  if (out.size() > max_length) out = out.substr(0, max_length) + "…";
+  return out;
+}
+
+std::string ValueReader::Preview(uint64_t tagged, size_t max_length) {
+  ValueLimits limits;
+  limits.depth = 1;
+  limits.properties = 8;
+  limits.elements = 8;
+  limits.string_chars = 64;
+  return Summarise(ReadAt(tagged, limits, 0), max_length);
+}
+
+}  // namespace mortem::v8
