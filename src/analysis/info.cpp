@@ -47,8 +47,7 @@ InfoResult RunInfo(Session& session) {
   }
   for (auto& [id, s] : spaces) r.spaces.push_back(s);
   r.walk = SummariseWalk(session, walk);
-  r.warnings = session.facts().warnings;
-  for (const auto& w : heap.warnings()) r.warnings.push_back(w);
+  r.warnings = session.Warnings();
   return r;
 }
 

@@ -80,6 +80,7 @@ InstancesResult RunInstances(Session& session, const std::string& name, const st
   if (limit && r.instances.size() > limit) r.instances.resize(limit);
   v8::ValueReader reader(session.memory(), layout, session.heap());
   for (auto& row : r.instances) row.preview = reader.Preview(row.address + 1);
+  for (auto& w : session.Warnings()) r.warnings.push_back(w);
   return r;
 }
 
@@ -117,6 +118,7 @@ InspectResult RunInspect(Session& session, Address address, const v8::ValueLimit
   v8::ValueReader reader(session.memory(), session.layout(), session.heap());
   r.value = reader.Read(object + 1, limits);
   r.value.size = containing->size;
+  r.warnings = session.Warnings();
   return r;
 }
 

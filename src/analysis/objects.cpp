@@ -43,6 +43,7 @@ ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
     r.types.resize(options.top);
   }
   r.walk = SummariseWalk(session, census.walk);
+  r.warnings = session.Warnings();
   return r;
 }
 

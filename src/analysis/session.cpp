@@ -18,6 +18,13 @@ const v8::Heap& Session::heap() {
   return *heap_;
 }
 
+std::vector<std::string> Session::Warnings() {
+  std::vector<std::string> out = facts_.warnings;
+  if (heap_)
+    for (const auto& w : heap_->warnings()) out.push_back(w);
+  return out;
+}
+
 v8::MapCache& Session::maps() {
   if (!maps_) maps_.emplace(memory_, layout());
   return *maps_;

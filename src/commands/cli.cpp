@@ -26,6 +26,7 @@ ProcessFacts FactsOf(const CoreTarget& target) {
   for (const auto& t : core.threads())
     f.threads.push_back(ThreadInfo{t.tid, t.reg(Reg::rip), t.reg(Reg::rsp), t.reg(Reg::rbp)});
   f.warnings = target.warnings();
+  f.truncated = target.core().truncated_bytes() > 0;
   return f;
 }
 

@@ -125,7 +125,10 @@ ExitCode RunCommand(const Command& command, Session& session, const std::vector<
       if (!vm.count(p)) throw po::error("missing argument " + p);
     if (vm.count("threads")) session.set_threads(std::max(1u, vm["threads"].as<unsigned>()));
     Invocation in{session, vm, vm.count("json") > 0, out, err};
-    return command.run(in);
+    ExitCode code = command.run(in);
+    // A result from a truncated core may miss what the lost bytes held.
+    if (code == ExitCode::kOk && session.facts().truncated) code = ExitCode::kPartial;
+    return code;
   } catch (const po::error& e) {
     err << "mortem " << command.name << ": " << e.what() << "\n";
     return ExitCode::kUsage;

@@ -32,6 +32,7 @@ struct ProcessFacts {
   std::string build_id;
   std::vector<ThreadInfo> threads;
   std::vector<std::string> warnings;  // from loading (truncation, unverified binary, ...)
+  bool truncated = false;             // the core file is shorter than its headers say
 };
 
 class Session {
@@ -45,6 +46,8 @@ class Session {
   const v8::Heap& heap();      // throws Error
   const Census& census();      // one walk of the whole heap, kept
   v8::MapCache& maps();        // for single-threaded lookups by commands
+  // Warnings every result carries: from loading the target and from locating the heap.
+  std::vector<std::string> Warnings();
   unsigned threads() const { return threads_; }
   void set_threads(unsigned n) { threads_ = n; }
 
