@@ -1,4 +1,6 @@
 // mortem command-line entry point: everything happens in RunCli.
 #include "mortem/commands/cli.h"
 
-int main(int argc, char** argv) { return mortem::commands::RunCli(argc, argv); }
+int main(int argc, char** argv) {
+  return mortem::commands::RunCli(argc, argv);
+}

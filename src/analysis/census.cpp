@@ -29,8 +29,7 @@ Census TakeCensus(Session& session) {
   const auto& layout = session.layout();
   const auto& heap = session.heap();
   v8::HeapWalker walker(session.memory(), layout, heap);
-  std::vector<std::unordered_map<ObjectKey, KeyStats, ObjectKeyHash>> per_thread(
-      session.threads());
+  std::vector<std::unordered_map<ObjectKey, KeyStats, ObjectKeyHash>> per_thread(session.threads());
   Census census;
   census.walk = walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
     auto& stats = per_thread[thread][KeyOf(layout, o)];
@@ -50,8 +49,8 @@ Census TakeCensus(Session& session) {
   for (const auto& [key, stats] : census.keys) {
     const v8::MapInfo* map = namer.maps().Get(key.map);
     if (!map) continue;
-    census.labels[key] = namer.Label(stats.sample, *map, key.extra == 1 && !layout.IsJSFunction(
-                                                                              map->instance_type));
+    census.labels[key] =
+        namer.Label(stats.sample, *map, key.extra == 1 && !layout.IsJSFunction(map->instance_type));
   }
   return census;
 }

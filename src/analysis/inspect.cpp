@@ -29,8 +29,7 @@ Address ParseAddress(const std::string& text) {
     if (used != text.size()) throw Error("");
     return value;
   } catch (...) {
-    throw Error("not an address: '" + text + "' (use 0x... or a decimal number)",
-                ExitCode::kUsage);
+    throw Error("not an address: '" + text + "' (use 0x... or a decimal number)", ExitCode::kUsage);
   }
 }
 
@@ -42,8 +41,8 @@ InstancesResult RunInstances(Session& session, const std::string& name, const st
   std::string wanted_kind = kind;
   if (wanted_kind.empty()) {
     for (const auto& [key, label] : census.labels)
-      if (label.name == name && (label.kind == v8::NodeKind::kObject ||
-                                 label.kind == v8::NodeKind::kNative))
+      if (label.name == name &&
+          (label.kind == v8::NodeKind::kObject || label.kind == v8::NodeKind::kNative))
         wanted_kind = "object";
   }
   std::unordered_map<ObjectKey, bool, ObjectKeyHash> wanted;
@@ -105,8 +104,7 @@ InspectResult RunInspect(Session& session, Address address, const v8::ValueLimit
   Address object = (address & 3) == 1 ? address - 1 : address;
   auto containing = FindContainingObject(session, object);
   if (!containing) {
-    if (!PageOf(session.heap(), object))
-      throw Error(Hex(address) + " is not in the V8 heap");
+    if (!PageOf(session.heap(), object)) throw Error(Hex(address) + " is not in the V8 heap");
     throw Error(Hex(address) + " is in the V8 heap but inside no object (free or unused space)");
   }
   if (containing->object != object)

@@ -14,8 +14,8 @@ ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
   r.total.name = "total";
   for (const auto& [key, stats] : census.keys) {
     auto it = census.labels.find(key);
-    v8::TypeLabel label = it != census.labels.end() ? it->second
-                                                    : v8::TypeLabel{v8::NodeKind::kHidden, "(system)"};
+    v8::TypeLabel label =
+        it != census.labels.end() ? it->second : v8::TypeLabel{v8::NodeKind::kHidden, "(system)"};
     std::string kind = v8::KindName(label.kind);
     if (options.by_instance_type) {
       const v8::MapInfo* map = session.maps().Get(key.map);
@@ -36,8 +36,10 @@ ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
   auto by_count = [](const TypeRow& a, const TypeRow& b) {
     return a.count != b.count ? a.count > b.count : a.name < b.name;
   };
-  if (options.sort == ObjectsOptions::Sort::kCount) std::sort(r.types.begin(), r.types.end(), by_count);
-  else std::sort(r.types.begin(), r.types.end(), by_size);
+  if (options.sort == ObjectsOptions::Sort::kCount)
+    std::sort(r.types.begin(), r.types.end(), by_count);
+  else
+    std::sort(r.types.begin(), r.types.end(), by_size);
   if (options.top > 0 && r.types.size() > options.top) {
     r.rows_omitted = r.types.size() - options.top;
     r.types.resize(options.top);

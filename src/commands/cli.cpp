@@ -50,17 +50,23 @@ int RunCli(int argc, char** argv) {
     if (args[i] == "--help" || args[i] == "-h") {
       std::cout << "usage: mortem " << command->name << " CORE";
       for (const auto& p : command->positionals) std::cout << " " << p;
-      std::cout << " [options]\n" << command->summary << "\n\n"
+      std::cout << " [options]\n"
+                << command->summary << "\n\n"
                 << "  --binary PATH  the node binary (default: the one recorded in the core)\n"
                 << "  --force        go on although the binary's build-id does not match\n"
                 << CommandOptions(*command);
       return 0;
     }
-    if (args[i] == "--binary" && i + 1 < args.size()) target.binary_path = args[++i];
-    else if (args[i].starts_with("--binary=")) target.binary_path = args[i].substr(9);
-    else if (args[i] == "--force") target.force = true;
-    else if (target.core_path.empty() && !args[i].starts_with("-")) target.core_path = args[i];
-    else rest.push_back(args[i]);
+    if (args[i] == "--binary" && i + 1 < args.size())
+      target.binary_path = args[++i];
+    else if (args[i].starts_with("--binary="))
+      target.binary_path = args[i].substr(9);
+    else if (args[i] == "--force")
+      target.force = true;
+    else if (target.core_path.empty() && !args[i].starts_with("-"))
+      target.core_path = args[i];
+    else
+      rest.push_back(args[i]);
   }
   if (target.core_path.empty()) {
     std::cerr << "mortem " << command->name << ": missing CORE\n";

@@ -13,35 +13,44 @@ namespace {
 
 template <typename Result>
 void Emit(const Invocation& in, const Result& result) {
-  if (in.json) in.out << format::ToJson(result).dump(2) << "\n";
-  else format::PrintText(result, in.out);
+  if (in.json)
+    in.out << format::ToJson(result).dump(2) << "\n";
+  else
+    format::PrintText(result, in.out);
 }
 
-ExitCode PartialIf(bool partial) { return partial ? ExitCode::kPartial : ExitCode::kOk; }
+ExitCode PartialIf(bool partial) {
+  return partial ? ExitCode::kPartial : ExitCode::kOk;
+}
 
 std::vector<Command> BuildRegistry() {
   std::vector<Command> r;
+  r.push_back(Command{"info",
+                      "process, versions, threads and the V8 heap per space",
+                      {},
+                      [](po::options_description&) {},
+                      [](Invocation& in) {
+                        auto result = RunInfo(in.session);
+                        Emit(in, result);
+                        return PartialIf(result.walk.skipped_bytes > 0);
+                      }});
   r.push_back(Command{
-      "info", "process, versions, threads and the V8 heap per space", {},
-      [](po::options_description&) {},
-      [](Invocation& in) {
-        auto result = RunInfo(in.session);
-        Emit(in, result);
-        return PartialIf(result.walk.skipped_bytes > 0);
-      }});
-  r.push_back(Command{
-      "objects", "the heap histogram: objects by type with counts and self sizes", {},
+      "objects",
+      "the heap histogram: objects by type with counts and self sizes",
+      {},
       [](po::options_description& o) {
         o.add_options()("sort", po::value<std::string>()->default_value("size"),
-                        "sort rows by size or count")(
-            "top", po::value<size_t>()->default_value(0), "show only the first N rows (0: all)")(
+                        "sort rows by size or count")("top", po::value<size_t>()->default_value(0),
+                                                      "show only the first N rows (0: all)")(
             "by-instance-type", "one row per V8 instance type instead of per DevTools class");
       },
       [](Invocation& in) {
         ObjectsOptions options;
         auto sort = in.options["sort"].as<std::string>();
-        if (sort == "count") options.sort = ObjectsOptions::Sort::kCount;
-        else if (sort != "size") throw po::error("--sort takes size or count");
+        if (sort == "count")
+          options.sort = ObjectsOptions::Sort::kCount;
+        else if (sort != "size")
+          throw po::error("--sort takes size or count");
         options.top = in.options["top"].as<size_t>();
         options.by_instance_type = in.options.count("by-instance-type") > 0;
         auto result = RunObjects(in.session, options);
@@ -49,7 +58,9 @@ std::vector<Command> BuildRegistry() {
         return PartialIf(result.walk.skipped_bytes > 0);
       }});
   r.push_back(Command{
-      "instances", "the objects of one type (a row of `objects`), with previews", {"name"},
+      "instances",
+      "the objects of one type (a row of `objects`), with previews",
+      {"name"},
       [](po::options_description& o) {
         o.add_options()("limit", po::value<size_t>()->default_value(50),
                         "show at most N objects (0: all)")(
@@ -57,14 +68,16 @@ std::vector<Command> BuildRegistry() {
             "only rows of this kind (object, closure, string, ...); default: object rows if any");
       },
       [](Invocation& in) {
-        auto result = RunInstances(in.session, in.options["name"].as<std::string>(),
-                                   in.options["kind"].as<std::string>(),
-                                   in.options["limit"].as<size_t>());
+        auto result =
+            RunInstances(in.session, in.options["name"].as<std::string>(),
+                         in.options["kind"].as<std::string>(), in.options["limit"].as<size_t>());
         Emit(in, result);
         return result.total == 0 ? ExitCode::kBadInput : ExitCode::kOk;
       }});
   r.push_back(Command{
-      "inspect", "one value in full: properties, elements, strings, functions, ...", {"address"},
+      "inspect",
+      "one value in full: properties, elements, strings, functions, ...",
+      {"address"},
       [](po::options_description& o) {
         o.add_options()("depth", po::value<int>()->default_value(2), "levels of nested values")(
             "properties", po::value<size_t>()->default_value(64), "properties shown per object")(
@@ -77,8 +90,8 @@ std::vector<Command> BuildRegistry() {
         limits.properties = in.options["properties"].as<size_t>();
         limits.elements = in.options["elements"].as<size_t>();
         limits.string_chars = in.options["string-length"].as<size_t>();
-        auto result = RunInspect(in.session, ParseAddress(in.options["address"].as<std::string>()),
-                                 limits);
+        auto result =
+            RunInspect(in.session, ParseAddress(in.options["address"].as<std::string>()), limits);
         Emit(in, result);
         return ExitCode::kOk;
       }});

@@ -45,13 +45,18 @@ CoreFile::CoreFile(const std::string& path) : file_(path) {
       throw Error(path + ": truncated core (program headers cut off)");
     if (ph.p_type == PT_NOTE) {
       if (ph.p_offset < bytes.size())
-        ParseNotes(bytes.subspan(ph.p_offset, std::min<uint64_t>(ph.p_filesz,
-                                                                  bytes.size() - ph.p_offset)));
+        ParseNotes(bytes.subspan(ph.p_offset,
+                                 std::min<uint64_t>(ph.p_filesz, bytes.size() - ph.p_offset)));
       continue;
     }
     if (ph.p_type != PT_LOAD) continue;
-    CoreSegment s{ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz, ph.p_filesz,
-                  (ph.p_flags & PF_W) != 0, (ph.p_flags & PF_X) != 0};
+    CoreSegment s{ph.p_vaddr,
+                  ph.p_memsz,
+                  ph.p_offset,
+                  ph.p_filesz,
+                  ph.p_filesz,
+                  (ph.p_flags & PF_W) != 0,
+                  (ph.p_flags & PF_X) != 0};
     s.file_size = std::min(s.file_size, s.mem_size);
     uint64_t available = ph.p_offset < bytes.size() ? bytes.size() - ph.p_offset : 0;
     if (s.file_size > available) {

@@ -15,7 +15,9 @@ std::string SignalName(int signal) {
 nlohmann::json ToJson(const WalkSummary& w) {
   nlohmann::json problems = nlohmann::json::array();
   for (const auto& p : w.problems)
-    problems.push_back({{"page", Hex(p.page)}, {"space", p.space}, {"reason", p.reason},
+    problems.push_back({{"page", Hex(p.page)},
+                        {"space", p.space},
+                        {"reason", p.reason},
                         {"skipped_bytes", p.skipped_bytes}});
   return {{"objects", w.objects},
           {"object_bytes", w.object_bytes},
@@ -29,9 +31,9 @@ nlohmann::json ToJson(const WalkSummary& w) {
 
 void PrintWalkWarning(const WalkSummary& w, std::ostream& out) {
   if (!w.skipped_bytes && !w.unreadable_bytes) return;
-  out << "\nwarning: partial heap: " << Grouped(w.skipped_bytes) << " bytes could not be parsed and "
-      << Grouped(w.unreadable_bytes) << " bytes are not in the core, on " << w.problems.size()
-      << " pages:\n";
+  out << "\nwarning: partial heap: " << Grouped(w.skipped_bytes)
+      << " bytes could not be parsed and " << Grouped(w.unreadable_bytes)
+      << " bytes are not in the core, on " << w.problems.size() << " pages:\n";
   for (size_t i = 0; i < w.problems.size() && i < 20; ++i)
     out << "  page " << Hex(w.problems[i].page) << " (" << w.problems[i].space
         << "): " << w.problems[i].reason << "\n";
@@ -41,8 +43,11 @@ void PrintWalkWarning(const WalkSummary& w, std::ostream& out) {
 nlohmann::json ToJson(const InfoResult& r) {
   nlohmann::json spaces = nlohmann::json::array();
   for (const auto& s : r.spaces)
-    spaces.push_back({{"name", s.name}, {"committed", s.committed}, {"used", s.used},
-                      {"pages", s.pages}, {"objects", s.objects}});
+    spaces.push_back({{"name", s.name},
+                      {"committed", s.committed},
+                      {"used", s.used},
+                      {"pages", s.pages},
+                      {"objects", s.objects}});
   nlohmann::json threads = nlohmann::json::array();
   for (const auto& t : r.process.threads)
     threads.push_back({{"tid", t.tid}, {"pc", Hex(t.pc)}, {"sp", Hex(t.sp)}});

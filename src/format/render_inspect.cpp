@@ -7,17 +7,28 @@ namespace {
 const char* KindWord(v8::Value::Kind kind) {
   using K = v8::Value::Kind;
   switch (kind) {
-    case K::kSmi: return "smi";
-    case K::kNumber: return "number";
-    case K::kOddball: return "oddball";
-    case K::kString: return "string";
-    case K::kSymbol: return "symbol";
-    case K::kBigInt: return "bigint";
-    case K::kObject: return "object";
-    case K::kArray: return "array";
-    case K::kFunction: return "function";
-    case K::kInternal: return "internal";
-    default: return "unreadable";
+    case K::kSmi:
+      return "smi";
+    case K::kNumber:
+      return "number";
+    case K::kOddball:
+      return "oddball";
+    case K::kString:
+      return "string";
+    case K::kSymbol:
+      return "symbol";
+    case K::kBigInt:
+      return "bigint";
+    case K::kObject:
+      return "object";
+    case K::kArray:
+      return "array";
+    case K::kFunction:
+      return "function";
+    case K::kInternal:
+      return "internal";
+    default:
+      return "unreadable";
   }
 }
 
@@ -61,8 +72,11 @@ nlohmann::json ToJson(const InstancesResult& r) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& i : r.instances)
     list.push_back({{"address", Hex(i.address)}, {"size", i.size}, {"preview", i.preview}});
-  return {{"schema", kSchemaVersion}, {"name", r.name}, {"total", r.total},
-          {"instances", list},         {"warnings", r.warnings}};
+  return {{"schema", kSchemaVersion},
+          {"name", r.name},
+          {"total", r.total},
+          {"instances", list},
+          {"warnings", r.warnings}};
 }
 
 void PrintText(const InstancesResult& r, std::ostream& out) {
@@ -74,8 +88,10 @@ void PrintText(const InstancesResult& r, std::ostream& out) {
 }
 
 nlohmann::json ToJson(const InspectResult& r) {
-  nlohmann::json j = {{"schema", kSchemaVersion}, {"address", Hex(r.requested)},
-                      {"space", r.space},          {"value", ValueJson(r.value)},
+  nlohmann::json j = {{"schema", kSchemaVersion},
+                      {"address", Hex(r.requested)},
+                      {"space", r.space},
+                      {"value", ValueJson(r.value)},
                       {"warnings", r.warnings}};
   return j;
 }

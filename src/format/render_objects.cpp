@@ -4,8 +4,8 @@
 namespace mortem::format {
 namespace {
 nlohmann::json RowJson(const TypeRow& row) {
-  return {{"name", row.name}, {"kind", row.kind}, {"count", row.count},
-          {"self_size", row.self_size}};
+  return {
+      {"name", row.name}, {"kind", row.kind}, {"count", row.count}, {"self_size", row.self_size}};
 }
 }  // namespace
 
@@ -13,7 +13,7 @@ nlohmann::json ToJson(const ObjectsResult& r) {
   nlohmann::json types = nlohmann::json::array();
   for (const auto& row : r.types) types.push_back(RowJson(row));
   nlohmann::json total = {{"count", r.total.count}, {"self_size", r.total.self_size}};
-  return {{"schema", kSchemaVersion}, {"types", types},       {"total", total},
+  return {{"schema", kSchemaVersion},       {"types", types},         {"total", total},
           {"rows_omitted", r.rows_omitted}, {"walk", ToJson(r.walk)}, {"warnings", r.warnings}};
 }
 

@@ -26,8 +26,10 @@ void Table::Print(std::ostream& out) const {
     for (size_t c = 0; c < cells.size(); ++c) {
       std::string pad(width[c] - cells[c].size(), ' ');
       bool last = c + 1 == cells.size();
-      if (aligns_[c] == Align::kRight) line += pad + cells[c];
-      else line += cells[c] + (last ? "" : pad);
+      if (aligns_[c] == Align::kRight)
+        line += pad + cells[c];
+      else
+        line += cells[c] + (last ? "" : pad);
       if (!last) line += "  ";
     }
     out << line << '\n';
@@ -60,8 +62,10 @@ std::string HumanBytes(uint64_t n) {
     ++u;
   }
   char buf[32];
-  if (u == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  else std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  if (u == 0)
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
   return buf;
 }
 

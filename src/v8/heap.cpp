@@ -83,8 +83,9 @@ void Heap::FindPages() {
     }
   }
   if (heap_votes.empty())
-    throw Error("no V8 heap pages found in the core (not a node process, or its heap was not "
-                "dumped)");
+    throw Error(
+        "no V8 heap pages found in the core (not a node process, or its heap was not "
+        "dumped)");
   heap_ = std::max_element(heap_votes.begin(), heap_votes.end(), [](auto& a, auto& b) {
             return a.second < b.second;
           })->first;
@@ -116,8 +117,9 @@ void Heap::FindIsolate() {
   // The roots table must hold undefined..empty_string as heap objects.
   for (int i = RootIndex::kUndefined; i <= RootIndex::kEmptyString; ++i) {
     uint64_t v = Root(i);
-    if ((v & 3) != 1) throw Error("the Isolate's roots table is not where V8 " +
-                                  layout_->v8.ToString() + " keeps it");
+    if ((v & 3) != 1)
+      throw Error("the Isolate's roots table is not where V8 " + layout_->v8.ToString() +
+                  " keeps it");
   }
 }
 

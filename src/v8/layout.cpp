@@ -18,8 +18,10 @@ class ConstantReader {
       : memory_(memory), symbols_(symbols), layout_(layout) {
     symbols.ForEachWithPrefix(kV8Prefix, [&](const Symbol& s) {
       auto value = memory.ReadValue<int32_t>(s.address);
-      if (value) layout_.constants.emplace(std::string(s.name.substr(kV8Prefix.size())), *value);
-      else unreadable_.push_back(std::string(s.name));
+      if (value)
+        layout_.constants.emplace(std::string(s.name.substr(kV8Prefix.size())), *value);
+      else
+        unreadable_.push_back(std::string(s.name));
     });
   }
 
@@ -50,8 +52,10 @@ class ConstantReader {
 
   template <typename T>
   void Require(T& out, std::optional<int64_t> value, std::string_view what) {
-    if (value) out = static_cast<T>(*value);
-    else missing_.insert(std::string(what));
+    if (value)
+      out = static_cast<T>(*value);
+    else
+      missing_.insert(std::string(what));
   }
   void RequireField(uint32_t& out, std::string_view cls, std::string_view field) {
     Require(out, FindField(cls, field), "class_" + std::string(cls) + "__" + std::string(field));
@@ -317,8 +321,8 @@ void LoadNodeOffsets(ConstantReader& c, NodeOffsets& n) {
       c.ReadNodeOffset("nodedbg_offset_HandleWrap__handle_wrap_queue___ListNode_HandleWrap");
   n.req_wrap_queue_node =
       c.ReadNodeOffset("nodedbg_offset_ReqWrap__req_wrap_queue___ListNode_ReqWrapQueue");
-  n.base_object_persistent = c.ReadNodeOffset(
-      "nodedbg_offset_BaseObject__persistent_handle___v8_Persistent_v8_Object");
+  n.base_object_persistent =
+      c.ReadNodeOffset("nodedbg_offset_BaseObject__persistent_handle___v8_Persistent_v8_Object");
   n.environment_index = c.ReadNodeOffset("nodedbg_const_ContextEmbedderIndex__kEnvironment__int");
 }
 

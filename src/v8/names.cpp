@@ -10,7 +10,9 @@ namespace mortem::v8 {
 namespace {
 
 constexpr int kMaxPrototypeChain = 64;
-bool IsHeapObject(uint64_t tagged) { return (tagged & 3) == 1; }
+bool IsHeapObject(uint64_t tagged) {
+  return (tagged & 3) == 1;
+}
 
 // Map::bit_field2 bit 0 and bit_field3 bit 20 (objects/map.h, MAP_BIT_FIELD2_FIELDS and
 // MAP_BIT_FIELD3_FIELDS: enum length 10 bits, own descriptors 10 bits, then is_prototype_map).
@@ -23,10 +25,21 @@ constexpr uint32_t kSymbolDescriptionOffset = 16;
 }  // namespace
 
 const char* KindName(NodeKind kind) {
-  static const char* const kNames[] = {
-      "hidden", "array", "string", "object", "code", "closure", "regexp", "number",
-      "native", "synthetic", "concatenated string", "sliced string", "symbol", "bigint",
-      "object shape"};
+  static const char* const kNames[] = {"hidden",
+                                       "array",
+                                       "string",
+                                       "object",
+                                       "code",
+                                       "closure",
+                                       "regexp",
+                                       "number",
+                                       "native",
+                                       "synthetic",
+                                       "concatenated string",
+                                       "sliced string",
+                                       "symbol",
+                                       "bigint",
+                                       "object shape"};
   return kNames[static_cast<int>(kind)];
 }
 
@@ -94,10 +107,14 @@ TypeLabel Namer::LabelForMap(const MapInfo& map, bool in_read_only) {
        IsNamed(type, "PROTOTYPE_INFO_TYPE") || IsNamed(type, "ENUM_CACHE_TYPE")))
     kind = NodeKind::kObjectShape;
   switch (kind) {
-    case NodeKind::kCode: return {kind, "(compiled code)"};
-    case NodeKind::kArray: return {kind, "(array)"};
-    case NodeKind::kObjectShape: return {kind, "(object shape)"};
-    default: return {NodeKind::kHidden, "(system)"};
+    case NodeKind::kCode:
+      return {kind, "(compiled code)"};
+    case NodeKind::kArray:
+      return {kind, "(array)"};
+    case NodeKind::kObjectShape:
+      return {kind, "(object shape)"};
+    default:
+      return {NodeKind::kHidden, "(system)"};
   }
 }
 
@@ -113,15 +130,16 @@ NodeKind Namer::SystemKind(uint16_t type) const {
   if (named("ALLOCATION_SITE_TYPE") || named("ARRAY_BOILERPLATE_DESCRIPTION_TYPE") ||
       type == t.bytecode_array || type == t.closure_feedback_cell_array ||
       named("CODE_DATA_CONTAINER_TYPE") || named("FEEDBACK_CELL_TYPE") ||
-      type == t.feedback_metadata || type == t.feedback_vector ||
-      named("INTERPRETER_DATA_TYPE") || named("LOAD_HANDLER_TYPE") ||
-      type == t.object_boilerplate_description || type == t.preparse_data ||
-      named("REG_EXP_BOILERPLATE_DESCRIPTION_TYPE") || type == t.scope_info ||
-      named("STORE_HANDLER_TYPE") || named("TEMPLATE_OBJECT_DESCRIPTION_TYPE") ||
+      type == t.feedback_metadata || type == t.feedback_vector || named("INTERPRETER_DATA_TYPE") ||
+      named("LOAD_HANDLER_TYPE") || type == t.object_boilerplate_description ||
+      type == t.preparse_data || named("REG_EXP_BOILERPLATE_DESCRIPTION_TYPE") ||
+      type == t.scope_info || named("STORE_HANDLER_TYPE") ||
+      named("TEMPLATE_OBJECT_DESCRIPTION_TYPE") ||
       (t.uncompiled_data_first && type >= *t.uncompiled_data_first &&
        type <= *t.uncompiled_data_last))
     return NodeKind::kCode;
-  if (auto it = layout_.type_names.find(type); it != layout_.type_names.end() &&
+  if (auto it = layout_.type_names.find(type);
+      it != layout_.type_names.end() &&
       (it->second.starts_with("TURBOFAN_") || it->second.starts_with("UNCOMPILED_DATA")))
     return NodeKind::kCode;
   if (layout_.IsFixedArrayShaped(type) || type == t.fixed_double_array || type == t.byte_array)

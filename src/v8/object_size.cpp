@@ -12,7 +12,9 @@
 namespace mortem::v8 {
 namespace {
 
-constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+constexpr uint64_t Align8(uint64_t n) {
+  return (n + 7) & ~uint64_t{7};
+}
 constexpr uint64_t kMaxCount = uint64_t{1} << 31;
 
 template <typename T>
@@ -47,8 +49,7 @@ SizeRule Array(uint16_t header, uint16_t unit, uint16_t count_offset = 8,
                CountType type = CountType::kSmi) {
   return SizeRule{SizeKind::kArray, header, unit, count_offset, type, 0};
 }
-SizeRule Special(SizeKind kind, uint16_t header = 0, uint16_t unit = 0,
-                 uint16_t count_offset = 8) {
+SizeRule Special(SizeKind kind, uint16_t header = 0, uint16_t unit = 0, uint16_t count_offset = 8) {
   return SizeRule{kind, header, unit, count_offset, CountType::kSmi, 0};
 }
 
@@ -122,9 +123,12 @@ SizeRules::SizeRules(const Layout& l, const Memory& memory)
   // 11.3: InstructionStream {map, code} sized from its Code's instruction_size@56 and
   // metadata_size@60. 12.4 and 13.6: body_size u32@24 after a 32-byte header
   // (objects/instruction-stream.h); Code itself is fixed-size from 11.3 on.
-  if (v == 1002) Set(t.code, Special(SizeKind::kCode102, 128, 0, 40));
-  else if (v == 1103) Set(t.instruction_stream, Special(SizeKind::kInstructionStream113, 16, 0, 8));
-  else Set(t.instruction_stream, Special(SizeKind::kInstructionStream, 32, 0, 24));
+  if (v == 1002)
+    Set(t.code, Special(SizeKind::kCode102, 128, 0, 40));
+  else if (v == 1103)
+    Set(t.instruction_stream, Special(SizeKind::kInstructionStream113, 16, 0, 8));
+  else
+    Set(t.instruction_stream, Special(SizeKind::kInstructionStream, 32, 0, 24));
   Set(t.coverage_info, Array(12, 16, 8, CountType::kInt32));
   // WasmNull is a bare map word without static roots (wasm-objects.h WasmNull::kSize).
   Set(Named(l, "WASM_NULL_TYPE"), SizeRule{SizeKind::kArray, 8, 0, 8, CountType::kUint8, 0});
@@ -147,8 +151,8 @@ std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map,
     case SizeKind::kSeqString: {
       auto n = Field<int32_t>(body, layout_.off.string_length);
       if (!n || *n < 0) return std::nullopt;
-      bool one_byte = (map.instance_type & layout_.strings.encoding_mask) ==
-                      layout_.strings.one_byte;
+      bool one_byte =
+          (map.instance_type & layout_.strings.encoding_mask) == layout_.strings.one_byte;
       return one_byte ? Align8(layout_.off.seq_one_byte_chars + uint64_t(*n))
                       : Align8(layout_.off.seq_two_byte_chars + 2 * uint64_t(*n));
     }

@@ -4,15 +4,19 @@ namespace mortem::v8 {
 namespace {
 constexpr uint32_t kMaxCapacity = 1 << 20;
 
-bool IsHeapObject(uint64_t tagged) { return (tagged & 3) == 1; }
+bool IsHeapObject(uint64_t tagged) {
+  return (tagged & 3) == 1;
+}
 }  // namespace
 
 std::vector<Property> PropertyReader::OwnProperties(Address object, const MapInfo& map,
                                                     size_t limit) const {
   std::vector<Property> out;
   bool dictionary = (map.bit_field3 >> layout_.off.bit_field3_dictionary_map_shift) & 1;
-  if (dictionary) FromDictionary(object, limit, out);
-  else FromDescriptors(object, map, limit, out);
+  if (dictionary)
+    FromDictionary(object, limit, out);
+  else
+    FromDescriptors(object, map, limit, out);
   return out;
 }
 
@@ -45,8 +49,8 @@ void PropertyReader::FromDescriptors(Address object, const MapInfo& map, size_t 
     Property p;
     p.key = *key;
     p.is_accessor = (details & o.prop_kind_mask) == o.prop_kind_accessor;
-    bool in_field = ((details & o.prop_location_mask) >> o.prop_location_shift) ==
-                    o.prop_location_field;
+    bool in_field =
+        ((details & o.prop_location_mask) >> o.prop_location_shift) == o.prop_location_field;
     if (!in_field) {
       p.value = memory_.ReadWord(entry + o.descriptor_value * 8).value_or(0);
     } else {
@@ -56,14 +60,16 @@ void PropertyReader::FromDescriptors(Address object, const MapInfo& map, size_t 
         p.value = memory_.ReadWord(object + (uint64_t{inobject_start} + index) * 8).value_or(0);
       } else if (IsHeapObject(properties)) {
         // PropertyArray: map, length_and_hash, then the values.
-        p.value = memory_.ReadWord(properties - 1 + 16 + uint64_t{index - inobject} * 8).value_or(0);
+        p.value =
+            memory_.ReadWord(properties - 1 + 16 + uint64_t{index - inobject} * 8).value_or(0);
       }
     }
     out.push_back(p);
   }
 }
 
-void PropertyReader::FromDictionary(Address object, size_t limit, std::vector<Property>& out) const {
+void PropertyReader::FromDictionary(Address object, size_t limit,
+                                    std::vector<Property>& out) const {
   const Offsets& o = layout_.off;
   auto dict = memory_.ReadWord(object + o.receiver_properties);
   if (!dict || !IsHeapObject(*dict)) return;
@@ -81,8 +87,9 @@ void PropertyReader::FromDictionary(Address object, size_t limit, std::vector<Pr
   for (int64_t i = 0; i < cap && out.size() < limit; ++i) {
     Address entry = base + (start + i * entry_size) * 8;
     auto key = memory_.ReadWord(entry);
-    if (!key || !IsHeapObject(*key)) continue;  // empty or deleted (undefined/the_hole are
-                                                // heap objects too; filtered by callers' match)
+    if (!key || !IsHeapObject(*key))
+      continue;  // empty or deleted (undefined/the_hole are
+                 // heap objects too; filtered by callers' match)
     auto details_word = memory_.ReadWord(entry + 16);
     if (!details_word || (*details_word & 1) != 0) continue;
     uint32_t details = static_cast<uint32_t>(static_cast<int64_t>(*details_word) >> 32);

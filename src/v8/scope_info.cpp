@@ -20,8 +20,15 @@ constexpr int64_t kMaxCount = 1 << 20;
 
 // ScopeType enum order (scope-info.tq).
 enum ScopeType : uint32_t {
-  kClassScope = 0, kEvalScope, kFunctionScope, kModuleScope, kScriptScope, kCatchScope,
-  kBlockScope, kWithScope, kShadowRealmScope
+  kClassScope = 0,
+  kEvalScope,
+  kFunctionScope,
+  kModuleScope,
+  kScriptScope,
+  kCatchScope,
+  kBlockScope,
+  kWithScope,
+  kShadowRealmScope
 };
 
 // ScopeFlags bit positions (scope-info.tq, the same in 10.2, 11.3 and 12.4).
@@ -39,7 +46,11 @@ struct Flags {
 // 13.6 ScopeType order: SCRIPT, REPL_MODE, CLASS, EVAL, FUNCTION, MODULE, CATCH, BLOCK, WITH,
 // SHADOW_REALM.
 enum ScopeType13 : uint32_t {
-  k13ScriptScope = 0, k13ReplModeScope, k13ClassScope, k13EvalScope, k13FunctionScope,
+  k13ScriptScope = 0,
+  k13ReplModeScope,
+  k13ClassScope,
+  k13EvalScope,
+  k13FunctionScope,
   k13ModuleScope
 };
 

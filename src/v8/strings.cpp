@@ -11,12 +11,18 @@ constexpr uint32_t kExternalResourceDataOffset = 24;
 
 const char* StringShape::Name() const {
   switch (representation) {
-    case Representation::kSeq: return "seq";
-    case Representation::kCons: return "cons";
-    case Representation::kExternal: return "external";
-    case Representation::kSliced: return "sliced";
-    case Representation::kThin: return "thin";
-    default: return "unknown";
+    case Representation::kSeq:
+      return "seq";
+    case Representation::kCons:
+      return "cons";
+    case Representation::kExternal:
+      return "external";
+    case Representation::kSliced:
+      return "sliced";
+    case Representation::kThin:
+      return "thin";
+    default:
+      return "unknown";
   }
 }
 
@@ -81,9 +87,11 @@ bool StringReader::Append(Address address, int64_t offset, int64_t count, std::u
     std::string raw(static_cast<size_t>(count) * unit, '\0');
     if (memory_.Read(data + offset * unit, raw.data(), raw.size()) != raw.size()) return false;
     for (int64_t i = 0; i < count; ++i) {
-      if (shape.one_byte) out.push_back(static_cast<unsigned char>(raw[i]));
-      else out.push_back(static_cast<char16_t>(static_cast<unsigned char>(raw[2 * i]) |
-                                               (static_cast<unsigned char>(raw[2 * i + 1]) << 8)));
+      if (shape.one_byte)
+        out.push_back(static_cast<unsigned char>(raw[i]));
+      else
+        out.push_back(static_cast<char16_t>(static_cast<unsigned char>(raw[2 * i]) |
+                                            (static_cast<unsigned char>(raw[2 * i + 1]) << 8)));
     }
     return true;
   };

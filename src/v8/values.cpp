@@ -12,9 +12,15 @@ namespace {
 constexpr size_t kMaxSourceScan = 16 << 20;  // characters read to turn a position into a line
 constexpr int64_t kMaxTableEntries = 1 << 24;
 
-bool IsSmi(uint64_t v) { return (v & 1) == 0; }
-bool IsHeapObject(uint64_t v) { return (v & 3) == 1; }
-int64_t SmiValue(uint64_t v) { return static_cast<int64_t>(v) >> 32; }
+bool IsSmi(uint64_t v) {
+  return (v & 1) == 0;
+}
+bool IsHeapObject(uint64_t v) {
+  return (v & 3) == 1;
+}
+int64_t SmiValue(uint64_t v) {
+  return static_cast<int64_t>(v) >> 32;
+}
 
 std::string FormatDouble(double d) {
   if (std::isnan(d)) return "NaN";
@@ -34,10 +40,14 @@ std::string Quote(const std::string& s, bool truncated) {
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else out += c;
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else
+      out += c;
   }
   out += truncated ? "\"…" : "\"";
   return out;
@@ -111,10 +121,11 @@ Value ValueReader::ReadAt(uint64_t tagged, const ValueLimits& limits, int depth)
   }
   if (type == t.oddball || (t.hole && type == *t.hole)) {
     v.kind = Value::Kind::kOddball;
-    static const std::pair<int, const char*> kRoots[] = {
-        {RootIndex::kUndefined, "undefined"}, {RootIndex::kNull, "null"},
-        {RootIndex::kTrue, "true"}, {RootIndex::kFalse, "false"},
-        {RootIndex::kTheHole, "<the_hole>"}};
+    static const std::pair<int, const char*> kRoots[] = {{RootIndex::kUndefined, "undefined"},
+                                                         {RootIndex::kNull, "null"},
+                                                         {RootIndex::kTrue, "true"},
+                                                         {RootIndex::kFalse, "false"},
+                                                         {RootIndex::kTheHole, "<the_hole>"}};
     v.text = "<oddball>";
     for (auto [index, name] : kRoots)
       if (heap_.Root(index) == tagged) v.text = name;
@@ -134,9 +145,13 @@ Value ValueReader::ReadAt(uint64_t tagged, const ValueLimits& limits, int depth)
     auto digit = memory_.ReadWord(v.address + 16);
     uint32_t length = bits ? (*bits >> 1) & 0x3FFFFFFF : 0;
     bool negative = bits && (*bits & 1);
-    if (length == 0) v.text = "0n";
-    else if (length == 1 && digit) v.text = (negative ? "-" : "") + std::to_string(*digit) + "n";
-    else v.text = std::string(negative ? "-" : "") + "<" + std::to_string(length * 64) + "-bit bigint>";
+    if (length == 0)
+      v.text = "0n";
+    else if (length == 1 && digit)
+      v.text = (negative ? "-" : "") + std::to_string(*digit) + "n";
+    else
+      v.text =
+          std::string(negative ? "-" : "") + "<" + std::to_string(length * 64) + "-bit bigint>";
     return v;
   }
   if (!layout_.IsJSReceiver(type)) {
@@ -178,7 +193,8 @@ Value ValueReader::ReadAt(uint64_t tagged, const ValueLimits& limits, int depth)
     v.text = buf;
   }
   if (depth >= limits.depth) return v;
-  if (type == t.js_map || type == t.js_set) ReadCollection(v, v.address, type == t.js_map, limits, depth);
+  if (type == t.js_map || type == t.js_set)
+    ReadCollection(v, v.address, type == t.js_map, limits, depth);
   ReadObject(v, v.address, *map, limits, depth);
   ReadElements(v, v.address, *map, limits, depth);
   return v;
@@ -208,7 +224,8 @@ void ValueReader::ReadObject(Value& v, Address address, const MapInfo& map,
 void ValueReader::ReadElements(Value& v, Address address, const MapInfo& map,
                                const ValueLimits& limits, int depth) {
   const Offsets& o = layout_.off;
-  uint32_t kind = (map.bit_field2 & o.bit_field2_elements_kind_mask) >> o.bit_field2_elements_kind_shift;
+  uint32_t kind =
+      (map.bit_field2 & o.bit_field2_elements_kind_mask) >> o.bit_field2_elements_kind_shift;
   auto elements = memory_.ReadWord(address + o.object_elements);
   if (!elements || !IsHeapObject(*elements)) return;
   auto capacity = memory_.ReadWord(*elements - 1 + o.fixed_array_length);
@@ -241,8 +258,9 @@ void ValueReader::ReadElements(Value& v, Address address, const MapInfo& map,
       element.kind = Value::Kind::kNumber;
       element.type = "number";
       // The hole in a double array is a signalling NaN bit pattern (kHoleNanInt64).
-      element.text = !d ? "<unreadable>" : (raw && *raw == 0xFFF7FFFFFFF7FFFFull) ? "<hole>"
-                                                                               : FormatDouble(*d);
+      element.text = !d                                       ? "<unreadable>"
+                     : (raw && *raw == 0xFFF7FFFFFFF7FFFFull) ? "<hole>"
+                                                              : FormatDouble(*d);
     } else {
       auto word = memory_.ReadWord(slot);
       if (!word) break;
@@ -252,8 +270,8 @@ void ValueReader::ReadElements(Value& v, Address address, const MapInfo& map,
   }
 }
 
-void ValueReader::ReadCollection(Value& v, Address address, bool is_map,
-                                 const ValueLimits& limits, int depth) {
+void ValueReader::ReadCollection(Value& v, Address address, bool is_map, const ValueLimits& limits,
+                                 int depth) {
   // OrderedHashMap/Set: [elements, deleted, buckets], buckets, then entries of
   // (key, [value], chain) (objects/ordered-hash-table.h).
   const Offsets& o = layout_.off;
@@ -316,8 +334,10 @@ void ValueReader::ReadFunction(Value& v, Address address) {
       if (text && static_cast<int64_t>(text->utf8.size()) >= 0) {
         int line = 1, column = 1;
         for (char c : text->utf8) {
-          if (c == '\n') ++line, column = 1;
-          else if ((c & 0xC0) != 0x80) ++column;
+          if (c == '\n')
+            ++line, column = 1;
+          else if ((c & 0xC0) != 0x80)
+            ++column;
         }
         location += ":" + std::to_string(line) + ":" + std::to_string(column);
       }

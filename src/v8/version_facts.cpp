@@ -13,15 +13,29 @@ PageHeaderLayout PageLayoutFor(int key) {
   PageHeaderLayout p;
   if (key <= 1103) {
     p.kind = PageHeaderKind::kBasicMemoryChunk;
-    p.size = 0; p.flags = 8; p.heap = 16; p.area_start = 24; p.area_end = 32; p.owner = 64;
+    p.size = 0;
+    p.flags = 8;
+    p.heap = 16;
+    p.area_start = 24;
+    p.area_end = 32;
+    p.owner = 64;
   } else if (key == 1204) {
     p.kind = PageHeaderKind::kInPageMetadata;
-    p.flags = 0; p.size = 16; p.heap = 24; p.area_start = 32; p.area_end = 40; p.owner = 72;
+    p.flags = 0;
+    p.size = 16;
+    p.heap = 24;
+    p.area_start = 32;
+    p.area_end = 40;
+    p.owner = 72;
   } else {
     p.kind = PageHeaderKind::kOffPageMetadata;
     p.flags = 0;  // in the page
     // In the metadata object, word indices [obs 24.11.1].
-    p.metadata_chunk = 8; p.size = 48; p.area_end = 56; p.heap = 64; p.area_start = 72;
+    p.metadata_chunk = 8;
+    p.size = 48;
+    p.area_end = 56;
+    p.heap = 64;
+    p.area_start = 72;
     p.owner = 80;
   }
   // Flag bits. 10.2: FROM_PAGE 1<<3, TO_PAGE 1<<4, LARGE_PAGE 1<<5, READ_ONLY_HEAP 1<<20
@@ -46,31 +60,82 @@ PageHeaderLayout PageLayoutFor(int key) {
 SpaceIds SpacesFor(int key) {
   SpaceIds s;
   if (key == 1002) {
-    s.names = {"read_only_space", "old_space", "code_space", "map_space", "large_object_space",
-               "code_large_object_space", "new_large_object_space", "new_space"};
-    s.read_only = 0; s.old_space = 1; s.code = 2; s.map = 3; s.large_object = 4;
-    s.code_large_object = 5; s.new_large_object = 6; s.new_space = 7;
+    s.names = {"read_only_space",
+               "old_space",
+               "code_space",
+               "map_space",
+               "large_object_space",
+               "code_large_object_space",
+               "new_large_object_space",
+               "new_space"};
+    s.read_only = 0;
+    s.old_space = 1;
+    s.code = 2;
+    s.map = 3;
+    s.large_object = 4;
+    s.code_large_object = 5;
+    s.new_large_object = 6;
+    s.new_space = 7;
   } else if (key == 1103) {
-    s.names = {"read_only_space", "new_space", "old_space", "code_space", "shared_space",
-               "new_large_object_space", "large_object_space", "code_large_object_space",
+    s.names = {"read_only_space",
+               "new_space",
+               "old_space",
+               "code_space",
+               "shared_space",
+               "new_large_object_space",
+               "large_object_space",
+               "code_large_object_space",
                "shared_large_object_space"};
-    s.read_only = 0; s.new_space = 1; s.old_space = 2; s.code = 3; s.new_large_object = 5;
-    s.large_object = 6; s.code_large_object = 7;
+    s.read_only = 0;
+    s.new_space = 1;
+    s.old_space = 2;
+    s.code = 3;
+    s.new_large_object = 5;
+    s.large_object = 6;
+    s.code_large_object = 7;
   } else if (key == 1204) {
-    s.names = {"read_only_space", "new_space", "old_space", "code_space", "shared_space",
-               "trusted_space", "new_large_object_space", "large_object_space",
-               "code_large_object_space", "shared_large_object_space",
+    s.names = {"read_only_space",
+               "new_space",
+               "old_space",
+               "code_space",
+               "shared_space",
+               "trusted_space",
+               "new_large_object_space",
+               "large_object_space",
+               "code_large_object_space",
+               "shared_large_object_space",
                "trusted_large_object_space"};
-    s.read_only = 0; s.new_space = 1; s.old_space = 2; s.code = 3; s.trusted = 5;
-    s.new_large_object = 6; s.large_object = 7; s.code_large_object = 8;
+    s.read_only = 0;
+    s.new_space = 1;
+    s.old_space = 2;
+    s.code = 3;
+    s.trusted = 5;
+    s.new_large_object = 6;
+    s.large_object = 7;
+    s.code_large_object = 8;
     s.trusted_large_object = 10;
   } else {
-    s.names = {"read_only_space", "new_space", "old_space", "code_space", "shared_space",
-               "trusted_space", "shared_trusted_space", "new_large_object_space",
-               "large_object_space", "code_large_object_space", "shared_large_object_space",
-               "shared_trusted_large_object_space", "trusted_large_object_space"};
-    s.read_only = 0; s.new_space = 1; s.old_space = 2; s.code = 3; s.trusted = 5;
-    s.new_large_object = 7; s.large_object = 8; s.code_large_object = 9;
+    s.names = {"read_only_space",
+               "new_space",
+               "old_space",
+               "code_space",
+               "shared_space",
+               "trusted_space",
+               "shared_trusted_space",
+               "new_large_object_space",
+               "large_object_space",
+               "code_large_object_space",
+               "shared_large_object_space",
+               "shared_trusted_large_object_space",
+               "trusted_large_object_space"};
+    s.read_only = 0;
+    s.new_space = 1;
+    s.old_space = 2;
+    s.code = 3;
+    s.trusted = 5;
+    s.new_large_object = 7;
+    s.large_object = 8;
+    s.code_large_object = 9;
     s.trusted_large_object = 12;
   }
   return s;
@@ -81,13 +146,28 @@ SpaceIds SpacesFor(int key) {
 IsolateFacts IsolateFor(int key) {
   IsolateFacts f;
   switch (key) {
-    case 1002: f.roots_offset = 288; f.heap_isolate_pointer = 0x50; break;
-    case 1103: f.roots_offset = 496; f.heap_isolate_pointer = 0x50;
-      f.new_lab_offset = 184; f.old_lab_offset = 208; break;
-    case 1204: f.roots_offset = 592; f.heap_isolate_pointer = 0x18;
-      f.new_lab_offset = 192; f.old_lab_offset = 216; break;
-    default: f.roots_offset = 640; f.heap_isolate_pointer = 0x18;
-      f.new_lab_offset = 200; f.old_lab_offset = 224; break;
+    case 1002:
+      f.roots_offset = 288;
+      f.heap_isolate_pointer = 0x50;
+      break;
+    case 1103:
+      f.roots_offset = 496;
+      f.heap_isolate_pointer = 0x50;
+      f.new_lab_offset = 184;
+      f.old_lab_offset = 208;
+      break;
+    case 1204:
+      f.roots_offset = 592;
+      f.heap_isolate_pointer = 0x18;
+      f.new_lab_offset = 192;
+      f.old_lab_offset = 216;
+      break;
+    default:
+      f.roots_offset = 640;
+      f.heap_isolate_pointer = 0x18;
+      f.new_lab_offset = 200;
+      f.old_lab_offset = 224;
+      break;
   }
   return f;
 }

@@ -92,8 +92,9 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
           stats.first_problem =
               (map ? "no size for " + layout_.TypeName(map->instance_type) + " at " + Hex(address)
                    : "not an object start at " + Hex(address)) +
-              (previous ? " (after " + layout_.TypeName(previous_type) + " at " + Hex(previous) + ")"
-                        : "");
+              (previous
+                   ? " (after " + layout_.TypeName(previous_type) + " at " + Hex(previous) + ")"
+                   : "");
       }
       resyncing = true;
       stats.skipped_bytes += 8;

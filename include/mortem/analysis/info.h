@@ -25,8 +25,8 @@ struct PageProblem {
 };
 
 struct WalkSummary {
-  uint64_t objects = 0, object_bytes = 0, filler_bytes = 0, unused_bytes = 0,
-           skipped_bytes = 0, unreadable_bytes = 0, resyncs = 0;
+  uint64_t objects = 0, object_bytes = 0, filler_bytes = 0, unused_bytes = 0, skipped_bytes = 0,
+           unreadable_bytes = 0, resyncs = 0;
   std::vector<PageProblem> problems;
 };
 

@@ -18,7 +18,7 @@ struct InstanceRow {
 
 struct InstancesResult {
   std::string name;
-  uint64_t total = 0;  // matching objects in the heap
+  uint64_t total = 0;                  // matching objects in the heap
   std::vector<InstanceRow> instances;  // the first `limit` by address
   std::vector<std::string> warnings;
 };

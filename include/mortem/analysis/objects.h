@@ -19,7 +19,7 @@ struct TypeRow {
 
 struct ObjectsOptions {
   enum class Sort { kSize, kCount } sort = Sort::kSize;
-  size_t top = 0;  // 0: all rows
+  size_t top = 0;                 // 0: all rows
   bool by_instance_type = false;  // rows by V8 instance type instead of DevTools class
 };
 

@@ -13,8 +13,34 @@ namespace mortem {
 
 // x86-64 general registers in the order of the kernel's user_regs_struct.
 enum class Reg : int {
-  r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax,
-  rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs, kCount
+  r15,
+  r14,
+  r13,
+  r12,
+  rbp,
+  rbx,
+  r11,
+  r10,
+  r9,
+  r8,
+  rax,
+  rcx,
+  rdx,
+  rsi,
+  rdi,
+  orig_rax,
+  rip,
+  cs,
+  eflags,
+  rsp,
+  ss,
+  fs_base,
+  gs_base,
+  ds,
+  es,
+  fs,
+  gs,
+  kCount
 };
 
 struct CoreThread {
@@ -33,9 +59,9 @@ struct MappedFileEntry {
 
 struct CoreProcessInfo {
   int pid = 0;
-  std::string command;     // pr_fname
-  std::string arguments;   // pr_psargs (truncated by the kernel to 80 bytes)
-  int signal = 0;          // from NT_SIGINFO, else the first thread's pr_cursig
+  std::string command;    // pr_fname
+  std::string arguments;  // pr_psargs (truncated by the kernel to 80 bytes)
+  int signal = 0;         // from NT_SIGINFO, else the first thread's pr_cursig
   int signal_code = 0;
   Address fault_address = 0;
 };
@@ -44,8 +70,8 @@ struct CoreSegment {
   Address vaddr = 0;
   uint64_t mem_size = 0;
   uint64_t file_offset = 0;
-  uint64_t file_size = 0;   // bytes present in the file (after truncation)
-  uint64_t wanted_size = 0; // p_filesz as written in the header
+  uint64_t file_size = 0;    // bytes present in the file (after truncation)
+  uint64_t wanted_size = 0;  // p_filesz as written in the header
   bool writable = false;
   bool executable = false;
 };

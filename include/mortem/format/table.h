@@ -20,8 +20,8 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-std::string Grouped(uint64_t n);  // 1234567 -> "1,234,567"
-std::string Hex(uint64_t n);      // "0x..."
+std::string Grouped(uint64_t n);     // 1234567 -> "1,234,567"
+std::string Hex(uint64_t n);         // "0x..."
 std::string HumanBytes(uint64_t n);  // "12.3 MiB"
 
 }  // namespace mortem::format

@@ -45,8 +45,8 @@ struct SpaceIds {
 };
 
 struct IsolateFacts {
-  uint32_t roots_offset = 0;            // Internals::kIsolateRootsOffset
-  uint32_t heap_isolate_pointer = 0;    // offset of Heap::isolate_ inside Heap
+  uint32_t roots_offset = 0;                               // Internals::kIsolateRootsOffset
+  uint32_t heap_isolate_pointer = 0;                       // offset of Heap::isolate_ inside Heap
   std::optional<uint32_t> new_lab_offset, old_lab_offset;  // IsolateData LinearAllocationArea
 };
 
@@ -67,8 +67,8 @@ struct StringTags {
 struct Offsets {
   // Map
   uint32_t map_instance_size_in_words, map_inobject_start_or_ctor_index, map_instance_type,
-      map_bit_field, map_bit_field2, map_bit_field3, map_prototype,
-      map_constructor_or_back_pointer, map_instance_descriptors;
+      map_bit_field, map_bit_field2, map_bit_field3, map_prototype, map_constructor_or_back_pointer,
+      map_instance_descriptors;
   // FixedArray and friends
   uint32_t fixed_array_length, fixed_array_data;
   // Strings
@@ -85,8 +85,7 @@ struct Offsets {
       bit_field3_dictionary_map_shift, bit_field2_elements_kind_mask,
       bit_field2_elements_kind_shift;
   // Descriptors
-  uint32_t descriptor_header, descriptor_size, descriptor_key, descriptor_details,
-      descriptor_value;
+  uint32_t descriptor_header, descriptor_size, descriptor_key, descriptor_details, descriptor_value;
   uint32_t prop_index_mask, prop_index_shift, prop_location_mask, prop_location_shift,
       prop_location_field, prop_representation_mask, prop_representation_shift,
       prop_representation_double, prop_kind_mask, prop_kind_accessor;
@@ -113,18 +112,17 @@ struct Types {
   uint16_t map, fixed_array, fixed_double_array, byte_array, bytecode_array, free_space,
       heap_number, oddball, symbol, js_object, js_api_object, js_special_api_object, js_function,
       js_array, js_array_buffer, js_typed_array, js_data_view, js_regexp, js_date, js_error,
-      js_global_object, js_global_proxy, js_bound_function, js_map, js_set, js_promise,
-      js_proxy, shared_function_info, script, scope_info, descriptor_array,
-      strong_descriptor_array, weak_fixed_array, weak_array_list, property_array,
-      feedback_vector, feedback_metadata, preparse_data, big_int, code, filler,
-      first_context, last_context, native_context, first_js_receiver, first_js_function,
-      last_js_function;
-  std::optional<uint16_t> instruction_stream, trusted_byte_array, trusted_fixed_array,
-      hole, swiss_name_dictionary, small_ordered_hash_map, small_ordered_hash_set,
-      small_ordered_name_dictionary, embedder_data_array, sloppy_arguments_elements,
-      coverage_info, object_boilerplate_description, closure_feedback_cell_array,
-      array_list, external_pointer_array, protected_fixed_array, uncompiled_data_first,
-      uncompiled_data_last, js_weak_map, js_weak_set, js_weak_ref, js_date_time_format;
+      js_global_object, js_global_proxy, js_bound_function, js_map, js_set, js_promise, js_proxy,
+      shared_function_info, script, scope_info, descriptor_array, strong_descriptor_array,
+      weak_fixed_array, weak_array_list, property_array, feedback_vector, feedback_metadata,
+      preparse_data, big_int, code, filler, first_context, last_context, native_context,
+      first_js_receiver, first_js_function, last_js_function;
+  std::optional<uint16_t> instruction_stream, trusted_byte_array, trusted_fixed_array, hole,
+      swiss_name_dictionary, small_ordered_hash_map, small_ordered_hash_set,
+      small_ordered_name_dictionary, embedder_data_array, sloppy_arguments_elements, coverage_info,
+      object_boilerplate_description, closure_feedback_cell_array, array_list,
+      external_pointer_array, protected_fixed_array, uncompiled_data_first, uncompiled_data_last,
+      js_weak_map, js_weak_set, js_weak_ref, js_date_time_format;
   uint16_t first_fixed_array, last_fixed_array;  // FixedArray-shaped range
   uint16_t first_weak_fixed_array, last_weak_fixed_array;
 };

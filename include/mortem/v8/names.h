@@ -18,8 +18,21 @@ namespace mortem::v8 {
 
 // HeapGraphNode types, in V8's order (include/v8-profiler.h).
 enum class NodeKind : uint8_t {
-  kHidden, kArray, kString, kObject, kCode, kClosure, kRegExp, kNumber, kNative, kSynthetic,
-  kConsString, kSlicedString, kSymbol, kBigInt, kObjectShape
+  kHidden,
+  kArray,
+  kString,
+  kObject,
+  kCode,
+  kClosure,
+  kRegExp,
+  kNumber,
+  kNative,
+  kSynthetic,
+  kConsString,
+  kSlicedString,
+  kSymbol,
+  kBigInt,
+  kObjectShape
 };
 const char* KindName(NodeKind kind);  // "hidden", "array", ..., "object shape"
 

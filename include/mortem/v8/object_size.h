@@ -13,18 +13,18 @@ namespace mortem::v8 {
 
 enum class SizeKind : uint8_t {
   kUnknown,
-  kArray,            // align8(header + unit * count), count read at count_offset
-  kSeqString,        // by representation and encoding from the instance type
-  kFreeSpace,        // Smi size at +8
-  kPropertyArray,    // length in the low 10 bits of the Smi at +8
-  kBigInt,           // length in bits 1..30 of the u32 at +8
-  kScopeInfo,        // flags-driven sections
-  kFeedbackMetadata, // slot kinds packed 6 per 32-bit word
-  kSmallOrdered,     // buckets byte; entry size and prefix in unit/header
+  kArray,             // align8(header + unit * count), count read at count_offset
+  kSeqString,         // by representation and encoding from the instance type
+  kFreeSpace,         // Smi size at +8
+  kPropertyArray,     // length in the low 10 bits of the Smi at +8
+  kBigInt,            // length in bits 1..30 of the u32 at +8
+  kScopeInfo,         // flags-driven sections
+  kFeedbackMetadata,  // slot kinds packed 6 per 32-bit word
+  kSmallOrdered,      // buckets byte; entry size and prefix in unit/header
   kSwissDictionary,
   kPreparseData,
-  kInstructionStream,  // roundup64(header + body_size)
-  kCode102,            // V8 10.2 Code with inline instructions
+  kInstructionStream,     // roundup64(header + body_size)
+  kCode102,               // V8 10.2 Code with inline instructions
   kInstructionStream113,  // 11.3: body size read from the Code object it points to
 };
 

@@ -14,8 +14,19 @@
 namespace mortem::v8 {
 
 struct Value {
-  enum class Kind { kSmi, kNumber, kOddball, kString, kSymbol, kBigInt, kObject, kArray,
-                    kFunction, kInternal, kUnreadable };
+  enum class Kind {
+    kSmi,
+    kNumber,
+    kOddball,
+    kString,
+    kSymbol,
+    kBigInt,
+    kObject,
+    kArray,
+    kFunction,
+    kInternal,
+    kUnreadable
+  };
   Kind kind = Kind::kUnreadable;
   Address address = 0;        // untagged; 0 for Smis
   std::string type;           // constructor / class name, or V8 instance type
@@ -28,10 +39,10 @@ struct Value {
 };
 
 struct ValueLimits {
-  int depth = 1;               // levels of children decoded below the top value
-  size_t properties = 64;      // per object
-  size_t elements = 32;        // per array
-  size_t string_chars = 256;   // per string
+  int depth = 1;              // levels of children decoded below the top value
+  size_t properties = 64;     // per object
+  size_t elements = 32;       // per array
+  size_t string_chars = 256;  // per string
 };
 
 class ValueReader {
@@ -49,8 +60,7 @@ class ValueReader {
   void ReadElements(Value& v, Address address, const MapInfo& map, const ValueLimits& limits,
                     int depth);
   void ReadFunction(Value& v, Address address);
-  void ReadCollection(Value& v, Address address, bool is_map, const ValueLimits& limits,
-                      int depth);
+  void ReadCollection(Value& v, Address address, bool is_map, const ValueLimits& limits, int depth);
   std::string KeyName(uint64_t key);
   std::string Summarise(const Value& v, size_t max_length);
 

@@ -24,8 +24,8 @@ struct HeapObject {
 struct PageWalkStats {
   uint64_t object_bytes = 0;  // live or dead objects, excluding fillers
   uint64_t filler_bytes = 0;
-  uint64_t unused_bytes = 0;  // unused allocation areas, zeroed tails
-  uint64_t skipped_bytes = 0; // could not be parsed; resynchronised past
+  uint64_t unused_bytes = 0;      // unused allocation areas, zeroed tails
+  uint64_t skipped_bytes = 0;     // could not be parsed; resynchronised past
   uint64_t unreadable_bytes = 0;  // not in the core
   uint64_t objects = 0;
   uint64_t resyncs = 0;

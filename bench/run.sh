@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Benchmark: builds (once, cached in build/bench) a core of about 1 GB with millions of objects,
+# then prints, in one run, the wall time and peak RSS of `mortem objects` and `mortem info`
+# next to a raw sequential read of the same core (the baseline), with ratios.
+# Usage: bench/run.sh [SCALE]   (default 1.0: about 16 million objects)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+scale=${1:-1}
+version=$(grep -v '^#' "$root/scripts/node-versions.txt" | grep -v '^$' | tail -1)
+node="$root/.cache/node/$version/bin/node"
+mortem="$root/build/mortem"
+[ -x "$node" ] || "$root/scripts/fetch-node.sh" "$version"
+[ -x "$mortem" ] || { cmake -S "$root" -B "$root/build" >/dev/null && cmake --build "$root/build" -j"$(nproc)" --target mortem >/dev/null; }
+dir="$root/build/bench/$version-$scale"
+mkdir -p "$dir"
+if [ ! -s "$dir/core" ]; then
+  echo "making the benchmark core (node $version, scale $scale)..." >&2
+  rm -f "$dir"/core*
+  (cd "$dir" && ulimit -c unlimited && exec "$node" --max-old-space-size=8192 --expose-gc \
+     "$root/bench/big-heap.js" "$scale") >/dev/null 2>&1 || true
+  [ -s "$dir/core" ] || { echo "no core written" >&2; exit 1; }
+fi
+core="$dir/core"
+cat "$core" >/dev/null  # warm the page cache
+
+# measure LABEL CMD...: wall seconds and peak RSS (KiB) via GNU time.
+measure() {
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$@" >/dev/null 2>"$dir/stderr.txt" || true
+  read -r secs kib < "$dir/time.txt"
+  printf '%-28s %8.2f s %10.1f MB\n' "$label" "$secs" "$(echo "$kib / 1024" | bc -l)"
+  echo "$secs $kib"
+}
+size_mb=$(( $(stat -c %s "$core") / 1024 / 1024 ))
+echo "core: $core ($size_mb MB, node $version), $(nproc) cores"
+base=$(measure "raw read (cat)" cat "$core" | tee /dev/stderr | tail -1)
+objects=$(measure "mortem objects" "$mortem" objects "$core" --json | tee /dev/stderr | tail -1)
+info=$(measure "mortem info" "$mortem" info "$core" --json | tee /dev/stderr | tail -1)
+count=$("$mortem" objects "$core" --json | grep -o '"count": *[0-9]*' | tail -1 | grep -o '[0-9]*$')
+read -r bs _ <<<"$base"; read -r os om <<<"$objects"
+echo "objects walked: $count"
+printf 'mortem objects / raw read: %.1fx time; %.0f ns per object; peak RSS %.0f MB\n' \
+  "$(echo "$os / ($bs + 0.001)" | bc -l)" "$(echo "$os * 1000000000 / $count" | bc -l)" \
+  "$(echo "$om / 1024" | bc -l)"
