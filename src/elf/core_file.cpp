@@ -180,6 +180,16 @@ size_t CoreFile::Read(Address address, void* out, size_t length) const {
   return done;
 }
 
+void CoreFile::Prefetch(Address address, size_t length) const {
+  const CoreSegment* s = SegmentAt(address);
+  if (s) file_.Populate(s->file_offset + (address - s->vaddr), length);
+}
+
+void CoreFile::Release(Address address, size_t length) const {
+  const CoreSegment* s = SegmentAt(address);
+  if (s) file_.Drop(s->file_offset + (address - s->vaddr), length);
+}
+
 std::vector<Region> CoreFile::Regions() const {
   std::vector<Region> regions;
   for (const auto& s : segments_) {

@@ -23,8 +23,11 @@ Elf* OpenElfMemory(std::span<const std::byte> bytes, const std::string& what) {
   if (elf_version(EV_CURRENT) == EV_NONE) throw Error("libelf initialisation failed");
   auto* data = reinterpret_cast<char*>(const_cast<std::byte*>(bytes.data()));
   Elf* elf = elf_memory(data, bytes.size());
-  if (!elf || elf_kind(elf) != ELF_K_ELF)
-    throw Error(what + " is not an ELF file" + (elf ? "" : std::string(": ") + elf_errmsg(-1)));
+  if (!elf) throw Error(what + " is not an ELF file: " + elf_errmsg(-1));
+  if (elf_kind(elf) != ELF_K_ELF) {
+    elf_end(elf);
+    throw Error(what + " is not an ELF file");
+  }
   return elf;
 }
 

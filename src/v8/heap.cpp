@@ -76,6 +76,8 @@ void Heap::FindPages() {
     for (Address a = first; a < region.end && a >= first; a += kPageSize) {
       if (a < skip_until) continue;
       auto c = ReadHeader(*memory_, layout_->page, a);
+      // The probe may have mapped far more of the core than the header; drop it as we go.
+      memory_->Release(a, kPageSize);
       if (!c) continue;
       if (c->heap != 0) heap_votes[c->heap]++;
       if (c->page.size > kPageSize) skip_until = a + c->page.size;
@@ -89,24 +91,31 @@ void Heap::FindPages() {
   heap_ = std::max_element(heap_votes.begin(), heap_votes.end(), [](auto& a, auto& b) {
             return a.second < b.second;
           })->first;
+  std::map<Address, size_t> other_heaps;  // heaps whose pages pass the owner check too
   for (auto& c : candidates) {
     if (c.heap == 0 && c.owner == 0 && c.page.read_only) {
       c.page.space = layout_->spaces.read_only;
       pages_.push_back(c.page);
       continue;
     }
-    if (c.heap != heap_) continue;
+    if (c.heap == 0) continue;
+    // The owning space points back to the page's heap and has a valid id.
     auto owner_heap = memory_->ReadWord(c.owner + 8);
     auto owner_id = memory_->ReadValue<int32_t>(c.owner + 16);
-    if (!owner_heap || *owner_heap != heap_ || !owner_id || *owner_id < 0 ||
+    if (!owner_heap || *owner_heap != c.heap || !owner_id || *owner_id < 0 ||
         *owner_id >= static_cast<int>(layout_->spaces.names.size()))
       continue;
+    if (c.heap != heap_) {
+      other_heaps[c.heap]++;
+      continue;
+    }
     c.page.space = *owner_id;
     pages_.push_back(c.page);
   }
-  if (heap_votes.size() > 1)
-    warnings_.push_back(std::to_string(heap_votes.size() - 1) +
-                        " other heap(s) seen (workers?); only the main isolate is analysed");
+  if (!other_heaps.empty())
+    warnings_.push_back(std::to_string(other_heaps.size()) +
+                        " other V8 heap(s) in the core (worker threads?); only the heap with the "
+                        "most pages is analysed");
 }
 
 void Heap::FindIsolate() {
@@ -123,8 +132,42 @@ void Heap::FindIsolate() {
   }
 }
 
+// V8 10.2 keeps the main thread's new- and old-space linear allocation areas at the end of
+// IsolateData ({start, top, limit} twice, execution/isolate-data.h ISOLATE_DATA_FIELDS), behind
+// tables whose sizes are generated per build. Find the pair: two adjacent triples, each empty or
+// lying inside one page of the right space.
+std::optional<uint32_t> Heap::FindLabOffsetByScan() const {
+  constexpr uint32_t kScanBytes = 1 << 16;
+  auto inside = [&](int space, uint64_t start, uint64_t top, uint64_t limit) {
+    if (start == 0 && top == 0 && limit == 0) return true;
+    if (!(start <= top && top <= limit) || start == 0) return false;
+    for (const auto& p : pages_)
+      if (p.space == space && start >= p.area_start && limit <= p.area_end) return true;
+    return false;
+  };
+  std::vector<uint64_t> words(kScanBytes / 8);
+  size_t got = memory_->Read(isolate_ + layout_->isolate.roots_offset, words.data(), kScanBytes) / 8;
+  for (size_t i = 0; i + 6 <= got; ++i) {
+    const uint64_t* w = &words[i];
+    bool any = w[1] != 0 || w[4] != 0;
+    if (any && inside(layout_->spaces.new_space, w[0], w[1], w[2]) &&
+        inside(layout_->spaces.old_space, w[3], w[4], w[5]))
+      return layout_->isolate.roots_offset + static_cast<uint32_t>(i * 8);
+  }
+  return std::nullopt;
+}
+
 void Heap::FindUnusedAreas() {
-  for (auto offset : {layout_->isolate.new_lab_offset, layout_->isolate.old_lab_offset}) {
+  IsolateFacts facts = layout_->isolate;
+  if (!facts.new_lab_offset) {
+    if (auto offset = FindLabOffsetByScan()) {
+      facts.new_lab_offset = *offset;
+      facts.old_lab_offset = *offset + 24;
+    } else {
+      warnings_.push_back("linear allocation areas not found: unused heap memory may be parsed");
+    }
+  }
+  for (auto offset : {facts.new_lab_offset, facts.old_lab_offset}) {
     if (!offset) continue;
     auto top = memory_->ReadWord(isolate_ + *offset + 8);
     auto limit = memory_->ReadWord(isolate_ + *offset + 16);

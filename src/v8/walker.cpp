@@ -44,6 +44,7 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
   PageWalkStats stats;
   if (page.from_space) return stats;
   const uint64_t area = page.area_end - page.area_start;
+  memory_.Prefetch(page.area_start, area);
   auto bytes = memory_.View(page.area_start, area);
   std::vector<std::byte> copy;
   if (bytes.size() != area) {
@@ -125,8 +126,10 @@ WalkResult HeapWalker::WalkAll(unsigned threads, const ObjectVisitor& visit) con
   std::atomic<size_t> next{0};
   auto work = [&](unsigned thread) {
     MapCache maps(memory_, layout_);
-    for (size_t i; (i = next.fetch_add(1)) < pages.size();)
+    for (size_t i; (i = next.fetch_add(1)) < pages.size();) {
       result.pages[i] = WalkPage(pages[i], maps, thread, visit);
+      memory_.Release(pages[i].area_start, pages[i].area_end - pages[i].area_start);
+    }
   };
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back(work, i);

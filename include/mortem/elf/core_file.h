@@ -93,6 +93,8 @@ class CoreFile : public Memory {
   std::span<const std::byte> View(Address address, size_t length) const override;
   size_t Read(Address address, void* out, size_t length) const override;
   std::vector<Region> Regions() const override;
+  void Prefetch(Address address, size_t length) const override;
+  void Release(Address address, size_t length) const override;
 
  private:
   void ParseNotes(std::span<const std::byte> notes);

@@ -31,6 +31,8 @@ class CoreTarget : public Memory {
   std::span<const std::byte> View(Address address, size_t length) const override;
   size_t Read(Address address, void* out, size_t length) const override;
   std::vector<Region> Regions() const override;
+  void Prefetch(Address address, size_t length) const override { core_->Prefetch(address, length); }
+  void Release(Address address, size_t length) const override { core_->Release(address, length); }
 
  private:
   CoreTarget() = default;

@@ -17,6 +17,9 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   std::span<const std::byte> bytes() const { return {data_, size_}; }
+  // Page-table hints for [offset, offset+length) of the mapping (madvise); failures are ignored.
+  void Populate(size_t offset, size_t length) const;
+  void Drop(size_t offset, size_t length) const;
   const std::string& path() const { return path_; }
 
  private:

@@ -2,6 +2,7 @@
 // validating page headers at 256 KiB-aligned addresses, each with its space; the Heap and
 // Isolate; the roots table; and the unused linear allocation areas the walker must skip.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,7 @@ class Heap {
   void FindPages();
   void FindIsolate();
   void FindUnusedAreas();
+  std::optional<uint32_t> FindLabOffsetByScan() const;
 
   const Memory* memory_;
   const Layout* layout_;
