@@ -23,22 +23,21 @@ fi
 core="$dir/core"
 cat "$core" >/dev/null  # warm the page cache
 
-# measure LABEL CMD...: wall seconds and peak RSS (KiB) via GNU time.
+# measure LABEL CMD...: prints "LABEL seconds MB" to stderr and "seconds kib" to stdout.
 measure() {
   local label=$1; shift
   /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$@" >/dev/null 2>"$dir/stderr.txt" || true
   read -r secs kib < "$dir/time.txt"
-  printf '%-28s %8.2f s %10.1f MB\n' "$label" "$secs" "$(echo "$kib / 1024" | bc -l)"
+  printf '%-22s %8.2f s %10.1f MB peak RSS\n' "$label" "$secs" "$(echo "$kib / 1024" | bc -l)" >&2
   echo "$secs $kib"
 }
 size_mb=$(( $(stat -c %s "$core") / 1024 / 1024 ))
 echo "core: $core ($size_mb MB, node $version), $(nproc) cores"
-base=$(measure "raw read (cat)" cat "$core" | tee /dev/stderr | tail -1)
-objects=$(measure "mortem objects" "$mortem" objects "$core" --json | tee /dev/stderr | tail -1)
-info=$(measure "mortem info" "$mortem" info "$core" --json | tee /dev/stderr | tail -1)
-count=$("$mortem" objects "$core" --json | grep -o '"count": *[0-9]*' | tail -1 | grep -o '[0-9]*$')
-read -r bs _ <<<"$base"; read -r os om <<<"$objects"
+read -r base_s base_k < <(measure "raw read (cat)" cat "$core")
+read -r objects_s objects_k < <(measure "mortem objects" "$mortem" objects "$core" --json)
+read -r info_s info_k < <(measure "mortem info" "$mortem" info "$core" --json)
+count=$("$mortem" info "$core" --json | tr -d ' \n' | grep -o '"objects":[0-9]*' | tail -1 | grep -o '[0-9]*$')
 echo "objects walked: $count"
-printf 'mortem objects / raw read: %.1fx time; %.0f ns per object; peak RSS %.0f MB\n' \
-  "$(echo "$os / ($bs + 0.001)" | bc -l)" "$(echo "$os * 1000000000 / $count" | bc -l)" \
-  "$(echo "$om / 1024" | bc -l)"
+printf 'mortem objects: %.2fx the raw read time, %.0f ns per object, %.0f MB peak RSS (%.2f of the core size)\n' \
+  "$(echo "$objects_s / ($base_s + 0.001)" | bc -l)" "$(echo "$objects_s * 1000000000 / $count" | bc -l)" \
+  "$(echo "$objects_k / 1024" | bc -l)" "$(echo "$objects_k / 1024 / $size_mb" | bc -l)"

@@ -19,6 +19,10 @@ ProcessFacts FactsOf(const CoreTarget& target) {
   const auto& core = target.core();
   f.pid = core.process().pid;
   f.command_line = core.process().arguments;
+  if (auto argv = core.Arguments(); !argv.empty()) {
+    f.command_line.clear();
+    for (const auto& a : argv) f.command_line += (f.command_line.empty() ? "" : " ") + a;
+  }
   f.signal = core.process().signal;
   f.executable = target.recorded_executable();
   f.binary_path = target.binary().path();

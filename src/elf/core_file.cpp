@@ -149,6 +149,51 @@ std::optional<uint64_t> CoreFile::AuxValue(uint64_t type) const {
   return std::nullopt;
 }
 
+std::vector<std::string> CoreFile::Arguments() const {
+  // Initial stack (System V ABI): argc, argv[], NULL, envp[], NULL, auxv pairs; the strings lie
+  // above. AT_EXECFN points at one of those strings, so the segment holding it holds the vector.
+  constexpr size_t kMaxArgs = 1 << 16, kMaxTotal = 1 << 20;
+  auto execfn = AuxValue(AT_EXECFN);
+  if (!execfn || auxv_.size() < 2) return {};
+  const CoreSegment* s = SegmentAt(*execfn);
+  if (!s) return {};
+  auto stack = file_.bytes().subspan(s->file_offset, s->file_size);
+  std::vector<uint64_t> pattern;
+  for (auto [k, v] : auxv_) pattern.insert(pattern.end(), {k, v});
+  auto needle = std::as_bytes(std::span(pattern));
+  auto hit = std::search(stack.begin(), stack.end(), needle.begin(), needle.end());
+  if (hit == stack.end()) return {};
+  uint64_t pos = static_cast<uint64_t>(hit - stack.begin());
+  auto word = [&](uint64_t at) {
+    uint64_t w;
+    std::memcpy(&w, stack.data() + at, 8);
+    return w;
+  };
+  // Back over envp's NULL, envp, argv's NULL, argv, to argc.
+  if (pos < 16 || pos % 8 != 0 || word(pos - 8) != 0) return {};
+  uint64_t at = pos - 16;
+  size_t steps = 0;
+  while (at >= 8 && word(at) != 0 && ++steps < kMaxArgs) at -= 8;  // envp
+  if (word(at) != 0) return {};
+  std::vector<Address> argv;
+  while (at >= 8 && argv.size() < kMaxArgs) {
+    at -= 8;
+    uint64_t w = word(at);
+    if (w == argv.size() && !argv.empty()) break;  // argc
+    argv.push_back(w);
+  }
+  if (argv.empty() || word(at) != argv.size()) return {};
+  std::vector<std::string> out;
+  size_t total = 0;
+  for (auto it = argv.rbegin(); it != argv.rend() && total < kMaxTotal; ++it) {
+    auto arg = ReadCString(*it, 64 * 1024);
+    if (!arg) return {};
+    total += arg->size();
+    out.push_back(*arg);
+  }
+  return out;
+}
+
 const CoreSegment* CoreFile::SegmentAt(Address address) const {
   auto it = std::upper_bound(segments_.begin(), segments_.end(), address,
                              [](Address a, const CoreSegment& s) { return a < s.vaddr; });

@@ -64,7 +64,8 @@ void MappedFile::Drop(size_t offset, size_t length) const {
   size_t bytes;
   // A private read-only file mapping that was never written: dropped pages are read back from
   // the file (the page cache) when touched again.
-  if (PageRange(data_, size_, offset, length, &start, &bytes)) ::madvise(start, bytes, MADV_DONTNEED);
+  if (PageRange(data_, size_, offset, length, &start, &bytes))
+    ::madvise(start, bytes, MADV_DONTNEED);
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept

@@ -146,7 +146,8 @@ std::optional<uint32_t> Heap::FindLabOffsetByScan() const {
     return false;
   };
   std::vector<uint64_t> words(kScanBytes / 8);
-  size_t got = memory_->Read(isolate_ + layout_->isolate.roots_offset, words.data(), kScanBytes) / 8;
+  size_t got =
+      memory_->Read(isolate_ + layout_->isolate.roots_offset, words.data(), kScanBytes) / 8;
   for (size_t i = 0; i + 6 <= got; ++i) {
     const uint64_t* w = &words[i];
     bool any = w[1] != 0 || w[4] != 0;

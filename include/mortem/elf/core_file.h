@@ -86,6 +86,9 @@ class CoreFile : public Memory {
   const std::vector<MappedFileEntry>& mapped_files() const { return files_; }
   const std::vector<std::pair<uint64_t, uint64_t>>& auxv() const { return auxv_; }
   std::optional<uint64_t> AuxValue(uint64_t type) const;
+  // The full argv from the process's initial stack (found by locating the auxiliary vector there
+  // and walking back over envp and argv); empty if it cannot be found.
+  std::vector<std::string> Arguments() const;
   const std::vector<CoreSegment>& segments() const { return segments_; }
   // Bytes the headers promise that the file does not hold (0 unless the core is truncated).
   uint64_t truncated_bytes() const { return truncated_bytes_; }

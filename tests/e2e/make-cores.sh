@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# CTest fixture setup of the e2e tier: makes (or reuses) one scenario core per scenario for one
+# Node version, via fixtures/make-core.sh.
+# Usage: tests/e2e/make-cores.sh VERSION OUTROOT abort|gcore SCENARIO...
+#   abort: OUTROOT/SCENARIO/{core,heap.heapsnapshot,scenario.json}; falls back to gcore when the
+#          kernel writes no core file (e.g. core_pattern pipes to systemd-coredump)
+#   gcore: OUTROOT/SCENARIO-gcore/... made by gdb's gcore
+# A directory whose .stamp matches the scenario script, make-core.sh and the mode is reused, so
+# several build trees (e.g. build and build-asan) can share OUTROOT and make each core once.
+# Exits 77 (CTest: skipped) when cores cannot be made here, saying why.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+version=$1 outroot=$2 mode=$3
+shift 3
+skip=77
+
+stamp_of() {  # scenario mode
+  { echo "version $version mode $2"
+    sha256sum "$root/fixtures/scenarios/$1.js" "$root/fixtures/make-core.sh" | cut -d' ' -f1
+  } | sha256sum | cut -d' ' -f1
+}
+
+node="$root/.cache/node/$version/bin/node"
+if [ ! -x "$node" ]; then
+  if ! "$root/scripts/fetch-node.sh" "$version"; then
+    echo "SKIP: node $version is not in .cache/node and could not be fetched (run scripts/fetch-node.sh)"
+    exit $skip
+  fi
+fi
+if [ "$mode" = gcore ] && ! command -v gcore >/dev/null 2>&1; then
+  echo "SKIP: gcore (from gdb) is not installed; the gcore-path e2e test needs it (apt-get install gdb)"
+  exit $skip
+fi
+
+mkdir -p "$outroot"
+status=0
+for scenario in "$@"; do
+  name=$scenario
+  [ "$mode" = gcore ] && name=$scenario-gcore
+  dir=$outroot/$name
+  want=$(stamp_of "$scenario" "$mode")
+  mkdir -p "$dir"
+  (
+    # One maker per directory at a time (build trees sharing OUTROOT may run concurrently).
+    flock 9
+    if [ -s "$dir/core" ] && [ -s "$dir/heap.heapsnapshot" ] && [ -s "$dir/scenario.json" ] &&
+       [ "$(cat "$dir/.stamp" 2>/dev/null)" = "$want" ]; then
+      echo "reusing $dir ($(du -h "$dir/core" | cut -f1) core)"
+      exit 0
+    fi
+    rm -f "$dir/.stamp" "$dir/core" "$dir/heap.heapsnapshot" "$dir/scenario.json"
+    start=$SECONDS
+    used=$mode
+    if ! "$root/fixtures/make-core.sh" "$version" "$scenario" "$dir" "$mode"; then
+      if [ "$mode" = abort ] && command -v gcore >/dev/null 2>&1; then
+        echo "no kernel core for $scenario (core_pattern: $(cat /proc/sys/kernel/core_pattern));" \
+             "falling back to gcore"
+        used=gcore
+        "$root/fixtures/make-core.sh" "$version" "$scenario" "$dir" gcore || true
+      fi
+    fi
+    if [ ! -s "$dir/core" ] || [ ! -s "$dir/heap.heapsnapshot" ] || [ ! -s "$dir/scenario.json" ]; then
+      echo "SKIP: could not make a $mode core for scenario $scenario on node $version."
+      echo "  core_pattern: $(cat /proc/sys/kernel/core_pattern); ulimit -c: $(ulimit -c)"
+      echo "  (kernel cores need core_pattern 'core' or 'core.%p' and 'ulimit -c unlimited';"
+      echo "   otherwise install gdb for gcore)"
+      tail -5 "$dir/stderr.txt" 2>/dev/null | sed 's/^/  node: /'
+      rm -f "$dir/core"
+      exit $skip
+    fi
+    echo "$want" >"$dir/.stamp"
+    echo "made $dir ($used, $(du -h "$dir/core" | cut -f1) core, $((SECONDS - start))s)"
+  ) 9>"$dir.lock"
+  rc=$?
+  if [ $rc -ne 0 ]; then status=$rc; fi
+done
+exit $status
