@@ -1,0 +1,177 @@
+// Unit tests of the V8 model on synthetic input: the layout table loaded from a checked-in copy
+// of Node 24.11.1's v8dbg_* constants placed in fake memory, the report of missing constants,
+// object sizes from synthetic object bodies, and bounded reading of a cyclic cons string.
+#include "mortem/v8/layout.h"
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "mortem/core/error.h"
+#include "mortem/core/fake_memory.h"
+#include "mortem/v8/object_size.h"
+#include "mortem/v8/strings.h"
+
+namespace {
+
+using mortem::Address;
+
+class FakeSymbols : public mortem::SymbolTable {
+ public:
+  void Add(const std::string& name, Address address, uint64_t size) {
+    names_.push_back(name);
+    symbols_[names_.back()] = mortem::Symbol{names_.back(), address, size, false};
+  }
+  std::optional<mortem::Symbol> Find(std::string_view name) const override {
+    auto it = symbols_.find(name);
+    if (it == symbols_.end()) return std::nullopt;
+    return it->second;
+  }
+  void ForEachWithPrefix(std::string_view prefix,
+                         const std::function<void(const mortem::Symbol&)>& visit) const override {
+    for (auto it = symbols_.lower_bound(prefix);
+         it != symbols_.end() && it->first.starts_with(prefix); ++it)
+      visit(it->second);
+  }
+  std::optional<mortem::Symbol> FindByAddress(Address) const override { return std::nullopt; }
+
+ private:
+  std::deque<std::string> names_;
+  std::map<std::string_view, mortem::Symbol, std::less<>> symbols_;
+};
+
+// Fake memory with the constants of fixtures/layout/v8dbg-24.11.1.txt, minus `omit`.
+struct FakeTarget {
+  mortem::FakeMemory memory;
+  FakeSymbols symbols;
+  explicit FakeTarget(const std::vector<std::string>& omit = {}) {
+    constexpr Address kBase = 0x100000;
+    memory.AddBlock(kBase, 1 << 16);
+    std::ifstream in(MORTEM_SOURCE_DIR "/fixtures/layout/v8dbg-24.11.1.txt");
+    REQUIRE(in.good());
+    std::string line;
+    Address next = kBase;
+    auto put = [&](const std::string& name, int32_t value) {
+      memory.WriteBytes(next, &value, 4);
+      symbols.Add(name, next, 4);
+      next += 8;
+    };
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      std::istringstream fields(line);
+      std::string name;
+      int64_t value = 0;
+      fields >> name >> value;
+      if (std::find(omit.begin(), omit.end(), name) == omit.end())
+        put(name, static_cast<int32_t>(value));
+    }
+    put("_ZN2v88internal7Version6major_E", 13);
+    put("_ZN2v88internal7Version6minor_E", 6);
+    put("_ZN2v88internal7Version6build_E", 233);
+    put("_ZN2v88internal7Version6patch_E", 10);
+  }
+};
+
+std::vector<std::byte> Body(std::initializer_list<uint64_t> words) {
+  std::vector<std::byte> bytes(words.size() * 8);
+  std::memcpy(bytes.data(), std::data(words), bytes.size());
+  return bytes;
+}
+
+uint64_t Smi(int64_t v) {
+  return static_cast<uint64_t>(v) << 32;
+}
+
+}  // namespace
+
+TEST_CASE("the layout loads from Node 24's constants with the 13.6 facts") {
+  FakeTarget target;
+  auto layout = mortem::v8::LoadLayout(target.memory, target.symbols);
+  CHECK(layout.v8.ToString() == "13.6.233.10");
+  CHECK(layout.types.map == 272);
+  CHECK(layout.types.js_object == 1057);
+  CHECK(layout.off.function_shared == 32);
+  CHECK(layout.off.sfi_name_or_scope_info == 24);  // Tagged_NameOrScopeInfoT_ suffix matched
+  CHECK(layout.types.native_context == layout.types.last_context - 2);
+  CHECK(layout.types.filler == layout.types.free_space - 1);
+  CHECK(layout.page.kind == mortem::v8::PageHeaderKind::kOffPageMetadata);
+  CHECK(layout.isolate.roots_offset == 640);
+  CHECK(layout.off.view_buffer == 32);
+  CHECK(layout.TypeName(1057) == "JS_OBJECT_TYPE");
+  CHECK(layout.TypeName(layout.types.native_context) == "NATIVE_CONTEXT_TYPE");
+}
+
+TEST_CASE("every missing constant is reported in one error") {
+  FakeTarget target({"v8dbg_class_Map__instance_type__uint16_t",
+                     "v8dbg_type_JSObject__JS_OBJECT_TYPE", "v8dbg_prop_desc_size"});
+  try {
+    mortem::v8::LoadLayout(target.memory, target.symbols);
+    FAIL("LoadLayout accepted a layout with missing constants");
+  } catch (const mortem::Error& e) {
+    std::string message = e.what();
+    CHECK(message.find("class_Map__instance_type") != std::string::npos);
+    CHECK(message.find("JS_OBJECT_TYPE") != std::string::npos);
+    CHECK(message.find("prop_desc_size") != std::string::npos);
+  }
+}
+
+TEST_CASE("a binary without V8 is refused") {
+  mortem::FakeMemory memory;
+  FakeSymbols symbols;
+  CHECK_THROWS_AS(mortem::v8::LoadLayout(memory, symbols), mortem::Error);
+}
+
+TEST_CASE("object sizes from synthetic bodies (13.6 rules)") {
+  FakeTarget target;
+  auto layout = mortem::v8::LoadLayout(target.memory, target.symbols);
+  mortem::v8::SizeRules rules(layout, target.memory);
+  auto size_of = [&](uint16_t type, std::vector<std::byte> body) {
+    mortem::v8::MapInfo map;
+    map.instance_type = type;
+    map.is_map = true;
+    return rules.SizeOf(map, body);
+  };
+  // SeqOneByteString "hello": 16-byte header + 5 chars, 8-aligned.
+  CHECK(size_of(40, Body({1, uint64_t{5} << 32, 0x6f6c6c6568})) == 24);
+  // FixedArray of 3.
+  CHECK(size_of(layout.types.fixed_array, Body({1, Smi(3), 0, 0, 0})) == 40);
+  // FeedbackMetadata with 8 slots and 3 closure slots: 16 + 2 words of kinds + 3 u16 -> 32.
+  CHECK(size_of(layout.types.feedback_metadata, Body({1, (uint64_t{3} << 32) | 8, 0, 0})) == 32);
+  // FeedbackVector of 4 slots after the 48-byte 13.6 header.
+  CHECK(size_of(layout.types.feedback_vector, Body({1, 4, 0, 0, 0, 0})) == 80);
+  // ScopeInfo of a function scope with a function name, an inferred name and an outer scope:
+  // map, flags, parameter_count, context_local_count, position x2, name x2, inferred, outer.
+  uint64_t flags = 4 /* FUNCTION_SCOPE */ | (3u << 12) | (1u << 14) | (1u << 22);
+  CHECK(size_of(layout.types.scope_info, Body({1, flags, Smi(1), Smi(0), Smi(5), Smi(9)})) == 80);
+  // A length that does not fit is refused, not trusted.
+  CHECK_FALSE(size_of(layout.types.fixed_array, Body({1, Smi(-1)})).has_value());
+  // Fields beyond the given bytes are not read.
+  CHECK_FALSE(size_of(layout.types.fixed_array, Body({1})).has_value());
+}
+
+TEST_CASE("a cyclic cons string is read with bounded effort") {
+  FakeTarget target;
+  auto layout = mortem::v8::LoadLayout(target.memory, target.symbols);
+  constexpr Address kMeta = 0x200000, kConsMap = 0x200100, kString = 0x200200;
+  target.memory.AddBlock(kMeta, 0x1000);
+  auto& m = target.memory;
+  m.WriteWord(kMeta, kMeta + 1);                         // the meta map is its own map
+  uint16_t map_type = layout.types.map, cons_type = 41;  // CONS_ONE_BYTE_STRING_TYPE
+  m.WriteBytes(kMeta + layout.off.map_instance_type, &map_type, 2);
+  m.WriteWord(kConsMap, kMeta + 1);
+  m.WriteBytes(kConsMap + layout.off.map_instance_type, &cons_type, 2);
+  m.WriteWord(kString, kConsMap + 1);
+  int32_t length = 10;
+  m.WriteBytes(kString + layout.off.string_length, &length, 4);
+  m.WriteWord(kString + layout.off.cons_first, kString + 1);  // first part: itself
+  m.WriteWord(kString + layout.off.cons_second, kString + 1);
+  mortem::v8::StringReader reader(m, layout);
+  auto value = reader.Read(kString);
+  REQUIRE(value.has_value());
+  CHECK(value->truncated);
+  CHECK(value->length == 10);
+}
