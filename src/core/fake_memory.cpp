@@ -10,8 +10,7 @@ void FakeMemory::AddBlock(Address start, size_t size) {
   blocks_[start] = std::vector<std::byte>(size);
 }
 
-const std::pair<const Address, std::vector<std::byte>>* FakeMemory::BlockAt(
-    Address address) const {
+const std::pair<const Address, std::vector<std::byte>>* FakeMemory::BlockAt(Address address) const {
   auto it = blocks_.upper_bound(address);
   if (it == blocks_.begin()) return nullptr;
   --it;
