@@ -62,9 +62,29 @@ std::optional<int64_t> Smi(std::span<const std::byte> body, uint64_t index) {
   return static_cast<int64_t>(w) >> 32;
 }
 
+// The sections every version has in this order: context local names (or their hash table),
+// context local infos, saved class variable, function variable {name, slot}, inferred name.
+// Returns the index after them and records where the names are.
+uint64_t LocalsAndNames(Flags flags, int64_t locals, uint64_t index, ScopeInfoLayout& out) {
+  index += locals < kMaxInlinedLocalNames ? locals : 1;
+  index += locals;
+  if (flags.has_saved_class_variable()) index += 1;
+  if (flags.function_variable() != 0) {
+    out.has_function_variable = true;
+    out.function_variable = static_cast<uint32_t>(index);
+    index += 2;
+  }
+  if (flags.has_inferred_function_name()) {
+    out.has_inferred_name = true;
+    out.inferred_name = static_cast<uint32_t>(index);
+    index += 1;
+  }
+  return index;
+}
+
 }  // namespace
 
-std::optional<ScopeInfoLayout> DecodeScopeInfo13(std::span<const std::byte> body) {
+static std::optional<ScopeInfoLayout> DecodeScopeInfo13(std::span<const std::byte> body) {
   if (body.size() < 48) return std::nullopt;
   uint32_t bits;
   std::memcpy(&bits, body.data() + 8, 4);
@@ -82,19 +102,7 @@ std::optional<ScopeInfoLayout> DecodeScopeInfo13(std::span<const std::byte> body
     if (!n || *n < 0 || *n > kMaxCount) return std::nullopt;
     module_vars = *n;
   }
-  index += *locals < kMaxInlinedLocalNames ? *locals : 1;
-  index += *locals;
-  if (flags.has_saved_class_variable()) index += 1;
-  if (flags.function_variable() != 0) {
-    out.has_function_variable = true;
-    out.function_variable = index;
-    index += 2;
-  }
-  if (flags.has_inferred_function_name()) {
-    out.has_inferred_name = true;
-    out.inferred_name = index;
-    index += 1;
-  }
+  index = LocalsAndNames(flags, *locals, index, out);
   if (flags.has_outer_scope_info()) index += 1;
   if (module) index += 1 + 3 * module_vars;
   if (bits >> 4 & 1) index += 1;  // dependent_code, with sloppy_eval_can_extend_vars
@@ -118,20 +126,8 @@ std::optional<ScopeInfoLayout> DecodeScopeInfo(const Layout& layout,
     if (!n || *n < 0 || *n > kMaxCount) return std::nullopt;
     module_vars = *n;
   }
-  index += *locals < kMaxInlinedLocalNames ? *locals : 1;  // names or their hash table
-  index += *locals;                                        // context_local_infos
-  if (flags.has_saved_class_variable()) index += 1;
   ScopeInfoLayout out;
-  if (flags.function_variable() != 0) {
-    out.has_function_variable = true;
-    out.function_variable = index;
-    index += 2;
-  }
-  if (flags.has_inferred_function_name()) {
-    out.has_inferred_name = true;
-    out.inferred_name = index;
-    index += 1;
-  }
+  index = LocalsAndNames(flags, *locals, index, out);
   bool position = scope_type == kFunctionScope || scope_type == kScriptScope ||
                   scope_type == kEvalScope || scope_type == kModuleScope ||
                   scope_type == kShadowRealmScope ||
