@@ -82,25 +82,30 @@ std::span<const std::byte> CoreTarget::View(Address address, size_t length) cons
   return FileView(address, length);
 }
 
+size_t CoreTarget::FileRun(Address address, size_t length) const {
+  // Up to the end of the executable's mapping, and up to the next bytes the core itself holds.
+  for (const auto& m : binary_mappings_) {
+    if (address < m.start || address >= m.end) continue;
+    uint64_t run = std::min<uint64_t>(length, m.end - address);
+    for (const auto& seg : core_->segments())
+      if (seg.file_size > 0 && seg.vaddr > address)
+        run = std::min<uint64_t>(run, seg.vaddr - address);
+    return FileView(address, run).size() == run ? run : 0;
+  }
+  return 0;
+}
+
 size_t CoreTarget::Read(Address address, void* out, size_t length) const {
+  auto* bytes = static_cast<std::byte*>(out);
   size_t done = 0;
   while (done < length) {
-    size_t got = core_->Read(address + done, static_cast<char*>(out) + done, length - done);
+    size_t got = core_->Read(address + done, bytes + done, length - done);
     done += got;
     if (done == length) break;
-    auto view = FileView(address + done, 1);
-    if (view.empty()) break;
-    // Copy file-backed bytes up to the end of the mapping, or until the core has bytes again.
-    size_t n = 0;
-    std::byte b;
-    while (done + n < length && core_->Read(address + done + n, &b, 1) == 0) {
-      auto v = FileView(address + done + n, 1);
-      if (v.empty()) break;
-      static_cast<std::byte*>(out)[done + n] = v[0];
-      ++n;
-    }
-    if (n == 0) break;
-    done += n;
+    size_t run = FileRun(address + done, length - done);
+    if (run == 0) break;
+    std::memcpy(bytes + done, FileView(address + done, run).data(), run);
+    done += run;
   }
   return done;
 }

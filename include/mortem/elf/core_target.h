@@ -39,6 +39,8 @@ class CoreTarget : public Memory {
   void FindExecutable();
   void CheckBuildId(bool force);
   std::span<const std::byte> FileView(Address address, size_t length) const;
+  // How many bytes from address only the executable's file holds (contiguous), at most length.
+  size_t FileRun(Address address, size_t length) const;
 
   std::unique_ptr<CoreFile> core_;
   std::unique_ptr<ElfBinary> binary_;
