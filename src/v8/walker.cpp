@@ -10,6 +10,9 @@
 namespace mortem::v8 {
 namespace {
 
+// Largest page area the walker copies when the core does not hold it in one piece.
+constexpr uint64_t kMaxCopiedArea = uint64_t{256} << 20;
+
 std::string Hex(uint64_t v) {
   char buf[32];
   snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
@@ -47,6 +50,14 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
   memory_.Prefetch(page.area_start, area);
   auto bytes = memory_.View(page.area_start, area);
   std::vector<std::byte> copy;
+  if (bytes.size() != area && area > kMaxCopiedArea) {
+    // Not contiguous in the core and too large to copy: a corrupt header or a huge object split
+    // across mappings. Report it rather than trust the size.
+    stats.unreadable_bytes = area;
+    stats.first_problem = "page area of " + std::to_string(area) + " bytes at " +
+                          Hex(page.area_start) + " is not contiguous in the core";
+    return stats;
+  }
   if (bytes.size() != area) {
     copy.resize(area);
     size_t got = memory_.Read(page.area_start, copy.data(), area);
