@@ -195,4 +195,5 @@ TEST_CASE("a core with garbage stamped through it never crashes or hangs") {
     std::cout << "[e2e] " << Require("MORTEM_E2E_DIR") << " stamped core, " << args[0] << ": exit "
               << r.exit_code << "\n";
   }
+  fs::remove(copy);
 }
