@@ -18,7 +18,9 @@ ObjectKey KeyOf(const v8::Layout& layout, const v8::HeapObject& object) {
   if (layout.IsJSFunction(type)) {
     key.extra = word_at(layout.off.function_shared);
   } else if (type == layout.types.symbol) {
-    key.extra = (word_at(8) >> 32) & 1;  // Symbol flags word, bit 0: is_private
+    uint32_t flags = static_cast<uint32_t>(word_at(layout.off.symbol_flags & ~7u) >>
+                                           (8 * (layout.off.symbol_flags & 7)));
+    key.extra = flags & 1;  // is_private
   } else if (object.page && object.page->read_only) {
     key.extra = 1;  // read-only maps and descriptor arrays are not object shapes
   }

@@ -14,14 +14,6 @@ bool IsHeapObject(uint64_t tagged) {
   return (tagged & 3) == 1;
 }
 
-// Map::bit_field2 bit 0 and bit_field3 bit 20 (objects/map.h, MAP_BIT_FIELD2_FIELDS and
-// MAP_BIT_FIELD3_FIELDS: enum length 10 bits, own descriptors 10 bits, then is_prototype_map).
-constexpr uint8_t kNewTargetIsBaseBit = 1 << 0;
-constexpr uint32_t kIsPrototypeMapBit = 1u << 20;
-// Symbol: flags word after the hash; bit 0 is_private; description at +16 (objects/name.tq).
-constexpr uint32_t kSymbolFlagsOffset = 12;
-constexpr uint32_t kSymbolDescriptionOffset = 16;
-
 }  // namespace
 
 const char* KindName(NodeKind kind) {
@@ -63,7 +55,7 @@ TypeLabel Namer::Label(Address object, const MapInfo& map, bool in_read_only) {
   const Types& t = layout_.types;
   if (layout_.IsJSFunction(type)) return {NodeKind::kClosure, FunctionName(object)};
   if (type == t.symbol) {
-    auto flags = memory_.ReadValue<uint32_t>(object + kSymbolFlagsOffset);
+    auto flags = memory_.ReadValue<uint32_t>(object + layout_.off.symbol_flags);
     if (flags && (*flags & 1)) return {NodeKind::kHidden, "(system)"};
     return {NodeKind::kSymbol, "(symbol)"};
   }
@@ -192,14 +184,16 @@ bool Namer::IsStringEqual(uint64_t tagged, std::string_view text) {
 bool Namer::IsToStringTagSymbol(uint64_t tagged) {
   const MapInfo* map = MapOf(tagged);
   if (!map || map->instance_type != layout_.types.symbol) return false;
-  auto description = memory_.ReadWord(tagged - 1 + kSymbolDescriptionOffset);
+  auto description = memory_.ReadWord(tagged - 1 + layout_.off.symbol_description);
   return description && IsStringEqual(*description, "Symbol.toStringTag");
 }
 
 std::string Namer::ConstructorName(Address object, const MapInfo& map) {
   const Offsets& o = layout_.off;
   // 1. The map's constructor, for instances made with new.target == constructor.
-  if ((map.bit_field2 & kNewTargetIsBaseBit) && !(map.bit_field3 & kIsPrototypeMapBit)) {
+  const bool new_target_is_base = (map.bit_field2 >> o.bit_field2_new_target_is_base_bit) & 1;
+  const bool prototype_map = (map.bit_field3 >> o.bit_field3_is_prototype_map_bit) & 1;
+  if (new_target_is_base && !prototype_map) {
     auto ctor = memory_.ReadWord(map.address + o.map_constructor_or_back_pointer);
     for (int i = 0; ctor && i < 1024; ++i) {  // back pointers lead to the root map
       const MapInfo* m = MapOf(*ctor);

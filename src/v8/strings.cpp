@@ -4,9 +4,6 @@ namespace mortem::v8 {
 namespace {
 constexpr int kMaxDepth = 64;          // cons/sliced/thin nesting followed at most
 constexpr size_t kMaxSteps = 1 << 16;  // string parts visited at most
-// ExternalString::resource_data, the cached data pointer after the resource (objects/string.h);
-// absent for uncached external strings (short map).
-constexpr uint32_t kExternalResourceDataOffset = 24;
 }  // namespace
 
 const char* StringShape::Name() const {
@@ -99,7 +96,7 @@ bool StringReader::Append(Address address, int64_t offset, int64_t count, std::u
     case R::kSeq:
       return copy_chars(address + (shape.one_byte ? o.seq_one_byte_chars : o.seq_two_byte_chars));
     case R::kExternal: {
-      auto data = memory_.ReadWord(address + kExternalResourceDataOffset);
+      auto data = memory_.ReadWord(address + layout_.off.external_resource_data);
       return data && *data != 0 && copy_chars(*data);
     }
     case R::kThin: {

@@ -193,6 +193,15 @@ std::vector<std::string> ApplyVersionFacts(Layout& layout) {
   layout.off.js_array_length = 24;
   layout.off.collection_table = 24;
   layout.off.view_buffer = key >= 1306 ? 32 : 24;
+  // Symbol: map, raw_hash_field u32, flags u32 (bit 0 is_private), description (objects/name.tq).
+  layout.off.symbol_flags = 12;
+  // ExternalString: resource, then the cached resource data pointer (objects/string.h).
+  layout.off.external_resource_data = 24;
+  // Map bit_field2 bit 0 new_target_is_base; bit_field3: enum length (10 bits), own descriptors
+  // (10 bits), then is_prototype_map (objects/map.h MAP_BIT_FIELD2/3_FIELDS; the dictionary-map
+  // bit right after it is exported as bit_field3_is_dictionary_map_shift).
+  layout.off.bit_field2_new_target_is_base_bit = 0;
+  layout.off.bit_field3_is_prototype_map_bit = layout.off.bit_field3_dictionary_map_shift - 1;
   Types& t = layout.types;
   // FILLER_TYPE = FREE_SPACE_TYPE - 1 [obs: root 1's map on all four].
   t.filler = t.free_space - 1;

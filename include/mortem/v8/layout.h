@@ -99,6 +99,10 @@ struct Offsets {
   // Not in the metadata (version facts): JSArray::length, JSCollection::table,
   // JSArrayBufferView::buffer.
   uint32_t js_array_length, collection_table, view_buffer;
+  // Symbol flags (u32; bit 0 is_private), ExternalString's cached data pointer, and the Map bits
+  // GetConstructorName reads (new_target_is_base in bit_field2, is_prototype_map in bit_field3).
+  uint32_t symbol_flags, external_resource_data;
+  uint32_t bit_field2_new_target_is_base_bit, bit_field3_is_prototype_map_bit;
   // Scope info
   uint32_t scopeinfo_first_vars, scopeinfo_ncontextlocals;
   // Contexts
