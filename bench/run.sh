@@ -36,6 +36,7 @@ echo "core: $core ($size_mb MB, node $version), $(nproc) cores"
 read -r base_s base_k < <(measure "raw read (cat)" cat "$core")
 read -r objects_s objects_k < <(measure "mortem objects" "$mortem" objects "$core" --json)
 read -r info_s info_k < <(measure "mortem info" "$mortem" info "$core" --json)
+read -r buffers_s buffers_k < <(measure "mortem buffers" "$mortem" buffers "$core" --json)
 count=$("$mortem" info "$core" --json | tr -d ' \n' | grep -o '"objects":[0-9]*' | tail -1 | grep -o '[0-9]*$')
 echo "objects walked: $count"
 printf 'mortem objects: %.2fx the raw read time, %.0f ns per object, %.0f MB peak RSS (%.2f of the core size)\n' \

@@ -230,6 +230,17 @@ void CoreFile::Prefetch(Address address, size_t length) const {
   if (s) file_.Populate(s->file_offset + (address - s->vaddr), length);
 }
 
+std::string CoreFile::WhyUnreadable(Address address) const {
+  for (const auto& s : segments_) {
+    if (address < s.vaddr || address - s.vaddr >= s.mem_size) continue;
+    uint64_t offset = address - s.vaddr;
+    if (offset < s.wanted_size) return "the core file is truncated: these bytes were cut off";
+    return "the process had this memory mapped, but the core left its bytes out (the "
+           "process's coredump_filter, or file-backed memory that was never written)";
+  }
+  return "not mapped in the process when the core was written";
+}
+
 void CoreFile::Release(Address address, size_t length) const {
   const CoreSegment* s = SegmentAt(address);
   if (s) file_.Drop(s->file_offset + (address - s->vaddr), length);

@@ -307,6 +307,8 @@ void LoadTypes(ConstantReader& c, Types& t) {
   c.Optional(t.js_weak_map, "JS_WEAK_MAP_TYPE");
   c.Optional(t.js_weak_set, "JS_WEAK_SET_TYPE");
   c.Optional(t.js_weak_ref, "JS_WEAK_REF_TYPE");
+  c.Optional(t.js_rab_gsab_data_view, "JS_RAB_GSAB_DATA_VIEW_TYPE");
+  c.Optional(t.wasm_memory_object, "WASM_MEMORY_OBJECT_TYPE");
 }
 
 void LoadNodeOffsets(ConstantReader& c, NodeOffsets& n) {

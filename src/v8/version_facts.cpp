@@ -193,6 +193,19 @@ std::vector<std::string> ApplyVersionFacts(Layout& layout) {
   layout.off.js_array_length = 24;
   layout.off.collection_table = 24;
   layout.off.view_buffer = key >= 1306 ? 32 : 24;
+  // JSArrayBuffer: byte_length, max_byte_length, backing_store, extension, bit_field follow each
+  // other in every version (js-array-buffer.tq; 13.6 in the v8-13.6 notes 5.1); flag bits
+  // is_external 0, is_detachable 1, was_detached 2, is_asm_js_memory 3, is_shared 4,
+  // is_resizable(_by_js) 5 (JSArrayBufferFlags, the same order in 10.2 to 13.6).
+  layout.off.array_buffer_max_byte_length = layout.off.array_buffer_byte_length + 8;
+  layout.off.array_buffer_extension = layout.off.array_buffer_backing_store + 8;
+  layout.off.array_buffer_bit_field = layout.off.array_buffer_backing_store + 16;
+  layout.off.array_buffer_external_bit = 0;
+  layout.off.array_buffer_detached_bit = 2;
+  layout.off.array_buffer_shared_bit = 4;
+  layout.off.array_buffer_resizable_bit = 5;
+  // WasmMemoryObject extends JSObject: array_buffer is its first field (wasm-objects.tq).
+  layout.off.wasm_memory_array_buffer = 24;
   // Symbol: map, raw_hash_field u32, flags u32 (bit 0 is_private), description (objects/name.tq).
   layout.off.symbol_flags = 12;
   // ExternalString: resource, then the cached resource data pointer (objects/string.h).

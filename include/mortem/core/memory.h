@@ -46,6 +46,9 @@ class Memory {
   virtual void Prefetch(Address, size_t) const {}
   virtual void Release(Address, size_t) const {}
 
+  // Why the byte at address cannot be read, in words for a user.
+  virtual std::string WhyUnreadable(Address) const { return "not in the target's memory"; }
+
   // True if all of [address, address+length) can be read.
   bool IsReadable(Address address, size_t length) const;
 

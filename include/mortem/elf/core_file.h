@@ -98,6 +98,7 @@ class CoreFile : public Memory {
   std::vector<Region> Regions() const override;
   void Prefetch(Address address, size_t length) const override;
   void Release(Address address, size_t length) const override;
+  std::string WhyUnreadable(Address address) const override;
 
  private:
   void ParseNotes(std::span<const std::byte> notes);

@@ -4,9 +4,11 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "mortem/analysis/buffers.h"
 #include "mortem/analysis/info.h"
 #include "mortem/analysis/inspect.h"
 #include "mortem/analysis/objects.h"
+#include "mortem/analysis/read.h"
 
 namespace mortem::format {
 
@@ -22,6 +24,11 @@ nlohmann::json ToJson(const InstancesResult& r);
 void PrintText(const InstancesResult& r, std::ostream& out);
 nlohmann::json ToJson(const InspectResult& r);
 void PrintText(const InspectResult& r, std::ostream& out);
+
+nlohmann::json ToJson(const BuffersResult& r);
+void PrintText(const BuffersResult& r, std::ostream& out);
+nlohmann::json ToJson(const ReadResult& r);
+void PrintText(const ReadResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const WalkSummary& w);
 // The walk warning (unparsed or missing bytes), if any.

@@ -99,6 +99,12 @@ struct Offsets {
   // Not in the metadata (version facts): JSArray::length, JSCollection::table,
   // JSArrayBufferView::buffer.
   uint32_t js_array_length, collection_table, view_buffer;
+  // JSArrayBuffer fields after the exported byte_length/backing_store, and its flag bits
+  // (js-array-buffer.tq JSArrayBufferFlags); WasmMemoryObject::array_buffer.
+  uint32_t array_buffer_max_byte_length, array_buffer_extension, array_buffer_bit_field;
+  uint32_t array_buffer_external_bit, array_buffer_detached_bit, array_buffer_shared_bit,
+      array_buffer_resizable_bit;
+  uint32_t wasm_memory_array_buffer;
   // Symbol flags (u32; bit 0 is_private), ExternalString's cached data pointer, and the Map bits
   // GetConstructorName reads (new_target_is_base in bit_field2, is_prototype_map in bit_field3).
   uint32_t symbol_flags, external_resource_data;
@@ -126,7 +132,8 @@ struct Types {
       small_ordered_name_dictionary, embedder_data_array, sloppy_arguments_elements, coverage_info,
       object_boilerplate_description, closure_feedback_cell_array, array_list,
       external_pointer_array, protected_fixed_array, uncompiled_data_first, uncompiled_data_last,
-      js_weak_map, js_weak_set, js_weak_ref, js_date_time_format;
+      js_weak_map, js_weak_set, js_weak_ref, js_date_time_format, js_rab_gsab_data_view,
+      wasm_memory_object;
   uint16_t first_fixed_array, last_fixed_array;  // FixedArray-shaped range
   uint16_t first_weak_fixed_array, last_weak_fixed_array;
 };
