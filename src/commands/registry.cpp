@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "command_helpers.h"
 #include "mortem/analysis/buffers.h"
 #include "mortem/analysis/info.h"
 #include "mortem/analysis/inspect.h"
@@ -11,22 +12,7 @@
 #include "mortem/format/render.h"
 
 namespace mortem::commands {
-namespace {
-
-template <typename Result>
-void Emit(const Invocation& in, const Result& result) {
-  if (in.json)
-    in.out << format::ToJson(result).dump(2) << "\n";
-  else
-    format::PrintText(result, in.out);
-}
-
-ExitCode PartialIf(bool partial) {
-  return partial ? ExitCode::kPartial : ExitCode::kOk;
-}
-
-std::vector<Command> BuildRegistry() {
-  std::vector<Command> r;
+void AddHeapCommands(std::vector<Command>& r) {
   r.push_back(Command{"info",
                       "process, versions, threads and the V8 heap per space",
                       {},
@@ -97,59 +83,14 @@ std::vector<Command> BuildRegistry() {
         Emit(in, result);
         return ExitCode::kOk;
       }});
-  r.push_back(Command{
-      "buffers",
-      "ArrayBuffers, their views, unviewed bytes by cause, external strings",
-      {},
-      [](po::options_description& o) {
-        o.add_options()("top", po::value<size_t>()->default_value(50),
-                        "list the N largest buffers (0: all)")(
-            "min-size", po::value<uint64_t>()->default_value(0), "only buffers of this many bytes")(
-            "dump", po::value<std::string>(),
-            "print the bytes of one buffer (ArrayBuffer or backing store address)")(
-            "length", po::value<uint64_t>()->default_value(4096), "bytes shown by --dump");
-      },
-      [](Invocation& in) {
-        BuffersOptions options;
-        options.top = in.options["top"].as<size_t>();
-        options.min_size = in.options["min-size"].as<uint64_t>();
-        if (in.options.count("dump")) {
-          Address wanted = ParseAddress(in.options["dump"].as<std::string>());
-          options.top = 0;
-          auto all = RunBuffers(in.session, options);
-          for (const auto& b : all.array_buffers) {
-            if (b.address != wanted && b.address + 1 != wanted && b.backing_store != wanted)
-              continue;
-            auto length = std::min(b.byte_length, in.options["length"].as<uint64_t>());
-            auto result = RunRead(in.session, b.backing_store, length, ReadFormat::kHex);
-            Emit(in, result);
-            return result.missing.empty() ? ExitCode::kOk : ExitCode::kPartial;
-          }
-          throw Error("no ArrayBuffer or backing store at " + in.options["dump"].as<std::string>());
-        }
-        auto result = RunBuffers(in.session, options);
-        Emit(in, result);
-        return ExitCode::kOk;
-      }});
-  r.push_back(Command{
-      "read",
-      "raw bytes at an address, as hex, text or numbers",
-      {"address"},
-      [](po::options_description& o) {
-        o.add_options()("length", po::value<uint64_t>()->default_value(256), "bytes to read")(
-            "format", po::value<std::string>()->default_value("hex"),
-            "hex, ascii, utf8, utf16, u8, u32, f32 or f64");
-      },
-      [](Invocation& in) {
-        auto result = RunRead(in.session, ParseAddress(in.options["address"].as<std::string>()),
-                              in.options["length"].as<uint64_t>(),
-                              ParseReadFormat(in.options["format"].as<std::string>()));
-        if (result.bytes.empty())
-          throw Error("cannot read " + in.options["address"].as<std::string>() + ": " +
-                      result.missing);
-        Emit(in, result);
-        return result.missing.empty() ? ExitCode::kOk : ExitCode::kPartial;
-      }});
+}
+
+namespace {
+
+std::vector<Command> BuildRegistry() {
+  std::vector<Command> r;
+  AddHeapCommands(r);
+  AddBufferCommands(r);
   return r;
 }
 

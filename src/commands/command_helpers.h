@@ -1,0 +1,26 @@
+// Purpose: what the command definitions share: rendering a result as JSON or text, and the
+// groups of commands each file adds to the registry. Internal to mortem_commands.
+#pragma once
+#include <vector>
+
+#include "mortem/commands/registry.h"
+#include "mortem/format/render.h"
+
+namespace mortem::commands {
+
+template <typename Result>
+void Emit(const Invocation& in, const Result& result) {
+  if (in.json)
+    in.out << format::ToJson(result).dump(2) << "\n";
+  else
+    format::PrintText(result, in.out);
+}
+
+inline ExitCode PartialIf(bool partial) {
+  return partial ? ExitCode::kPartial : ExitCode::kOk;
+}
+
+void AddHeapCommands(std::vector<Command>& r);    // registry.cpp
+void AddBufferCommands(std::vector<Command>& r);  // commands_buffers.cpp
+
+}  // namespace mortem::commands
