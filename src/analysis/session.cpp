@@ -1,5 +1,7 @@
 #include "mortem/analysis/session.h"
 
+#include "mortem/analysis/graph_state.h"
+
 namespace mortem {
 
 Session::Session(const Memory& memory, const SymbolTable& symbols, ProcessFacts facts)
@@ -23,6 +25,11 @@ std::vector<std::string> Session::Warnings() {
   if (heap_)
     for (const auto& w : heap_->warnings()) out.push_back(w);
   return out;
+}
+
+const GraphState& Session::graph() {
+  if (!graph_) graph_ = std::make_shared<GraphState>(BuildGraphState(*this));
+  return *graph_;
 }
 
 v8::MapCache& Session::maps() {

@@ -22,5 +22,6 @@ inline ExitCode PartialIf(bool partial) {
 
 void AddHeapCommands(std::vector<Command>& r);    // registry.cpp
 void AddBufferCommands(std::vector<Command>& r);  // commands_buffers.cpp
+void AddGraphCommands(std::vector<Command>& r);   // commands_graph.cpp
 
 }  // namespace mortem::commands

@@ -91,6 +91,7 @@ std::vector<Command> BuildRegistry() {
   std::vector<Command> r;
   AddHeapCommands(r);
   AddBufferCommands(r);
+  AddGraphCommands(r);
   return r;
 }
 

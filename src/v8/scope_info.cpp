@@ -66,6 +66,10 @@ std::optional<int64_t> Smi(std::span<const std::byte> body, uint64_t index) {
 // context local infos, saved class variable, function variable {name, slot}, inferred name.
 // Returns the index after them and records where the names are.
 uint64_t LocalsAndNames(Flags flags, int64_t locals, uint64_t index, ScopeInfoLayout& out) {
+  out.local_names = static_cast<uint32_t>(index);
+  out.context_locals = locals;
+  out.inlined_local_names = locals < kMaxInlinedLocalNames;
+  out.has_context_extension_slot = flags.bits >> 26 & 1;
   index += locals < kMaxInlinedLocalNames ? locals : 1;
   index += locals;
   if (flags.has_saved_class_variable()) index += 1;
@@ -150,6 +154,17 @@ std::optional<ScopeInfoLayout> DecodeScopeInfo(const Layout& layout,
   }
   out.size = index * 8;
   return out;
+}
+
+std::optional<uint64_t> ScopeInfoReader::ContextSlotName(Address scope_info, uint32_t slot) const {
+  std::byte buffer[2048];
+  size_t got = memory_.Read(scope_info, buffer, sizeof buffer);
+  auto decoded = DecodeScopeInfo(layout_, std::span<const std::byte>(buffer, got));
+  if (!decoded || !decoded->inlined_local_names) return std::nullopt;
+  // Context slots: scope_info, previous, [extension], then the locals (objects/contexts.h).
+  uint32_t first = layout_.off.context_min_slots + (decoded->has_context_extension_slot ? 1 : 0);
+  if (slot < first || slot - first >= decoded->context_locals) return std::nullopt;
+  return memory_.ReadWord(scope_info + uint64_t{decoded->local_names + (slot - first)} * 8);
 }
 
 ScopeInfoNames ScopeInfoReader::FunctionNames(Address scope_info) const {

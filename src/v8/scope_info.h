@@ -20,6 +20,10 @@ struct ScopeInfoLayout {
   uint32_t function_variable = 0;  // index of function_variable_info.name, if present
   uint32_t inferred_name = 0;      // index of inferred_function_name, if present
   uint32_t position = 0;           // index of position_info.start, if present
+  uint32_t local_names = 0;        // index of context_local_names[0] (when inlined)
+  int64_t context_locals = 0;      // context_local_count
+  bool inlined_local_names = false;
+  bool has_context_extension_slot = false;
   bool has_position = false;
   bool has_function_variable = false;
   bool has_inferred_name = false;
@@ -34,6 +38,8 @@ class ScopeInfoReader {
  public:
   ScopeInfoReader(const Memory& memory, const Layout& layout) : memory_(memory), layout_(layout) {}
   ScopeInfoNames FunctionNames(Address scope_info) const;
+  // The name of the variable a Context slot holds, if the scope info names it.
+  std::optional<uint64_t> ContextSlotName(Address scope_info, uint32_t slot) const;
 
  private:
   const Memory& memory_;

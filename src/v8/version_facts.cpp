@@ -186,6 +186,9 @@ std::vector<std::string> ApplyVersionFacts(Layout& layout) {
   layout.page = PageLayoutFor(key);
   layout.spaces = SpacesFor(key);
   layout.isolate = IsolateFor(key);
+  // GlobalHandles {Isolate* isolate_; [10.2: bool is_marking_;] unique_ptr<NodeSpace>
+  // regular_nodes_; ...} (handles/global-handles.h at each tag).
+  layout.isolate.global_handles_regular_nodes = key == 1002 ? 16 : 8;
   // JSArray::length and JSCollection::table follow the JSObject header (map, properties,
   // elements) in every version (objects/js-array.tq, js-collection.tq). JSArrayBufferView::buffer
   // is the first field after the JSObject header: +24, and +32 on 13.6, where a CppHeap wrapper

@@ -18,6 +18,8 @@
 
 namespace mortem {
 
+struct GraphState;
+
 // Facts about the process that only the frontend knows (from core notes or the debugger).
 struct ThreadInfo {
   int tid = 0;
@@ -46,6 +48,7 @@ class Session {
   const v8::Heap& heap();      // throws Error
   const Census& census();      // one walk of the whole heap, kept
   v8::MapCache& maps();        // for single-threaded lookups by commands
+  const GraphState& graph();   // the heap graph with roots, built on first use and kept
   // Warnings every result carries: from loading the target and from locating the heap.
   std::vector<std::string> Warnings();
   unsigned threads() const { return threads_; }
@@ -60,6 +63,7 @@ class Session {
   std::optional<v8::Heap> heap_;
   std::optional<Census> census_;
   std::optional<v8::MapCache> maps_;
+  std::shared_ptr<GraphState> graph_;
 };
 
 }  // namespace mortem

@@ -9,6 +9,7 @@
 #include "mortem/analysis/inspect.h"
 #include "mortem/analysis/objects.h"
 #include "mortem/analysis/read.h"
+#include "mortem/analysis/retainers.h"
 
 namespace mortem::format {
 
@@ -29,6 +30,11 @@ nlohmann::json ToJson(const BuffersResult& r);
 void PrintText(const BuffersResult& r, std::ostream& out);
 nlohmann::json ToJson(const ReadResult& r);
 void PrintText(const ReadResult& r, std::ostream& out);
+
+nlohmann::json ToJson(const RefsResult& r);
+void PrintText(const RefsResult& r, std::ostream& out);
+nlohmann::json ToJson(const RetainersResult& r);
+void PrintText(const RetainersResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const WalkSummary& w);
 // The walk warning (unparsed or missing bytes), if any.

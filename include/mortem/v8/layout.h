@@ -48,6 +48,8 @@ struct IsolateFacts {
   uint32_t roots_offset = 0;                               // Internals::kIsolateRootsOffset
   uint32_t heap_isolate_pointer = 0;                       // offset of Heap::isolate_ inside Heap
   std::optional<uint32_t> new_lab_offset, old_lab_offset;  // IsolateData LinearAllocationArea
+  // GlobalHandles: offset of regular_nodes_ (the NodeSpace pointer) after isolate_.
+  uint32_t global_handles_regular_nodes = 8;
 };
 
 // Read-only root indices, identical in 10.2-13.6 (v8-internal.h / roots.h).

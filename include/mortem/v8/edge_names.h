@@ -1,0 +1,35 @@
+// Purpose: naming a reference the way DevTools' Retainers pane does: for a holder object and one
+// of its slots, "map", "(properties)", "(elements)", a property name, "[index]", a context
+// variable's name, or "+offset" for internal fields.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "mortem/v8/names.h"
+#include "mortem/v8/object_size.h"
+
+namespace mortem::v8 {
+
+struct EdgeName {
+  uint32_t offset = 0;
+  std::string name;
+  bool weak = false;
+  enum class Kind { kInternal, kProperty, kElement, kContext } kind = Kind::kInternal;
+};
+
+class EdgeNamer {
+ public:
+  EdgeNamer(const Memory& memory, const Layout& layout, Namer& namer)
+      : memory_(memory), layout_(layout), namer_(namer) {}
+  // Every slot of holder that refers to target (strongly or weakly), named.
+  std::vector<EdgeName> Names(Address holder, Address target);
+  // The name of one slot of holder.
+  EdgeName NameSlot(Address holder, const MapInfo& map, uint32_t offset);
+
+ private:
+  const Memory& memory_;
+  const Layout& layout_;
+  Namer& namer_;
+};
+
+}  // namespace mortem::v8

@@ -1,0 +1,72 @@
+#include "mortem/format/render.h"
+#include "mortem/format/table.h"
+
+namespace mortem::format {
+
+nlohmann::json ToJson(const RefsResult& r) {
+  nlohmann::json refs = nlohmann::json::array();
+  for (const auto& ref : r.references)
+    refs.push_back({{"holder", Hex(ref.holder)},
+                    {"holder_type", ref.holder_type},
+                    {"edge", ref.edge},
+                    {"weak", ref.weak}});
+  nlohmann::json targets = nlohmann::json::array();
+  for (Address t : r.targets) targets.push_back(Hex(t));
+  return {{"schema", kSchemaVersion},
+          {"query", r.query},
+          {"targets", targets},
+          {"references", refs},
+          {"warnings", r.warnings}};
+}
+
+void PrintText(const RefsResult& r, std::ostream& out) {
+  Table t;
+  t.AddColumn("holder");
+  t.AddColumn("type");
+  t.AddColumn("edge");
+  for (const auto& ref : r.references)
+    t.AddRow({Hex(ref.holder), ref.holder_type, ref.edge + (ref.weak ? " (weak)" : "")});
+  t.Print(out);
+  out << r.references.size() << " references\n";
+  for (const auto& w : r.warnings) out << "warning: " << w << "\n";
+}
+
+nlohmann::json ToJson(const RetainersResult& r) {
+  nlohmann::json paths = nlohmann::json::array();
+  for (const auto& p : r.paths) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& s : p.steps)
+      steps.push_back({{"address", Hex(s.object)}, {"type", s.type}, {"edge", s.edge}});
+    paths.push_back({{"steps", steps}, {"root", p.root}});
+  }
+  return {{"schema", kSchemaVersion},
+          {"address", Hex(r.target)},
+          {"type", r.target_type},
+          {"reachable", r.reachable},
+          {"paths", paths},
+          {"graph",
+           {{"nodes", r.graph_nodes},
+            {"edges", r.graph_edges},
+            {"reached", r.reached},
+            {"reached_with_weak", r.reached_with_weak},
+            {"roots",
+             {{"roots_table", r.roots_table},
+              {"global_handles", r.global_handles},
+              {"weak_global_handles", r.weak_global_handles},
+              {"stack", r.stack_roots}}}}},
+          {"warnings", r.warnings}};
+}
+
+void PrintText(const RetainersResult& r, std::ostream& out) {
+  for (const auto& p : r.paths) {
+    const auto& s = p.steps;
+    out << s[0].type << " @" << Hex(s[0].object);
+    for (size_t i = 1; i < s.size(); ++i)
+      out << "\n  <- " << s[i - 1].edge << " of " << s[i].type << " @" << Hex(s[i].object);
+    out << "\n  <- " << p.root << "\n\n";
+  }
+  if (r.paths.empty()) out << r.target_type << " @" << Hex(r.target) << ": no retainer path\n";
+  for (const auto& w : r.warnings) out << "warning: " << w << "\n";
+}
+
+}  // namespace mortem::format
