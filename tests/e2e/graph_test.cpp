@@ -1,0 +1,131 @@
+// End-to-end test of `mortem refs` and `mortem retainers` on the classes scenario of one Node
+// version, against V8's own heap snapshot of the same heap and what the scenario did:
+//  - refs: a RequestRecord's holders are what the snapshot lists as its non-weak retainers,
+//    leaving out V8's synthetic element shortcut from the JSArray: one "(object elements)" array;
+//  - retainers: a path names the element index, the `records` property of the kept object and
+//    the `__keep` global property the scenario assigned;
+//  - refs --name records / --string "/api/items/7" find exactly the holders the scenario made.
+// Environment: MORTEM_E2E_DIR (cores/VERSION), MORTEM_E2E_LABEL.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "support.h"
+
+namespace fs = std::filesystem;
+using namespace mortem::e2e;
+using nlohmann::json;
+
+namespace {
+
+fs::path Core() {
+  return fs::path(Require("MORTEM_E2E_DIR")) / "classes" / "core";
+}
+
+json RunJson(std::vector<std::string> args) {
+  args.push_back("--json");
+  auto r = RunCli(args);
+  INFO("mortem " << args[0] << ": " << r.Describe() << "\nstderr:\n" << r.err);
+  REQUIRE(r.CleanExit());
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+// The snapshot's non-weak retainers of every node named `name`, as (edge type, holder name)
+// sets with V8's element shortcut from JSArrays left out; returns the distinct sets.
+std::set<std::multiset<std::string>> SnapshotRetainers(const fs::path& path,
+                                                       const std::string& name) {
+  std::ifstream in(path);
+  json s = json::parse(in);
+  const auto& meta = s["snapshot"]["meta"];
+  std::vector<std::string> nf = meta["node_fields"], ef = meta["edge_fields"];
+  std::vector<std::string> nt = meta["node_types"][0], et = meta["edge_types"][0];
+  const auto& nodes = s["nodes"];
+  const auto& edges = s["edges"];
+  const auto& strings = s["strings"];
+  auto col = [](const std::vector<std::string>& f, const char* n) {
+    return static_cast<size_t>(std::find(f.begin(), f.end(), n) - f.begin());
+  };
+  size_t k = nf.size(), ke = ef.size(), ti = col(nf, "type"), ni = col(nf, "name"),
+         eci = col(nf, "edge_count"), ett = col(ef, "type"), eto = col(ef, "to_node");
+  std::map<size_t, std::multiset<std::string>> retainers;
+  size_t e = 0;
+  for (size_t i = 0; i < nodes.size(); i += k) {
+    const std::string holder_type = nt[nodes[i + ti].get<size_t>()];
+    const std::string holder = strings[nodes[i + ni].get<size_t>()];
+    for (size_t j = 0; j < nodes[i + eci].get<size_t>(); ++j, e += ke) {
+      const std::string type = et[edges[e + ett].get<size_t>()];
+      if (type == "weak" || (type == "element" && holder_type == "object" && holder == "Array"))
+        continue;
+      retainers[edges[e + eto].get<size_t>()].insert(type + " from " + holder);
+    }
+  }
+  std::set<std::multiset<std::string>> distinct;
+  for (size_t i = 0; i < nodes.size(); i += k)
+    if (nt[nodes[i + ti].get<size_t>()] == "object" && strings[nodes[i + ni].get<size_t>()] == name)
+      distinct.insert(retainers[i]);
+  return distinct;
+}
+
+}  // namespace
+
+TEST_CASE("refs and retainers name what holds the scenario's objects") {
+  const std::string core = Core().string();
+  const std::string label = Env("MORTEM_E2E_LABEL").value_or("?");
+  auto oracle = SnapshotRetainers(Core().parent_path() / "heap.heapsnapshot", "RequestRecord");
+  REQUIRE(oracle.size() == 1);  // every RequestRecord is held the same way
+  const auto& expected = *oracle.begin();
+  auto instances = RunJson({"instances", core, "RequestRecord", "--limit", "3"});
+  REQUIRE(instances["instances"].size() == 3);
+  const std::regex element("\\[[0-9]+\\]");
+  for (const auto& i : instances["instances"]) {
+    const std::string address = i["address"];
+    CAPTURE(address);
+    auto refs = RunJson({"refs", core, address});
+    std::vector<json> strong;
+    for (const auto& r : refs["references"])
+      if (!r["weak"].get<bool>()) strong.push_back(r);
+    CHECK(strong.size() == expected.size());
+    for (const auto& r : strong) {
+      CHECK(r["holder_type"] == "(array)");
+      CHECK(std::regex_match(r["edge"].get<std::string>(), element));
+    }
+    auto retainers = RunJson({"retainers", core, address, "--paths", "5"});
+    CHECK(retainers["reachable"] == true);
+    REQUIRE(!retainers["paths"].empty());
+    bool via_records = false, via_global = false;
+    for (const auto& p : retainers["paths"]) {
+      const auto& steps = p["steps"];
+      if (steps.size() >= 3 && std::regex_match(steps[0]["edge"].get<std::string>(), element) &&
+          steps[1]["type"] == "Array" && steps[1]["edge"] == "records")
+        via_records = true;
+      for (const auto& s : steps) via_global |= s["edge"] == "__keep";
+    }
+    CHECK_MESSAGE(via_records, retainers["paths"].dump());
+    CHECK_MESSAGE(via_global, retainers["paths"].dump());
+    std::cout << "[e2e] " << label << " retainers " << address << ": " << retainers["paths"].size()
+              << " paths, graph " << retainers["graph"].dump() << "\n";
+  }
+  auto by_name = RunJson({"refs", core, "records", "--name"});
+  REQUIRE(by_name["references"].size() == 1);
+  CHECK(by_name["references"][0]["holder_type"] == "Object");
+  auto by_string = RunJson({"refs", core, "/api/items/7", "--string"});
+  REQUIRE(by_string["references"].size() == 1);
+  CHECK(by_string["references"][0]["holder_type"] == "RequestRecord");
+  CHECK(by_string["references"][0]["edge"] == "url");
+}
+
+int main(int argc, char** argv) {
+  if (auto root = Env("MORTEM_E2E_DIR");
+      root && !fs::exists(fs::path(*root) / "classes" / "core")) {
+    std::cout << "[e2e] graph: SKIPPED, no core in " << *root << "/classes\n";
+    return Env("MORTEM_E2E_REQUIRED") == std::optional<std::string>("1") ? 1 : kSkipExitCode;
+  }
+  doctest::Context context(argc, argv);
+  return context.run();
+}
