@@ -126,21 +126,23 @@ HeapGraph HeapGraph::Build(const Memory& memory, const Layout& layout, const Hea
                            const ObjectIndex& index, unsigned threads) {
   HeapWalker walker(memory, layout, heap);
   auto order = PagesByAddress(heap);
-  // Per page: each object's out-degree, then its targets.
-  std::vector<std::vector<uint32_t>> degrees(order.size()), targets(order.size());
+  // Resolves a slot value to an edge target (with kWeak), or nothing.
+  auto target_of = [&](uint64_t value) -> std::optional<uint32_t> {
+    bool weak = (value & 3) == 3;
+    if (weak && static_cast<uint32_t>(value) == 3) return std::nullopt;  // cleared weak slot
+    auto id = index.Find(value & ~uint64_t{3});
+    if (!id || *id >= kWeak) return std::nullopt;
+    return *id | (weak ? kWeak : 0);
+  };
+  // Pass 1: out-degrees, per page in address order (node ids follow the same order).
+  std::vector<std::vector<uint32_t>> degrees(order.size());
   ForEachPage(memory, layout, order.size(), threads, [&](size_t i, MapCache& maps) {
     const Page& page = heap.pages()[order[i]];
-    auto& deg = degrees[i];
-    auto& out = targets[i];
     walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
-      size_t before = out.size();
-      ForEachTaggedSlot(layout, o, [&](uint32_t, uint64_t value) {
-        bool weak = (value & 3) == 3;
-        if (weak && static_cast<uint32_t>(value) == 3) return;  // cleared weak reference
-        auto id = index.Find(value & ~uint64_t{3});
-        if (id && *id < kWeak) out.push_back(*id | (weak ? kWeak : 0));
-      });
-      deg.push_back(static_cast<uint32_t>(out.size() - before));
+      uint32_t d = 0;
+      ForEachTaggedSlot(layout, o,
+                        [&](uint32_t, uint64_t value) { d += target_of(value) ? 1 : 0; });
+      degrees[i].push_back(d);
     });
     memory.Release(page.area_start, page.area_end - page.area_start);
   });
@@ -148,16 +150,27 @@ HeapGraph HeapGraph::Build(const Memory& memory, const Layout& layout, const Hea
   const size_t nodes = index.size();
   g.out_offsets_.reserve(nodes + 1);
   g.out_offsets_.push_back(0);
-  size_t edges = 0;
-  for (const auto& t : targets) edges += t.size();
-  g.out_.reserve(edges);
+  std::vector<uint32_t> page_first_edge(order.size() + 1, 0);
   for (size_t i = 0; i < order.size(); ++i) {
     for (uint32_t d : degrees[i]) g.out_offsets_.push_back(g.out_offsets_.back() + d);
-    g.out_.insert(g.out_.end(), targets[i].begin(), targets[i].end());
-    std::vector<uint32_t>().swap(targets[i]);
+    page_first_edge[i + 1] = g.out_offsets_.back();
+    std::vector<uint32_t>().swap(degrees[i]);
   }
-  // The walk of this pass must have met the same objects as the index.
   if (g.out_offsets_.size() != nodes + 1) g.out_offsets_.resize(nodes + 1, g.out_offsets_.back());
+  // Pass 2: the targets, written in place.
+  g.out_.resize(g.out_offsets_.back());
+  ForEachPage(memory, layout, order.size(), threads, [&](size_t i, MapCache& maps) {
+    const Page& page = heap.pages()[order[i]];
+    uint32_t at = page_first_edge[i];
+    const uint32_t end = page_first_edge[i + 1];
+    walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
+      ForEachTaggedSlot(layout, o, [&](uint32_t, uint64_t value) {
+        auto t = target_of(value);
+        if (t && at < end) g.out_[at++] = *t;
+      });
+    });
+    memory.Release(page.area_start, page.area_end - page.area_start);
+  });
   // Reverse edges.
   g.in_offsets_.assign(nodes + 1, 0);
   for (uint32_t e : g.out_) g.in_offsets_[(e & ~kWeak) + 1]++;
