@@ -1,6 +1,7 @@
 #include "mortem/analysis/graph_state.h"
 
 #include <chrono>
+#include <algorithm>
 #include <deque>
 
 namespace mortem {
@@ -56,6 +57,21 @@ GraphState BuildGraphState(Session& session) {
   s.reached = Search(s.graph, s.roots, false, s.distance);
   s.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;
+}
+
+v8::DominatorTree BuildDominators(const GraphState& s) {
+  std::vector<uint32_t> roots;
+  for (const auto& r : s.roots.roots)
+    if (r.kind != RootKind::kWeakGlobalHandle) roots.push_back(r.node);
+  std::sort(roots.begin(), roots.end());
+  roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+  return v8::ComputeDominators(
+      s.index.size(), roots,
+      [&](uint32_t n, const std::function<void(uint32_t)>& visit) {
+        for (uint32_t e : s.graph.Out(n))
+          if (!(e & v8::HeapGraph::kWeak)) visit(e);
+      },
+      [&](uint32_t n) { return s.index.object_size(n); });
 }
 
 }  // namespace mortem

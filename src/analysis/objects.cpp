@@ -4,8 +4,65 @@
 #include <map>
 
 #include "mortem/analysis/census.h"
+#include "mortem/analysis/graph_state.h"
 
 namespace mortem {
+namespace {
+
+// Retained size per row, DevTools' rule: the sum of the retained sizes of the row's instances
+// that no other instance of the same row dominates. One walk maps nodes to rows; one depth-first
+// pass over the dominator tree counts, per row, the instances open on the current branch.
+void AddRetainedSizes(Session& session,
+                      const std::unordered_map<ObjectKey, size_t, ObjectKeyHash>& key_row,
+                      std::vector<TypeRow>& rows) {
+  const GraphState& g = session.graph();
+  const v8::DominatorTree& dom = session.dominators();
+  const size_t nodes = g.index.size();
+  constexpr uint32_t kNoRow = UINT32_MAX;
+  std::vector<uint32_t> row_of(nodes, kNoRow);
+  const auto& layout = session.layout();
+  v8::HeapWalker walker(session.memory(), layout, session.heap());
+  walker.WalkAll(session.threads(), [&](unsigned, const v8::HeapObject& o) {
+    auto id = g.index.Find(o.address);
+    auto row = key_row.find(KeyOf(layout, o));
+    if (id && row != key_row.end()) row_of[*id] = static_cast<uint32_t>(row->second);
+  });
+  // Children of each dominator-tree node (the virtual root has id `nodes`).
+  std::vector<uint32_t> offsets(nodes + 2, 0), children;
+  for (size_t v = 0; v < nodes; ++v)
+    if (dom.idom[v] != v8::DominatorTree::kNone) offsets[dom.idom[v] + 1]++;
+  for (size_t i = 0; i <= nodes; ++i) offsets[i + 1] += offsets[i];
+  children.resize(offsets[nodes + 1]);
+  {
+    std::vector<uint32_t> fill(offsets.begin(), offsets.end() - 1);
+    for (size_t v = 0; v < nodes; ++v)
+      if (dom.idom[v] != v8::DominatorTree::kNone)
+        children[fill[dom.idom[v]]++] = static_cast<uint32_t>(v);
+  }
+  std::vector<uint32_t> open(rows.size(), 0);
+  std::vector<std::pair<uint32_t, bool>> stack{{static_cast<uint32_t>(nodes), false}};
+  while (!stack.empty()) {
+    auto [v, leaving] = stack.back();
+    stack.pop_back();
+    uint32_t row = v < nodes ? row_of[v] : kNoRow;
+    if (leaving) {
+      if (row != kNoRow) --open[row];
+      continue;
+    }
+    if (row != kNoRow) {
+      if (open[row] == 0) rows[row].retained_size += dom.retained[v];
+      ++open[row];
+      stack.emplace_back(v, true);
+    }
+    for (uint32_t c = offsets[v]; c < offsets[v + 1]; ++c) stack.emplace_back(children[c], false);
+  }
+  // Objects the roots do not reach retain only themselves.
+  for (size_t v = 0; v < nodes; ++v)
+    if (dom.idom[v] == v8::DominatorTree::kNone && row_of[v] != kNoRow)
+      rows[row_of[v]].retained_size += g.index.object_size(static_cast<uint32_t>(v));
+}
+
+}  // namespace
 
 ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
   const Census& census = session.census();
@@ -29,14 +86,33 @@ ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
     r.total.count += stats.count;
     r.total.self_size += stats.bytes;
   }
-  for (auto& [k, row] : rows) r.types.push_back(std::move(row));
+  std::map<std::pair<std::string, std::string>, size_t> row_index;
+  for (auto& [k, row] : rows) {
+    row_index[k] = r.types.size();
+    r.types.push_back(std::move(row));
+  }
+  if (options.retained) {
+    std::unordered_map<ObjectKey, size_t, ObjectKeyHash> key_row;
+    for (const auto& [key, stats] : census.keys) {
+      auto it = census.labels.find(key);
+      if (it == census.labels.end() || options.by_instance_type) continue;
+      key_row[key] = row_index[{it->second.name, v8::KindName(it->second.kind)}];
+    }
+    AddRetainedSizes(session, key_row, r.types);
+    r.has_retained = true;
+  }
   auto by_size = [](const TypeRow& a, const TypeRow& b) {
     return a.self_size != b.self_size ? a.self_size > b.self_size : a.name < b.name;
   };
   auto by_count = [](const TypeRow& a, const TypeRow& b) {
     return a.count != b.count ? a.count > b.count : a.name < b.name;
   };
-  if (options.sort == ObjectsOptions::Sort::kCount)
+  auto by_retained = [](const TypeRow& a, const TypeRow& b) {
+    return a.retained_size != b.retained_size ? a.retained_size > b.retained_size : a.name < b.name;
+  };
+  if (options.sort == ObjectsOptions::Sort::kRetained)
+    std::sort(r.types.begin(), r.types.end(), by_retained);
+  else if (options.sort == ObjectsOptions::Sort::kCount)
     std::sort(r.types.begin(), r.types.end(), by_count);
   else
     std::sort(r.types.begin(), r.types.end(), by_size);

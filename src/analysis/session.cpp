@@ -32,6 +32,11 @@ const GraphState& Session::graph() {
   return *graph_;
 }
 
+const v8::DominatorTree& Session::dominators() {
+  if (!dominators_) dominators_ = std::make_shared<v8::DominatorTree>(BuildDominators(graph()));
+  return *dominators_;
+}
+
 v8::MapCache& Session::maps() {
   if (!maps_) maps_.emplace(memory_, layout());
   return *maps_;

@@ -28,17 +28,21 @@ void AddHeapCommands(std::vector<Command>& r) {
       {},
       [](po::options_description& o) {
         o.add_options()("sort", po::value<std::string>()->default_value("size"),
-                        "sort rows by size or count")("top", po::value<size_t>()->default_value(0),
-                                                      "show only the first N rows (0: all)")(
-            "by-instance-type", "one row per V8 instance type instead of per DevTools class");
+                        "sort rows by size, count or retained")(
+            "top", po::value<size_t>()->default_value(0), "show only the first N rows (0: all)")(
+            "by-instance-type", "one row per V8 instance type instead of per DevTools class")(
+            "retained", "add retained sizes (builds the heap graph and its dominator tree)");
       },
       [](Invocation& in) {
         ObjectsOptions options;
         auto sort = in.options["sort"].as<std::string>();
+        options.retained = in.options.count("retained") > 0 || sort == "retained";
         if (sort == "count")
           options.sort = ObjectsOptions::Sort::kCount;
+        else if (sort == "retained")
+          options.sort = ObjectsOptions::Sort::kRetained;
         else if (sort != "size")
-          throw po::error("--sort takes size or count");
+          throw po::error("--sort takes size, count or retained");
         options.top = in.options["top"].as<size_t>();
         options.by_instance_type = in.options.count("by-instance-type") > 0;
         auto result = RunObjects(in.session, options);

@@ -3,15 +3,17 @@
 
 namespace mortem::format {
 namespace {
-nlohmann::json RowJson(const TypeRow& row) {
-  return {
+nlohmann::json RowJson(const TypeRow& row, bool retained) {
+  nlohmann::json j = {
       {"name", row.name}, {"kind", row.kind}, {"count", row.count}, {"self_size", row.self_size}};
+  if (retained) j["retained_size"] = row.retained_size;
+  return j;
 }
 }  // namespace
 
 nlohmann::json ToJson(const ObjectsResult& r) {
   nlohmann::json types = nlohmann::json::array();
-  for (const auto& row : r.types) types.push_back(RowJson(row));
+  for (const auto& row : r.types) types.push_back(RowJson(row, r.has_retained));
   nlohmann::json total = {{"count", r.total.count}, {"self_size", r.total.self_size}};
   return {{"schema", kSchemaVersion},       {"types", types},         {"total", total},
           {"rows_omitted", r.rows_omitted}, {"walk", ToJson(r.walk)}, {"warnings", r.warnings}};
@@ -21,11 +23,18 @@ void PrintText(const ObjectsResult& r, std::ostream& out) {
   Table t;
   t.AddColumn("count", Table::Align::kRight);
   t.AddColumn("self size", Table::Align::kRight);
+  if (r.has_retained) t.AddColumn("retained", Table::Align::kRight);
   t.AddColumn("kind");
   t.AddColumn("type");
-  for (const auto& row : r.types)
-    t.AddRow({Grouped(row.count), Grouped(row.self_size), row.kind, row.name});
-  t.AddRow({Grouped(r.total.count), Grouped(r.total.self_size), "", "(total)"});
+  auto add = [&](const TypeRow& row, const std::string& kind, const std::string& name, bool total) {
+    std::vector<std::string> cells{Grouped(row.count), Grouped(row.self_size)};
+    if (r.has_retained) cells.push_back(total ? "" : Grouped(row.retained_size));
+    cells.push_back(kind);
+    cells.push_back(name);
+    t.AddRow(cells);
+  };
+  for (const auto& row : r.types) add(row, row.kind, row.name, false);
+  add(r.total, "", "(total)", true);
   t.Print(out);
   if (r.rows_omitted) out << "(" << r.rows_omitted << " smaller rows not shown; --top 0 for all)\n";
   PrintWalkWarning(r.walk, out);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mortem/analysis/roots.h"
+#include "mortem/v8/dominators.h"
 #include "mortem/v8/graph.h"
 
 namespace mortem {
@@ -22,5 +23,8 @@ struct GraphState {
 };
 
 GraphState BuildGraphState(Session& session);
+
+// The dominator tree over strong edges from the strong roots, with retained sizes.
+v8::DominatorTree BuildDominators(const GraphState& state);
 
 }  // namespace mortem

@@ -15,18 +15,21 @@ struct TypeRow {
   std::string kind;  // DevTools node type word
   uint64_t count = 0;
   uint64_t self_size = 0;
+  uint64_t retained_size = 0;  // with --retained: instances not dominated by another of the row
 };
 
 struct ObjectsOptions {
-  enum class Sort { kSize, kCount } sort = Sort::kSize;
+  enum class Sort { kSize, kCount, kRetained } sort = Sort::kSize;
   size_t top = 0;                 // 0: all rows
   bool by_instance_type = false;  // rows by V8 instance type instead of DevTools class
+  bool retained = false;          // compute retained sizes (builds the graph and dominators)
 };
 
 struct ObjectsResult {
   std::vector<TypeRow> types;
   TypeRow total;
   size_t rows_omitted = 0;
+  bool has_retained = false;
   WalkSummary walk;
   std::vector<std::string> warnings;
 };

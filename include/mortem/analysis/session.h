@@ -19,6 +19,9 @@
 namespace mortem {
 
 struct GraphState;
+namespace v8 {
+struct DominatorTree;
+}
 
 // Facts about the process that only the frontend knows (from core notes or the debugger).
 struct ThreadInfo {
@@ -49,6 +52,7 @@ class Session {
   const Census& census();      // one walk of the whole heap, kept
   v8::MapCache& maps();        // for single-threaded lookups by commands
   const GraphState& graph();   // the heap graph with roots, built on first use and kept
+  const v8::DominatorTree& dominators();  // over graph(), built on first use and kept
   // Warnings every result carries: from loading the target and from locating the heap.
   std::vector<std::string> Warnings();
   unsigned threads() const { return threads_; }
@@ -64,6 +68,7 @@ class Session {
   std::optional<Census> census_;
   std::optional<v8::MapCache> maps_;
   std::shared_ptr<GraphState> graph_;
+  std::shared_ptr<v8::DominatorTree> dominators_;
 };
 
 }  // namespace mortem
