@@ -1,7 +1,7 @@
 #include "mortem/analysis/graph_state.h"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <deque>
 
 namespace mortem {
@@ -65,13 +65,7 @@ v8::DominatorTree BuildDominators(const GraphState& s) {
     if (r.kind != RootKind::kWeakGlobalHandle) roots.push_back(r.node);
   std::sort(roots.begin(), roots.end());
   roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
-  return v8::ComputeDominators(
-      s.index.size(), roots,
-      [&](uint32_t n, const std::function<void(uint32_t)>& visit) {
-        for (uint32_t e : s.graph.Out(n))
-          if (!(e & v8::HeapGraph::kWeak)) visit(e);
-      },
-      [&](uint32_t n) { return s.index.object_size(n); });
+  return v8::ComputeDominators(s.graph.Csr(), roots, s.index.sizes());
 }
 
 }  // namespace mortem

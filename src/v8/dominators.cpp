@@ -3,21 +3,43 @@
 // overflow the call stack.
 #include "mortem/v8/dominators.h"
 
+#include <algorithm>
+
 namespace mortem::v8 {
 
-DominatorTree ComputeDominators(
-    size_t nodes, std::span<const uint32_t> roots,
-    const std::function<void(uint32_t, const std::function<void(uint32_t)>&)>& successors,
-    const std::function<uint64_t(uint32_t)>& self_size) {
-  const uint32_t none = DominatorTree::kNone;
+OwnedCsr MakeCsr(const std::vector<std::vector<uint32_t>>& adjacency, uint32_t id_mask) {
+  OwnedCsr g;
+  const size_t n = adjacency.size();
+  g.out_offsets.assign(n + 1, 0);
+  for (size_t i = 0; i < n; ++i) g.out_offsets[i + 1] = g.out_offsets[i] + adjacency[i].size();
+  for (const auto& list : adjacency)
+    g.out_targets.insert(g.out_targets.end(), list.begin(), list.end());
+  g.in_offsets.assign(n + 1, 0);
+  for (uint32_t t : g.out_targets) g.in_offsets[(t & id_mask) + 1]++;
+  for (size_t i = 0; i < n; ++i) g.in_offsets[i + 1] += g.in_offsets[i];
+  g.in_sources.resize(g.out_targets.size());
+  std::vector<uint32_t> fill(g.in_offsets.begin(), g.in_offsets.end() - 1);
+  for (uint32_t s = 0; s < n; ++s)
+    for (uint32_t e = g.out_offsets[s]; e < g.out_offsets[s + 1]; ++e)
+      g.in_sources[fill[g.out_targets[e] & id_mask]++] = s | (g.out_targets[e] & ~id_mask);
+  return g;
+}
+
+DominatorTree ComputeDominators(const CsrGraph& g, std::span<const uint32_t> roots,
+                                std::span<const uint32_t> self_sizes) {
+  constexpr uint32_t none = DominatorTree::kNone;
+  const size_t nodes = g.out_offsets.size() - 1;
   const uint32_t vroot = static_cast<uint32_t>(nodes);
   const size_t n = nodes + 1;
+  const uint32_t id_mask = ~g.skip_bits;
   std::vector<uint32_t> dfnum(n, none), parent(n, none), vertex;
   vertex.reserve(n);
-  // Depth-first numbering from the virtual root (whose successors are the roots).
   {
-    std::vector<std::pair<uint32_t, uint32_t>> stack{{vroot, none}};
-    std::vector<uint32_t> children;
+    // Depth-first numbering from the virtual root, whose successors are the roots.
+    std::vector<std::pair<uint32_t, uint32_t>> stack;
+    for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.emplace_back(*it, vroot);
+    dfnum[vroot] = 0;
+    vertex.push_back(vroot);
     while (!stack.empty()) {
       auto [v, p] = stack.back();
       stack.pop_back();
@@ -25,34 +47,11 @@ DominatorTree ComputeDominators(
       dfnum[v] = static_cast<uint32_t>(vertex.size());
       vertex.push_back(v);
       parent[v] = p;
-      children.clear();
-      if (v == vroot)
-        children.assign(roots.begin(), roots.end());
-      else
-        successors(v, [&](uint32_t w) { children.push_back(w); });
-      for (auto it = children.rbegin(); it != children.rend(); ++it)
-        if (dfnum[*it] == none) stack.emplace_back(*it, v);
-    }
-  }
-  // Predecessors among reached nodes, as CSR.
-  std::vector<uint32_t> pred_offsets(n + 1, 0), preds;
-  for (uint32_t v : vertex) {
-    if (v == vroot) {
-      for (uint32_t r : roots) pred_offsets[r + 1]++;
-      continue;
-    }
-    successors(v, [&](uint32_t w) { pred_offsets[w + 1]++; });
-  }
-  for (size_t i = 0; i < n; ++i) pred_offsets[i + 1] += pred_offsets[i];
-  preds.resize(pred_offsets[n]);
-  {
-    std::vector<uint32_t> fill(pred_offsets.begin(), pred_offsets.end() - 1);
-    for (uint32_t v : vertex) {
-      if (v == vroot) {
-        for (uint32_t r : roots) preds[fill[r]++] = vroot;
-        continue;
+      for (uint32_t e = g.out_offsets[v + 1]; e-- > g.out_offsets[v];) {
+        uint32_t w = g.out_targets[e];
+        if (w & g.skip_bits) continue;
+        if (dfnum[w] == none) stack.emplace_back(w, v);
       }
-      successors(v, [&](uint32_t w) { preds[fill[w]++] = v; });
     }
   }
   std::vector<uint32_t> semi(n), idom(n, none), ancestor(n, none), label(n), samedom(n, none);
@@ -60,7 +59,6 @@ DominatorTree ComputeDominators(
   for (size_t i = 0; i < n; ++i) semi[i] = dfnum[i], label[i] = static_cast<uint32_t>(i);
   std::vector<uint32_t> path;
   auto eval = [&](uint32_t v) {
-    // Path compression, iteratively.
     if (ancestor[v] == none) return v;
     path.clear();
     for (uint32_t u = v; ancestor[ancestor[u]] != none; u = ancestor[u]) path.push_back(u);
@@ -71,13 +69,20 @@ DominatorTree ComputeDominators(
     }
     return label[v];
   };
+  std::vector<bool> is_root(n, false);
+  for (uint32_t r : roots) is_root[r] = true;
   for (size_t i = vertex.size(); i-- > 1;) {
     uint32_t w = vertex[i], p = parent[w];
-    for (uint32_t k = pred_offsets[w]; k < pred_offsets[w + 1]; ++k) {
-      uint32_t v = preds[k];
-      if (dfnum[v] == none) continue;
+    auto consider = [&](uint32_t v) {
+      if (dfnum[v] == none) return;
       uint32_t u = eval(v);
       if (semi[u] < semi[w]) semi[w] = semi[u];
+    };
+    if (is_root[w]) consider(vroot);
+    for (uint32_t e = g.in_offsets[w]; e < g.in_offsets[w + 1]; ++e) {
+      uint32_t v = g.in_sources[e];
+      if (v & g.skip_bits) continue;
+      consider(v & id_mask);
     }
     uint32_t s = vertex[semi[w]];
     bucket_next[w] = bucket_head[s];
@@ -98,17 +103,15 @@ DominatorTree ComputeDominators(
   }
   DominatorTree t;
   t.virtual_root = vroot;
+  t.retained.assign(n, 0);
+  for (size_t v = 0; v < nodes; ++v) t.retained[v] = self_sizes[v];
+  // Dominators precede what they dominate in DFS preorder: accumulate backwards.
+  for (size_t i = vertex.size(); i-- > 1;) {
+    uint32_t v = vertex[i];
+    t.retained[idom[v]] += t.retained[v];
+  }
   idom.resize(nodes);
   t.idom = std::move(idom);
-  t.preorder = std::move(vertex);
-  t.retained.assign(n, 0);
-  for (size_t v = 0; v < nodes; ++v) t.retained[v] = self_size(static_cast<uint32_t>(v));
-  // Children after parents in preorder: add each node's total to its dominator, backwards.
-  for (size_t i = t.preorder.size(); i-- > 1;) {
-    uint32_t v = t.preorder[i];
-    uint32_t d = t.idom[v];
-    t.retained[d == none ? vroot : d] += t.retained[v];
-  }
   return t;
 }
 

@@ -94,19 +94,17 @@ std::map<std::string, uint64_t> SnapshotRetained(const fs::path& path,
   const size_t k = nf.size(), ke = ef.size(), n = nodes.size() / k;
   const size_t ti = col(nf, "type"), ni = col(nf, "name"), si = col(nf, "self_size"),
                eci = col(nf, "edge_count"), ett = col(ef, "type"), eto = col(ef, "to_node");
-  std::vector<uint32_t> first(n + 1, 0);
-  for (size_t i = 0; i < n; ++i)
-    first[i + 1] = first[i] + static_cast<uint32_t>(nodes[i * k + eci]);
+  std::vector<std::vector<uint32_t>> adjacency(n);
+  std::vector<uint32_t> sizes(n);
+  for (size_t i = 0, e = 0; i < n; ++i) {
+    sizes[i] = static_cast<uint32_t>(nodes[i * k + si]);
+    for (uint64_t j = 0; j < nodes[i * k + eci]; ++j, ++e)
+      if (et[edges[e * ke + ett]] != "weak")
+        adjacency[i].push_back(static_cast<uint32_t>(edges[e * ke + eto] / k));
+  }
   uint32_t roots[] = {0};
-  auto tree = mortem::v8::ComputeDominators(
-      n, roots,
-      [&](uint32_t v, const std::function<void(uint32_t)>& visit) {
-        for (uint32_t e = first[v]; e < first[v + 1]; ++e) {
-          if (et[edges[e * ke + ett]] == "weak") continue;
-          visit(static_cast<uint32_t>(edges[e * ke + eto] / k));
-        }
-      },
-      [&](uint32_t v) { return nodes[v * k + si]; });
+  auto csr = mortem::v8::MakeCsr(adjacency);
+  auto tree = mortem::v8::ComputeDominators(csr.View(), roots, sizes);
   std::map<std::string, uint64_t> out;
   for (const auto& c : classes) {
     std::vector<bool> in_class(n);

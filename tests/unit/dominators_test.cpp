@@ -10,14 +10,10 @@ namespace {
 using Graph = std::vector<std::vector<uint32_t>>;
 
 mortem::v8::DominatorTree Run(const Graph& g, std::vector<uint32_t> roots,
-                              std::vector<uint64_t> sizes = {}) {
+                              std::vector<uint32_t> sizes = {}) {
   if (sizes.empty()) sizes.assign(g.size(), 1);
-  return mortem::v8::ComputeDominators(
-      g.size(), roots,
-      [&](uint32_t n, const std::function<void(uint32_t)>& visit) {
-        for (uint32_t m : g[n]) visit(m);
-      },
-      [&](uint32_t n) { return sizes[n]; });
+  auto csr = mortem::v8::MakeCsr(g);
+  return mortem::v8::ComputeDominators(csr.View(), roots, sizes);
 }
 
 }  // namespace

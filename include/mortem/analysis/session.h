@@ -47,11 +47,11 @@ class Session {
   const Memory& memory() const { return memory_; }
   const SymbolTable& symbols() const { return symbols_; }
   const ProcessFacts& facts() const { return facts_; }
-  const v8::Layout& layout();  // throws Error
-  const v8::Heap& heap();      // throws Error
-  const Census& census();      // one walk of the whole heap, kept
-  v8::MapCache& maps();        // for single-threaded lookups by commands
-  const GraphState& graph();   // the heap graph with roots, built on first use and kept
+  const v8::Layout& layout();             // throws Error
+  const v8::Heap& heap();                 // throws Error
+  const Census& census();                 // one walk of the whole heap, kept
+  v8::MapCache& maps();                   // for single-threaded lookups by commands
+  const GraphState& graph();              // the heap graph with roots, built on first use and kept
   const v8::DominatorTree& dominators();  // over graph(), built on first use and kept
   // Warnings every result carries: from loading the target and from locating the heap.
   std::vector<std::string> Warnings();

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mortem/v8/dominators.h"
 #include "mortem/v8/walker.h"
 
 namespace mortem::v8 {
@@ -25,6 +26,7 @@ class ObjectIndex {
   size_t size() const { return starts_.size(); }
   Address address(NodeId id) const { return starts_[id]; }
   uint32_t object_size(NodeId id) const { return sizes_[id]; }
+  std::span<const uint32_t> sizes() const { return sizes_; }
   std::optional<NodeId> Find(Address object_start) const;
 
  private:
@@ -51,6 +53,8 @@ class HeapGraph {
     return {in_.data() + in_offsets_[id], in_.data() + in_offsets_[id + 1]};
   }
   size_t edges() const { return out_.size(); }
+  // Both directions as CSR, weak edges marked to be skipped.
+  CsrGraph Csr() const { return {out_offsets_, out_, in_offsets_, in_, kWeak}; }
   uint64_t memory_bytes() const;
 
  private:
