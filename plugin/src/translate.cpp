@@ -1,0 +1,155 @@
+#include "translate.h"
+
+#include <cctype>
+
+namespace mortem::lldb_plugin {
+namespace {
+
+bool IsFlag(const std::string& word) {
+  return word.size() > 1 && word[0] == '-';
+}
+
+// llnode's inspect flags: -m (map), -s (source), -F (full strings) are dropped; -l N maps to
+// --string-length N.
+void TranslateInspectFlags(std::vector<std::string>& args, std::vector<std::string>& notes) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-m" || a == "-s" || a == "-F" || a == "--print-map" || a == "--print-source" ||
+        a == "--full-string") {
+      notes.push_back("llnode's " + a + " is ignored by mortem's inspect");
+    } else if ((a == "-l" || a == "--length") && i + 1 < args.size()) {
+      out.push_back("--string-length");
+      out.push_back(args[++i]);
+    } else {
+      out.push_back(a);
+    }
+  }
+  args = std::move(out);
+}
+
+}  // namespace
+
+// Joins the positional words of args (skipping "--name VALUE" pairs: every long option of the
+// address-taking commands takes a value except --json) into one, so that `v8 inspect ptr + 8`
+// is one expression; returns its index.
+std::optional<size_t> MergePositionals(std::vector<std::string>& args) {
+  std::optional<size_t> first;
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (!IsFlag(args[i])) {
+      if (first) {
+        out[*first] += " " + args[i];
+      } else {
+        first = out.size();
+        out.push_back(args[i]);
+      }
+      continue;
+    }
+    out.push_back(args[i]);
+    if (args[i].starts_with("--") && args[i].find('=') == std::string::npos &&
+        args[i] != "--json" && i + 1 < args.size())
+      out.push_back(args[++i]);
+  }
+  args = std::move(out);
+  return first;
+}
+
+bool IsPlainNumber(const std::string& text) {
+  if (text.empty()) return false;
+  size_t i = 0;
+  bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  if (hex) i = 2;
+  for (; i < text.size(); ++i) {
+    unsigned char c = text[i];
+    if (!(hex ? std::isxdigit(c) : std::isdigit(c))) return false;
+  }
+  return true;
+}
+
+const std::vector<std::pair<std::string, std::string>>& Aliases() {
+  static const std::vector<std::pair<std::string, std::string>> aliases = {
+      {"findjsobjects", "objects"},
+      {"findjsinstances", "instances"},
+      {"print", "inspect --depth 0"},
+      {"nodeinfo", "info"},
+  };
+  return aliases;
+}
+
+std::optional<Translation> Translate(const std::string& name, std::vector<std::string> args,
+                                     std::string& error) {
+  Translation t;
+  t.command = name;
+  if (name == "findjsobjects") {
+    t.command = "objects";
+    for (auto& a : args) {
+      if (a == "-d" || a == "--detailed" || a == "-v" || a == "--verbose")
+        t.notes.push_back("llnode's " + a +
+                          " is ignored: mortem's objects rows are already per class; "
+                          "`v8 instances NAME` lists one row's objects");
+      else
+        t.args.push_back(a);
+    }
+    return t;
+  }
+  if (name == "findjsinstances") {
+    t.command = "instances";
+    std::optional<std::string> limit, type_name;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (a == "-n" || a == "--output-limit") {
+        if (i + 1 >= args.size()) {
+          error = "findjsinstances: " + a + " needs a number";
+          return std::nullopt;
+        }
+        limit = args[++i];
+      } else if (a.starts_with("--output-limit=")) {
+        limit = a.substr(15);
+      } else if (a == "-d" || a == "--detailed" || a == "-v" || a == "--verbose" || a == "-m" ||
+                 a == "-s" || a == "-F") {
+        t.notes.push_back("llnode's " + a + " is ignored; `v8 inspect ADDRESS` shows one in full");
+      } else if (!IsFlag(a) && !type_name) {
+        type_name = a;
+      } else {
+        t.args.push_back(a);  // mortem's own flags (--limit, --kind, --json)
+      }
+    }
+    if (!type_name) {
+      error = "findjsinstances: missing the type name (usage: v8 findjsinstances [-n N] NAME)";
+      return std::nullopt;
+    }
+    t.args.insert(t.args.begin(), *type_name);
+    if (limit) {
+      t.args.push_back("--limit");
+      t.args.push_back(*limit);
+    }
+    return t;
+  }
+  if (name == "print" || name == "p") {
+    t.command = "inspect";
+    TranslateInspectFlags(args, t.notes);
+    t.args = std::move(args);
+    t.address_arg = MergePositionals(t.args);
+    t.args.push_back("--depth");
+    t.args.push_back("0");
+    return t;
+  }
+  if (name == "nodeinfo") {
+    t.command = "info";
+    t.args = std::move(args);
+    return t;
+  }
+  if (name == "inspect" || name == "i") {
+    t.command = "inspect";
+    TranslateInspectFlags(args, t.notes);
+    t.args = std::move(args);
+    t.address_arg = MergePositionals(t.args);
+    return t;
+  }
+  t.args = std::move(args);
+  if (name == "read") t.address_arg = MergePositionals(t.args);
+  return t;
+}
+
+}  // namespace mortem::lldb_plugin

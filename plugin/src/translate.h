@@ -1,0 +1,37 @@
+// Purpose: turns the words after `v8` into a call of the shared command registry: registry
+// commands pass through unchanged, llnode's names (findjsobjects, findjsinstances, inspect, print,
+// nodeinfo) are mapped onto them with their flags translated. Pure (no LLDB types), so that the
+// mapping is unit-tested without a debugger.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mortem::lldb_plugin {
+
+struct Translation {
+  std::string command;             // a registry command name, or "help"
+  std::vector<std::string> args;   // its arguments (after the target)
+  std::vector<std::string> notes;  // said to the user before the output (ignored llnode flags)
+  // Index in args of an address argument that may be an expression for the debugger to
+  // evaluate (inspect/print/read), if present.
+  std::optional<size_t> address_arg;
+};
+
+// name: the subcommand (e.g. "findjsinstances"); args: the words after it. Returns nothing and
+// sets error for a usage error of an alias. Names not known here are passed through unchanged
+// (the registry reports unknown commands).
+std::optional<Translation> Translate(const std::string& name, std::vector<std::string> args,
+                                     std::string& error);
+
+// Joins the positional words of args (skipping "--name VALUE" pairs) into one expression, so
+// that `v8 inspect ptr + 8` works; returns its index in args, if any.
+std::optional<size_t> MergePositionals(std::vector<std::string>& args);
+
+// True for "0x1f", "4096": an address the registry parses itself, no evaluation needed.
+bool IsPlainNumber(const std::string& text);
+
+// The llnode alias names with the registry command each maps to, for `v8 help`.
+const std::vector<std::pair<std::string, std::string>>& Aliases();
+
+}  // namespace mortem::lldb_plugin

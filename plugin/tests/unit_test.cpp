@@ -1,0 +1,77 @@
+// Unit tests of the plugin's llnode-name translation (no debugger needed).
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "translate.h"
+
+using mortem::lldb_plugin::IsPlainNumber;
+using mortem::lldb_plugin::Translate;
+using Args = std::vector<std::string>;
+
+TEST_CASE("registry commands pass through") {
+  std::string error;
+  auto t = Translate("objects", {"--json", "--top", "5"}, error);
+  REQUIRE(t);
+  CHECK(t->command == "objects");
+  CHECK(t->args == Args{"--json", "--top", "5"});
+  CHECK(!t->address_arg);
+}
+
+TEST_CASE("findjsobjects is objects; -d is dropped with a note") {
+  std::string error;
+  auto t = Translate("findjsobjects", {"-d", "--json"}, error);
+  REQUIRE(t);
+  CHECK(t->command == "objects");
+  CHECK(t->args == Args{"--json"});
+  CHECK(t->notes.size() == 1);
+}
+
+TEST_CASE("findjsinstances [-n N] NAME") {
+  std::string error;
+  auto t = Translate("findjsinstances", {"-n", "2", "RequestRecord"}, error);
+  REQUIRE(t);
+  CHECK(t->command == "instances");
+  CHECK(t->args == Args{"RequestRecord", "--limit", "2"});
+  t = Translate("findjsinstances", {"Dog", "--json"}, error);
+  REQUIRE(t);
+  CHECK(t->args == Args{"Dog", "--json"});
+  CHECK(!Translate("findjsinstances", {"-n", "2"}, error));
+  CHECK(error.find("missing") != std::string::npos);
+  CHECK(!Translate("findjsinstances", {"Dog", "-n"}, error));
+}
+
+TEST_CASE("inspect and print take an address or an expression") {
+  std::string error;
+  auto t = Translate("inspect", {"--depth", "3", "$rdi", "-m", "+", "8"}, error);
+  REQUIRE(t);
+  CHECK(t->command == "inspect");
+  CHECK(t->args == Args{"--depth", "3", "$rdi + 8"});
+  REQUIRE(t->address_arg);
+  CHECK(*t->address_arg == 2);
+  t = Translate("print", {"0x1234"}, error);
+  REQUIRE(t);
+  CHECK(t->command == "inspect");
+  CHECK(t->args == Args{"0x1234", "--depth", "0"});
+  CHECK(t->address_arg == 0u);
+  t = Translate("inspect", {"-l", "40", "0x10"}, error);
+  REQUIRE(t);
+  CHECK(t->args == Args{"--string-length", "40", "0x10"});
+  CHECK(t->address_arg == 2u);
+}
+
+TEST_CASE("nodeinfo is info") {
+  std::string error;
+  auto t = Translate("nodeinfo", {"--json"}, error);
+  REQUIRE(t);
+  CHECK(t->command == "info");
+  CHECK(t->args == Args{"--json"});
+}
+
+TEST_CASE("plain numbers") {
+  CHECK(IsPlainNumber("0x1f"));
+  CHECK(IsPlainNumber("4096"));
+  CHECK(!IsPlainNumber("0x"));
+  CHECK(!IsPlainNumber("$rax"));
+  CHECK(!IsPlainNumber("ptr+8"));
+  CHECK(!IsPlainNumber(""));
+}
