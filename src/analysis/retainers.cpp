@@ -111,7 +111,6 @@ void FoldBackingStores(Session& session, v8::Namer& namer, RetainerPath& path) {
             s[i - 1].edge = key ? key->utf8 : "(symbol)";
           }
     }
-    s[i - 1].edge += "";  // the element index or property name stays on the retained object
     s[i].edge.clear();
     s.erase(s.begin() + static_cast<std::ptrdiff_t>(i));
   }
