@@ -98,6 +98,13 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
     std::optional<uint64_t> size;
     if (map) size = sizes_.SizeOf(*map, bytes.subspan(pos));
     if (!map || !size || *size < 8 || *size > bytes.size() - pos) {
+      if (page.space == layout_.spaces.new_space && !resyncing) {
+        // A semispace page is allocated linearly up to its allocation top; what lies beyond is
+        // stale memory of earlier cycles (V8 cannot iterate it either without
+        // MakeHeapIterable). The rest of the page is unused, not a parse failure.
+        stats.unused_bytes += bytes.size() - pos;
+        break;
+      }
       if (!resyncing) {
         ++stats.resyncs;
         if (stats.first_problem.empty())
