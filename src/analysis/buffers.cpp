@@ -248,6 +248,12 @@ BuffersResult RunBuffers(Session& session, const BuffersOptions& options) {
     }
   }
   r.retention = Retention(found.buffers);
+  if (options.paths)
+    for (auto& cause : r.retention) {
+      if (!cause.example_view) continue;
+      auto retainers = RunRetainers(session, cause.example_view, 1, 64, false);
+      if (!retainers.paths.empty()) cause.example_path = std::move(retainers.paths.front());
+    }
   std::sort(found.buffers.begin(), found.buffers.end(), [](auto& a, auto& b) {
     return a.byte_length != b.byte_length ? a.byte_length > b.byte_length : a.address < b.address;
   });

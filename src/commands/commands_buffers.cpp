@@ -19,12 +19,14 @@ void AddBufferCommands(std::vector<Command>& r) {
             "min-size", po::value<uint64_t>()->default_value(0), "only buffers of this many bytes")(
             "dump", po::value<std::string>(),
             "print the bytes of one buffer (ArrayBuffer or backing store address)")(
-            "length", po::value<uint64_t>()->default_value(4096), "bytes shown by --dump");
+            "length", po::value<uint64_t>()->default_value(4096), "bytes shown by --dump")(
+            "paths", "show who keeps an example view of each cause alive (builds the heap graph)");
       },
       [](Invocation& in) {
         BuffersOptions options;
         options.top = in.options["top"].as<size_t>();
         options.min_size = in.options["min-size"].as<uint64_t>();
+        options.paths = in.options.count("paths") > 0;
         if (in.options.count("dump")) {
           Address wanted = ParseAddress(in.options["dump"].as<std::string>());
           options.top = 0;

@@ -13,6 +13,22 @@ std::string OneLine(std::string s) {
   return s;
 }
 
+nlohmann::json PathJson(const RetainerPath& p) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : p.steps)
+    steps.push_back({{"address", Hex(s.object)}, {"type", s.type}, {"edge", s.edge}});
+  return {{"steps", steps}, {"root", p.root}};
+}
+
+std::string PathText(const RetainerPath& p) {
+  std::string out;
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    if (i > 0) out += " <- " + p.steps[i - 1].edge + " of ";
+    out += p.steps[i].type + " @" + Hex(p.steps[i].object);
+  }
+  return out + " <- " + p.root;
+}
+
 nlohmann::json ViewJson(const BufferView& v) {
   nlohmann::json j = {{"address", Hex(v.address)},
                       {"type", v.type},
@@ -80,7 +96,8 @@ nlohmann::json ToJson(const BuffersResult& r) {
                          {"backing_store_bytes", c.backing_store_bytes},
                          {"unviewed_bytes", c.unviewed_bytes},
                          {"sentence", c.sentence},
-                         {"example_view", Hex(c.example_view)}});
+                         {"example_view", Hex(c.example_view)},
+                         {"example_path", PathJson(c.example_path)}});
   nlohmann::json strings = nlohmann::json::array();
   for (const auto& s : r.external_strings)
     strings.push_back({{"address", Hex(s.address)},
@@ -115,9 +132,11 @@ void PrintText(const BuffersResult& r, std::ostream& out) {
       << HumanBytes(t.external_string_bytes) << "\n";
   if (!r.retention.empty()) {
     out << "\nkept alive but not viewed:\n";
-    for (const auto& c : r.retention)
+    for (const auto& c : r.retention) {
       out << "  " << c.cause << ": " << HumanBytes(c.unviewed_bytes) << " -- " << c.sentence
           << " (e.g. view " << Hex(c.example_view) << ")\n";
+      if (!c.example_path.steps.empty()) out << "    kept by: " << PathText(c.example_path) << "\n";
+    }
   }
   out << "\n";
   Table table;

@@ -101,6 +101,13 @@ TEST_CASE("buffers agree with what the scenario made") {
             std::string::npos)
       sentence = true;
   CHECK_MESSAGE(sentence, "retention: " << r["retention"].dump());
+  // With --paths, the example slab view's retainer path names the scenario's `slabs` array.
+  const json with_paths = RunJson({"buffers", core, "--paths", "--top", "1"});
+  bool via_slabs = false;
+  for (const auto& c : with_paths["retention"])
+    if (c["cause"] == "small views of larger buffers")
+      for (const auto& step : c["example_path"]["steps"]) via_slabs |= step["edge"] == "slabs";
+  CHECK_MESSAGE(via_slabs, "retention: " << with_paths["retention"].dump());
 
   // The Float32Array at offset 1024 of a 4 MiB buffer, and its values.
   const json& floats = expect["floats"];

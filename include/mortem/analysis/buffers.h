@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "mortem/analysis/retainers.h"
 #include "mortem/analysis/session.h"
 
 namespace mortem {
@@ -37,6 +38,7 @@ struct RetentionCause {
   uint64_t array_buffers = 0, views = 0, backing_store_bytes = 0, unviewed_bytes = 0;
   std::string sentence;  // e.g. "50 views of 16 bytes keep 50 x 256.0 KiB alive"
   Address example_view = 0;
+  RetainerPath example_path;  // with BuffersOptions::paths: who keeps the example view alive
 };
 
 struct ExternalStringInfo {
@@ -60,6 +62,7 @@ struct BuffersOptions {
   size_t top = 0;         // 0: all buffers
   uint64_t min_size = 0;  // only buffers at least this large
   size_t top_strings = 10;
+  bool paths = false;  // retainer path of each cause's example view (builds the heap graph)
 };
 
 struct BuffersResult {
