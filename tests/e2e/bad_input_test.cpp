@@ -186,7 +186,8 @@ TEST_CASE("a core with garbage stamped through it never crashes or hangs") {
   const std::string node = Require("MORTEM_E2E_NODE");
   for (std::vector<std::string> args :
        {std::vector<std::string>{"info", copy.string()},
-        std::vector<std::string>{"objects", copy.string(), "--json"}}) {
+        std::vector<std::string>{"objects", copy.string(), "--json"},
+        std::vector<std::string>{"buffers", copy.string(), "--json"}}) {
     args.insert(args.end(), {"--binary", node});
     auto r = RunCli(args);
     INFO(r.Describe() << "\nstderr:\n" << r.err);
