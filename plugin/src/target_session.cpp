@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "mortem/commands/core_facts.h"
 #include "mortem/core/error.h"
 
 namespace mortem::lldb_plugin {
@@ -56,27 +57,6 @@ ProcessFacts FactsOfProcess(lldb::SBTarget target, lldb::SBProcess process) {
       f.signal = static_cast<int>(thread.GetStopReasonDataAtIndex(0));
     f.threads.push_back(t);
   }
-  return f;
-}
-
-// As the CLI describes a core (src/commands/cli.cpp).
-ProcessFacts FactsOfCore(const CoreTarget& target) {
-  ProcessFacts f;
-  const auto& core = target.core();
-  f.pid = core.process().pid;
-  f.command_line = core.process().arguments;
-  if (auto argv = core.Arguments(); !argv.empty()) {
-    f.command_line.clear();
-    for (const auto& a : argv) f.command_line += (f.command_line.empty() ? "" : " ") + a;
-  }
-  f.signal = core.process().signal;
-  f.executable = target.recorded_executable();
-  f.binary_path = target.binary().path();
-  f.build_id = target.binary().build_id();
-  for (const auto& t : core.threads())
-    f.threads.push_back(ThreadInfo{t.tid, t.reg(Reg::rip), t.reg(Reg::rsp), t.reg(Reg::rbp)});
-  f.warnings = target.warnings();
-  f.truncated = target.core().truncated_bytes() > 0;
   return f;
 }
 
@@ -135,7 +115,7 @@ void TargetSessions::Build(lldb::SBTarget target, lldb::SBProcess process) {
   std::string why_not;
   core_ = OpenCore(target, process, why_not);
   if (core_) {
-    session_ = std::make_unique<Session>(*core_, core_->binary(), FactsOfCore(*core_));
+    session_ = std::make_unique<Session>(*core_, core_->binary(), commands::FactsOfCore(*core_));
     return;
   }
   if (!symbols_) symbols_ = std::make_unique<SbSymbolTable>(target);

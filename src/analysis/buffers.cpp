@@ -6,6 +6,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "mortem/core/text.h"
 #include "mortem/v8/names.h"
 #include "mortem/v8/strings.h"
 
@@ -28,25 +29,6 @@ uint64_t Word(std::span<const std::byte> body, uint32_t offset) {
   uint64_t w = 0;
   if (offset + 8 <= body.size()) std::memcpy(&w, body.data() + offset, 8);
   return w;
-}
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-std::string HumanBytes(uint64_t n) {
-  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  char buf[32];
-  if (u == 0)
-    std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(n));
-  else
-    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
-  return buf;
 }
 
 // Whether [address, address+length) is in the core; sampled for large stores.

@@ -4,15 +4,10 @@
 #include <cstdio>
 
 #include "mortem/core/error.h"
+#include "mortem/core/text.h"
 
 namespace mortem {
 namespace {
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 const v8::Page* PageOf(const v8::Heap& heap, Address address) {
   for (const auto& page : heap.pages())

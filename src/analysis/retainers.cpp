@@ -10,6 +10,7 @@
 #include "mortem/analysis/graph_state.h"
 #include "mortem/analysis/inspect.h"
 #include "mortem/core/error.h"
+#include "mortem/core/text.h"
 #include "mortem/v8/edge_names.h"
 #include "mortem/v8/properties.h"
 
@@ -17,12 +18,6 @@ namespace mortem {
 namespace {
 
 constexpr size_t kMaxVisited = 4'000'000;  // nodes a backward search may visit
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string TypeOf(v8::Namer& namer, Address object) {
   const v8::MapInfo* map = namer.MapOf(object + 1);

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "mortem/commands/core_facts.h"
 #include "mortem/commands/registry.h"
 #include "mortem/elf/core_target.h"
 
@@ -12,26 +13,6 @@ void PrintUsage(std::ostream& out) {
   out << "usage: mortem COMMAND CORE [--binary PATH] [--force] [options]\n\ncommands:\n";
   for (const auto& c : Registry()) out << "  " << c.name << "  " << c.summary << "\n";
   out << "\n`mortem COMMAND --help` lists a command's options.\n";
-}
-
-ProcessFacts FactsOf(const CoreTarget& target) {
-  ProcessFacts f;
-  const auto& core = target.core();
-  f.pid = core.process().pid;
-  f.command_line = core.process().arguments;
-  if (auto argv = core.Arguments(); !argv.empty()) {
-    f.command_line.clear();
-    for (const auto& a : argv) f.command_line += (f.command_line.empty() ? "" : " ") + a;
-  }
-  f.signal = core.process().signal;
-  f.executable = target.recorded_executable();
-  f.binary_path = target.binary().path();
-  f.build_id = target.binary().build_id();
-  for (const auto& t : core.threads())
-    f.threads.push_back(ThreadInfo{t.tid, t.reg(Reg::rip), t.reg(Reg::rsp), t.reg(Reg::rbp)});
-  f.warnings = target.warnings();
-  f.truncated = target.core().truncated_bytes() > 0;
-  return f;
 }
 
 }  // namespace
@@ -78,7 +59,7 @@ int RunCli(int argc, char** argv) {
   }
   try {
     auto core = CoreTarget::Open(target);
-    Session session(*core, core->binary(), FactsOf(*core));
+    Session session(*core, core->binary(), FactsOfCore(*core));
     return static_cast<int>(RunCommand(*command, session, rest, std::cout, std::cerr));
   } catch (const Error& e) {
     std::cerr << "mortem: error: " << e.what() << "\n";

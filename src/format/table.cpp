@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "mortem/core/text.h"
+
 namespace mortem::format {
 
 void Table::AddColumn(std::string header, Align align) {
@@ -45,28 +47,6 @@ std::string Grouped(uint64_t n) {
     out.push_back(digits[i]);
   }
   return out;
-}
-
-std::string Hex(uint64_t n) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(n));
-  return buf;
-}
-
-std::string HumanBytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  if (u == 0)
-    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  else
-    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
-  return buf;
 }
 
 }  // namespace mortem::format

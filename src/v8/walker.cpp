@@ -5,6 +5,7 @@
 #include <cstring>
 #include <thread>
 
+#include "mortem/core/text.h"
 #include "mortem/v8/object_size.h"
 
 namespace mortem::v8 {
@@ -12,12 +13,6 @@ namespace {
 
 // Largest page area the walker copies when the core does not hold it in one piece.
 constexpr uint64_t kMaxCopiedArea = uint64_t{256} << 20;
-
-std::string Hex(uint64_t v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 uint64_t WordAt(std::span<const std::byte> bytes, uint64_t offset) {
   uint64_t w;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "mortem/core/text.h"
+
 namespace mortem::format {
 
 class Table {
@@ -20,8 +22,8 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-std::string Grouped(uint64_t n);     // 1234567 -> "1,234,567"
-std::string Hex(uint64_t n);         // "0x..."
-std::string HumanBytes(uint64_t n);  // "12.3 MiB"
+std::string Grouped(uint64_t n);  // 1234567 -> "1,234,567"
+using mortem::Hex;                // "0x..."
+using mortem::HumanBytes;         // "12.3 MiB"
 
 }  // namespace mortem::format

@@ -1,0 +1,25 @@
+#include "mortem/commands/core_facts.h"
+
+namespace mortem::commands {
+
+ProcessFacts FactsOfCore(const CoreTarget& target) {
+  ProcessFacts f;
+  const auto& core = target.core();
+  f.pid = core.process().pid;
+  f.command_line = core.process().arguments;  // cut by the kernel at 80 bytes
+  if (auto argv = core.Arguments(); !argv.empty()) {
+    f.command_line.clear();
+    for (const auto& a : argv) f.command_line += (f.command_line.empty() ? "" : " ") + a;
+  }
+  f.signal = core.process().signal;
+  f.executable = target.recorded_executable();
+  f.binary_path = target.binary().path();
+  f.build_id = target.binary().build_id();
+  for (const auto& t : core.threads())
+    f.threads.push_back(ThreadInfo{t.tid, t.reg(Reg::rip), t.reg(Reg::rsp), t.reg(Reg::rbp)});
+  f.warnings = target.warnings();
+  f.truncated = core.truncated_bytes() > 0;
+  return f;
+}
+
+}  // namespace mortem::commands
