@@ -5,6 +5,7 @@
 #include "mortem/commands/core_facts.h"
 #include "mortem/commands/registry.h"
 #include "mortem/elf/core_target.h"
+#include "mortem/elf/core_unwinder.h"
 
 namespace mortem::commands {
 namespace {
@@ -60,6 +61,8 @@ int RunCli(int argc, char** argv) {
   try {
     auto core = CoreTarget::Open(target);
     Session session(*core, core->binary(), FactsOfCore(*core));
+    CoreUnwinder unwinder(*core);
+    session.set_unwinder(&unwinder);
     return static_cast<int>(RunCommand(*command, session, rest, std::cout, std::cerr));
   } catch (const Error& e) {
     std::cerr << "mortem: error: " << e.what() << "\n";

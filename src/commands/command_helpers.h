@@ -22,6 +22,7 @@ inline ExitCode PartialIf(bool partial) {
 
 void AddHeapCommands(std::vector<Command>& r);    // registry.cpp
 void AddBufferCommands(std::vector<Command>& r);  // commands_buffers.cpp
+void AddStackCommands(std::vector<Command>& r);   // commands_stack.cpp
 void AddGraphCommands(std::vector<Command>& r);   // commands_graph.cpp
 
 }  // namespace mortem::commands

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <map>
 
 #include "mortem/core/error.h"
 
@@ -23,11 +25,76 @@ std::unique_ptr<CoreTarget> CoreTarget::Open(const CoreTargetOptions& options) {
   if (::access(binary.c_str(), R_OK) != 0)
     throw Error("node binary " + binary + " (recorded in the core) is not readable here; " +
                 "pass --binary PATH");
-  t->binary_ = std::make_unique<ElfBinary>(binary);
+  t->binary_ = std::make_shared<ElfBinary>(binary);
+  Module executable{t->recorded_executable_, {}, t->binary_, "", "", true};
   for (const auto& f : t->core_->mapped_files())
-    if (f.path == t->recorded_executable_) t->binary_mappings_.push_back(f);
+    if (f.path == t->recorded_executable_) executable.mappings.push_back(f);
+  t->modules_.push_back(std::move(executable));
   t->CheckBuildId(options.force);
+  t->OpenLibraries();
   return t;
+}
+
+namespace {
+bool LooksLikeElf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::memcmp(magic, ELFMAG, SELFMAG) == 0;
+}
+}  // namespace
+
+std::string CoreTarget::CoreBuildIdOf(const std::vector<MappedFileEntry>& mappings) const {
+  for (const auto& f : mappings) {
+    if (f.file_offset != 0) continue;
+    uint64_t length = std::min<uint64_t>(f.end - f.start, 64 * 1024);
+    std::vector<std::byte> image(length);
+    image.resize(core_->Read(f.start, image.data(), length));
+    return BuildIdFromElfImage(image);
+  }
+  return {};
+}
+
+void CoreTarget::OpenLibraries() {
+  std::map<std::string, std::vector<MappedFileEntry>> by_path;
+  for (const auto& f : core_->mapped_files())
+    if (f.path != recorded_executable_) by_path[f.path].push_back(f);
+  for (auto& [path, mappings] : by_path) {
+    Module m{path, std::move(mappings), nullptr, "", "", false};
+    m.core_build_id = CoreBuildIdOf(m.mappings);
+    if (::access(path.c_str(), R_OK) != 0) {
+      m.problem = "not readable here";
+    } else if (!LooksLikeElf(path)) {
+      continue;  // a data file (locale archive, ICU data, ...): nothing to unwind or symbolize
+    } else {
+      try {
+        auto elf = std::make_shared<ElfBinary>(path);
+        if (!m.core_build_id.empty() && elf->build_id() != m.core_build_id)
+          m.problem =
+              "the file here has build-id " + elf->build_id() + ", the core's " + m.core_build_id;
+        else
+          m.elf = std::move(elf);
+      } catch (const Error& e) {
+        m.problem = e.what();
+      }
+    }
+    modules_.push_back(std::move(m));
+  }
+}
+
+std::optional<ModuleAddress> CoreTarget::ModuleAt(Address address) const {
+  for (const auto& m : modules_)
+    for (const auto& f : m.mappings) {
+      if (address < f.start || address >= f.end) continue;
+      ModuleAddress at{&m, 0};
+      uint64_t offset = f.file_offset + (address - f.start);
+      if (m.elf) {
+        auto link = m.elf->FileOffsetToAddress(offset);
+        if (!link) return at;
+        at.link_address = *link;
+      }
+      return at;
+    }
+  return std::nullopt;
 }
 
 void CoreTarget::FindExecutable() {
@@ -45,14 +112,8 @@ void CoreTarget::FindExecutable() {
 }
 
 void CoreTarget::CheckBuildId(bool force) {
-  for (const auto& f : binary_mappings_) {
-    if (f.file_offset != 0) continue;
-    uint64_t length = std::min<uint64_t>(f.end - f.start, 64 * 1024);
-    std::vector<std::byte> image(length);
-    image.resize(core_->Read(f.start, image.data(), length));
-    core_build_id_ = BuildIdFromElfImage(image);
-    break;
-  }
+  core_build_id_ = CoreBuildIdOf(modules_.front().mappings);
+  modules_.front().core_build_id = core_build_id_;
   if (core_build_id_.empty()) {
     warnings_.push_back("cannot verify the binary: the core holds no build-id of its executable");
     return;
@@ -66,12 +127,15 @@ void CoreTarget::CheckBuildId(bool force) {
 }
 
 std::span<const std::byte> CoreTarget::FileView(Address address, size_t length) const {
-  auto file = binary_->file_bytes();
-  for (const auto& m : binary_mappings_) {
-    if (address < m.start || address >= m.end || length > m.end - address) continue;
-    uint64_t offset = m.file_offset + (address - m.start);
-    if (offset > file.size() || file.size() - offset < length) return {};
-    return file.subspan(offset, length);
+  for (const auto& module : modules_) {
+    if (!module.elf) continue;
+    auto file = module.elf->file_bytes();
+    for (const auto& m : module.mappings) {
+      if (address < m.start || address >= m.end || length > m.end - address) continue;
+      uint64_t offset = m.file_offset + (address - m.start);
+      if (offset > file.size() || file.size() - offset < length) return {};
+      return file.subspan(offset, length);
+    }
   }
   return {};
 }
@@ -83,14 +147,17 @@ std::span<const std::byte> CoreTarget::View(Address address, size_t length) cons
 }
 
 size_t CoreTarget::FileRun(Address address, size_t length) const {
-  // Up to the end of the executable's mapping, and up to the next bytes the core itself holds.
-  for (const auto& m : binary_mappings_) {
-    if (address < m.start || address >= m.end) continue;
-    uint64_t run = std::min<uint64_t>(length, m.end - address);
-    for (const auto& seg : core_->segments())
-      if (seg.file_size > 0 && seg.vaddr > address)
-        run = std::min<uint64_t>(run, seg.vaddr - address);
-    return FileView(address, run).size() == run ? run : 0;
+  // Up to the end of the module's mapping, and up to the next bytes the core itself holds.
+  for (const auto& module : modules_) {
+    if (!module.elf) continue;
+    for (const auto& m : module.mappings) {
+      if (address < m.start || address >= m.end) continue;
+      uint64_t run = std::min<uint64_t>(length, m.end - address);
+      for (const auto& seg : core_->segments())
+        if (seg.file_size > 0 && seg.vaddr > address)
+          run = std::min<uint64_t>(run, seg.vaddr - address);
+      return FileView(address, run).size() == run ? run : 0;
+    }
   }
   return 0;
 }
@@ -112,16 +179,23 @@ size_t CoreTarget::Read(Address address, void* out, size_t length) const {
 
 std::vector<Region> CoreTarget::Regions() const {
   auto regions = core_->Regions();
-  for (const auto& m : binary_mappings_) {
-    // Parts of the executable's mappings that the core left out.
+  std::vector<MappedFileEntry> file_backed;
+  for (const auto& module : modules_)
+    if (module.elf)
+      file_backed.insert(file_backed.end(), module.mappings.begin(), module.mappings.end());
+  std::vector<Region> from_files;
+  for (const auto& m : file_backed) {
+    // Parts of the modules' mappings that the core left out.
     Address cursor = m.start;
     for (const auto& r : regions) {
       if (r.end <= cursor || r.start >= m.end) continue;
-      if (r.start > cursor) regions.push_back(Region{cursor, r.start, true, false, false, m.path});
+      if (r.start > cursor)
+        from_files.push_back(Region{cursor, r.start, true, false, false, m.path});
       cursor = std::max(cursor, r.end);
     }
-    if (cursor < m.end) regions.push_back(Region{cursor, m.end, true, false, false, m.path});
+    if (cursor < m.end) from_files.push_back(Region{cursor, m.end, true, false, false, m.path});
   }
+  regions.insert(regions.end(), from_files.begin(), from_files.end());
   std::sort(regions.begin(), regions.end(),
             [](const Region& a, const Region& b) { return a.start < b.start; });
   return regions;

@@ -82,7 +82,9 @@ void ElfBinary::LoadSegments(Elf* elf) {
   if (elf_getphdrnum(elf, &count) != 0) return;
   for (size_t i = 0; i < count; ++i) {
     GElf_Phdr ph;
-    if (!gelf_getphdr(elf, static_cast<int>(i), &ph) || ph.p_type != PT_LOAD) continue;
+    if (!gelf_getphdr(elf, static_cast<int>(i), &ph)) continue;
+    if (ph.p_type == PT_GNU_EH_FRAME) eh_frame_hdr_ = ph.p_vaddr, eh_frame_hdr_size_ = ph.p_memsz;
+    if (ph.p_type != PT_LOAD) continue;
     segments_.push_back(LoadSegment{ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz,
                                     (ph.p_flags & PF_W) != 0, (ph.p_flags & PF_X) != 0});
   }
@@ -128,6 +130,13 @@ void ElfBinary::LoadBuildId(Elf* elf) {
     build_id_ = FindBuildIdNote(static_cast<const unsigned char*>(data->d_buf), data->d_size);
     if (!build_id_.empty()) return;
   }
+}
+
+std::optional<Address> ElfBinary::FileOffsetToAddress(uint64_t offset) const {
+  for (const auto& s : segments_)
+    if (offset >= s.file_offset && offset - s.file_offset < s.file_size)
+      return s.vaddr + (offset - s.file_offset);
+  return std::nullopt;
 }
 
 std::optional<Symbol> ElfBinary::Find(std::string_view name) const {

@@ -1,17 +1,7 @@
-#include <csignal>
-#include <cstring>
-
 #include "mortem/format/render.h"
 #include "mortem/format/table.h"
 
 namespace mortem::format {
-namespace {
-std::string SignalName(int signal) {
-  const char* abbrev = signal ? sigabbrev_np(signal) : nullptr;
-  return abbrev ? std::string("SIG") + abbrev : "";
-}
-}  // namespace
-
 nlohmann::json ToJson(const WalkSummary& w) {
   nlohmann::json problems = nlohmann::json::array();
   for (const auto& p : w.problems)

@@ -1,11 +1,18 @@
 #include "mortem/format/table.h"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 
 #include "mortem/core/text.h"
 
 namespace mortem::format {
+
+std::string SignalName(int signal) {
+  const char* abbrev = signal ? sigabbrev_np(signal) : nullptr;
+  return abbrev ? std::string("SIG") + abbrev : "";
+}
 
 void Table::AddColumn(std::string header, Align align) {
   headers_.push_back(std::move(header));

@@ -242,6 +242,22 @@ void LoadOffsets(ConstantReader& c, Offsets& o) {
   c.Require(o.context_previous_index, c.Find("context_idx_prev"), "context_idx_prev");
   c.Require(o.native_context_embedder_data, c.Find("native_context_embedder_data_offset"),
             "native_context_embedder_data_offset");
+  c.Require(o.fp_context, c.Find("off_fp_context"), "off_fp_context");
+  c.Require(o.fp_function, c.Find("off_fp_function"), "off_fp_function");
+  c.Require(o.fp_bytecode_array, c.Find("off_fp_bytecode_array"), "off_fp_bytecode_array");
+  c.Require(o.fp_bytecode_offset, c.Find("off_fp_bytecode_offset"), "off_fp_bytecode_offset");
+  c.Require(o.fp_args, c.Find("off_fp_args"), "off_fp_args");
+}
+
+// Every v8dbg_frametype_<Name>Frame, by number.
+void LoadFrameTypes(const Layout& layout, FrameTypes& out) {
+  constexpr std::string_view kPrefix = "frametype_", kSuffix = "Frame";
+  for (const auto& [name, value] : layout.constants) {
+    if (!name.starts_with(kPrefix)) continue;
+    std::string type = name.substr(kPrefix.size());
+    if (type.ends_with(kSuffix)) type.resize(type.size() - kSuffix.size());
+    out[static_cast<int>(value)] = type;
+  }
 }
 
 void LoadTypes(ConstantReader& c, Types& t) {
@@ -309,6 +325,8 @@ void LoadTypes(ConstantReader& c, Types& t) {
   c.Optional(t.js_weak_ref, "JS_WEAK_REF_TYPE");
   c.Optional(t.js_rab_gsab_data_view, "JS_RAB_GSAB_DATA_VIEW_TYPE");
   c.Optional(t.wasm_memory_object, "WASM_MEMORY_OBJECT_TYPE");
+  c.Optional(t.call_site_info, "CALL_SITE_INFO_TYPE");
+  c.Optional(t.error_stack_data, "ERROR_STACK_DATA_TYPE");
 }
 
 void LoadNodeOffsets(ConstantReader& c, NodeOffsets& n) {
@@ -353,6 +371,11 @@ Layout LoadLayout(const Memory& memory, const SymbolTable& symbols) {
   LoadOffsets(c, layout.off);
   LoadTypes(c, layout.types);
   LoadNodeOffsets(c, layout.node);
+  LoadFrameTypes(layout, layout.frame_types);
+  if (layout.frame_types.empty()) {
+    int none = 0;
+    c.Require(none, std::nullopt, "frametype_*");
+  }
   std::vector<std::string> fact_problems = ApplyVersionFacts(layout);
   for (auto& p : fact_problems) c.AddMissing(p);
   if (!c.missing().empty()) {

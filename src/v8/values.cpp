@@ -4,12 +4,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "mortem/v8/scripts.h"
 #include "scope_info.h"
 
 namespace mortem::v8 {
 namespace {
 
-constexpr size_t kMaxSourceScan = 16 << 20;  // characters read to turn a position into a line
 constexpr int64_t kMaxTableEntries = 1 << 24;
 
 bool IsSmi(uint64_t v) {
@@ -311,39 +311,14 @@ void ValueReader::ReadCollection(Value& v, Address address, bool is_map, const V
 }
 
 void ValueReader::ReadFunction(Value& v, Address address) {
-  const Offsets& o = layout_.off;
   std::string name = namer_.FunctionName(address);
   v.text = "function " + (name.empty() ? std::string("(anonymous)") : name) + "()";
-  auto sfi = memory_.ReadWord(address + o.function_shared);
-  if (!sfi || !IsHeapObject(*sfi)) return;
-  auto script = memory_.ReadWord(*sfi - 1 + o.sfi_script);
-  const MapInfo* script_map = script ? namer_.MapOf(*script) : nullptr;
-  if (!script_map || script_map->instance_type != layout_.types.script) return;
-  auto script_name = memory_.ReadWord(*script - 1 + o.script_name);
-  auto s = script_name ? namer_.strings().ReadTagged(*script_name, 512) : std::nullopt;
-  std::string location = s ? s->utf8 : "<unnamed script>";
-  // Start position from the function's ScopeInfo; line and column from the script source.
-  auto scope = memory_.ReadWord(*sfi - 1 + o.sfi_name_or_scope_info);
-  const MapInfo* scope_map = scope ? namer_.MapOf(*scope) : nullptr;
-  if (scope_map && scope_map->instance_type == layout_.types.scope_info) {
-    auto names = ScopeInfoReader(memory_, layout_).FunctionNames(*scope - 1);
-    auto source = memory_.ReadWord(*script - 1 + o.script_source);
-    if (names.position_start >= 0 && source) {
-      auto text = namer_.strings().ReadTagged(
-          *source, std::min<size_t>(static_cast<size_t>(names.position_start), kMaxSourceScan));
-      if (text && static_cast<int64_t>(text->utf8.size()) >= 0) {
-        int line = 1, column = 1;
-        for (char c : text->utf8) {
-          if (c == '\n')
-            ++line, column = 1;
-          else if ((c & 0xC0) != 0x80)
-            ++column;
-        }
-        location += ":" + std::to_string(line) + ":" + std::to_string(column);
-      }
-    }
-  }
-  v.text += " at " + location;
+  auto sfi = memory_.ReadWord(address + layout_.off.function_shared);
+  if (!sfi) return;
+  ScriptReader scripts(memory_, layout_, namer_);
+  auto script = scripts.ScriptOf(*sfi);
+  if (!script) return;
+  v.text += " at " + scripts.Locate(*script, scripts.FunctionStart(*sfi)).ToString();
 }
 
 std::string ValueReader::Summarise(const Value& v, size_t max_length) {

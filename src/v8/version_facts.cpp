@@ -207,6 +207,19 @@ std::vector<std::string> ApplyVersionFacts(Layout& layout) {
   layout.off.array_buffer_detached_bit = 2;
   layout.off.array_buffer_shared_bit = 4;
   layout.off.array_buffer_resizable_bit = 5;
+  // BytecodeArray::source_position_table: after length, constant_pool and handler_table in
+  // 10.2/11.3 (objects/code.tq: +32); after length and wrapper in 12.4/13.6
+  // (objects/bytecode-array.tq: +24, a TrustedByteArray). Byte arrays keep their bytes at +16
+  // after the Smi length at +8 (ByteArray, TrustedByteArray).
+  layout.off.bytecode_array_source_positions = key >= 1204 ? 24 : 32;
+  layout.off.byte_array_data = 16;
+  // JS frames (execution/frame-constants.h, the same in 10.2-13.6): the argument count including
+  // the receiver at fp-24 (kArgCOffset), the receiver at fp+16, the arguments above it.
+  layout.off.fp_argc = -24;
+  // CallSiteInfoFlags (objects/call-site-info.tq): is_wasm, is_asm_js_wasm, is_strict,
+  // is_constructor, is_asm_js_at_number_conversion, is_async, [12.4+: is_builtin],
+  // is_source_position_computed.
+  layout.off.call_site_position_computed_bit = key >= 1204 ? 7 : 6;
   // WasmMemoryObject extends JSObject: array_buffer is its first field (wasm-objects.tq).
   layout.off.wasm_memory_array_buffer = 24;
   // Symbol: map, raw_hash_field u32, flags u32 (bit 0 is_private), description (objects/name.tq).

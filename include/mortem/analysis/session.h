@@ -11,6 +11,7 @@
 #include "mortem/analysis/census.h"
 #include "mortem/core/memory.h"
 #include "mortem/core/symbols.h"
+#include "mortem/core/unwind.h"
 #include "mortem/v8/heap.h"
 #include "mortem/v8/layout.h"
 #include "mortem/v8/maps.h"
@@ -55,6 +56,9 @@ class Session {
   const v8::DominatorTree& dominators();  // over graph(), built on first use and kept
   // Warnings every result carries: from loading the target and from locating the heap.
   std::vector<std::string> Warnings();
+  // Native unwinding, if the frontend has it (the CLI: libunwind; the plugin: lldb's unwinder).
+  const Unwinder* unwinder() const { return unwinder_; }
+  void set_unwinder(const Unwinder* unwinder) { unwinder_ = unwinder; }
   unsigned threads() const { return threads_; }
   void set_threads(unsigned n) { threads_ = n; }
 
@@ -63,6 +67,7 @@ class Session {
   const SymbolTable& symbols_;
   ProcessFacts facts_;
   unsigned threads_;
+  const Unwinder* unwinder_ = nullptr;
   std::optional<v8::Layout> layout_;
   std::optional<v8::Heap> heap_;
   std::optional<Census> census_;

@@ -32,6 +32,11 @@ class ElfBinary : public SymbolTable {
   bool is_position_independent() const { return is_pie_; }
   const std::vector<LoadSegment>& segments() const { return segments_; }
   std::span<const std::byte> file_bytes() const { return file_.bytes(); }
+  // PT_GNU_EH_FRAME (the .eh_frame_hdr search table), link-time address and size; 0 if none.
+  Address eh_frame_hdr() const { return eh_frame_hdr_; }
+  uint64_t eh_frame_hdr_size() const { return eh_frame_hdr_size_; }
+  // The link-time address of a file offset inside a PT_LOAD segment.
+  std::optional<Address> FileOffsetToAddress(uint64_t offset) const;
 
   std::optional<Symbol> Find(std::string_view name) const override;
   void ForEachWithPrefix(std::string_view prefix,
@@ -46,6 +51,8 @@ class ElfBinary : public SymbolTable {
   MappedFile file_;
   std::string build_id_;
   bool is_pie_ = false;
+  Address eh_frame_hdr_ = 0;
+  uint64_t eh_frame_hdr_size_ = 0;
   std::vector<LoadSegment> segments_;
   std::vector<Symbol> by_name_;     // sorted by name, duplicates removed
   std::vector<Symbol> by_address_;  // sized symbols, sorted by address

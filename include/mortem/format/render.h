@@ -10,6 +10,7 @@
 #include "mortem/analysis/objects.h"
 #include "mortem/analysis/read.h"
 #include "mortem/analysis/retainers.h"
+#include "mortem/analysis/stack.h"
 
 namespace mortem::format {
 
@@ -35,6 +36,12 @@ nlohmann::json ToJson(const RefsResult& r);
 void PrintText(const RefsResult& r, std::ostream& out);
 nlohmann::json ToJson(const RetainersResult& r);
 void PrintText(const RetainersResult& r, std::ostream& out);
+
+nlohmann::json ToJson(const StackResult& r);
+void PrintText(const StackResult& r, std::ostream& out);
+nlohmann::json ToJson(const v8::ErrorInfo& e);
+void PrintText(const v8::ErrorInfo& e, std::ostream& out);
+void PrintThread(const ThreadStack& t, std::ostream& out);
 
 nlohmann::json ToJson(const WalkSummary& w);
 // The walk warning (unparsed or missing bytes), if any.

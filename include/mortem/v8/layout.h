@@ -111,6 +111,10 @@ struct Offsets {
   // GetConstructorName reads (new_target_is_base in bit_field2, is_prototype_map in bit_field3).
   uint32_t symbol_flags, external_resource_data;
   uint32_t bit_field2_new_target_is_base_bit, bit_field3_is_prototype_map_bit;
+  // Bytecode source positions (version facts) and JS frame slots (v8dbg_off_fp_*, version facts).
+  uint32_t bytecode_array_source_positions, byte_array_data;
+  uint32_t call_site_position_computed_bit;  // CallSiteInfoFlags
+  int32_t fp_context, fp_function, fp_argc, fp_bytecode_array, fp_bytecode_offset, fp_args;
   // Scope info
   uint32_t scopeinfo_first_vars, scopeinfo_ncontextlocals;
   // Contexts
@@ -135,10 +139,13 @@ struct Types {
       object_boilerplate_description, closure_feedback_cell_array, array_list,
       external_pointer_array, protected_fixed_array, uncompiled_data_first, uncompiled_data_last,
       js_weak_map, js_weak_set, js_weak_ref, js_date_time_format, js_rab_gsab_data_view,
-      wasm_memory_object;
+      wasm_memory_object, call_site_info, error_stack_data;
   uint16_t first_fixed_array, last_fixed_array;  // FixedArray-shaped range
   uint16_t first_weak_fixed_array, last_weak_fixed_array;
 };
+
+// StackFrame::Type numbers (v8dbg_frametype_*), by name without the "Frame" suffix.
+using FrameTypes = std::map<int, std::string>;
 
 struct NodeOffsets {  // nodedbg_*, read from the core (set by a static initializer)
   std::optional<uint64_t> environment_handle_wrap_queue, environment_req_wrap_queue,
@@ -156,6 +163,7 @@ struct Layout {
   Offsets off{};
   Types types{};
   NodeOffsets node;
+  FrameTypes frame_types;
   // Every exported instance type: number -> name (e.g. 1057 -> "JS_OBJECT_TYPE").
   std::map<uint16_t, std::string> type_names;
   // Raw constants, for diagnostics and rare lookups.

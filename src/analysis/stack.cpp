@@ -1,0 +1,116 @@
+#include "mortem/analysis/stack.h"
+
+#include "mortem/core/error.h"
+
+namespace mortem {
+namespace {
+
+constexpr uint64_t kMaxFrameSize = 16 << 20;         // a caller's fp this far up ends the walk
+constexpr uint64_t kExceptionScanBytes = 256 << 10;  // stack scanned for the thrown error
+
+// Where V8 may have left frames: anonymous executable memory (JIT code, a copy of the
+// builtins) and the embedded builtins in the binary.
+bool MaybeV8Code(const NativeFrame& frame) {
+  return frame.module.empty() || frame.symbol.starts_with("Builtins_");
+}
+
+// The rbp chain, for frontends without an unwinder: V8 and Node keep frame pointers.
+UnwoundThread WalkFramePointers(const Memory& memory, const ThreadInfo& thread, size_t max_frames) {
+  UnwoundThread out;
+  out.tid = thread.tid;
+  out.frames.push_back(NativeFrame{thread.pc, thread.sp, thread.fp, "", 0, ""});
+  Address fp = thread.fp;
+  while (out.frames.size() < max_frames) {
+    auto caller_fp = memory.ReadWord(fp);
+    auto return_address = memory.ReadWord(fp + 8);
+    if (!caller_fp || !return_address || *return_address == 0) break;
+    if (*caller_fp <= fp || *caller_fp - fp > kMaxFrameSize) {
+      if (*caller_fp != 0) out.stopped_because = "the frame pointer chain ends";
+      out.frames.push_back(NativeFrame{*return_address, fp + 16, *caller_fp, "", 0, ""});
+      break;
+    }
+    out.frames.push_back(NativeFrame{*return_address, fp + 16, *caller_fp, "", 0, ""});
+    fp = *caller_fp;
+  }
+  return out;
+}
+
+bool IsThrowing(const ThreadStack& stack) {
+  for (const auto& f : stack.frames) {
+    const auto& s = f.native.symbol;
+    if (s.find("Isolate::Throw") != std::string::npos ||
+        s.find("Isolate::ReThrow") != std::string::npos ||
+        s.find("Runtime_Throw") != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+// The error being thrown: the first Error object on the stack between the thread's stack pointer
+// and its innermost JS frame (the runtime call's arguments and the C++ handles of Isolate::Throw
+// live there).
+std::optional<v8::ErrorInfo> FindThrownError(const Memory& memory, v8::FrameDecoder& decoder,
+                                             const ThreadStack& stack) {
+  if (stack.frames.empty()) return std::nullopt;
+  Address from = stack.frames.front().native.sp;
+  Address to = from + kExceptionScanBytes;
+  for (const auto& f : stack.frames)
+    if (f.v8.kind == v8::V8Frame::Kind::kJavaScript) {
+      to = std::min(to, f.native.fp + 16);
+      break;
+    }
+  for (Address slot = from & ~Address{7}; slot < to; slot += 8) {
+    auto word = memory.ReadWord(slot);
+    if (!word) break;
+    if ((*word & 3) != 1) continue;
+    if (auto error = decoder.DescribeError(*word)) return error;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ThreadStack UnwindThread(Session& session, v8::FrameDecoder& decoder, const ThreadInfo& thread,
+                         size_t number, const StackOptions& options) {
+  ThreadStack stack;
+  stack.number = number;
+  stack.tid = thread.tid;
+  UnwoundThread unwound = session.unwinder()
+                              ? session.unwinder()->Unwind(thread.tid, options.max_frames)
+                              : WalkFramePointers(session.memory(), thread, options.max_frames);
+  stack.stopped_because = unwound.stopped_because;
+  for (auto& native : unwound.frames) {
+    StackFrameRow row{stack.frames.size(), std::move(native), {}};
+    if (MaybeV8Code(row.native) && row.native.fp != 0)
+      row.v8 = decoder.Decode(row.native.fp, options.max_arguments);
+    if (row.v8.kind == v8::V8Frame::Kind::kJavaScript) ++stack.js_frames;
+    stack.frames.push_back(std::move(row));
+  }
+  return stack;
+}
+
+StackResult RunStack(Session& session, const StackOptions& options) {
+  StackResult result;
+  result.signal = session.facts().signal;
+  result.warnings = session.Warnings();
+  result.unwinder = session.unwinder() ? "native unwinder" : "frame pointers";
+  const auto& threads = session.facts().threads;
+  if (threads.empty()) throw Error("the target has no threads", ExitCode::kBadInput);
+  if (options.thread > threads.size())
+    throw Error("no thread " + std::to_string(options.thread) + " (the target has " +
+                    std::to_string(threads.size()) + ")",
+                ExitCode::kUsage);
+  v8::FrameDecoder decoder(session.memory(), session.layout(), session.heap());
+  for (size_t i = 0; i < threads.size(); ++i) {
+    bool wanted = options.all || (options.thread ? options.thread == i + 1 : i == 0);
+    if (!wanted) continue;
+    result.threads.push_back(UnwindThread(session, decoder, threads[i], i + 1, options));
+  }
+  // The thread that dumped is the first; if it died throwing, find what it threw.
+  if (!result.threads.empty() && result.threads.front().number == 1 &&
+      IsThrowing(result.threads.front()))
+    result.exception = FindThrownError(session.memory(), decoder, result.threads.front());
+  return result;
+}
+
+}  // namespace mortem

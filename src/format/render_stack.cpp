@@ -1,0 +1,132 @@
+#include "mortem/format/render.h"
+#include "mortem/format/table.h"
+
+namespace mortem::format {
+namespace {
+
+std::string NativeText(const NativeFrame& f) {
+  std::string where = f.module.empty() ? "" : f.module + "`";
+  if (f.symbol.empty()) return where.empty() ? "???" : where + "??? (no symbol)";
+  where += f.symbol;
+  if (f.symbol_offset) where += " + " + std::to_string(f.symbol_offset);
+  return where;
+}
+
+std::string JsText(const v8::V8Frame& f) {
+  std::string text = (f.function_name.empty() ? "(anonymous)" : f.function_name) + "(";
+  for (size_t i = 0; i < f.arguments.size(); ++i) text += (i ? ", " : "") + f.arguments[i];
+  if (f.arguments_omitted) text += ", ... " + std::to_string(f.arguments_omitted) + " more";
+  text += ") at " + f.location.ToString();
+  if (!f.position_exact && f.location.line > 0) text += " (function start)";
+  text += "  [" + f.type + "]";
+  if (!f.receiver.empty()) text += "  this=" + f.receiver;
+  return text;
+}
+
+nlohmann::json FrameJson(const StackFrameRow& row) {
+  const auto& n = row.native;
+  nlohmann::json j = {{"index", row.index},       {"pc", Hex(n.pc)},    {"sp", Hex(n.sp)},
+                      {"fp", Hex(n.fp)},          {"module", n.module}, {"symbol", n.symbol},
+                      {"offset", n.symbol_offset}};
+  switch (row.v8.kind) {
+    case v8::V8Frame::Kind::kNone:
+      j["kind"] = "native";
+      break;
+    case v8::V8Frame::Kind::kTyped:
+      j["kind"] = "v8";
+      j["type"] = row.v8.type;
+      break;
+    case v8::V8Frame::Kind::kJavaScript:
+      j["kind"] = "js";
+      j["type"] = row.v8.type;
+      j["function"] = row.v8.function_name;
+      j["function_address"] = Hex(row.v8.function - 1);
+      j["script"] = row.v8.location.script;
+      j["line"] = row.v8.location.line;
+      j["column"] = row.v8.location.column;
+      j["position_exact"] = row.v8.position_exact;
+      j["receiver"] = row.v8.receiver;
+      j["arguments"] = row.v8.arguments;
+      j["arguments_omitted"] = row.v8.arguments_omitted;
+      break;
+  }
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const v8::ErrorInfo& e) {
+  return {{"address", Hex(e.address)},
+          {"type", e.type},
+          {"message", e.message},
+          {"stack", e.stack},
+          {"stack_formatted", e.stack_formatted}};
+}
+
+nlohmann::json ToJson(const StackResult& r) {
+  nlohmann::json threads = nlohmann::json::array();
+  for (const auto& t : r.threads) {
+    nlohmann::json frames = nlohmann::json::array();
+    for (const auto& f : t.frames) frames.push_back(FrameJson(f));
+    threads.push_back({{"number", t.number},
+                       {"tid", t.tid},
+                       {"js_frames", t.js_frames},
+                       {"stopped_because", t.stopped_because},
+                       {"frames", frames}});
+  }
+  return {{"schema", kSchemaVersion},
+          {"signal", r.signal},
+          {"signal_name", SignalName(r.signal)},
+          {"unwinder", r.unwinder},
+          {"threads", threads},
+          {"exception", r.exception ? ToJson(*r.exception) : nlohmann::json(nullptr)},
+          {"warnings", r.warnings}};
+}
+
+void PrintThread(const ThreadStack& t, std::ostream& out) {
+  out << "thread #" << t.number << " (tid " << t.tid << "), " << t.frames.size() << " frames, "
+      << t.js_frames << " JavaScript\n";
+  for (const auto& f : t.frames) {
+    std::string index = "#" + std::to_string(f.index);
+    index.resize(std::max<size_t>(index.size(), 4), ' ');
+    out << "  " << index << " " << Hex(f.native.pc) << "  ";
+    switch (f.v8.kind) {
+      case v8::V8Frame::Kind::kNone:
+        out << NativeText(f.native);
+        break;
+      case v8::V8Frame::Kind::kTyped:
+        out << "<" << f.v8.type << " frame>";
+        if (!f.native.symbol.empty()) out << "  " << NativeText(f.native);
+        break;
+      case v8::V8Frame::Kind::kJavaScript:
+        out << "JS " << JsText(f.v8);
+        break;
+    }
+    out << "\n";
+  }
+  if (!t.stopped_because.empty()) out << "  (unwinding stopped: " << t.stopped_because << ")\n";
+}
+
+void PrintText(const v8::ErrorInfo& e, std::ostream& out) {
+  out << "Uncaught " << e.type << (e.message.empty() ? "" : ": " + e.message) << "  (@"
+      << Hex(e.address) << ")\n";
+  for (const auto& line : e.stack) {
+    if (e.stack_formatted && (line.starts_with(e.type + ":") || line == e.type)) continue;
+    out << "    " << line << "\n";
+  }
+}
+
+void PrintText(const StackResult& r, std::ostream& out) {
+  if (r.signal) out << "signal " << r.signal << " (" << SignalName(r.signal) << ")\n";
+  if (r.exception) {
+    PrintText(*r.exception, out);
+    out << "\n";
+  }
+  for (size_t i = 0; i < r.threads.size(); ++i) {
+    if (i) out << "\n";
+    PrintThread(r.threads[i], out);
+  }
+  for (const auto& w : r.warnings) out << "warning: " << w << "\n";
+}
+
+}  // namespace mortem::format

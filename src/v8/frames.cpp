@@ -1,0 +1,206 @@
+#include "mortem/v8/frames.h"
+
+#include <algorithm>
+
+#include "mortem/v8/properties.h"
+
+namespace mortem::v8 {
+namespace {
+
+constexpr uint64_t kMaxArgumentCount = 1 << 16;  // beyond this the argc slot is not one
+
+bool IsSmi(uint64_t tagged) {
+  return (tagged & 1) == 0 && (tagged & 0xffffffff) == 0;
+}
+int64_t SmiValue(uint64_t tagged) {
+  return static_cast<int64_t>(tagged) >> 32;
+}
+
+Address Slot(Address fp, int32_t offset) {
+  return static_cast<Address>(static_cast<int64_t>(fp) + offset);
+}
+
+}  // namespace
+
+FrameDecoder::FrameDecoder(const Memory& memory, const Layout& layout, const Heap& heap)
+    : memory_(memory),
+      layout_(layout),
+      values_(memory, layout, heap),
+      scripts_(memory, layout, values_.namer()) {}
+
+// A typed frame's marker: StackFrame::TypeToMarker(type) = type << 1, a 32-bit value in a
+// 64-bit slot, low bit 0 (execution/frames.h).
+std::optional<std::string> FrameDecoder::MarkerType(uint64_t slot) const {
+  if (slot > 0xffffffff || (slot & 1) != 0) return std::nullopt;
+  auto it = layout_.frame_types.find(static_cast<int>(slot >> 1));
+  if (it == layout_.frame_types.end()) return std::nullopt;
+  return it->second;
+}
+
+bool FrameDecoder::IsJSFunction(uint64_t tagged) {
+  const MapInfo* map = values_.namer().MapOf(tagged);
+  return map && layout_.IsJSFunction(map->instance_type);
+}
+
+Address FrameDecoder::FunctionOf(Address fp) {
+  auto function = memory_.ReadWord(Slot(fp, layout_.off.fp_function));
+  return function && IsJSFunction(*function) ? *function : 0;
+}
+
+V8Frame FrameDecoder::Decode(Address fp, size_t max_arguments) {
+  V8Frame frame;
+  auto marker = memory_.ReadWord(Slot(fp, layout_.off.fp_context));
+  if (!marker) return frame;
+  if (auto type = MarkerType(*marker)) {
+    frame.kind = V8Frame::Kind::kTyped;
+    frame.type = *type;
+    return frame;
+  }
+  // A JS frame: a Context in the context slot and a JSFunction in the function slot.
+  const MapInfo* context_map = values_.namer().MapOf(*marker);
+  if (!context_map || !layout_.IsContext(context_map->instance_type)) return frame;
+  Address function = FunctionOf(fp);
+  if (!function) return frame;
+  frame.kind = V8Frame::Kind::kJavaScript;
+  frame.function = function;
+  auto shared = memory_.ReadWord(function - 1 + layout_.off.function_shared);
+  // As V8's stack traces name it (SharedFunctionInfo::DebugName: the inferred name if anonymous).
+  frame.function_name = shared ? values_.namer().SharedFunctionName(*shared, true) : "";
+  Position(frame, fp, shared.value_or(0));
+  Arguments(frame, fp, max_arguments);
+  return frame;
+}
+
+// Interpreted frames hold the BytecodeArray and the current bytecode offset (as a Smi biased by
+// the array's header, InterpretedFrame::GetBytecodeOffset); baseline frames hold the array and a
+// feedback cell instead of the offset; optimized frames hold neither.
+void FrameDecoder::Position(V8Frame& frame, Address fp, uint64_t shared) {
+  auto script = scripts_.ScriptOf(shared);
+  auto bytecode = memory_.ReadWord(Slot(fp, layout_.off.fp_bytecode_array));
+  auto offset = memory_.ReadWord(Slot(fp, layout_.off.fp_bytecode_offset));
+  const MapInfo* bytecode_map = bytecode ? values_.namer().MapOf(*bytecode) : nullptr;
+  bool has_bytecode = bytecode_map && bytecode_map->instance_type == layout_.types.bytecode_array;
+  frame.type = !has_bytecode                ? "optimized"
+               : (offset && IsSmi(*offset)) ? "interpreted"
+                                            : "baseline";
+  if (!script) return;
+  int64_t position = -1;
+  if (frame.type == "interpreted") {
+    int64_t bytecode_offset =
+        SmiValue(*offset) - static_cast<int64_t>(layout_.off.bytecode_array_header) + 1;
+    position = scripts_.PositionOfBytecodeOffset(*bytecode, bytecode_offset);
+    frame.position_exact = position >= 0;
+  }
+  if (position < 0) position = scripts_.FunctionStart(shared);
+  frame.location = scripts_.Locate(*script, position);
+}
+
+// The receiver at fp+16, then the arguments; the count at fp-24 includes the receiver.
+void FrameDecoder::Arguments(V8Frame& frame, Address fp, size_t max_arguments) {
+  Address receiver_slot = Slot(fp, layout_.off.fp_args);
+  if (auto receiver = memory_.ReadWord(receiver_slot))
+    frame.receiver = values_.Preview(*receiver, 60);
+  auto argc = memory_.ReadWord(Slot(fp, layout_.off.fp_argc));
+  if (!argc || *argc == 0 || *argc > kMaxArgumentCount) return;
+  uint64_t count = *argc - 1;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (i >= max_arguments) {
+      frame.arguments_omitted = count - i;
+      break;
+    }
+    auto value = memory_.ReadWord(receiver_slot + 8 * (i + 1));
+    frame.arguments.push_back(value ? values_.Preview(*value, 48) : "<unreadable>");
+  }
+}
+
+std::optional<ErrorInfo> FrameDecoder::DescribeError(uint64_t tagged, size_t max_frames) {
+  const MapInfo* map = values_.namer().MapOf(tagged);
+  if (!map || map->instance_type != layout_.types.js_error) return std::nullopt;
+  ErrorInfo error;
+  error.address = tagged - 1;
+  error.type = values_.namer().ConstructorName(error.address, *map);
+  PropertyReader properties(memory_, layout_);
+  const StringReader& strings = values_.namer().strings();
+  for (const auto& p : properties.OwnProperties(error.address, *map, 64)) {
+    if (p.is_accessor) continue;
+    auto key = strings.ReadTagged(p.key, 64);
+    if (key && key->utf8 == "message") {
+      if (auto text = strings.ReadTagged(p.value, 4096)) error.message = text->utf8;
+      continue;
+    }
+    // The captured stack sits under a private symbol: a formatted string (`stack`), a FixedArray
+    // of CallSiteInfo, or an ErrorStackData holding either.
+    if (auto text =
+            key && key->utf8 == "stack" ? strings.ReadTagged(p.value, 1 << 16) : std::nullopt) {
+      error.stack.clear();
+      size_t start = 0;
+      while (start < text->utf8.size() && error.stack.size() < max_frames + 1) {
+        size_t end = text->utf8.find('\n', start);
+        if (end == std::string::npos) end = text->utf8.size();
+        error.stack.push_back(text->utf8.substr(start, end - start));
+        start = end + 1;
+      }
+      error.stack_formatted = true;
+      continue;
+    }
+    if (error.stack.empty()) error.stack = CallSites(p.value, max_frames);
+  }
+  return error;
+}
+
+// A FixedArray of CallSiteInfo, directly or as ErrorStackData's first field.
+std::vector<std::string> FrameDecoder::CallSites(uint64_t tagged_array, size_t max_frames) {
+  std::vector<std::string> lines;
+  const MapInfo* map = values_.namer().MapOf(tagged_array);
+  if (!map) return lines;
+  if (layout_.types.error_stack_data && map->instance_type == *layout_.types.error_stack_data) {
+    auto inner = memory_.ReadWord(tagged_array - 1 + 8);
+    return inner ? CallSites(*inner, max_frames) : lines;
+  }
+  if (map->instance_type != layout_.types.fixed_array) return lines;
+  auto length = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_length);
+  if (!length) return lines;
+  uint64_t count = std::min<uint64_t>(*length >> 32, max_frames);
+  for (uint64_t i = 0; i < count; ++i) {
+    auto element = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_data + 8 * i);
+    const MapInfo* element_map = element ? values_.namer().MapOf(*element) : nullptr;
+    if (!element_map || !layout_.types.call_site_info ||
+        element_map->instance_type != *layout_.types.call_site_info)
+      return i == 0 ? std::vector<std::string>{} : lines;
+    if (auto line = CallSite(*element - 1)) lines.push_back("at " + *line);
+  }
+  return lines;
+}
+
+// CallSiteInfo (objects/call-site-info.tq): {receiver, function, code_object} in 10.2/11.3 and
+// {code_object, receiver, function} from 12.4, then code_offset_or_source_position and flags at
+// +32/+40 in all; the function is found by its type. The offset is a bytecode offset for
+// interpreted frames unless the flags say the source position was computed already.
+std::optional<std::string> FrameDecoder::CallSite(Address info) {
+  uint64_t function = 0, code = 0;
+  for (uint32_t slot : {16u, 24u}) {
+    auto value = memory_.ReadWord(info + slot);
+    if (value && IsJSFunction(*value)) {
+      function = *value;
+      code = memory_.ReadWord(info + (slot == 16 ? 24 : 8)).value_or(0);
+    }
+  }
+  if (!function) return std::nullopt;
+  auto shared = memory_.ReadWord(function - 1 + layout_.off.function_shared).value_or(0);
+  std::string name = values_.namer().SharedFunctionName(shared, true);
+  auto script = scripts_.ScriptOf(shared);
+  if (!script) return name.empty() ? "<anonymous>" : name;
+  auto offset = memory_.ReadWord(info + 32);
+  auto flags = memory_.ReadWord(info + 40);
+  int64_t position = -1;
+  if (offset && IsSmi(*offset) && flags && IsSmi(*flags)) {
+    bool computed = (SmiValue(*flags) >> layout_.off.call_site_position_computed_bit) & 1;
+    position =
+        computed ? SmiValue(*offset) : scripts_.PositionOfBytecodeOffset(code, SmiValue(*offset));
+  }
+  if (position < 0) position = scripts_.FunctionStart(shared);
+  std::string where = scripts_.Locate(*script, position).ToString();
+  return name.empty() ? where : name + " (" + where + ")";
+}
+
+}  // namespace mortem::v8

@@ -1,0 +1,146 @@
+#include "mortem/v8/scripts.h"
+
+#include <algorithm>
+
+#include "scope_info.h"
+
+namespace mortem::v8 {
+namespace {
+
+constexpr size_t kMaxSourceChars = 16 << 20;   // characters read to find a line
+constexpr size_t kMaxLineChars = 512;          // characters shown per source line
+constexpr size_t kMaxPositionTable = 1 << 20;  // bytes of a position table decoded
+
+bool IsHeapObject(uint64_t tagged) {
+  return (tagged & 3) == 1;
+}
+
+// One VLQ zig-zag integer; false at the end of the bytes or on an over-long encoding.
+bool DecodeInt(std::span<const std::byte> bytes, size_t& index, int64_t& out) {
+  uint64_t decoded = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (index >= bytes.size()) return false;
+    auto current = static_cast<uint8_t>(bytes[index++]);
+    decoded |= static_cast<uint64_t>(current & 0x7f) << shift;
+    if ((current & 0x80) == 0) {
+      out = static_cast<int64_t>(decoded >> 1) ^ -static_cast<int64_t>(decoded & 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+// SourcePosition (codegen/source-position.h, 10.2-13.6): bit 0 is_external, bits 1-30 the script
+// offset plus one.
+int64_t ScriptOffsetOf(int64_t raw) {
+  if (raw & 1) return -1;
+  return ((raw >> 1) & ((int64_t{1} << 30) - 1)) - 1;
+}
+
+}  // namespace
+
+std::string SourceLocation::ToString() const {
+  std::string out = script.empty() ? "<unknown script>" : script;
+  if (line > 0) out += ":" + std::to_string(line);
+  if (line > 0 && column > 0) out += ":" + std::to_string(column);
+  return out;
+}
+
+int64_t LookupSourcePosition(std::span<const std::byte> table, int64_t code_offset) {
+  size_t index = 0;
+  int64_t entry_code = 0, entry_position = 0, found = -1;
+  while (index < table.size()) {
+    int64_t code_delta = 0, position_delta = 0;
+    if (!DecodeInt(table, index, code_delta) || !DecodeInt(table, index, position_delta)) break;
+    // The sign of the code offset marks "is statement": x >= 0 is x, x < 0 is -(x+1).
+    entry_code += code_delta >= 0 ? code_delta : -(code_delta + 1);
+    entry_position += position_delta;
+    if (entry_code > code_offset) break;
+    found = ScriptOffsetOf(entry_position);
+  }
+  return found;
+}
+
+std::optional<uint64_t> ScriptReader::ScriptOf(uint64_t tagged_sfi) {
+  if (!IsHeapObject(tagged_sfi)) return std::nullopt;
+  auto script = memory_.ReadWord(tagged_sfi - 1 + layout_.off.sfi_script);
+  const MapInfo* map = script ? namer_.MapOf(*script) : nullptr;
+  if (!map || map->instance_type != layout_.types.script) return std::nullopt;
+  return *script;
+}
+
+std::string ScriptReader::Name(uint64_t tagged_script) {
+  auto name = memory_.ReadWord(tagged_script - 1 + layout_.off.script_name);
+  auto s = name ? namer_.strings().ReadTagged(*name, 1024) : std::nullopt;
+  return s ? s->utf8 : "";
+}
+
+std::optional<std::string> ScriptReader::Source(uint64_t tagged_script, size_t max_chars) {
+  auto source = memory_.ReadWord(tagged_script - 1 + layout_.off.script_source);
+  if (!source) return std::nullopt;
+  auto s = namer_.strings().ReadTagged(*source, std::min(max_chars, kMaxSourceChars));
+  if (!s) return std::nullopt;
+  return std::move(s->utf8);
+}
+
+SourceLocation ScriptReader::Locate(uint64_t tagged_script, int64_t position) {
+  SourceLocation at{Name(tagged_script), 0, 0};
+  if (position < 0) return at;
+  auto text = Source(tagged_script, static_cast<size_t>(position));
+  if (!text) return at;
+  at.line = 1, at.column = 1;
+  for (char c : *text) {
+    if (c == '\n')
+      ++at.line, at.column = 1;
+    else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80)
+      ++at.column;
+  }
+  return at;
+}
+
+std::vector<SourceLine> ScriptReader::Lines(uint64_t tagged_script, int first, int count) {
+  std::vector<SourceLine> lines;
+  if (first < 1 || count <= 0) return lines;
+  auto text = Source(tagged_script, kMaxSourceChars);
+  if (!text) return lines;
+  int number = 1;
+  size_t start = 0;
+  while (start <= text->size() && number < first + count) {
+    size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    if (number >= first)
+      lines.push_back(
+          SourceLine{number, text->substr(start, std::min(end - start, kMaxLineChars))});
+    if (end == text->size()) break;
+    start = end + 1, ++number;
+  }
+  return lines;
+}
+
+int64_t ScriptReader::FunctionStart(uint64_t tagged_sfi) {
+  if (!IsHeapObject(tagged_sfi)) return -1;
+  auto scope = memory_.ReadWord(tagged_sfi - 1 + layout_.off.sfi_name_or_scope_info);
+  const MapInfo* map = scope ? namer_.MapOf(*scope) : nullptr;
+  if (!map || map->instance_type != layout_.types.scope_info) return -1;
+  return ScopeInfoReader(memory_, layout_).FunctionNames(*scope - 1).position_start;
+}
+
+int64_t ScriptReader::PositionOfBytecodeOffset(uint64_t tagged_bytecode_array,
+                                               int64_t bytecode_offset) {
+  const MapInfo* map = namer_.MapOf(tagged_bytecode_array);
+  if (!map || map->instance_type != layout_.types.bytecode_array) return -1;
+  auto table =
+      memory_.ReadWord(tagged_bytecode_array - 1 + layout_.off.bytecode_array_source_positions);
+  const MapInfo* table_map = table ? namer_.MapOf(*table) : nullptr;
+  bool is_byte_array = table_map && (table_map->instance_type == layout_.types.byte_array ||
+                                     table_map->instance_type == layout_.types.trusted_byte_array);
+  if (!is_byte_array) return -1;
+  auto length = memory_.ReadWord(*table - 1 + layout_.off.fixed_array_length);
+  if (!length) return -1;
+  auto bytes = std::min<uint64_t>(*length >> 32, kMaxPositionTable);
+  std::vector<std::byte> buffer(bytes);
+  buffer.resize(memory_.Read(*table - 1 + layout_.off.byte_array_data, buffer.data(), bytes));
+  return LookupSourcePosition(buffer, bytecode_offset);
+}
+
+}  // namespace mortem::v8

@@ -1,0 +1,59 @@
+// Unit tests of the source position table decoder against tables encoded by V8's rules
+// (codegen/source-position-table.cc: delta-coded, zig-zag VLQ, statement flag in the sign).
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "mortem/v8/scripts.h"
+
+namespace {
+
+struct Entry {
+  int64_t code_offset;
+  int64_t script_offset;
+  bool is_statement;
+};
+
+void EncodeInt(std::vector<std::byte>& out, int64_t value) {
+  uint64_t encoded = (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
+  do {
+    uint8_t current = encoded & 0x7f;
+    encoded >>= 7;
+    if (encoded) current |= 0x80;
+    out.push_back(static_cast<std::byte>(current));
+  } while (encoded);
+}
+
+std::vector<std::byte> Encode(const std::vector<Entry>& entries) {
+  std::vector<std::byte> out;
+  int64_t code = 0, position = 0;
+  for (const auto& e : entries) {
+    int64_t raw_position = (e.script_offset + 1) << 1;  // SourcePosition, not external
+    int64_t code_delta = e.code_offset - code, position_delta = raw_position - position;
+    EncodeInt(out, e.is_statement ? code_delta : -code_delta - 1);
+    EncodeInt(out, position_delta);
+    code = e.code_offset, position = raw_position;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("source positions: the last entry at or before the code offset") {
+  auto table = Encode({{0, 10, true}, {5, 20, false}, {12, 400, true}, {300, 90000, true}});
+  CHECK(mortem::v8::LookupSourcePosition(table, 0) == 10);
+  CHECK(mortem::v8::LookupSourcePosition(table, 4) == 10);
+  CHECK(mortem::v8::LookupSourcePosition(table, 5) == 20);
+  CHECK(mortem::v8::LookupSourcePosition(table, 299) == 400);
+  CHECK(mortem::v8::LookupSourcePosition(table, 5000) == 90000);
+}
+
+TEST_CASE("source positions: empty, truncated and hostile tables end cleanly") {
+  CHECK(mortem::v8::LookupSourcePosition({}, 3) == -1);
+  auto table = Encode({{0, 7, true}, {9, 70, true}});
+  table.pop_back();  // the last varint cut in half
+  CHECK(mortem::v8::LookupSourcePosition(table, 100) == 7);
+  std::vector<std::byte> endless(64, std::byte{0xff});  // continuation bits forever
+  CHECK(mortem::v8::LookupSourcePosition(endless, 100) == -1);
+}
