@@ -48,7 +48,9 @@ std::string SourceLocation::ToString() const {
 
 int64_t LookupSourcePosition(std::span<const std::byte> table, int64_t code_offset) {
   size_t index = 0;
-  int64_t entry_code = 0, entry_position = 0, found = -1;
+  // Deltas start from the function-entry entry: code offset -1 (kFunctionEntryBytecodeOffset),
+  // position 0 (PositionTableEntry's defaults).
+  int64_t entry_code = -1, entry_position = 0, found = -1;
   while (index < table.size()) {
     int64_t code_delta = 0, position_delta = 0;
     if (!DecodeInt(table, index, code_delta) || !DecodeInt(table, index, position_delta)) break;

@@ -27,7 +27,7 @@ void EncodeInt(std::vector<std::byte>& out, int64_t value) {
 
 std::vector<std::byte> Encode(const std::vector<Entry>& entries) {
   std::vector<std::byte> out;
-  int64_t code = 0, position = 0;
+  int64_t code = -1, position = 0;  // the builder's first "previous" entry
   for (const auto& e : entries) {
     int64_t raw_position = (e.script_offset + 1) << 1;  // SourcePosition, not external
     int64_t code_delta = e.code_offset - code, position_delta = raw_position - position;

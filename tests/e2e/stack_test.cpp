@@ -1,0 +1,167 @@
+// End-to-end test of `mortem stack` on the crash scenario of one Node version: the process died
+// on an uncaught exception under --abort-on-uncaught-exception. Truth comes from V8 itself, which
+// printed the exception and the JS stack at the throw ("FROM" and one "function (file:line:col)"
+// line per frame) to the scenario's stderr, and from scenario.json (the error's class and
+// message, the functions the scenario called).
+//  - the crashing thread's JS frames are V8's frames, in order, with the same script:line:column;
+//    names equal where V8 prints a plain function name (V8 prefixes method calls with the
+//    receiver's type, e.g. "process.processTimers": the part after the dot must equal);
+//  - native frames are symbolized: V8's Isolate::Throw and Node's event loop are named;
+//  - the exception's class and message are the scenario's, and its captured stack names the
+//    same functions and lines as V8's (columns too, except the first frame: the stack was
+//    captured where the error was made, V8 printed where it was thrown);
+//  - every thread unwinds (--all) without a crash, in JSON and in text.
+// Environment: MORTEM_E2E_DIR (cores/VERSION), MORTEM_E2E_LABEL.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support.h"
+
+namespace fs = std::filesystem;
+using namespace mortem::e2e;
+using nlohmann::json;
+
+namespace {
+
+fs::path Dir() {
+  return fs::path(Require("MORTEM_E2E_DIR")) / "crash";
+}
+
+json RunJson(std::vector<std::string> args) {
+  args.push_back("--json");
+  auto r = RunCli(args);
+  INFO("mortem " << args[0] << ": " << r.Describe() << "\nstderr:\n" << r.err);
+  REQUIRE(r.CleanExit());
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+struct PrintedFrame {
+  std::string name;      // as V8 printed it, e.g. "process.processTimers" or "validateCart"
+  std::string location;  // "file:line:column"
+};
+
+// V8's "FROM" block on stderr: "name (location)" or a bare location per line. Node 18 printed
+// the frames without line breaks between them, so frames are split at ")" too.
+std::vector<PrintedFrame> PrintedStack(const fs::path& stderr_file) {
+  std::ifstream in(stderr_file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto from = text.find("FROM\n");
+  REQUIRE_MESSAGE(from != std::string::npos, "V8 printed no stack (FROM) in " << stderr_file);
+  std::vector<PrintedFrame> frames;
+  std::string rest = text.substr(from + 5);
+  size_t pos = 0;
+  while (pos < rest.size()) {
+    size_t close = rest.find(')', pos);
+    size_t open = rest.find(" (", pos);
+    if (close == std::string::npos || open == std::string::npos || open > close) break;
+    std::string name = rest.substr(pos, open - pos);
+    while (!name.empty() && (name.front() == '\n' || name.front() == ' ')) name.erase(0, 1);
+    frames.push_back({name, rest.substr(open + 2, close - open - 2)});
+    pos = close + 1;
+  }
+  return frames;
+}
+
+std::string LocationOf(const json& frame) {
+  return frame["script"].get<std::string>() + ":" + std::to_string(frame["line"].get<int>()) + ":" +
+         std::to_string(frame["column"].get<int>());
+}
+
+std::string AfterDot(const std::string& name) {
+  auto dot = name.rfind('.');
+  return dot == std::string::npos ? name : name.substr(dot + 1);
+}
+
+}  // namespace
+
+TEST_CASE("stack: the crashing thread's JS frames are the ones V8 printed") {
+  auto printed = PrintedStack(Dir() / "stderr.txt");
+  REQUIRE(printed.size() >= 4);
+  json result = RunJson({"stack", (Dir() / "core").string()});
+  REQUIRE(result["threads"].size() == 1);
+  const json& thread = result["threads"][0];
+  CHECK(thread["number"] == 1);
+  std::vector<json> js;
+  for (const auto& f : thread["frames"])
+    if (f["kind"] == "js") js.push_back(f);
+  INFO("V8 printed " << printed.size() << " frames, mortem found " << js.size());
+  REQUIRE(js.size() >= printed.size());
+  for (size_t i = 0; i < printed.size(); ++i) {
+    INFO("frame " << i << ": V8 printed " << printed[i].name << " (" << printed[i].location
+                  << "), mortem " << js[i]["function"] << " at " << LocationOf(js[i]));
+    CHECK(LocationOf(js[i]) == printed[i].location);
+    CHECK(js[i]["position_exact"] == true);
+    std::string name = js[i]["function"];
+    if (!name.empty()) CHECK(AfterDot(name) == AfterDot(printed[i].name));
+  }
+  // The arguments of the scenario's own frames: handleRequest got {cartId: 42, userId: 7}.
+  bool saw_request = false;
+  for (const auto& f : js)
+    if (f["function"] == "handleRequest")
+      for (const auto& a : f["arguments"])
+        saw_request |= a.get<std::string>().find("cartId: 42") != std::string::npos;
+  CHECK(saw_request);
+  // Native frames around them are named.
+  bool saw_throw = false, saw_loop = false;
+  for (const auto& f : thread["frames"]) {
+    std::string symbol = f["symbol"];
+    saw_throw |= symbol.find("Isolate::Throw") != std::string::npos;
+    saw_loop |= symbol.find("uv_run") != std::string::npos;
+  }
+  CHECK(saw_throw);
+  CHECK(saw_loop);
+  std::cout << "[e2e] " << Require("MORTEM_E2E_LABEL") << " stack: " << js.size() << " JS frames, "
+            << printed.size() << " printed by V8, all at the same lines\n";
+}
+
+TEST_CASE("stack: the exception is the scenario's, with its captured stack") {
+  std::ifstream in(Dir() / "scenario.json");
+  json scenario = json::parse(in);
+  auto printed = PrintedStack(Dir() / "stderr.txt");
+  json result = RunJson({"stack", (Dir() / "core").string()});
+  REQUIRE(result["exception"].is_object());
+  const json& e = result["exception"];
+  CHECK(e["type"] == scenario["error"]["type"]);
+  CHECK(e["message"] == scenario["error"]["message"]);
+  REQUIRE(e["stack"].size() >= printed.size());
+  for (size_t i = 0; i < printed.size(); ++i) {
+    std::string line = e["stack"][i];
+    std::string location = printed[i].location;
+    if (i == 0) location = location.substr(0, location.rfind(':'));  // made here, thrown there
+    INFO("exception frame " << i << ": " << line << " vs V8's " << printed[i].location);
+    CHECK(line.find(location) != std::string::npos);
+  }
+  for (const auto& name : scenario["js_functions"]) {
+    bool found = false;
+    for (const auto& line : e["stack"])
+      found |= line.get<std::string>().find(name.get<std::string>() + " (") != std::string::npos;
+    CHECK_MESSAGE(found, "exception stack lacks " << name);
+  }
+}
+
+TEST_CASE("stack: every thread, text and JSON, without a crash") {
+  json result = RunJson({"stack", (Dir() / "core").string(), "--all"});
+  CHECK(result["threads"].size() > 1);
+  for (const auto& t : result["threads"]) CHECK(t["frames"].size() >= 1);
+  auto text = RunCli({"stack", (Dir() / "core").string(), "--all"});
+  CHECK(text.CleanExit());
+  CHECK(text.out.find("Uncaught CheckoutError") != std::string::npos);
+  auto bad = RunCli({"stack", (Dir() / "core").string(), "--thread", "9999"});
+  CHECK(bad.CleanExit());
+  CHECK(bad.exit_code == 2);
+}
+
+int main(int argc, char** argv) {
+  if (auto root = Env("MORTEM_E2E_DIR"); root && !fs::exists(fs::path(*root) / "crash" / "core")) {
+    std::cout << "[e2e] stack: SKIPPED, no core in " << *root << "/crash\n";
+    return Env("MORTEM_E2E_REQUIRED") == std::optional<std::string>("1") ? 1 : kSkipExitCode;
+  }
+  doctest::Context context(argc, argv);
+  return context.run();
+}
