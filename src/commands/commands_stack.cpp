@@ -1,5 +1,7 @@
-// The commands about threads and their stacks: `stack` (the plugin's `v8 bt`).
+// The commands about the process's execution state: thread stacks (`stack`, the plugin's
+// `v8 bt`) and Node's active handles and requests (`handles`).
 #include "command_helpers.h"
+#include "mortem/analysis/handles.h"
 #include "mortem/analysis/stack.h"
 
 namespace mortem::commands {
@@ -26,6 +28,22 @@ void AddStackCommands(std::vector<Command>& r) {
         Emit(in, result);
         return ExitCode::kOk;
       }});
+  r.push_back(
+      Command{"handles",
+              "Node's active handles (sockets, servers, timers, ...) and requests (fs, dns, ...)",
+              {},
+              [](po::options_description& o) {
+                o.add_options()("handles-only", "only the handle queue")("requests-only",
+                                                                         "only the request queue");
+              },
+              [](Invocation& in) {
+                HandlesOptions options;
+                options.handles = in.options.count("requests-only") == 0;
+                options.requests = in.options.count("handles-only") == 0;
+                auto result = RunHandles(in.session, options);
+                Emit(in, result);
+                return PartialIf(result.environments.empty() || result.truncated);
+              }});
 }
 
 }  // namespace mortem::commands

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "mortem/analysis/buffers.h"
+#include "mortem/analysis/handles.h"
 #include "mortem/analysis/info.h"
 #include "mortem/analysis/inspect.h"
 #include "mortem/analysis/objects.h"
@@ -36,6 +37,9 @@ nlohmann::json ToJson(const RefsResult& r);
 void PrintText(const RefsResult& r, std::ostream& out);
 nlohmann::json ToJson(const RetainersResult& r);
 void PrintText(const RetainersResult& r, std::ostream& out);
+
+nlohmann::json ToJson(const HandlesResult& r);
+void PrintText(const HandlesResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const StackResult& r);
 void PrintText(const StackResult& r, std::ostream& out);

@@ -1,4 +1,5 @@
-// End-to-end test of `mortem stack` on the crash scenario of one Node version: the process died
+// End-to-end test of `mortem stack` and `mortem handles` on the crash scenario of one Node
+// version: the process died
 // on an uncaught exception under --abort-on-uncaught-exception. Truth comes from V8 itself, which
 // printed the exception and the JS stack at the throw ("FROM" and one "function (file:line:col)"
 // line per frame) to the scenario's stderr, and from scenario.json (the error's class and
@@ -10,13 +11,17 @@
 //  - the exception's class and message are the scenario's, and its captured stack names the
 //    same functions and lines as V8's (columns too, except the first frame: the stack was
 //    captured where the error was made, V8 printed where it was thrown);
-//  - every thread unwinds (--all) without a crash, in JSON and in text.
+//  - every thread unwinds (--all) without a crash, in JSON and in text;
+//  - `handles` finds the handles and requests Node itself listed right before the crash
+//    (process._getActiveHandles()/_getActiveRequests() in scenario.json): one TCP wrap per
+//    Server or Socket, one FSReqCallback per pending fs request.
 // Environment: MORTEM_E2E_DIR (cores/VERSION), MORTEM_E2E_LABEL.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -157,9 +162,36 @@ TEST_CASE("stack: every thread, text and JSON, without a crash") {
   CHECK(bad.exit_code == 2);
 }
 
+TEST_CASE("handles: the TCP wraps and the fs request Node listed") {
+  std::ifstream in(Dir() / "scenario.json");
+  json scenario = json::parse(in);
+  size_t sockets_and_servers = 0;
+  for (const auto& h : scenario["active_handles"])
+    if (h == "Server" || h == "Socket") ++sockets_and_servers;
+  REQUIRE(sockets_and_servers > 0);
+  json result = RunJson({"handles", (Dir() / "core").string()});
+  CHECK(result["environments"].size() == 1);
+  CHECK(result["handle_counts"]["TCP"] == sockets_and_servers);
+  size_t owners = 0;
+  for (const auto& h : result["handles"])
+    if (h["type"] == "TCP") {
+      std::string preview = h["preview"];
+      owners += preview.find("Server") != std::string::npos ||
+                preview.find("Socket") != std::string::npos;
+    }
+  CHECK(owners == sockets_and_servers);
+  std::map<std::string, size_t> expected_requests;
+  for (const auto& r : scenario["active_requests"]) ++expected_requests[r.get<std::string>()];
+  for (const auto& [type, count] : expected_requests)
+    CHECK_MESSAGE(result["request_counts"][type] == count, "requests of type " << type);
+  CHECK(result["requests"].size() == scenario["active_requests"].size());
+  std::cout << "[e2e] " << Require("MORTEM_E2E_LABEL") << " handles: " << sockets_and_servers
+            << " TCP, " << result["requests"].size() << " requests, as Node listed\n";
+}
+
 int main(int argc, char** argv) {
   if (auto root = Env("MORTEM_E2E_DIR"); root && !fs::exists(fs::path(*root) / "crash" / "core")) {
-    std::cout << "[e2e] stack: SKIPPED, no core in " << *root << "/crash\n";
+    std::cout << "[e2e] crash: SKIPPED, no core in " << *root << "/crash\n";
     return Env("MORTEM_E2E_REQUIRED") == std::optional<std::string>("1") ? 1 : kSkipExitCode;
   }
   doctest::Context context(argc, argv);

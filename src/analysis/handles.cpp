@@ -1,0 +1,116 @@
+#include "mortem/analysis/handles.h"
+
+#include <algorithm>
+#include <set>
+
+#include "mortem/v8/values.h"
+#include "mortem/v8/walker.h"
+
+namespace mortem {
+namespace {
+
+constexpr uint32_t kEmbedderDataArrayHeader = 16;  // map, length (objects/embedder-data-array.h)
+constexpr uint32_t kEmbedderDataSlotSize = 8;      // no pointer compression, no sandbox
+
+bool IsAligned(Address a) { return a != 0 && (a & 7) == 0; }
+
+// Environment* in each native context's embedder data (slot ContextEmbedderIndex::kEnvironment),
+// found by walking the old-space pages where native contexts live.
+std::vector<Address> FindEnvironments(Session& session, std::vector<std::string>& warnings) {
+  const auto& layout = session.layout();
+  const auto& heap = session.heap();
+  const auto& memory = session.memory();
+  std::set<Address> found;
+  auto index = layout.node.environment_index;
+  v8::HeapWalker walker(memory, layout, heap);
+  v8::MapCache maps(memory, layout);
+  for (const auto& page : heap.pages()) {
+    if (page.space != layout.spaces.old_space || page.from_space) continue;
+    walker.WalkPage(page, maps, 0, [&](unsigned, const v8::HeapObject& o) {
+      if (o.map->instance_type != layout.types.native_context) return;
+      auto eda = memory.ReadWord(o.address + layout.off.native_context_embedder_data);
+      if (!eda || (*eda & 3) != 1) return;
+      auto length = memory.ReadWord(*eda - 1 + layout.off.fixed_array_length);
+      if (!length || static_cast<uint64_t>(*length >> 32) <= *index) return;
+      auto env = memory.ReadWord(*eda - 1 + kEmbedderDataArrayHeader +
+                                 kEmbedderDataSlotSize * static_cast<uint32_t>(*index));
+      if (env && IsAligned(*env)) found.insert(*env);
+    });
+  }
+  if (found.empty()) warnings.push_back("no native context holds a Node Environment");
+  return {found.begin(), found.end()};
+}
+
+// The wraps on one intrusive ListNode queue: head at queue_head, wrap = node - node_offset.
+std::vector<Address> WalkQueue(const Memory& memory, Address queue_head, uint64_t next_offset,
+                               uint64_t node_offset, size_t limit, bool& truncated) {
+  std::vector<Address> wraps;
+  std::set<Address> seen{queue_head};
+  auto node = memory.ReadWord(queue_head + next_offset);
+  while (node && *node != queue_head) {
+    if (!IsAligned(*node) || !seen.insert(*node).second) break;  // corrupt or cyclic
+    if (wraps.size() >= limit) {
+      truncated = true;
+      break;
+    }
+    wraps.push_back(*node - node_offset);
+    node = memory.ReadWord(*node + next_offset);
+  }
+  return wraps;
+}
+
+ActiveWrap Describe(Session& session, v8::ValueReader& values, Address wrap,
+                    uint64_t persistent_offset) {
+  ActiveWrap out{wrap, 0, "(no JS object)", ""};
+  // BaseObject::persistent_handle_ is a global handle: the node's first word is the object.
+  auto handle = session.memory().ReadWord(wrap + persistent_offset);
+  auto tagged = handle && IsAligned(*handle) ? session.memory().ReadWord(*handle) : std::nullopt;
+  const v8::MapInfo* map = tagged ? values.namer().MapOf(*tagged) : nullptr;
+  if (!map) return out;
+  out.object = *tagged - 1;
+  out.type = values.namer().Label(out.object, *map, false).name;
+  out.preview = values.Preview(*tagged, 160);
+  return out;
+}
+
+}  // namespace
+
+HandlesResult RunHandles(Session& session, const HandlesOptions& options) {
+  HandlesResult result;
+  result.warnings = session.Warnings();
+  const auto& n = session.layout().node;
+  if (!n.environment_index || !n.list_node_next || !n.base_object_persistent ||
+      !n.environment_handle_wrap_queue || !n.handle_wrap_queue_head ||
+      !n.handle_wrap_queue_node || !n.environment_req_wrap_queue || !n.req_wrap_queue_node) {
+    result.warnings.push_back(
+        "the binary lacks Node's nodedbg_* debug constants; handles and requests unknown");
+    return result;
+  }
+  result.environments = FindEnvironments(session, result.warnings);
+  v8::ValueReader values(session.memory(), session.layout(), session.heap());
+  for (Address env : result.environments) {
+    if (options.handles) {
+      Address head = env + *n.environment_handle_wrap_queue + *n.handle_wrap_queue_head;
+      for (Address wrap : WalkQueue(session.memory(), head, *n.list_node_next,
+                                    *n.handle_wrap_queue_node, options.max_per_queue,
+                                    result.truncated)) {
+        result.handles.push_back(Describe(session, values, wrap, *n.base_object_persistent));
+        ++result.handle_counts[result.handles.back().type];
+      }
+    }
+    if (options.requests) {
+      // The request queue has the same shape (ListNode head first in the queue object).
+      Address head = env + *n.environment_req_wrap_queue + *n.handle_wrap_queue_head;
+      for (Address wrap : WalkQueue(session.memory(), head, *n.list_node_next,
+                                    *n.req_wrap_queue_node, options.max_per_queue,
+                                    result.truncated)) {
+        result.requests.push_back(Describe(session, values, wrap, *n.base_object_persistent));
+        ++result.request_counts[result.requests.back().type];
+      }
+    }
+  }
+  if (result.truncated) result.warnings.push_back("a handle or request queue was cut short");
+  return result;
+}
+
+}  // namespace mortem
