@@ -138,17 +138,46 @@ class V8Subcommand : public lldb::SBCommandPluginInterface {
       }
     for (const auto& note : t->notes) out << "note: " << note << "\n";
     // Any registry command whose argument is an address takes an expression too.
-    if (!t->address_arg && !c->positionals.empty() && c->positionals[0] == "address")
+    // (not refs --name / --string, whose argument is a property name or a text).
+    bool literal = false;
+    for (const auto& a : t->args) literal |= a == "--name" || a == "--string";
+    if (!t->address_arg && !literal && !c->positionals.empty() && c->positionals[0] == "address")
       t->address_arg = MergePositionals(t->args);
     try {
       if (t->address_arg && !IsPlainNumber(t->args[*t->address_arg]))
         t->args[*t->address_arg] = EvaluateAddress(debugger, t->args[*t->address_arg]);
       Session& session = Sessions().Get(debugger);
+      AddSelection(debugger, session, *t);
       const ExitCode code = commands::RunCommand(*c, session, t->args, out, err);
       return code == ExitCode::kOk || code == ExitCode::kPartial;
     } catch (const Error& e) {
       err << "mortem " << c->name << ": error: " << e.what();
       return false;
+    }
+  }
+
+  // `--thread K` (K: the selected thread's number in the session's thread list) and
+  // `--frame F` (lldb's selected frame index: the same frames, from lldb's unwinder).
+  static void AddSelection(lldb::SBDebugger debugger, Session& session, Translation& t) {
+    auto has = [&](const char* flag) {
+      for (const auto& a : t.args)
+        if (a == flag || a.starts_with(std::string(flag) + "=")) return true;
+      return false;
+    };
+    if (has("--thread") || has("--all")) t.selected_thread = false;
+    if (has("--frame")) t.selected_frame = false;
+    if (!t.selected_thread && !t.selected_frame) return;
+    lldb::SBThread thread = debugger.GetSelectedTarget().GetProcess().GetSelectedThread();
+    if (!thread.IsValid()) return;
+    const auto& threads = session.facts().threads;
+    for (size_t i = 0; i < threads.size(); ++i)
+      if (static_cast<lldb::tid_t>(threads[i].tid) == thread.GetThreadID() && t.selected_thread) {
+        t.args.push_back("--thread");
+        t.args.push_back(std::to_string(i + 1));
+      }
+    if (t.selected_frame) {
+      t.args.push_back("--frame");
+      t.args.push_back(std::to_string(thread.GetSelectedFrame().GetFrameID()));
     }
   }
 
@@ -167,6 +196,10 @@ bool Initialize(lldb::SBDebugger debugger) {
                      "llnode's name: [-n N] NAME = `v8 instances NAME --limit N`");
   names.emplace_back("print", "`v8 inspect EXPR --depth 0`");
   names.emplace_back("nodeinfo", "llnode's name for `v8 info`");
+  names.emplace_back("bt", "llnode's backtrace: [N] = `v8 stack` of the selected thread");
+  names.emplace_back("findrefs", "llnode's [-v EXPR | -n NAME | -s TEXT] [-r] = `v8 refs`");
+  names.emplace_back("getactivehandles", "llnode's name for `v8 handles --handles-only`");
+  names.emplace_back("getactiverequests", "llnode's name for `v8 handles --requests-only`");
   names.emplace_back("help", "the v8 commands");
   for (const auto& [name, help] : names) {
     // lldb keeps the pointer for the life of the command; it is never deleted.

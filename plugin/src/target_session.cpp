@@ -112,10 +112,12 @@ void TargetSessions::Build(lldb::SBTarget target, lldb::SBProcess process) {
   session_.reset();
   memory_.reset();
   core_.reset();
+  unwinder_ = std::make_unique<SbUnwinder>(target, process);
   std::string why_not;
   core_ = OpenCore(target, process, why_not);
   if (core_) {
     session_ = std::make_unique<Session>(*core_, core_->binary(), commands::FactsOfCore(*core_));
+    session_->set_unwinder(unwinder_.get());
     return;
   }
   if (!symbols_) symbols_ = std::make_unique<SbSymbolTable>(target);
@@ -125,6 +127,7 @@ void TargetSessions::Build(lldb::SBTarget target, lldb::SBProcess process) {
     facts.warnings.push_back("reading the core through lldb (not opened directly: " + why_not +
                              ")");
   session_ = std::make_unique<Session>(*memory_, *symbols_, std::move(facts));
+  session_->set_unwinder(unwinder_.get());
 }
 
 Session& TargetSessions::Get(lldb::SBDebugger debugger) {

@@ -16,6 +16,7 @@
 #include "mortem/elf/core_target.h"
 #include "sb_memory.h"
 #include "sb_symbols.h"
+#include "sb_unwinder.h"
 
 namespace mortem::lldb_plugin {
 
@@ -38,6 +39,7 @@ class TargetSessions {
   std::unique_ptr<CoreTarget> core_;
   std::unique_ptr<SbSymbolTable> symbols_;
   std::unique_ptr<SbMemory> memory_;
+  std::unique_ptr<SbUnwinder> unwinder_;  // lldb's unwinder, for cores and live processes
   std::unique_ptr<Session> session_;
 };
 

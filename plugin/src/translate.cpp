@@ -28,6 +28,47 @@ void TranslateInspectFlags(std::vector<std::string>& args, std::vector<std::stri
   args = std::move(out);
 }
 
+// llnode's findrefs: -v EXPR (the default), -n NAME, -s STRING; -r (recursive) asks for the
+// chain to the roots, which is `retainers`.
+std::optional<Translation> TranslateFindRefs(std::vector<std::string> args, std::string& error) {
+  Translation t;
+  t.command = "refs";
+  std::optional<std::string> mode;
+  std::vector<std::string> rest;
+  for (auto& a : args) {
+    if (a == "-v" || a == "--value" || a == "-n" || a == "--name" || a == "-s" || a == "--string")
+      mode = a;
+    else if (a == "-r" || a == "--recursive")
+      t.command = "retainers";
+    else
+      rest.push_back(a);
+  }
+  if (mode == "-n" || mode == "--name" || mode == "-s" || mode == "--string") {
+    if (t.command == "retainers") {
+      error = "findrefs: -r works with an address (-v EXPR) only";
+      return std::nullopt;
+    }
+    std::vector<std::string> words, flags;
+    for (auto& a : rest) (IsFlag(a) ? flags : words).push_back(a);
+    if (words.empty()) {
+      error = "findrefs: " + *mode + " needs a value";
+      return std::nullopt;
+    }
+    std::string value = words[0];
+    for (size_t i = 1; i < words.size(); ++i) value += " " + words[i];
+    t.args = {value, (mode == "-n" || mode == "--name") ? "--name" : "--string"};
+    t.args.insert(t.args.end(), flags.begin(), flags.end());
+    return t;
+  }
+  t.args = std::move(rest);
+  t.address_arg = MergePositionals(t.args);
+  if (!t.address_arg) {
+    error = "findrefs: missing the address (usage: v8 findrefs [-v EXPR | -n NAME | -s TEXT])";
+    return std::nullopt;
+  }
+  return t;
+}
+
 }  // namespace
 
 // Joins the positional words of args (skipping "--name VALUE" pairs: every long option of the
@@ -73,6 +114,11 @@ const std::vector<std::pair<std::string, std::string>>& Aliases() {
       {"findjsinstances", "instances"},
       {"print", "inspect --depth 0"},
       {"nodeinfo", "info"},
+      {"bt", "stack --thread SELECTED [--frames N]"},
+      {"findrefs", "refs (-v EXPR | -n NAME --name | -s TEXT --string; -r: retainers)"},
+      {"source list", "source --thread SELECTED --frame SELECTED [--lines N]"},
+      {"getactivehandles", "handles --handles-only"},
+      {"getactiverequests", "handles --requests-only"},
   };
   return aliases;
 }
@@ -147,6 +193,42 @@ std::optional<Translation> Translate(const std::string& name, std::vector<std::s
     t.address_arg = MergePositionals(t.args);
     return t;
   }
+  if (name == "bt") {
+    // llnode: `v8 bt [N]`, N frames of the selected thread.
+    t.command = "stack";
+    t.selected_thread = true;
+    for (const auto& a : args) {
+      if (!IsFlag(a) && IsPlainNumber(a)) {
+        t.args.push_back("--frames");
+        t.args.push_back(a);
+      } else {
+        t.args.push_back(a);
+      }
+    }
+    return t;
+  }
+  if (name == "getactivehandles" || name == "getactiverequests") {
+    t.command = "handles";
+    t.args = std::move(args);
+    t.args.push_back(name == "getactivehandles" ? "--handles-only" : "--requests-only");
+    return t;
+  }
+  if (name == "source") {
+    // llnode: `v8 source list [-l LINE]`: the source around the selected JS frame.
+    t.command = "source";
+    t.selected_thread = t.selected_frame = true;
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "list" && i == 0) continue;
+      if ((args[i] == "-l" || args[i] == "--line") && i + 1 < args.size()) {
+        t.args.push_back("--lines");
+        t.args.push_back(args[++i]);
+      } else {
+        t.args.push_back(args[i]);
+      }
+    }
+    return t;
+  }
+  if (name == "findrefs") return TranslateFindRefs(std::move(args), error);
   t.args = std::move(args);
   if (name == "read") t.address_arg = MergePositionals(t.args);
   return t;

@@ -1,7 +1,8 @@
 // Purpose: turns the words after `v8` into a call of the shared command registry: registry
 // commands pass through unchanged, llnode's names (findjsobjects, findjsinstances, inspect, print,
-// nodeinfo) are mapped onto them with their flags translated. Pure (no LLDB types), so that the
-// mapping is unit-tested without a debugger.
+// nodeinfo, bt, findrefs, source list, getactivehandles, getactiverequests) are mapped onto them
+// with their flags translated. Pure (no LLDB types), so that the mapping is unit-tested without a
+// debugger.
 #pragma once
 #include <optional>
 #include <string>
@@ -16,6 +17,9 @@ struct Translation {
   // Index in args of an address argument that may be an expression for the debugger to
   // evaluate (inspect/print/read), if present.
   std::optional<size_t> address_arg;
+  // The debugger's selected thread (`--thread K`) and frame (`--frame F`) are appended (bt,
+  // source list).
+  bool selected_thread = false, selected_frame = false;
 };
 
 // name: the subcommand (e.g. "findjsinstances"); args: the words after it. Returns nothing and

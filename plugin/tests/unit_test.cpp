@@ -75,3 +75,51 @@ TEST_CASE("plain numbers") {
   CHECK(!IsPlainNumber("ptr+8"));
   CHECK(!IsPlainNumber(""));
 }
+
+TEST_CASE("bt [N] is stack of the selected thread") {
+  std::string error;
+  auto t = Translate("bt", {"20"}, error);
+  REQUIRE(t);
+  CHECK(t->command == "stack");
+  CHECK(t->args == Args{"--frames", "20"});
+  CHECK(t->selected_thread);
+  CHECK(!t->selected_frame);
+}
+
+TEST_CASE("findrefs: -v EXPR, -n NAME, -s TEXT, -r") {
+  std::string error;
+  auto t = Translate("findrefs", {"-v", "obj", "+", "8"}, error);
+  REQUIRE(t);
+  CHECK(t->command == "refs");
+  REQUIRE(t->address_arg);
+  CHECK(t->args[*t->address_arg] == "obj + 8");
+  t = Translate("findrefs", {"-n", "cartId"}, error);
+  REQUIRE(t);
+  CHECK(t->args == Args{"cartId", "--name"});
+  CHECK(!t->address_arg);
+  t = Translate("findrefs", {"-s", "hello", "world"}, error);
+  REQUIRE(t);
+  CHECK(t->args == Args{"hello world", "--string"});
+  t = Translate("findrefs", {"-r", "0x1000"}, error);
+  REQUIRE(t);
+  CHECK(t->command == "retainers");
+  CHECK(!Translate("findrefs", {"-n"}, error));
+  CHECK(!Translate("findrefs", {"-r", "-n", "x"}, error));
+}
+
+TEST_CASE("source list [-l N]; getactivehandles; getactiverequests") {
+  std::string error;
+  auto t = Translate("source", {"list", "-l", "3"}, error);
+  REQUIRE(t);
+  CHECK(t->command == "source");
+  CHECK(t->args == Args{"--lines", "3"});
+  CHECK(t->selected_thread);
+  CHECK(t->selected_frame);
+  t = Translate("getactivehandles", {}, error);
+  REQUIRE(t);
+  CHECK(t->command == "handles");
+  CHECK(t->args == Args{"--handles-only"});
+  t = Translate("getactiverequests", {"--json"}, error);
+  REQUIRE(t);
+  CHECK(t->args == Args{"--json", "--requests-only"});
+}

@@ -12,7 +12,9 @@ namespace {
 constexpr uint32_t kEmbedderDataArrayHeader = 16;  // map, length (objects/embedder-data-array.h)
 constexpr uint32_t kEmbedderDataSlotSize = 8;      // no pointer compression, no sandbox
 
-bool IsAligned(Address a) { return a != 0 && (a & 7) == 0; }
+bool IsAligned(Address a) {
+  return a != 0 && (a & 7) == 0;
+}
 
 // Environment* in each native context's embedder data (slot ContextEmbedderIndex::kEnvironment),
 // found by walking the old-space pages where native contexts live.
@@ -77,11 +79,13 @@ ActiveWrap Describe(Session& session, v8::ValueReader& values, Address wrap,
 
 HandlesResult RunHandles(Session& session, const HandlesOptions& options) {
   HandlesResult result;
+  result.listed_handles = options.handles;
+  result.listed_requests = options.requests;
   result.warnings = session.Warnings();
   const auto& n = session.layout().node;
   if (!n.environment_index || !n.list_node_next || !n.base_object_persistent ||
-      !n.environment_handle_wrap_queue || !n.handle_wrap_queue_head ||
-      !n.handle_wrap_queue_node || !n.environment_req_wrap_queue || !n.req_wrap_queue_node) {
+      !n.environment_handle_wrap_queue || !n.handle_wrap_queue_head || !n.handle_wrap_queue_node ||
+      !n.environment_req_wrap_queue || !n.req_wrap_queue_node) {
     result.warnings.push_back(
         "the binary lacks Node's nodedbg_* debug constants; handles and requests unknown");
     return result;
@@ -91,9 +95,9 @@ HandlesResult RunHandles(Session& session, const HandlesOptions& options) {
   for (Address env : result.environments) {
     if (options.handles) {
       Address head = env + *n.environment_handle_wrap_queue + *n.handle_wrap_queue_head;
-      for (Address wrap : WalkQueue(session.memory(), head, *n.list_node_next,
-                                    *n.handle_wrap_queue_node, options.max_per_queue,
-                                    result.truncated)) {
+      for (Address wrap :
+           WalkQueue(session.memory(), head, *n.list_node_next, *n.handle_wrap_queue_node,
+                     options.max_per_queue, result.truncated)) {
         result.handles.push_back(Describe(session, values, wrap, *n.base_object_persistent));
         ++result.handle_counts[result.handles.back().type];
       }
@@ -101,9 +105,9 @@ HandlesResult RunHandles(Session& session, const HandlesOptions& options) {
     if (options.requests) {
       // The request queue has the same shape (ListNode head first in the queue object).
       Address head = env + *n.environment_req_wrap_queue + *n.handle_wrap_queue_head;
-      for (Address wrap : WalkQueue(session.memory(), head, *n.list_node_next,
-                                    *n.req_wrap_queue_node, options.max_per_queue,
-                                    result.truncated)) {
+      for (Address wrap :
+           WalkQueue(session.memory(), head, *n.list_node_next, *n.req_wrap_queue_node,
+                     options.max_per_queue, result.truncated)) {
         result.requests.push_back(Describe(session, values, wrap, *n.base_object_persistent));
         ++result.request_counts[result.requests.back().type];
       }

@@ -113,4 +113,40 @@ StackResult RunStack(Session& session, const StackOptions& options) {
   return result;
 }
 
+SourceResult RunSource(Session& session, const SourceOptions& options) {
+  const auto& threads = session.facts().threads;
+  size_t number = options.thread ? options.thread : 1;
+  if (number > threads.size())
+    throw Error("no thread " + std::to_string(number) + " (the target has " +
+                    std::to_string(threads.size()) + ")",
+                ExitCode::kUsage);
+  v8::FrameDecoder decoder(session.memory(), session.layout(), session.heap());
+  StackOptions stack_options;
+  stack_options.max_arguments = 0;
+  ThreadStack stack = UnwindThread(session, decoder, threads[number - 1], number, stack_options);
+  SourceResult result;
+  result.thread = number;
+  for (size_t i = options.frame; i < stack.frames.size(); ++i) {
+    const auto& frame = stack.frames[i].v8;
+    if (frame.kind != v8::V8Frame::Kind::kJavaScript) continue;
+    if (i != options.frame)
+      result.note = "frame #" + std::to_string(options.frame) + " is not a JavaScript frame; " +
+                    "showing #" + std::to_string(i);
+    result.frame = i;
+    result.function = frame.function_name;
+    result.location = frame.location;
+    auto shared =
+        session.memory().ReadWord(frame.function - 1 + session.layout().off.function_shared);
+    auto script = shared ? decoder.scripts().ScriptOf(*shared) : std::nullopt;
+    if (script && frame.location.line > 0) {
+      int first = std::max(1, frame.location.line - options.context);
+      result.lines = decoder.scripts().Lines(*script, first, 2 * options.context + 1);
+    }
+    return result;
+  }
+  throw Error("thread " + std::to_string(number) + " has no JavaScript frame at or after #" +
+                  std::to_string(options.frame),
+              ExitCode::kBadInput);
+}
+
 }  // namespace mortem

@@ -1,5 +1,7 @@
 // The commands about the process's execution state: thread stacks (`stack`, the plugin's
 // `v8 bt`) and Node's active handles and requests (`handles`).
+#include <algorithm>
+
 #include "command_helpers.h"
 #include "mortem/analysis/handles.h"
 #include "mortem/analysis/stack.h"
@@ -28,6 +30,26 @@ void AddStackCommands(std::vector<Command>& r) {
         Emit(in, result);
         return ExitCode::kOk;
       }});
+  r.push_back(Command{"source",
+                      "the script source around a JS frame (llnode's `v8 source list`)",
+                      {},
+                      [](po::options_description& o) {
+                        o.add_options()("thread", po::value<size_t>()->default_value(0),
+                                        "thread number (default: the thread that dumped)")(
+                            "frame", po::value<size_t>()->default_value(0),
+                            "frame index as `stack` shows it; the first JS frame from there on")(
+                            "lines", po::value<int>()->default_value(5),
+                            "lines shown before and after");
+                      },
+                      [](Invocation& in) {
+                        SourceOptions options;
+                        options.thread = in.options["thread"].as<size_t>();
+                        options.frame = in.options["frame"].as<size_t>();
+                        options.context = std::clamp(in.options["lines"].as<int>(), 0, 1000);
+                        auto result = RunSource(in.session, options);
+                        Emit(in, result);
+                        return ExitCode::kOk;
+                      }});
   r.push_back(
       Command{"handles",
               "Node's active handles (sockets, servers, timers, ...) and requests (fs, dns, ...)",

@@ -21,8 +21,7 @@ void PrintWraps(const char* title, const std::vector<ActiveWrap>& wraps,
   for (const auto& [type, count] : counts) out << sep << count << " " << type, sep = ", ";
   out << (counts.empty() ? "" : ")") << "\n";
   for (const auto& w : wraps)
-    out << "  " << Hex(w.object ? w.object : w.wrap) << "  " << w.type << "  " << w.preview
-        << "\n";
+    out << "  " << Hex(w.object ? w.object : w.wrap) << "  " << w.type << "  " << w.preview << "\n";
 }
 
 }  // namespace
@@ -30,15 +29,15 @@ void PrintWraps(const char* title, const std::vector<ActiveWrap>& wraps,
 nlohmann::json ToJson(const HandlesResult& r) {
   nlohmann::json environments = nlohmann::json::array();
   for (auto e : r.environments) environments.push_back(Hex(e));
-  return {{"schema", kSchemaVersion},       {"environments", environments},
-          {"handles", WrapsJson(r.handles)}, {"requests", WrapsJson(r.requests)},
+  return {{"schema", kSchemaVersion},         {"environments", environments},
+          {"handles", WrapsJson(r.handles)},  {"requests", WrapsJson(r.requests)},
           {"handle_counts", r.handle_counts}, {"request_counts", r.request_counts},
-          {"truncated", r.truncated},        {"warnings", r.warnings}};
+          {"truncated", r.truncated},         {"warnings", r.warnings}};
 }
 
 void PrintText(const HandlesResult& r, std::ostream& out) {
-  PrintWraps("active handles", r.handles, r.handle_counts, out);
-  PrintWraps("active requests", r.requests, r.request_counts, out);
+  if (r.listed_handles) PrintWraps("active handles", r.handles, r.handle_counts, out);
+  if (r.listed_requests) PrintWraps("active requests", r.requests, r.request_counts, out);
   for (const auto& w : r.warnings) out << "warning: " << w << "\n";
 }
 

@@ -116,6 +116,35 @@ void PrintText(const v8::ErrorInfo& e, std::ostream& out) {
   }
 }
 
+nlohmann::json ToJson(const SourceResult& r) {
+  nlohmann::json lines = nlohmann::json::array();
+  for (const auto& l : r.lines) lines.push_back({{"line", l.number}, {"text", l.text}});
+  return {{"schema", kSchemaVersion},
+          {"thread", r.thread},
+          {"frame", r.frame},
+          {"function", r.function},
+          {"script", r.location.script},
+          {"line", r.location.line},
+          {"column", r.location.column},
+          {"lines", lines},
+          {"note", r.note}};
+}
+
+void PrintText(const SourceResult& r, std::ostream& out) {
+  if (!r.note.empty()) out << "note: " << r.note << "\n";
+  out << "frame #" << r.frame << ": " << (r.function.empty() ? "(anonymous)" : r.function) << " at "
+      << r.location.ToString() << "\n";
+  for (const auto& l : r.lines) {
+    std::string number = std::to_string(l.number);
+    out << (l.number == r.location.line ? "-> " : "   ")
+        << std::string(6 - std::min<size_t>(6, number.size()), ' ') << number << "  " << l.text
+        << "\n";
+    if (l.number == r.location.line && r.location.column > 0)
+      out << std::string(11 + r.location.column - 1, ' ') << "^\n";
+  }
+  if (r.lines.empty()) out << "(the script's source is not in the core)\n";
+}
+
 void PrintText(const StackResult& r, std::ostream& out) {
   if (r.signal) out << "signal " << r.signal << " (" << SignalName(r.signal) << ")\n";
   if (r.exception) {

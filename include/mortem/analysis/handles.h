@@ -23,7 +23,8 @@ struct HandlesResult {
   std::vector<Address> environments;
   std::vector<ActiveWrap> handles, requests;
   std::map<std::string, size_t> handle_counts, request_counts;  // by type
-  bool truncated = false;  // a queue was longer than the walk allows
+  bool truncated = false;                              // a queue was longer than the walk allows
+  bool listed_handles = true, listed_requests = true;  // which queues were asked for
   std::vector<std::string> warnings;
 };
 

@@ -43,6 +43,23 @@ struct StackResult {
 
 StackResult RunStack(Session& session, const StackOptions& options);
 
+// `source`: the script source around a JS frame's position (llnode's `v8 source list`).
+struct SourceResult {
+  size_t thread = 0, frame = 0;  // the frame shown (the first JS frame at or after the one asked)
+  std::string function;
+  v8::SourceLocation location;
+  std::vector<v8::SourceLine> lines;
+  std::string note;
+};
+
+struct SourceOptions {
+  size_t thread = 0;  // 1-based; 0: the first thread
+  size_t frame = 0;   // index as `stack` numbers frames
+  int context = 5;    // lines shown before and after
+};
+
+SourceResult RunSource(Session& session, const SourceOptions& options);
+
 // The frames of one thread as `stack` shows them (for frontends that want one thread).
 ThreadStack UnwindThread(Session& session, v8::FrameDecoder& decoder, const ThreadInfo& thread,
                          size_t number, const StackOptions& options);

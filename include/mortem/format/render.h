@@ -43,6 +43,8 @@ void PrintText(const HandlesResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const StackResult& r);
 void PrintText(const StackResult& r, std::ostream& out);
+nlohmann::json ToJson(const SourceResult& r);
+void PrintText(const SourceResult& r, std::ostream& out);
 nlohmann::json ToJson(const v8::ErrorInfo& e);
 void PrintText(const v8::ErrorInfo& e, std::ostream& out);
 void PrintThread(const ThreadStack& t, std::ostream& out);

@@ -1,0 +1,116 @@
+// The plugin in the real lldb on the e2e crash core of one Node version (a process that died on
+// an uncaught exception with sockets and an fs request open):
+//  - `v8 bt` (lldb's own unwinder) shows the JS frames the CLI's `stack` shows (libunwind), the
+//    same functions at the same script:line:column (the CLI's are checked against V8's own
+//    printout by the e2e tier);
+//  - `v8 source list` shows the crashing line of the scenario's file, marked;
+//  - `v8 getactivehandles` / `getactiverequests` list what Node listed before the crash;
+//  - `v8 findrefs -n cartId` finds the holder of that property (no expression evaluation).
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "lldb_runner.h"
+
+using namespace mortem;
+using namespace mortem::plugin_test;
+using nlohmann::json;
+
+namespace {
+
+std::string Dir() {
+  return e2e::Require("MORTEM_E2E_DIR");
+}
+
+const e2e::RunResult& MainRun() {
+  static const e2e::RunResult run = RunLldbBatch({"v8 bt", "v8 source list", "v8 getactivehandles",
+                                                  "v8 getactiverequests", "v8 findrefs -n cartId"},
+                                                 {"-c", Dir() + "/core", Dir() + "/node"});
+  return run;
+}
+
+// "JS name(...) at location  [" lines of a text stack, as "name at location".
+std::vector<std::string> JsFrames(const std::string& text) {
+  std::vector<std::string> frames;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto js = line.find("  JS ");
+    if (js == std::string::npos) continue;
+    auto paren = line.find('(', js);
+    auto at = line.rfind(") at ");
+    auto end = line.find("  [", at);
+    if (paren == std::string::npos || at == std::string::npos || end == std::string::npos) continue;
+    frames.push_back(line.substr(js + 5, paren - js - 5) + " at " +
+                     line.substr(at + 5, end - at - 5));
+  }
+  return frames;
+}
+
+}  // namespace
+
+TEST_CASE("v8 bt: lldb's unwinder gives the CLI's JS frames") {
+  const auto& r = MainRun();
+  INFO(r.Describe() << "\n" << r.out.substr(0, 3000) << "\n" << r.err.substr(0, 2000));
+  REQUIRE(r.exit_code == 0);
+  auto cli = e2e::RunCli({"stack", Dir() + "/core"});
+  REQUIRE(cli.exit_code == 0);
+  auto expected = JsFrames(cli.out);
+  auto got = JsFrames(OutputOf(r.out, "v8 bt"));
+  REQUIRE(expected.size() >= 4);
+  CHECK(got == expected);
+  CHECK(OutputOf(r.out, "v8 bt").find("Uncaught CheckoutError") != std::string::npos);
+}
+
+TEST_CASE("v8 source list: the crashing line of the scenario") {
+  const auto& r = MainRun();
+  std::string out = OutputOf(r.out, "v8 source list");
+  INFO(out);
+  std::ifstream script(e2e::Require("MORTEM_SCENARIO_SCRIPT"));
+  std::string line, throwing;
+  while (std::getline(script, line))
+    if (line.find("throw new CheckoutError") != std::string::npos) throwing = line;
+  REQUIRE(!throwing.empty());
+  auto marked = out.find("-> ");
+  REQUIRE(marked != std::string::npos);
+  CHECK(out.substr(marked, out.find('\n', marked) - marked).find(throwing) != std::string::npos);
+  CHECK(out.find("validateCart") != std::string::npos);
+}
+
+TEST_CASE("v8 getactivehandles / getactiverequests: what Node listed") {
+  const auto& r = MainRun();
+  std::ifstream in(Dir() + "/scenario.json");
+  json scenario = json::parse(in);
+  size_t sockets = 0;
+  for (const auto& h : scenario["active_handles"]) sockets += h == "Server" || h == "Socket";
+  std::string handles = OutputOf(r.out, "v8 getactivehandles");
+  INFO(handles);
+  CHECK(handles.find("active handles: " + std::to_string(sockets) + " (" + std::to_string(sockets) +
+                     " TCP)") != std::string::npos);
+  CHECK(handles.find("active requests") == std::string::npos);
+  std::string requests = OutputOf(r.out, "v8 getactiverequests");
+  INFO(requests);
+  CHECK(requests.find("active requests: " + std::to_string(scenario["active_requests"].size())) !=
+        std::string::npos);
+  CHECK(requests.find("FSReqCallback") != std::string::npos);
+}
+
+TEST_CASE("v8 findrefs -n: a property name, not an expression") {
+  const auto& r = MainRun();
+  std::string refs = OutputOf(r.out, "v8 findrefs -n cartId");
+  INFO(refs << r.err.substr(0, 1000));
+  CHECK(r.err.find("cannot evaluate") == std::string::npos);
+  CHECK(refs.find("cartId") != std::string::npos);
+}
+
+int main(int argc, char** argv) {
+  if (!std::ifstream(Dir() + "/core")) {
+    std::cout << "[plugin] crash: SKIPPED, no core in " << Dir() << "\n";
+    return 77;
+  }
+  doctest::Context context(argc, argv);
+  return context.run();
+}
