@@ -5,6 +5,8 @@
 #include "command_helpers.h"
 #include "mortem/analysis/handles.h"
 #include "mortem/analysis/stack.h"
+#include "mortem/analysis/triage.h"
+#include "mortem/format/render.h"
 
 namespace mortem::commands {
 
@@ -29,6 +31,43 @@ void AddStackCommands(std::vector<Command>& r) {
         auto result = RunStack(in.session, options);
         Emit(in, result);
         return ExitCode::kOk;
+      }});
+  r.push_back(Command{
+      "triage",
+      "one report: why it died, what fills the heap, who holds it, suspects in sentences",
+      {},
+      [](po::options_description& o) {
+        o.add_options()("top", po::value<size_t>()->default_value(10), "rows per table")(
+            "markdown", "Markdown for pasting into a ticket")(
+            "no-retained", "skip retained sizes and dominators (no heap graph: faster)")(
+            "fail-if", po::value<std::vector<std::string>>()->composing(),
+            "exit 6 if METRIC OP VALUE holds, e.g. 'retained(RequestRecord) > 50MB' "
+            "(repeatable; metrics: heap_used, objects, count(T), self(T), retained(T), "
+            "slab_waste, buffers, duplicate_strings, handles, handles(T), requests, "
+            "requests(T), js_frames, exception, suspects)");
+      },
+      [](Invocation& in) {
+        TriageOptions options;
+        options.top = std::max<size_t>(1, in.options["top"].as<size_t>());
+        options.retained = in.options.count("no-retained") == 0;
+        std::vector<std::string> conditions;
+        if (in.options.count("fail-if"))
+          conditions = in.options["fail-if"].as<std::vector<std::string>>();
+        FailingConditions(TriageResult{}, conditions);  // a condition that does not parse: now
+        auto result = RunTriage(in.session, options);
+        auto holding = FailingConditions(result, conditions);
+        if (in.json) {
+          auto j = format::ToJson(result);
+          j["failed_conditions"] = holding;
+          in.out << j.dump(2) << "\n";
+        } else if (in.options.count("markdown")) {
+          format::PrintMarkdown(result, in.out);
+        } else {
+          format::PrintText(result, in.out);
+        }
+        for (const auto& h : holding) in.err << "mortem triage: condition holds: " << h << "\n";
+        if (!holding.empty()) return ExitCode::kConditionMet;
+        return PartialIf(result.partial);
       }});
   r.push_back(Command{"source",
                       "the script source around a JS frame (llnode's `v8 source list`)",

@@ -8,5 +8,6 @@ namespace mortem {
 
 std::string Hex(uint64_t value);         // "0x1f00"
 std::string HumanBytes(uint64_t bytes);  // "16 bytes", "256.0 KiB", "1.7 GiB"
+std::string Grouped(uint64_t n);         // 1234567 -> "1,234,567"
 
 }  // namespace mortem

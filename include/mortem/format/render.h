@@ -12,6 +12,7 @@
 #include "mortem/analysis/read.h"
 #include "mortem/analysis/retainers.h"
 #include "mortem/analysis/stack.h"
+#include "mortem/analysis/triage.h"
 
 namespace mortem::format {
 
@@ -37,6 +38,10 @@ nlohmann::json ToJson(const RefsResult& r);
 void PrintText(const RefsResult& r, std::ostream& out);
 nlohmann::json ToJson(const RetainersResult& r);
 void PrintText(const RetainersResult& r, std::ostream& out);
+
+nlohmann::json ToJson(const TriageResult& r);
+void PrintText(const TriageResult& r, std::ostream& out);
+void PrintMarkdown(const TriageResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const HandlesResult& r);
 void PrintText(const HandlesResult& r, std::ostream& out);

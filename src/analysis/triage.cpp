@@ -1,0 +1,374 @@
+#include "mortem/analysis/triage.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "mortem/analysis/graph_state.h"
+#include "mortem/analysis/inspect.h"
+#include "mortem/analysis/retainers.h"
+#include "mortem/core/error.h"
+#include "mortem/core/text.h"
+#include "mortem/v8/names.h"
+#include "mortem/v8/strings.h"
+#include "mortem/v8/walker.h"
+
+namespace mortem {
+namespace {
+
+constexpr uint32_t kPathDepth = 32;
+constexpr size_t kStringBytesHashed = 4096;  // longer strings: hashed on their first 4 KiB + size
+constexpr size_t kStackFrames = 64;
+
+std::vector<TypeRow> TopBy(std::vector<TypeRow> rows, size_t top,
+                           uint64_t TypeRow::*field) {
+  std::sort(rows.begin(), rows.end(), [&](const TypeRow& a, const TypeRow& b) {
+    return a.*field != b.*field ? a.*field > b.*field : a.name < b.name;
+  });
+  if (rows.size() > top) rows.resize(top);
+  return rows;
+}
+
+RetainerPath PathOf(Session& session, Address object) {
+  auto r = RunRetainers(session, object, 1, kPathDepth, false);
+  return r.paths.empty() ? RetainerPath{} : r.paths.front();
+}
+
+std::string PathText(const RetainerPath& path) {
+  if (path.steps.empty()) return "";
+  std::string text;
+  for (const auto& s : path.steps) {
+    if (!text.empty()) text += " <- ";
+    text += (s.edge.empty() ? "" : s.edge + " of ") + s.type;
+  }
+  return text + " <- " + path.root;
+}
+
+// Strings with equal contents, by a hash of their characters (sequential strings: the ones that
+// hold their own characters).
+std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
+                                                  uint64_t& wasted_total) {
+  const auto& layout = session.layout();
+  struct Group {
+    uint64_t count = 0, size = 0;
+    Address example = 0;
+  };
+  std::mutex mutex;
+  std::unordered_map<uint64_t, Group> groups;
+  std::vector<std::unordered_map<uint64_t, Group>> per_thread(session.threads());
+  v8::HeapWalker walker(session.memory(), layout, session.heap());
+  walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
+    uint16_t type = o.map->instance_type;
+    if (!layout.IsString(type)) return;
+    auto shape = v8::ShapeOf(layout, type);
+    if (shape.representation != v8::StringShape::Representation::kSeq) return;
+    uint32_t data = shape.one_byte ? layout.off.seq_one_byte_chars : layout.off.seq_two_byte_chars;
+    if (o.size <= data || o.body.size() < o.size || o.size < layout.off.string_length + 4) return;
+    int32_t length = 0;
+    std::memcpy(&length, o.body.data() + layout.off.string_length, sizeof length);
+    uint64_t byte_length = static_cast<uint64_t>(std::max(length, 0)) * (shape.one_byte ? 1 : 2);
+    if (byte_length > o.size - data) return;  // not a sane string
+    std::string_view bytes(reinterpret_cast<const char*>(o.body.data()) + data,
+                           std::min<uint64_t>(byte_length, kStringBytesHashed));
+    uint64_t key = std::hash<std::string_view>{}(bytes) ^ (o.size * 0x9e3779b97f4a7c15ull) ^
+                   (shape.one_byte ? 1 : 0);
+    auto& g = per_thread[thread % per_thread.size()][key];
+    if (g.count++ == 0) g.example = o.address, g.size = o.size;
+  });
+  for (auto& map : per_thread)
+    for (auto& [key, g] : map) {
+      auto& total = groups[key];
+      if (total.count == 0) total.example = g.example, total.size = g.size;
+      total.count += g.count;
+    }
+  std::vector<DuplicateString> out;
+  wasted_total = 0;
+  v8::StringReader reader(session.memory(), layout);
+  std::vector<std::pair<uint64_t, const Group*>> ranked;
+  for (const auto& [key, g] : groups)
+    if (g.count > 1) {
+      wasted_total += (g.count - 1) * g.size;
+      ranked.emplace_back((g.count - 1) * g.size, &g);
+    }
+  std::sort(ranked.begin(), ranked.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t i = 0; i < ranked.size() && i < top; ++i) {
+    const Group& g = *ranked[i].second;
+    auto s = reader.Read(g.example, 80);
+    out.push_back(DuplicateString{s ? s->utf8 + (s->truncated ? "..." : "") : "?", g.count, g.size,
+                                  ranked[i].first});
+  }
+  return out;
+}
+
+std::vector<DominatorRow> BiggestDominators(Session& session, size_t top) {
+  const auto& state = session.graph();
+  const auto& dom = session.dominators();
+  std::vector<uint32_t> ids;
+  for (uint32_t v = 0; v < state.index.size(); ++v)
+    if (dom.idom[v] != v8::DominatorTree::kNone) ids.push_back(v);
+  size_t n = std::min(top, ids.size());
+  std::partial_sort(ids.begin(), ids.begin() + n, ids.end(),
+                    [&](uint32_t a, uint32_t b) { return dom.retained[a] > dom.retained[b]; });
+  std::vector<DominatorRow> out;
+  v8::Namer namer(session.memory(), session.layout(), session.heap());
+  for (size_t i = 0; i < n; ++i) {
+    Address object = state.index.address(ids[i]);
+    const v8::MapInfo* map = namer.MapOf(object + 1);
+    std::string type = map ? namer.Label(object, *map, false).name : "?";
+    out.push_back(DominatorRow{object, type, dom.retained[ids[i]], PathOf(session, object)});
+  }
+  return out;
+}
+
+bool IsUserClass(const TypeRow& row) {
+  return row.kind == "object" && !row.name.empty() && row.name.front() != '(' &&
+         row.name != "Object" && row.name != "Array";
+}
+
+std::string Percent(uint64_t part, uint64_t whole) {
+  if (!whole) return "0%";
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%.0f%%", 100.0 * part / whole);
+  return buffer;
+}
+
+void CrashSuspect(TriageResult& r) {
+  if (r.exception) {
+    std::string where = r.exception->stack.empty() ? "" : ", " + r.exception->stack.front();
+    r.suspects.push_back({"crash",
+                          "The process died on an uncaught " + r.exception->type +
+                              (r.exception->message.empty() ? "" : ": " + r.exception->message) +
+                              where,
+                          r.exception->stack});
+    return;
+  }
+  if (!r.crashing_thread) return;
+  for (const auto& f : r.crashing_thread->frames) {
+    const auto& s = f.native.symbol;
+    if (s.find("OutOfMemory") != std::string::npos || s.find("OnFatalError") != std::string::npos ||
+        s.find("FatalProcessOutOfMemory") != std::string::npos) {
+      r.suspects.push_back({"crash", "V8 ran out of memory: the crashing thread is in " + s,
+                            {"see the top types and dominators below for what filled the heap"}});
+      return;
+    }
+  }
+}
+
+void HeapSuspects(TriageResult& r, uint64_t heap_used) {
+  for (const auto& t : r.top_by_retained) {
+    if (!IsUserClass(t.row) || t.row.retained_size * 5 < heap_used) continue;
+    r.suspects.push_back(
+        {"leak",
+         Grouped(t.row.count) + " " + t.row.name + " objects retain " +
+             HumanBytes(t.row.retained_size) + " (" + Percent(t.row.retained_size, heap_used) +
+             " of the heap)",
+         {"held by: " + (t.path.steps.empty() ? "(no path found)" : PathText(t.path)),
+          "example: v8 inspect " + Hex(t.example)}});
+  }
+  for (const auto& row : r.top_by_size) {
+    if (!IsUserClass(row) || row.self_size * 10 < heap_used || row.count < 1000) continue;
+    bool listed = false;
+    for (const auto& s : r.suspects) listed |= s.sentence.find(" " + row.name + " ") != std::string::npos;
+    if (listed) continue;
+    r.suspects.push_back({"leak",
+                          Grouped(row.count) + " " + row.name + " objects take " +
+                              HumanBytes(row.self_size) + " (" + Percent(row.self_size, heap_used) +
+                              " of the heap) by themselves",
+                          {"mortem instances CORE " + row.name}});
+  }
+  if (r.duplicate_string_bytes * 10 > heap_used && r.duplicate_string_bytes > (1u << 20)) {
+    std::vector<std::string> evidence;
+    for (size_t i = 0; i < r.duplicate_strings.size() && i < 3; ++i)
+      evidence.push_back(Grouped(r.duplicate_strings[i].count) + " copies of \"" +
+                         r.duplicate_strings[i].preview + "\"");
+    r.suspects.push_back({"strings",
+                          "Duplicated strings waste " + HumanBytes(r.duplicate_string_bytes) +
+                              " (" + Percent(r.duplicate_string_bytes, heap_used) + " of the heap)",
+                          evidence});
+  }
+  for (const auto& c : r.closures)
+    if (c.count >= 10000)
+      r.suspects.push_back({"closures",
+                            Grouped(c.count) + " closures named " + c.name +
+                                " exist at once (functions created per call or per request?)",
+                            {"mortem instances CORE '" + c.name + "' --kind closure"}});
+}
+
+void BufferAndHandleSuspects(TriageResult& r) {
+  for (const auto& cause : r.retention)
+    if (cause.unviewed_bytes >= (8u << 20))
+      r.suspects.push_back({"buffers", cause.sentence,
+                            {cause.cause + ": " + HumanBytes(cause.unviewed_bytes) +
+                             " of backing store no view can reach",
+                             cause.example_view ? "example view: " + Hex(cause.example_view) : ""}});
+  for (const auto& [type, count] : r.handles)
+    if (count >= 1000)
+      r.suspects.push_back({"handles", Grouped(count) + " active " + type + " handles",
+                            {"mortem handles CORE --handles-only"}});
+  for (const auto& [type, count] : r.requests)
+    if (count >= 1000)
+      r.suspects.push_back({"handles", Grouped(count) + " requests of type " + type + " in flight",
+                            {"mortem handles CORE --requests-only"}});
+}
+
+void Metrics(TriageResult& r, const std::vector<TypeRow>& rows, uint64_t heap_used) {
+  auto& m = r.metrics;
+  m["heap_used"] = static_cast<double>(heap_used);
+  m["objects"] = static_cast<double>(r.info.walk.objects);
+  for (const auto& row : rows) {
+    m["count(" + row.name + ")"] += static_cast<double>(row.count);
+    m["self(" + row.name + ")"] += static_cast<double>(row.self_size);
+    m["retained(" + row.name + ")"] += static_cast<double>(row.retained_size);
+  }
+  uint64_t slab_waste = 0;
+  for (const auto& c : r.retention) slab_waste += c.unviewed_bytes;
+  m["slab_waste"] = static_cast<double>(slab_waste);
+  m["buffers"] = static_cast<double>(r.buffers.backing_store_bytes);
+  m["duplicate_strings"] = static_cast<double>(r.duplicate_string_bytes);
+  for (const auto& [type, count] : r.handles) m["handles(" + type + ")"] = static_cast<double>(count);
+  for (const auto& [type, count] : r.requests) m["requests(" + type + ")"] = static_cast<double>(count);
+  size_t handles = 0, requests = 0;
+  for (const auto& [type, count] : r.handles) handles += count;
+  for (const auto& [type, count] : r.requests) requests += count;
+  m["handles"] = static_cast<double>(handles);
+  m["requests"] = static_cast<double>(requests);
+  m["js_frames"] = r.crashing_thread ? static_cast<double>(r.crashing_thread->js_frames) : 0;
+  m["exception"] = r.exception ? 1 : 0;
+  m["suspects"] = static_cast<double>(r.suspects.size());
+}
+
+}  // namespace
+
+TriageResult RunTriage(Session& session, const TriageOptions& options) {
+  TriageResult r;
+  r.info = RunInfo(session);
+  r.warnings = r.info.warnings;
+  r.partial = r.info.walk.skipped_bytes > 0;
+  uint64_t heap_used = r.info.walk.object_bytes;
+  StackOptions stack_options;
+  stack_options.max_frames = kStackFrames;
+  auto stack = RunStack(session, stack_options);
+  if (!stack.threads.empty()) r.crashing_thread = stack.threads.front();
+  r.exception = stack.exception;
+  ObjectsOptions objects_options;
+  objects_options.retained = options.retained;
+  auto objects = RunObjects(session, objects_options);
+  r.top_by_count = TopBy(objects.types, options.top, &TypeRow::count);
+  r.top_by_size = TopBy(objects.types, options.top, &TypeRow::self_size);
+  if (options.retained) {
+    for (const auto& row : TopBy(objects.types, options.top, &TypeRow::retained_size)) {
+      TypeWithPath t{row, 0, {}};
+      if (r.top_by_retained.size() < 3 && row.name.front() != '(') {
+        auto instances = RunInstances(session, row.name, row.kind, 1);
+        if (!instances.instances.empty()) {
+          t.example = instances.instances.front().address;
+          t.path = PathOf(session, t.example);
+        }
+      }
+      r.top_by_retained.push_back(std::move(t));
+    }
+    r.dominators = BiggestDominators(session, std::min<size_t>(options.top, 10));
+  }
+  BuffersOptions buffer_options;
+  buffer_options.top = 1;
+  buffer_options.paths = options.retained;
+  auto buffers = RunBuffers(session, buffer_options);
+  r.buffers = buffers.totals;
+  r.retention = buffers.retention;
+  r.duplicate_strings = FindDuplicateStrings(session, options.top, r.duplicate_string_bytes);
+  for (const auto& row : objects.types)
+    if (row.kind == "closure") r.closures.push_back(row);
+  r.closures = TopBy(r.closures, options.top, &TypeRow::count);
+  auto handles = RunHandles(session);
+  r.handles = handles.handle_counts;
+  r.requests = handles.request_counts;
+  CrashSuspect(r);
+  HeapSuspects(r, heap_used);
+  BufferAndHandleSuspects(r);
+  Metrics(r, objects.types, heap_used);
+  return r;
+}
+
+namespace {
+
+struct Condition {
+  std::string metric, op;
+  double value = 0;
+};
+
+Condition ParseCondition(const std::string& text) {
+  static const char* kOps[] = {">=", "<=", "==", "!=", ">", "<"};
+  for (const char* op : kOps) {
+    auto at = text.find(op);
+    if (at == std::string::npos) continue;
+    Condition c;
+    c.op = op;
+    auto trim = [](std::string s) {
+      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
+      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+      return s;
+    };
+    c.metric = trim(text.substr(0, at));
+    std::string number = trim(text.substr(at + std::string(op).size()));
+    size_t used = 0;
+    try {
+      c.value = std::stod(number, &used);
+    } catch (const std::exception&) {
+      throw Error("--fail-if '" + text + "': '" + number + "' is not a number", ExitCode::kUsage);
+    }
+    std::string unit = trim(number.substr(used));
+    static const std::map<std::string, double> kUnits = {
+        {"", 1},       {"B", 1},         {"KB", 1e3},         {"MB", 1e6},
+        {"GB", 1e9},   {"KiB", 1024.0},  {"MiB", 1048576.0},  {"GiB", 1073741824.0},
+        {"%", 0.01}};
+    auto u = kUnits.find(unit);
+    if (u == kUnits.end())
+      throw Error("--fail-if '" + text + "': unknown unit '" + unit + "'", ExitCode::kUsage);
+    c.value *= u->second;
+    if (c.metric.empty()) throw Error("--fail-if '" + text + "': no metric", ExitCode::kUsage);
+    return c;
+  }
+  throw Error("--fail-if '" + text + "': expected METRIC OP VALUE, e.g. 'retained(Foo) > 50MB'",
+              ExitCode::kUsage);
+}
+
+}  // namespace
+
+std::vector<std::string> FailingConditions(const TriageResult& result,
+                                           const std::vector<std::string>& conditions) {
+  std::vector<std::string> holding;
+  for (const auto& text : conditions) {
+    Condition c = ParseCondition(text);
+    static const std::set<std::string> kPlain = {
+        "heap_used", "objects",  "slab_waste", "buffers",   "duplicate_strings",
+        "handles",   "requests", "js_frames",  "exception", "suspects"};
+    static const std::set<std::string> kKeyed = {"count", "self", "retained", "handles",
+                                                 "requests"};
+    auto open = c.metric.find('(');
+    bool keyed = open != std::string::npos && c.metric.back() == ')' &&
+                 kKeyed.count(c.metric.substr(0, open)) > 0;
+    if (!keyed && !kPlain.count(c.metric))
+      throw Error("--fail-if '" + text + "': unknown metric '" + c.metric + "'", ExitCode::kUsage);
+    auto it = result.metrics.find(c.metric);
+    double v = it == result.metrics.end() ? 0 : it->second;
+    bool holds = c.op == ">"    ? v > c.value
+                 : c.op == ">=" ? v >= c.value
+                 : c.op == "<"  ? v < c.value
+                 : c.op == "<=" ? v <= c.value
+                 : c.op == "==" ? v == c.value
+                                : v != c.value;
+    if (holds) {
+      char buffer[64];
+      std::snprintf(buffer, sizeof buffer, "%.0f", v);
+      holding.push_back(text + " (" + c.metric + " = " + buffer + ")");
+    }
+  }
+  return holding;
+}
+
+}  // namespace mortem
