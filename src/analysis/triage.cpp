@@ -24,8 +24,7 @@ constexpr uint32_t kPathDepth = 32;
 constexpr size_t kStringBytesHashed = 4096;  // longer strings: hashed on their first 4 KiB + size
 constexpr size_t kStackFrames = 64;
 
-std::vector<TypeRow> TopBy(std::vector<TypeRow> rows, size_t top,
-                           uint64_t TypeRow::*field) {
+std::vector<TypeRow> TopBy(std::vector<TypeRow> rows, size_t top, uint64_t TypeRow::*field) {
   std::sort(rows.begin(), rows.end(), [&](const TypeRow& a, const TypeRow& b) {
     return a.*field != b.*field ? a.*field > b.*field : a.name < b.name;
   });
@@ -152,7 +151,8 @@ void CrashSuspect(TriageResult& r) {
     const auto& s = f.native.symbol;
     if (s.find("OutOfMemory") != std::string::npos || s.find("OnFatalError") != std::string::npos ||
         s.find("FatalProcessOutOfMemory") != std::string::npos) {
-      r.suspects.push_back({"crash", "V8 ran out of memory: the crashing thread is in " + s,
+      r.suspects.push_back({"crash",
+                            "V8 ran out of memory: the crashing thread is in " + s,
                             {"see the top types and dominators below for what filled the heap"}});
       return;
     }
@@ -173,7 +173,8 @@ void HeapSuspects(TriageResult& r, uint64_t heap_used) {
   for (const auto& row : r.top_by_size) {
     if (!IsUserClass(row) || row.self_size * 10 < heap_used || row.count < 1000) continue;
     bool listed = false;
-    for (const auto& s : r.suspects) listed |= s.sentence.find(" " + row.name + " ") != std::string::npos;
+    for (const auto& s : r.suspects)
+      listed |= s.sentence.find(" " + row.name + " ") != std::string::npos;
     if (listed) continue;
     r.suspects.push_back({"leak",
                           Grouped(row.count) + " " + row.name + " objects take " +
@@ -202,17 +203,21 @@ void HeapSuspects(TriageResult& r, uint64_t heap_used) {
 void BufferAndHandleSuspects(TriageResult& r) {
   for (const auto& cause : r.retention)
     if (cause.unviewed_bytes >= (8u << 20))
-      r.suspects.push_back({"buffers", cause.sentence,
-                            {cause.cause + ": " + HumanBytes(cause.unviewed_bytes) +
-                             " of backing store no view can reach",
-                             cause.example_view ? "example view: " + Hex(cause.example_view) : ""}});
+      r.suspects.push_back(
+          {"buffers",
+           cause.sentence,
+           {cause.cause + ": " + HumanBytes(cause.unviewed_bytes) +
+                " of backing store no view can reach",
+            cause.example_view ? "example view: " + Hex(cause.example_view) : ""}});
   for (const auto& [type, count] : r.handles)
     if (count >= 1000)
-      r.suspects.push_back({"handles", Grouped(count) + " active " + type + " handles",
+      r.suspects.push_back({"handles",
+                            Grouped(count) + " active " + type + " handles",
                             {"mortem handles CORE --handles-only"}});
   for (const auto& [type, count] : r.requests)
     if (count >= 1000)
-      r.suspects.push_back({"handles", Grouped(count) + " requests of type " + type + " in flight",
+      r.suspects.push_back({"handles",
+                            Grouped(count) + " requests of type " + type + " in flight",
                             {"mortem handles CORE --requests-only"}});
 }
 
@@ -220,18 +225,24 @@ void Metrics(TriageResult& r, const std::vector<TypeRow>& rows, uint64_t heap_us
   auto& m = r.metrics;
   m["heap_used"] = static_cast<double>(heap_used);
   m["objects"] = static_cast<double>(r.info.walk.objects);
-  for (const auto& row : rows) {
-    m["count(" + row.name + ")"] += static_cast<double>(row.count);
-    m["self(" + row.name + ")"] += static_cast<double>(row.self_size);
-    m["retained(" + row.name + ")"] += static_cast<double>(row.retained_size);
-  }
+  // By row name; where a name has several rows (class RequestRecord: its instances, kind
+  // "object", and the constructor, kind "closure"), the object row counts.
+  for (bool objects : {false, true})
+    for (const auto& row : rows) {
+      if ((row.kind == "object") != objects) continue;
+      m["count(" + row.name + ")"] = static_cast<double>(row.count);
+      m["self(" + row.name + ")"] = static_cast<double>(row.self_size);
+      m["retained(" + row.name + ")"] = static_cast<double>(row.retained_size);
+    }
   uint64_t slab_waste = 0;
   for (const auto& c : r.retention) slab_waste += c.unviewed_bytes;
   m["slab_waste"] = static_cast<double>(slab_waste);
   m["buffers"] = static_cast<double>(r.buffers.backing_store_bytes);
   m["duplicate_strings"] = static_cast<double>(r.duplicate_string_bytes);
-  for (const auto& [type, count] : r.handles) m["handles(" + type + ")"] = static_cast<double>(count);
-  for (const auto& [type, count] : r.requests) m["requests(" + type + ")"] = static_cast<double>(count);
+  for (const auto& [type, count] : r.handles)
+    m["handles(" + type + ")"] = static_cast<double>(count);
+  for (const auto& [type, count] : r.requests)
+    m["requests(" + type + ")"] = static_cast<double>(count);
   size_t handles = 0, requests = 0;
   for (const auto& [type, count] : r.handles) handles += count;
   for (const auto& [type, count] : r.requests) requests += count;
@@ -323,9 +334,8 @@ Condition ParseCondition(const std::string& text) {
     }
     std::string unit = trim(number.substr(used));
     static const std::map<std::string, double> kUnits = {
-        {"", 1},       {"B", 1},         {"KB", 1e3},         {"MB", 1e6},
-        {"GB", 1e9},   {"KiB", 1024.0},  {"MiB", 1048576.0},  {"GiB", 1073741824.0},
-        {"%", 0.01}};
+        {"", 1},         {"B", 1},           {"KB", 1e3},           {"MB", 1e6}, {"GB", 1e9},
+        {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"%", 0.01}};
     auto u = kUnits.find(unit);
     if (u == kUnits.end())
       throw Error("--fail-if '" + text + "': unknown unit '" + unit + "'", ExitCode::kUsage);

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "mortem/commands/batch.h"
 #include "mortem/commands/core_facts.h"
 #include "mortem/commands/registry.h"
 #include "mortem/elf/core_target.h"
@@ -32,6 +33,7 @@ int RunCli(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   CoreTargetOptions target;
   std::vector<std::string> rest;
+  std::string batch;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--help" || args[i] == "-h") {
       std::cout << "usage: mortem " << command->name << " CORE";
@@ -40,6 +42,7 @@ int RunCli(int argc, char** argv) {
                 << command->summary << "\n\n"
                 << "  --binary PATH  the node binary (default: the one recorded in the core)\n"
                 << "  --force        go on although the binary's build-id does not match\n"
+                << "  --batch DIR_OR_GLOB  run on every core there: one JSON line per core\n"
                 << CommandOptions(*command);
       return 0;
     }
@@ -49,10 +52,16 @@ int RunCli(int argc, char** argv) {
       target.binary_path = args[i].substr(9);
     else if (args[i] == "--force")
       target.force = true;
+    else if (args[i] == "--batch" && i + 1 < args.size())
+      batch = args[++i];
     else if (target.core_path.empty() && !args[i].starts_with("-"))
       target.core_path = args[i];
     else
       rest.push_back(args[i]);
+  }
+  if (!batch.empty()) {
+    if (!target.core_path.empty()) rest.insert(rest.begin(), target.core_path);
+    return RunBatch(*command, batch, target, rest);
   }
   if (target.core_path.empty()) {
     std::cerr << "mortem " << command->name << ": missing CORE\n";

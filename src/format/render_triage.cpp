@@ -132,16 +132,18 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
     }
     Table t;
     for (size_t i = 0; i < headers.size(); ++i)
-      t.AddColumn(headers[i], i == 0 || i + 1 == headers.size() ? Table::Align::kLeft
-                                                                : Table::Align::kRight);
+      t.AddColumn(headers[i],
+                  i == 0 || i + 1 == headers.size() ? Table::Align::kLeft : Table::Align::kRight);
     for (const auto& row : rows) t.AddRow(row);
     t.Print(out);
   };
   const auto& p = r.info.process;
-  out << (markdown ? "# " : "") << "mortem triage: pid " << p.pid << ", Node " << r.info.node_version
-      << " (V8 " << r.info.v8_version << ")\n";
+  out << (markdown ? "# " : "") << "mortem triage: pid " << p.pid << ", Node "
+      << r.info.node_version << " (V8 " << r.info.v8_version << ")\n";
   out << (markdown ? "\n" : "") << "command line: " << p.command_line << "\n";
-  if (p.signal) out << (markdown ? "\n" : "") << "signal: " << p.signal << " (" << SignalName(p.signal) << ")\n";
+  if (p.signal)
+    out << (markdown ? "\n" : "") << "signal: " << p.signal << " (" << SignalName(p.signal)
+        << ")\n";
   heading("Suspects");
   if (r.suspects.empty()) out << "none found\n";
   for (size_t i = 0; i < r.suspects.size(); ++i) {
@@ -183,19 +185,22 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
     heading("Biggest dominators");
     std::vector<std::vector<std::string>> d;
     for (const auto& x : r.dominators)
-      d.push_back({Hex(x.object), x.type, HumanBytes(x.retained_size), PathText(x.path).substr(0, 160)});
+      d.push_back(
+          {Hex(x.object), x.type, HumanBytes(x.retained_size), PathText(x.path).substr(0, 160)});
     table({"object", "type", "retained", "held by"}, d);
   }
   heading("Buffers");
-  out << Grouped(r.buffers.array_buffers) << " ArrayBuffers, " << HumanBytes(r.buffers.backing_store_bytes)
-      << " of backing stores (" << HumanBytes(r.buffers.allocator_bytes) << " from the allocator), "
+  out << Grouped(r.buffers.array_buffers) << " ArrayBuffers, "
+      << HumanBytes(r.buffers.backing_store_bytes) << " of backing stores ("
+      << HumanBytes(r.buffers.allocator_bytes) << " from the allocator), "
       << HumanBytes(r.buffers.retained_unviewed_bytes) << " kept alive but unviewed\n";
   for (const auto& c : r.retention) out << "  - " << c.sentence << "\n";
   heading("Duplicated strings");
   out << HumanBytes(r.duplicate_string_bytes) << " wasted by copies\n";
   std::vector<std::vector<std::string>> s;
   for (const auto& d : r.duplicate_strings)
-    s.push_back({"\"" + d.preview.substr(0, 60) + "\"", Grouped(d.count), HumanBytes(d.wasted_bytes), ""});
+    s.push_back(
+        {"\"" + d.preview.substr(0, 60) + "\"", Grouped(d.count), HumanBytes(d.wasted_bytes), ""});
   table({"value", "copies", "wasted", ""}, s);
   heading("Closures by name");
   table({"function", "count", "self", "retained", "kind"}, rows(r.closures, false));
@@ -206,7 +211,11 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
   for (const auto& w : r.warnings) out << "warning: " << w << "\n";
 }
 
-void PrintText(const TriageResult& r, std::ostream& out) { PrintTriage(r, out, false); }
-void PrintMarkdown(const TriageResult& r, std::ostream& out) { PrintTriage(r, out, true); }
+void PrintText(const TriageResult& r, std::ostream& out) {
+  PrintTriage(r, out, false);
+}
+void PrintMarkdown(const TriageResult& r, std::ostream& out) {
+  PrintTriage(r, out, true);
+}
 
 }  // namespace mortem::format

@@ -11,9 +11,9 @@ namespace mortem {
 enum class ExitCode : int {
   kOk = 0,
   kUsage = 2,
-  kBadInput = 3,     // unreadable, truncated or non-node core; corrupt heap
-  kWrongBinary = 4,  // build-id mismatch between core and binary
-  kPartial = 5,      // result produced, but parts of the heap were skipped
+  kBadInput = 3,      // unreadable, truncated or non-node core; corrupt heap
+  kWrongBinary = 4,   // build-id mismatch between core and binary
+  kPartial = 5,       // result produced, but parts of the heap were skipped
   kConditionMet = 6,  // triage --fail-if: a condition holds (the report is complete)
   kInternal = 70,
 };

@@ -22,7 +22,7 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-using mortem::Grouped;              // 1234567 -> "1,234,567"
+using mortem::Grouped;               // 1234567 -> "1,234,567"
 std::string SignalName(int signal);  // 6 -> "SIGABRT", "" if none
 using mortem::Hex;                   // "0x..."
 using mortem::HumanBytes;            // "12.3 MiB"

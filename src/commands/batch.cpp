@@ -1,0 +1,100 @@
+// `--batch DIR_OR_GLOB`: one command over many cores, one JSON line per core, in sorted order,
+// continuing past cores that cannot be read. For platform teams triaging many dumps a week.
+#include "mortem/commands/batch.h"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "mortem/commands/core_facts.h"
+#include "mortem/elf/core_unwinder.h"
+
+namespace mortem::commands {
+namespace {
+
+std::vector<std::string> ExpandCores(const std::string& pattern) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> paths;
+  std::error_code ec;
+  if (fs::is_directory(pattern, ec)) {
+    for (const auto& entry : fs::directory_iterator(pattern, ec))
+      if (entry.is_regular_file(ec)) paths.push_back(entry.path().string());
+  } else {
+    glob_t matches{};
+    if (::glob(pattern.c_str(), 0, nullptr, &matches) == 0)
+      for (size_t i = 0; i < matches.gl_pathc; ++i) paths.emplace_back(matches.gl_pathv[i]);
+    ::globfree(&matches);
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+// Runs the command on one core; the JSON line for it.
+nlohmann::json RunOne(const Command& command, const CoreTargetOptions& base,
+                      const std::string& core_path, const std::vector<std::string>& args,
+                      ExitCode& code) {
+  nlohmann::json line = {{"core", core_path}};
+  std::ostringstream out, err;
+  std::vector<std::string> warnings;
+  try {
+    CoreTargetOptions target = base;
+    target.core_path = core_path;
+    auto core = CoreTarget::Open(target);
+    warnings = core->warnings();
+    Session session(*core, core->binary(), FactsOfCore(*core));
+    CoreUnwinder unwinder(*core);
+    session.set_unwinder(&unwinder);
+    code = RunCommand(command, session, args, out, err);
+  } catch (const Error& e) {
+    code = e.code();
+    err << e.what();
+  } catch (const std::exception& e) {
+    code = ExitCode::kInternal;
+    err << "internal error: " << e.what();
+  }
+  line["exit_code"] = static_cast<int>(code);
+  try {
+    if (!out.str().empty()) line["result"] = nlohmann::json::parse(out.str());
+  } catch (const nlohmann::json::exception&) {
+    line["output"] = out.str();
+  }
+  std::string message = err.str();
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  const std::string prefix = "mortem " + command.name + ": error: ";
+  if (message.starts_with(prefix)) message.erase(0, prefix.size());
+  if (!line.contains("result"))  // why it failed may be in what loading noticed
+    for (const auto& w : warnings) message += " (" + w + ")";
+  if (!message.empty()) line[line.contains("result") ? "messages" : "error"] = message;
+  return line;
+}
+
+}  // namespace
+
+int RunBatch(const Command& command, const std::string& pattern, const CoreTargetOptions& base,
+             std::vector<std::string> args) {
+  auto cores = ExpandCores(pattern);
+  if (cores.empty()) {
+    std::cerr << "mortem " << command.name << ": --batch " << pattern << " matches no file\n";
+    return static_cast<int>(ExitCode::kUsage);
+  }
+  if (std::find(args.begin(), args.end(), "--json") == args.end()) args.push_back("--json");
+  bool failed = false, condition = false;
+  for (const auto& core : cores) {
+    ExitCode code = ExitCode::kOk;
+    auto line = RunOne(command, base, core, args, code);
+    std::cout << line.dump() << "\n" << std::flush;
+    if (line.contains("error"))
+      std::cerr << "mortem " << command.name << ": " << core
+                << ": error: " << line["error"].get<std::string>() << "\n";
+    failed |= code != ExitCode::kOk && code != ExitCode::kConditionMet;
+    condition |= code == ExitCode::kConditionMet;
+  }
+  if (failed) return static_cast<int>(ExitCode::kPartial);
+  return static_cast<int>(condition ? ExitCode::kConditionMet : ExitCode::kOk);
+}
+
+}  // namespace mortem::commands
