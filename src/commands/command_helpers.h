@@ -26,5 +26,6 @@ inline ExitCode PartialIf(bool partial) {
 void AddHeapCommands(std::vector<Command>& r);    // registry.cpp
 void AddBufferCommands(std::vector<Command>& r);  // commands_buffers.cpp
 void AddGraphCommands(std::vector<Command>& r);   // commands_graph.cpp
+void AddDiffCommands(std::vector<Command>& r);    // commands_diff.cpp
 
 }  // namespace mortem::commands

@@ -96,6 +96,7 @@ std::vector<Command> BuildRegistry() {
   AddHeapCommands(r);
   AddBufferCommands(r);
   AddGraphCommands(r);
+  AddDiffCommands(r);
   return r;
 }
 
