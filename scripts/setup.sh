@@ -13,6 +13,7 @@ packages=(
   doctest-dev nlohmann-json3-dev                # tests, JSON output
   liblldb-dev lldb python3-lldb-14              # LLDB plugin
   gdb                                           # gcore, for the gcore e2e path
+  python3-jsonschema                            # e2e: --json output against docs/schema
   clang-format elfutils                         # formatting check, eu-readelf
   time bc                                       # bench/run.sh (GNU time, arithmetic)
   npm                                           # scripts/fetch-node.sh (npm pack)

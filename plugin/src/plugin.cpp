@@ -58,7 +58,8 @@ std::string EvaluateAddress(lldb::SBDebugger debugger, const std::string& expres
 void PrintHelp(std::ostream& out) {
   out << "mortem: V8 heap analysis for Node.js (usage: v8 COMMAND [ARGS] [--json])\n\n"
          "commands:\n";
-  for (const auto& c : commands::Registry()) out << "  " << c.name << "  " << c.summary << "\n";
+  for (const auto& c : commands::Registry())
+    if (!c.second_core) out << "  " << c.name << "  " << c.summary << "\n";
   out << "\nllnode names:\n";
   for (const auto& [alias, command] : Aliases()) out << "  " << alias << "  = " << command << "\n";
   out << "  inspect EXPR: EXPR may be an address or an expression lldb evaluates\n"
@@ -190,7 +191,9 @@ bool Initialize(lldb::SBDebugger debugger) {
       "v8", "Node.js V8 heap analysis by mortem (`v8 help` lists the commands)");
   if (!v8.IsValid()) return false;
   std::vector<std::pair<std::string, std::string>> names;
-  for (const auto& c : commands::Registry()) names.emplace_back(c.name, c.summary);
+  // Commands comparing two cores (diff) need the CLI: a debugger target is one process.
+  for (const auto& c : commands::Registry())
+    if (!c.second_core) names.emplace_back(c.name, c.summary);
   names.emplace_back("findjsobjects", "llnode's name for `v8 objects`");
   names.emplace_back("findjsinstances",
                      "llnode's name: [-n N] NAME = `v8 instances NAME --limit N`");

@@ -1,6 +1,7 @@
 #include "mortem/commands/cli.h"
 
 #include <iostream>
+#include <memory>
 
 #include "mortem/commands/batch.h"
 #include "mortem/commands/core_facts.h"
@@ -70,9 +71,22 @@ int RunCli(int argc, char** argv) {
   try {
     auto core = CoreTarget::Open(target);
     Session session(*core, core->binary(), FactsOfCore(*core));
+    // A second core (commands that compare two) opens the same way, with the same options.
+    std::unique_ptr<CoreTarget> second_core;
+    std::unique_ptr<Session> second_session;
+    Frontend frontend;
+    frontend.force = target.force;
+    frontend.open_core = [&](const std::string& path) -> Session& {
+      CoreTargetOptions options = target;
+      options.core_path = path;
+      second_core = CoreTarget::Open(options);
+      second_session =
+          std::make_unique<Session>(*second_core, second_core->binary(), FactsOfCore(*second_core));
+      return *second_session;
+    };
     CoreUnwinder unwinder(*core);
     session.set_unwinder(&unwinder);
-    return static_cast<int>(RunCommand(*command, session, rest, std::cout, std::cerr));
+    return static_cast<int>(RunCommand(*command, session, rest, std::cout, std::cerr, frontend));
   } catch (const Error& e) {
     std::cerr << "mortem: error: " << e.what() << "\n";
     return static_cast<int>(e.code());

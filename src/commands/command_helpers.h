@@ -10,8 +10,11 @@ namespace mortem::commands {
 
 template <typename Result>
 void Emit(const Invocation& in, const Result& result) {
+  // Text from the core (names, previews, read --format utf8) need not be valid UTF-8: JSON
+  // carries U+FFFD for invalid bytes instead of failing.
   if (in.json)
-    in.out << format::ToJson(result).dump(2) << "\n";
+    in.out << format::ToJson(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+           << "\n";
   else
     format::PrintText(result, in.out);
 }
@@ -24,5 +27,6 @@ void AddHeapCommands(std::vector<Command>& r);    // registry.cpp
 void AddBufferCommands(std::vector<Command>& r);  // commands_buffers.cpp
 void AddStackCommands(std::vector<Command>& r);   // commands_stack.cpp
 void AddGraphCommands(std::vector<Command>& r);   // commands_graph.cpp
+void AddDiffCommands(std::vector<Command>& r);    // commands_diff.cpp
 
 }  // namespace mortem::commands

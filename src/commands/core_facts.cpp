@@ -15,6 +15,7 @@ ProcessFacts FactsOfCore(const CoreTarget& target) {
   f.executable = target.recorded_executable();
   f.binary_path = target.binary().path();
   f.build_id = target.binary().build_id();
+  f.core_build_id = target.core_build_id();
   for (const auto& t : core.threads())
     f.threads.push_back(ThreadInfo{t.tid, t.reg(Reg::rip), t.reg(Reg::rsp), t.reg(Reg::rbp)});
   f.warnings = target.warnings();

@@ -97,6 +97,7 @@ std::vector<Command> BuildRegistry() {
   AddBufferCommands(r);
   AddGraphCommands(r);
   AddStackCommands(r);
+  AddDiffCommands(r);
   return r;
 }
 
@@ -122,7 +123,7 @@ po::options_description CommandOptions(const Command& command) {
 }
 
 ExitCode RunCommand(const Command& command, Session& session, const std::vector<std::string>& args,
-                    std::ostream& out, std::ostream& err) {
+                    std::ostream& out, std::ostream& err, const Frontend& frontend) {
   try {
     auto options = CommandOptions(command);
     po::options_description hidden;
@@ -138,11 +139,21 @@ ExitCode RunCommand(const Command& command, Session& session, const std::vector<
     po::notify(vm);
     for (const auto& p : command.positionals)
       if (!vm.count(p)) throw po::error("missing argument " + p);
-    if (vm.count("threads")) session.set_threads(std::max(1u, vm["threads"].as<unsigned>()));
-    Invocation in{session, vm, vm.count("json") > 0, out, err};
+    Session* second = nullptr;
+    if (command.second_core) {
+      if (!frontend.open_core)
+        throw po::error("this frontend has one target; " + command.name +
+                        " compares two cores (use the mortem CLI)");
+      second = &frontend.open_core(vm[command.positionals.front()].as<std::string>());
+    }
+    for (Session* s : {&session, second}) {
+      if (s && vm.count("threads")) s->set_threads(std::max(1u, vm["threads"].as<unsigned>()));
+    }
+    Invocation in{session, second, frontend.force, vm, vm.count("json") > 0, out, err};
     ExitCode code = command.run(in);
     // A result from a truncated core may miss what the lost bytes held.
-    if (code == ExitCode::kOk && session.facts().truncated) code = ExitCode::kPartial;
+    const bool truncated = session.facts().truncated || (second && second->facts().truncated);
+    if (code == ExitCode::kOk && truncated) code = ExitCode::kPartial;
     return code;
   } catch (const po::error& e) {
     err << "mortem " << command.name << ": " << e.what() << "\n";

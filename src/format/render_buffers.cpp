@@ -13,13 +13,6 @@ std::string OneLine(std::string s) {
   return s;
 }
 
-nlohmann::json PathJson(const RetainerPath& p) {
-  nlohmann::json steps = nlohmann::json::array();
-  for (const auto& s : p.steps)
-    steps.push_back({{"address", Hex(s.object)}, {"type", s.type}, {"edge", s.edge}});
-  return {{"steps", steps}, {"root", p.root}};
-}
-
 std::string PathText(const RetainerPath& p) {
   std::string out;
   for (size_t i = 0; i < p.steps.size(); ++i) {
@@ -97,7 +90,7 @@ nlohmann::json ToJson(const BuffersResult& r) {
                          {"unviewed_bytes", c.unviewed_bytes},
                          {"sentence", c.sentence},
                          {"example_view", Hex(c.example_view)},
-                         {"example_path", PathJson(c.example_path)}});
+                         {"example_path", ToJson(c.example_path)}});
   nlohmann::json strings = nlohmann::json::array();
   for (const auto& s : r.external_strings)
     strings.push_back({{"address", Hex(s.address)},

@@ -31,14 +31,26 @@ void PrintText(const RefsResult& r, std::ostream& out) {
   for (const auto& w : r.warnings) out << "warning: " << w << "\n";
 }
 
+nlohmann::json ToJson(const RetainerPath& p) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : p.steps)
+    steps.push_back({{"address", Hex(s.object)}, {"type", s.type}, {"edge", s.edge}});
+  return {{"steps", steps}, {"root", p.root}};
+}
+
+void PrintPath(const RetainerPath& p, std::ostream& out, const std::string& indent) {
+  const auto& s = p.steps;
+  if (s.empty()) return;
+  out << indent << s[0].type << " @" << Hex(s[0].object);
+  for (size_t i = 1; i < s.size(); ++i)
+    out << "\n"
+        << indent << "  <- " << s[i - 1].edge << " of " << s[i].type << " @" << Hex(s[i].object);
+  out << "\n" << indent << "  <- " << p.root << "\n";
+}
+
 nlohmann::json ToJson(const RetainersResult& r) {
   nlohmann::json paths = nlohmann::json::array();
-  for (const auto& p : r.paths) {
-    nlohmann::json steps = nlohmann::json::array();
-    for (const auto& s : p.steps)
-      steps.push_back({{"address", Hex(s.object)}, {"type", s.type}, {"edge", s.edge}});
-    paths.push_back({{"steps", steps}, {"root", p.root}});
-  }
+  for (const auto& p : r.paths) paths.push_back(ToJson(p));
   return {{"schema", kSchemaVersion},
           {"address", Hex(r.target)},
           {"type", r.target_type},
@@ -59,11 +71,8 @@ nlohmann::json ToJson(const RetainersResult& r) {
 
 void PrintText(const RetainersResult& r, std::ostream& out) {
   for (const auto& p : r.paths) {
-    const auto& s = p.steps;
-    out << s[0].type << " @" << Hex(s[0].object);
-    for (size_t i = 1; i < s.size(); ++i)
-      out << "\n  <- " << s[i - 1].edge << " of " << s[i].type << " @" << Hex(s[i].object);
-    out << "\n  <- " << p.root << "\n\n";
+    PrintPath(p, out, "");
+    out << "\n";
   }
   if (r.paths.empty()) out << r.target_type << " @" << Hex(r.target) << ": no retainer path\n";
   for (const auto& w : r.warnings) out << "warning: " << w << "\n";

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # CTest fixture setup of the e2e tier: makes (or reuses) one scenario core per scenario for one
 # Node version, via fixtures/make-core.sh.
-# Usage: tests/e2e/make-cores.sh VERSION OUTROOT abort|gcore SCENARIO...
+# Usage: tests/e2e/make-cores.sh VERSION OUTROOT abort|gcore|gcore2 SCENARIO...
 #   abort: OUTROOT/SCENARIO/{core,heap.heapsnapshot,scenario.json}; falls back to gcore when the
 #          kernel writes no core file (e.g. core_pattern pipes to systemd-coredump)
 #   gcore: OUTROOT/SCENARIO-gcore/... made by gdb's gcore
+#   gcore2: OUTROOT/SCENARIO/{core-before,core,...}: two gcore cores of one run (before, after)
 # A directory whose .stamp matches the scenario script, make-core.sh and the mode is reused, so
 # several build trees (e.g. build and build-asan) can share OUTROOT and make each core once.
 # Exits 77 (CTest: skipped) when cores cannot be made here, saying why.
@@ -27,7 +28,7 @@ if [ ! -x "$node" ]; then
     exit $skip
   fi
 fi
-if [ "$mode" = gcore ] && ! command -v gcore >/dev/null 2>&1; then
+if [ "$mode" != abort ] && ! command -v gcore >/dev/null 2>&1; then
   echo "SKIP: gcore (from gdb) is not installed; the gcore-path e2e test needs it (apt-get install gdb)"
   exit $skip
 fi
@@ -43,12 +44,15 @@ for scenario in "$@"; do
   (
     # One maker per directory at a time (build trees sharing OUTROOT may run concurrently).
     flock 9
-    if [ -s "$dir/core" ] && [ -s "$dir/heap.heapsnapshot" ] && [ -s "$dir/scenario.json" ] &&
-       [ "$(cat "$dir/.stamp" 2>/dev/null)" = "$want" ]; then
+    complete() {
+      [ -s "$dir/core" ] && [ -s "$dir/heap.heapsnapshot" ] && [ -s "$dir/scenario.json" ] &&
+        { [ "$mode" != gcore2 ] || [ -s "$dir/core-before" ]; }
+    }
+    if complete && [ "$(cat "$dir/.stamp" 2>/dev/null)" = "$want" ]; then
       echo "reusing $dir ($(du -h "$dir/core" | cut -f1) core)"
       exit 0
     fi
-    rm -f "$dir/.stamp" "$dir/core" "$dir/heap.heapsnapshot" "$dir/scenario.json"
+    rm -f "$dir/.stamp" "$dir/core" "$dir/core-before" "$dir/heap.heapsnapshot" "$dir/scenario.json"
     start=$SECONDS
     used=$mode
     if ! "$root/fixtures/make-core.sh" "$version" "$scenario" "$dir" "$mode"; then
@@ -59,13 +63,13 @@ for scenario in "$@"; do
         "$root/fixtures/make-core.sh" "$version" "$scenario" "$dir" gcore || true
       fi
     fi
-    if [ ! -s "$dir/core" ] || [ ! -s "$dir/heap.heapsnapshot" ] || [ ! -s "$dir/scenario.json" ]; then
+    if ! complete; then
       echo "SKIP: could not make a $mode core for scenario $scenario on node $version."
       echo "  core_pattern: $(cat /proc/sys/kernel/core_pattern); ulimit -c: $(ulimit -c)"
       echo "  (kernel cores need core_pattern 'core' or 'core.%p' and 'ulimit -c unlimited';"
       echo "   otherwise install gdb for gcore)"
       tail -5 "$dir/stderr.txt" 2>/dev/null | sed 's/^/  node: /'
-      rm -f "$dir/core"
+      rm -f "$dir/core" "$dir/core-before"
       exit $skip
     fi
     echo "$want" >"$dir/.stamp"

@@ -35,7 +35,8 @@ struct ProcessFacts {
   int signal = 0;
   std::string executable;
   std::string binary_path;
-  std::string build_id;
+  std::string build_id;       // of the binary read as the executable
+  std::string core_build_id;  // the executable's build-id the core itself holds (empty: unknown)
   std::vector<ThreadInfo> threads;
   std::vector<std::string> warnings;  // from loading (truncation, unverified binary, ...)
   bool truncated = false;             // the core file is shorter than its headers say

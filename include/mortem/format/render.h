@@ -3,8 +3,10 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <string>
 
 #include "mortem/analysis/buffers.h"
+#include "mortem/analysis/diff.h"
 #include "mortem/analysis/handles.h"
 #include "mortem/analysis/info.h"
 #include "mortem/analysis/inspect.h"
@@ -38,6 +40,12 @@ nlohmann::json ToJson(const RefsResult& r);
 void PrintText(const RefsResult& r, std::ostream& out);
 nlohmann::json ToJson(const RetainersResult& r);
 void PrintText(const RetainersResult& r, std::ostream& out);
+// One retainer path: {"steps":[{address,type,edge}...],"root"}; as text, one step a line.
+nlohmann::json ToJson(const RetainerPath& p);
+void PrintPath(const RetainerPath& p, std::ostream& out, const std::string& indent);
+
+nlohmann::json ToJson(const DiffResult& r);
+void PrintText(const DiffResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const TriageResult& r);
 void PrintText(const TriageResult& r, std::ostream& out);
