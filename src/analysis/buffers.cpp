@@ -6,6 +6,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "mortem/core/progress.h"
 #include "mortem/core/text.h"
 #include "mortem/v8/names.h"
 #include "mortem/v8/strings.h"
@@ -46,6 +47,7 @@ void Collect(Session& session, Found& out) {
   const auto& o = layout.off;
   const auto& t = layout.types;
   v8::HeapWalker walker(session.memory(), layout, session.heap());
+  ProgressStep step("finding ArrayBuffers and their views");
   std::vector<Found> parts(session.threads());
   walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& obj) {
     Found& f = parts[thread];

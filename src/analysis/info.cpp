@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "mortem/core/progress.h"
+
 namespace mortem {
 
 WalkSummary SummariseWalk(Session& session, const v8::WalkResult& walk) {
@@ -34,6 +36,7 @@ InfoResult RunInfo(Session& session) {
   r.isolate = heap.isolate_address();
   r.heap = heap.heap_address();
   v8::HeapWalker walker(session.memory(), layout, heap);
+  ProgressStep step("walking the heap");
   auto walk = walker.WalkAll(session.threads(), [](unsigned, const v8::HeapObject&) {});
   std::map<int, SpaceInfo> spaces;
   for (size_t i = 0; i < heap.pages().size(); ++i) {

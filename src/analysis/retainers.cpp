@@ -245,4 +245,14 @@ RetainersResult RunRetainers(Session& session, Address target, size_t paths, uin
   return r;
 }
 
+std::string DescribePath(const RetainerPath& path) {
+  if (path.steps.empty()) return "";
+  std::string out;
+  for (size_t i = 0; i < path.steps.size(); ++i) {
+    if (i > 0) out += " <- " + path.steps[i - 1].edge + " of ";
+    out += path.steps[i].type + " @" + Hex(path.steps[i].object);
+  }
+  return out + " <- " + path.root;
+}
+
 }  // namespace mortem

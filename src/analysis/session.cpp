@@ -1,6 +1,7 @@
 #include "mortem/analysis/session.h"
 
 #include "mortem/analysis/graph_state.h"
+#include "mortem/core/progress.h"
 
 namespace mortem {
 
@@ -28,12 +29,19 @@ std::vector<std::string> Session::Warnings() {
 }
 
 const GraphState& Session::graph() {
-  if (!graph_) graph_ = std::make_shared<GraphState>(BuildGraphState(*this));
+  if (!graph_) {
+    ProgressStep step("building the heap graph and its roots");
+    graph_ = std::make_shared<GraphState>(BuildGraphState(*this));
+  }
   return *graph_;
 }
 
 const v8::DominatorTree& Session::dominators() {
-  if (!dominators_) dominators_ = std::make_shared<v8::DominatorTree>(BuildDominators(graph()));
+  if (!dominators_) {
+    const GraphState& state = graph();
+    ProgressStep step("computing dominators and retained sizes");
+    dominators_ = std::make_shared<v8::DominatorTree>(BuildDominators(state));
+  }
   return *dominators_;
 }
 
@@ -43,7 +51,10 @@ v8::MapCache& Session::maps() {
 }
 
 const Census& Session::census() {
-  if (!census_) census_ = TakeCensus(*this);
+  if (!census_) {
+    ProgressStep step("walking the heap");
+    census_ = TakeCensus(*this);
+  }
   return *census_;
 }
 

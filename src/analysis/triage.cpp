@@ -8,10 +8,12 @@
 #include <set>
 #include <unordered_map>
 
+#include "mortem/analysis/dominators.h"
 #include "mortem/analysis/graph_state.h"
 #include "mortem/analysis/inspect.h"
 #include "mortem/analysis/retainers.h"
 #include "mortem/core/error.h"
+#include "mortem/core/progress.h"
 #include "mortem/core/text.h"
 #include "mortem/v8/names.h"
 #include "mortem/v8/strings.h"
@@ -37,16 +39,6 @@ RetainerPath PathOf(Session& session, Address object) {
   return r.paths.empty() ? RetainerPath{} : r.paths.front();
 }
 
-std::string PathText(const RetainerPath& path) {
-  if (path.steps.empty()) return "";
-  std::string text;
-  for (const auto& s : path.steps) {
-    if (!text.empty()) text += " <- ";
-    text += (s.edge.empty() ? "" : s.edge + " of ") + s.type;
-  }
-  return text + " <- " + path.root;
-}
-
 // Strings with equal contents, by a hash of their characters (sequential strings: the ones that
 // hold their own characters).
 std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
@@ -60,6 +52,7 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
   std::unordered_map<uint64_t, Group> groups;
   std::vector<std::unordered_map<uint64_t, Group>> per_thread(session.threads());
   v8::HeapWalker walker(session.memory(), layout, session.heap());
+  ProgressStep step("grouping equal strings");
   walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
     uint16_t type = o.map->instance_type;
     if (!layout.IsString(type)) return;
@@ -100,26 +93,6 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
     auto s = reader.Read(g.example, 80);
     out.push_back(DuplicateString{s ? s->utf8 + (s->truncated ? "..." : "") : "?", g.count, g.size,
                                   ranked[i].first});
-  }
-  return out;
-}
-
-std::vector<DominatorRow> BiggestDominators(Session& session, size_t top) {
-  const auto& state = session.graph();
-  const auto& dom = session.dominators();
-  std::vector<uint32_t> ids;
-  for (uint32_t v = 0; v < state.index.size(); ++v)
-    if (dom.idom[v] != v8::DominatorTree::kNone) ids.push_back(v);
-  size_t n = std::min(top, ids.size());
-  std::partial_sort(ids.begin(), ids.begin() + n, ids.end(),
-                    [&](uint32_t a, uint32_t b) { return dom.retained[a] > dom.retained[b]; });
-  std::vector<DominatorRow> out;
-  v8::Namer namer(session.memory(), session.layout(), session.heap());
-  for (size_t i = 0; i < n; ++i) {
-    Address object = state.index.address(ids[i]);
-    const v8::MapInfo* map = namer.MapOf(object + 1);
-    std::string type = map ? namer.Label(object, *map, false).name : "?";
-    out.push_back(DominatorRow{object, type, dom.retained[ids[i]], PathOf(session, object)});
   }
   return out;
 }
@@ -167,7 +140,7 @@ void HeapSuspects(TriageResult& r, uint64_t heap_used) {
          Grouped(t.row.count) + " " + t.row.name + " objects retain " +
              HumanBytes(t.row.retained_size) + " (" + Percent(t.row.retained_size, heap_used) +
              " of the heap)",
-         {"held by: " + (t.path.steps.empty() ? "(no path found)" : PathText(t.path)),
+         {"held by: " + (t.path.steps.empty() ? "(no path found)" : DescribePath(t.path)),
           "example: v8 inspect " + Hex(t.example)}});
   }
   for (const auto& row : r.top_by_size) {
@@ -283,7 +256,7 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
       }
       r.top_by_retained.push_back(std::move(t));
     }
-    r.dominators = BiggestDominators(session, std::min<size_t>(options.top, 10));
+    r.dominators = RunDominators(session, std::min<size_t>(options.top, 10), 10).rows;
   }
   BuffersOptions buffer_options;
   buffer_options.top = 1;

@@ -1,11 +1,14 @@
 #include "mortem/commands/cli.h"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 
 #include "mortem/commands/batch.h"
 #include "mortem/commands/core_facts.h"
 #include "mortem/commands/registry.h"
+#include "mortem/core/progress.h"
 #include "mortem/elf/core_target.h"
 #include "mortem/elf/core_unwinder.h"
 
@@ -35,6 +38,7 @@ int RunCli(int argc, char** argv) {
   CoreTargetOptions target;
   std::vector<std::string> rest;
   std::string batch;
+  bool quiet = false;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--help" || args[i] == "-h") {
       std::cout << "usage: mortem " << command->name << " CORE";
@@ -44,6 +48,7 @@ int RunCli(int argc, char** argv) {
                 << "  --binary PATH  the node binary (default: the one recorded in the core)\n"
                 << "  --force        go on although the binary's build-id does not match\n"
                 << "  --batch DIR_OR_GLOB  run on every core there: one JSON line per core\n"
+                << "  --quiet        no progress messages (shown on a terminal for slow steps)\n"
                 << CommandOptions(*command);
       return 0;
     }
@@ -53,6 +58,8 @@ int RunCli(int argc, char** argv) {
       target.binary_path = args[i].substr(9);
     else if (args[i] == "--force")
       target.force = true;
+    else if (args[i] == "--quiet" || args[i] == "-q")
+      quiet = true;
     else if (args[i] == "--batch" && i + 1 < args.size())
       batch = args[++i];
     else if (target.core_path.empty() && !args[i].starts_with("-"))
@@ -60,6 +67,8 @@ int RunCli(int argc, char** argv) {
     else
       rest.push_back(args[i]);
   }
+  // Progress for steps over a second, only for a person at a terminal.
+  ProgressStep::Enable(!quiet && ::isatty(STDERR_FILENO));
   if (!batch.empty()) {
     if (!target.core_path.empty()) rest.insert(rest.begin(), target.core_path);
     return RunBatch(*command, batch, target, rest);

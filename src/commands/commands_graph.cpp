@@ -1,11 +1,29 @@
-// The commands about who keeps objects alive: references and retainer paths.
+// The commands about who keeps objects alive: references, retainer paths, dominators.
+#include <algorithm>
+
 #include "command_helpers.h"
+#include "mortem/analysis/dominators.h"
 #include "mortem/analysis/inspect.h"
 #include "mortem/analysis/retainers.h"
 
 namespace mortem::commands {
 
 void AddGraphCommands(std::vector<Command>& r) {
+  r.push_back(Command{
+      "dominators",
+      "the objects that retain the most (dominator tree), each with its retainer path",
+      {},
+      [](po::options_description& o) {
+        o.add_options()("top", po::value<size_t>()->default_value(20), "list N objects")(
+            "paths", po::value<size_t>()->default_value(20),
+            "retainer paths for the first N of them");
+      },
+      [](Invocation& in) {
+        auto result = RunDominators(in.session, std::max<size_t>(1, in.options["top"].as<size_t>()),
+                                    in.options["paths"].as<size_t>());
+        Emit(in, result);
+        return ExitCode::kOk;
+      }});
   r.push_back(Command{
       "refs",
       "every heap slot that refers to an object, with holder and edge",

@@ -13,15 +13,6 @@ std::string OneLine(std::string s) {
   return s;
 }
 
-std::string PathText(const RetainerPath& p) {
-  std::string out;
-  for (size_t i = 0; i < p.steps.size(); ++i) {
-    if (i > 0) out += " <- " + p.steps[i - 1].edge + " of ";
-    out += p.steps[i].type + " @" + Hex(p.steps[i].object);
-  }
-  return out + " <- " + p.root;
-}
-
 nlohmann::json ViewJson(const BufferView& v) {
   nlohmann::json j = {{"address", Hex(v.address)},
                       {"type", v.type},
@@ -128,7 +119,8 @@ void PrintText(const BuffersResult& r, std::ostream& out) {
     for (const auto& c : r.retention) {
       out << "  " << c.cause << ": " << HumanBytes(c.unviewed_bytes) << " -- " << c.sentence
           << " (e.g. view " << Hex(c.example_view) << ")\n";
-      if (!c.example_path.steps.empty()) out << "    kept by: " << PathText(c.example_path) << "\n";
+      if (!c.example_path.steps.empty())
+        out << "    kept by: " << DescribePath(c.example_path) << "\n";
     }
   }
   out << "\n";

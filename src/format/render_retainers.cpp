@@ -78,4 +78,35 @@ void PrintText(const RetainersResult& r, std::ostream& out) {
   for (const auto& w : r.warnings) out << "warning: " << w << "\n";
 }
 
+nlohmann::json ToJson(const DominatorsResult& r) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& d : r.rows)
+    rows.push_back({{"address", Hex(d.object)},
+                    {"type", d.type},
+                    {"self_size", d.self_size},
+                    {"retained_size", d.retained_size},
+                    {"path", ToJson(d.path)}});
+  return {{"schema", kSchemaVersion}, {"objects", r.heap_objects},
+          {"reached", r.reached},     {"retained_by_roots", r.total_retained},
+          {"dominators", rows},       {"warnings", r.warnings}};
+}
+
+void PrintText(const DominatorsResult& r, std::ostream& out) {
+  Table t;
+  t.AddColumn("object");
+  t.AddColumn("type");
+  t.AddColumn("self", Table::Align::kRight);
+  t.AddColumn("retained", Table::Align::kRight);
+  for (const auto& d : r.rows)
+    t.AddRow({Hex(d.object), d.type, Grouped(d.self_size), Grouped(d.retained_size)});
+  t.Print(out);
+  out << "\n";
+  for (const auto& d : r.rows) {
+    if (d.path.steps.empty()) continue;
+    out << HumanBytes(d.retained_size) << " retained by:\n";
+    PrintPath(d.path, out, "  ");
+  }
+  for (const auto& w : r.warnings) out << "warning: " << w << "\n";
+}
+
 }  // namespace mortem::format

@@ -4,16 +4,6 @@
 namespace mortem::format {
 namespace {
 
-std::string PathText(const RetainerPath& path) {
-  if (path.steps.empty()) return "";
-  std::string text;
-  for (const auto& s : path.steps) {
-    if (!text.empty()) text += " <- ";
-    text += (s.edge.empty() ? "" : s.edge + " of ") + s.type + " @" + Hex(s.object);
-  }
-  return text + " <- " + path.root;
-}
-
 nlohmann::json RowsJson(const std::vector<TypeRow>& rows) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : rows)
@@ -56,13 +46,13 @@ nlohmann::json ToJson(const TriageResult& r) {
                         {"self_size", t.row.self_size},
                         {"retained_size", t.row.retained_size},
                         {"example", t.example ? Hex(t.example) : ""},
-                        {"path", PathText(t.path)}});
+                        {"path", DescribePath(t.path)}});
   nlohmann::json dominators = nlohmann::json::array();
   for (const auto& d : r.dominators)
     dominators.push_back({{"address", Hex(d.object)},
                           {"type", d.type},
                           {"retained_size", d.retained_size},
-                          {"path", PathText(d.path)}});
+                          {"path", DescribePath(d.path)}});
   nlohmann::json strings = nlohmann::json::array();
   for (const auto& s : r.duplicate_strings)
     strings.push_back({{"preview", s.preview},
@@ -179,14 +169,14 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
     for (const auto& t : r.top_by_retained) plain.push_back(t.row);
     table({"type", "count", "self", "retained", "kind"}, rows(plain, true));
     for (const auto& t : r.top_by_retained)
-      if (!t.path.steps.empty()) out << "  " << t.row.name << ": " << PathText(t.path) << "\n";
+      if (!t.path.steps.empty()) out << "  " << t.row.name << ": " << DescribePath(t.path) << "\n";
   }
   if (!r.dominators.empty()) {
     heading("Biggest dominators");
     std::vector<std::vector<std::string>> d;
     for (const auto& x : r.dominators)
-      d.push_back(
-          {Hex(x.object), x.type, HumanBytes(x.retained_size), PathText(x.path).substr(0, 160)});
+      d.push_back({Hex(x.object), x.type, HumanBytes(x.retained_size),
+                   DescribePath(x.path).substr(0, 160)});
     table({"object", "type", "retained", "held by"}, d);
   }
   heading("Buffers");

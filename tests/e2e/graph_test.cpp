@@ -74,53 +74,83 @@ std::set<std::multiset<std::string>> SnapshotRetainers(const fs::path& path,
   return distinct;
 }
 
-// Retained size per class from V8's snapshot: its graph (weak edges left out) rooted at node 0,
-// dominators by the same algorithm mortem uses (unit-tested on its own), summed with DevTools'
-// rule: instances no other instance of the class dominates.
-std::map<std::string, uint64_t> SnapshotRetained(const fs::path& path,
-                                                 const std::vector<std::string>& classes) {
+// V8's snapshot as a graph (weak edges left out) rooted at node 0, with its dominator tree by
+// the same algorithm mortem uses (unit-tested on its own).
+struct SnapshotGraph {
+  json strings;
+  std::vector<uint64_t> nodes, edges;
+  std::vector<std::string> nt, et;
+  size_t k = 0, ke = 0, n = 0, ti = 0, ni = 0, eci = 0, ett = 0, eto = 0, eni = 0;
+  mortem::v8::DominatorTree tree;
+  std::string Type(size_t node) const { return nt[nodes[node * k + ti]]; }
+  std::string Name(size_t node) const { return strings[nodes[node * k + ni]]; }
+};
+
+SnapshotGraph LoadSnapshotGraph(const fs::path& path) {
   std::ifstream in(path);
   json s = json::parse(in);
+  SnapshotGraph g;
   const auto& meta = s["snapshot"]["meta"];
   std::vector<std::string> nf = meta["node_fields"], ef = meta["edge_fields"];
-  std::vector<std::string> nt = meta["node_types"][0], et = meta["edge_types"][0];
-  std::vector<uint64_t> nodes = s["nodes"].get<std::vector<uint64_t>>();
-  std::vector<uint64_t> edges = s["edges"].get<std::vector<uint64_t>>();
-  const auto& strings = s["strings"];
+  g.nt = meta["node_types"][0].get<std::vector<std::string>>();
+  g.et = meta["edge_types"][0].get<std::vector<std::string>>();
+  g.nodes = s["nodes"].get<std::vector<uint64_t>>();
+  g.edges = s["edges"].get<std::vector<uint64_t>>();
+  g.strings = std::move(s["strings"]);
   auto col = [](const std::vector<std::string>& f, const char* n) {
     return static_cast<size_t>(std::find(f.begin(), f.end(), n) - f.begin());
   };
-  const size_t k = nf.size(), ke = ef.size(), n = nodes.size() / k;
-  const size_t ti = col(nf, "type"), ni = col(nf, "name"), si = col(nf, "self_size"),
-               eci = col(nf, "edge_count"), ett = col(ef, "type"), eto = col(ef, "to_node");
-  std::vector<std::vector<uint32_t>> adjacency(n);
-  std::vector<uint32_t> sizes(n);
-  for (size_t i = 0, e = 0; i < n; ++i) {
-    sizes[i] = static_cast<uint32_t>(nodes[i * k + si]);
-    for (uint64_t j = 0; j < nodes[i * k + eci]; ++j, ++e)
-      if (et[edges[e * ke + ett]] != "weak")
-        adjacency[i].push_back(static_cast<uint32_t>(edges[e * ke + eto] / k));
+  g.k = nf.size(), g.ke = ef.size(), g.n = g.nodes.size() / g.k;
+  g.ti = col(nf, "type"), g.ni = col(nf, "name"), g.eci = col(nf, "edge_count");
+  g.ett = col(ef, "type"), g.eto = col(ef, "to_node"), g.eni = col(ef, "name_or_index");
+  const size_t si = col(nf, "self_size");
+  std::vector<std::vector<uint32_t>> adjacency(g.n);
+  std::vector<uint32_t> sizes(g.n);
+  for (size_t i = 0, e = 0; i < g.n; ++i) {
+    sizes[i] = static_cast<uint32_t>(g.nodes[i * g.k + si]);
+    for (uint64_t j = 0; j < g.nodes[i * g.k + g.eci]; ++j, ++e)
+      if (g.et[g.edges[e * g.ke + g.ett]] != "weak")
+        adjacency[i].push_back(static_cast<uint32_t>(g.edges[e * g.ke + g.eto] / g.k));
   }
   uint32_t roots[] = {0};
   auto csr = mortem::v8::MakeCsr(adjacency);
-  auto tree = mortem::v8::ComputeDominators(csr.View(), roots, sizes);
+  g.tree = mortem::v8::ComputeDominators(csr.View(), roots, sizes);
+  return g;
+}
+
+// Retained size per class, summed with DevTools' rule: instances no other instance of the class
+// dominates.
+std::map<std::string, uint64_t> SnapshotRetained(const SnapshotGraph& g,
+                                                 const std::vector<std::string>& classes) {
   std::map<std::string, uint64_t> out;
   for (const auto& c : classes) {
-    std::vector<bool> in_class(n);
-    for (size_t i = 0; i < n; ++i)
-      in_class[i] = nt[nodes[i * k + ti]] == "object" && strings[nodes[i * k + ni]] == c;
-    for (size_t i = 0; i < n; ++i) {
+    std::vector<bool> in_class(g.n);
+    for (size_t i = 0; i < g.n; ++i) in_class[i] = g.Type(i) == "object" && g.Name(i) == c;
+    for (size_t i = 0; i < g.n; ++i) {
       if (!in_class[i]) continue;
       bool dominated = false;
-      for (uint32_t d = tree.idom[i];
-           d != mortem::v8::DominatorTree::kNone && d != tree.virtual_root; d = tree.idom[d])
+      for (uint32_t d = g.tree.idom[i];
+           d != mortem::v8::DominatorTree::kNone && d != g.tree.virtual_root; d = g.tree.idom[d])
         if (in_class[d]) {
           dominated = true;
           break;
         }
-      if (!dominated) out[c] += tree.retained[i];
+      if (!dominated) out[c] += g.tree.retained[i];
     }
   }
+  return out;
+}
+
+// The retained sizes of the objects a property edge named `property` points to.
+std::vector<uint64_t> SnapshotRetainedOfProperty(const SnapshotGraph& g,
+                                                 const std::string& property) {
+  std::vector<uint64_t> out;
+  for (size_t i = 0, e = 0; i < g.n; ++i)
+    for (uint64_t j = 0; j < g.nodes[i * g.k + g.eci]; ++j, ++e) {
+      const uint64_t* edge = &g.edges[e * g.ke];
+      if (g.et[edge[g.ett]] == "property" && g.strings[edge[g.eni]] == property)
+        out.push_back(g.tree.retained[edge[g.eto] / g.k]);
+    }
   return out;
 }
 
@@ -135,7 +165,8 @@ bool IsElementEdge(const std::string& edge) {
 TEST_CASE("retained sizes per class agree with the snapshot's dominator tree within 10%") {
   const std::string core = Core().string();
   const std::vector<std::string> classes{"RequestRecord", "Dog", "Puppy", "LegacyPoint"};
-  auto expected = SnapshotRetained(Core().parent_path() / "heap.heapsnapshot", classes);
+  auto expected =
+      SnapshotRetained(LoadSnapshotGraph(Core().parent_path() / "heap.heapsnapshot"), classes);
   auto objects = RunJson({"objects", core, "--retained"});
   for (const auto& c : classes) {
     uint64_t ours = 0;
@@ -146,6 +177,31 @@ TEST_CASE("retained sizes per class agree with the snapshot's dominator tree wit
               << ": snapshot " << expected[c] << ", mortem " << ours << "\n";
     CHECK_MESSAGE(std::fabs(static_cast<double>(ours) - want) <= 0.10 * want,
                   c << ": mortem " << ours << " vs snapshot " << expected[c]);
+  }
+}
+
+TEST_CASE("dominators: the scenario's records array, retained as in the snapshot's tree") {
+  auto graph = LoadSnapshotGraph(Core().parent_path() / "heap.heapsnapshot");
+  auto expected = SnapshotRetainedOfProperty(graph, "records");
+  REQUIRE(expected.size() == 1);
+  auto result = RunJson({"dominators", Core().string(), "--top", "50"});
+  const json* records = nullptr;
+  for (const auto& row : result["dominators"]) {
+    const auto& steps = row["path"]["steps"];
+    if (!steps.empty() && steps[0]["edge"] == "records") records = &row;
+  }
+  REQUIRE_MESSAGE(records, "no dominator held by `records` among the top 50");
+  const double want = static_cast<double>(expected[0]);
+  const uint64_t got = (*records)["retained_size"];
+  std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?")
+            << " dominators: records array retains " << got << " (snapshot " << expected[0]
+            << ")\n";
+  CHECK(std::fabs(static_cast<double>(got) - want) <= 0.10 * want);
+  // Listed by retained size, biggest first.
+  uint64_t previous = UINT64_MAX;
+  for (const auto& row : result["dominators"]) {
+    CHECK(row["retained_size"].get<uint64_t>() <= previous);
+    previous = row["retained_size"];
   }
 }
 

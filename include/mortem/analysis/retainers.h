@@ -39,6 +39,9 @@ struct RetainerPath {
   std::string root;             // "(GC roots)", "(Global handles)", "(Stack roots) thread N"
 };
 
+// One line: "Type @0x… <- edge of Holder @0x… <- … <- (GC roots)"; "" for an empty path.
+std::string DescribePath(const RetainerPath& path);
+
 struct RetainersResult {
   Address target = 0;
   std::string target_type;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mortem/analysis/buffers.h"
+#include "mortem/analysis/dominators.h"
 #include "mortem/analysis/handles.h"
 #include "mortem/analysis/info.h"
 #include "mortem/analysis/objects.h"
@@ -22,13 +23,6 @@ struct TypeWithPath {
   TypeRow row;
   Address example = 0;
   RetainerPath path;  // of the example instance
-};
-
-struct DominatorRow {
-  Address object = 0;
-  std::string type;
-  uint64_t retained_size = 0;
-  RetainerPath path;
 };
 
 struct DuplicateString {

@@ -7,6 +7,7 @@
 
 #include "mortem/analysis/buffers.h"
 #include "mortem/analysis/diff.h"
+#include "mortem/analysis/dominators.h"
 #include "mortem/analysis/handles.h"
 #include "mortem/analysis/info.h"
 #include "mortem/analysis/inspect.h"
@@ -61,6 +62,9 @@ void PrintText(const SourceResult& r, std::ostream& out);
 nlohmann::json ToJson(const v8::ErrorInfo& e);
 void PrintText(const v8::ErrorInfo& e, std::ostream& out);
 void PrintThread(const ThreadStack& t, std::ostream& out);
+
+nlohmann::json ToJson(const DominatorsResult& r);
+void PrintText(const DominatorsResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const WalkSummary& w);
 // The walk warning (unparsed or missing bytes), if any.
