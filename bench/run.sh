@@ -37,8 +37,17 @@ read -r base_s base_k < <(measure "raw read (cat)" cat "$core")
 read -r objects_s objects_k < <(measure "mortem objects" "$mortem" objects "$core" --json)
 read -r info_s info_k < <(measure "mortem info" "$mortem" info "$core" --json)
 read -r buffers_s buffers_k < <(measure "mortem buffers" "$mortem" buffers "$core" --json)
+read -r stack_s stack_k < <(measure "mortem stack --all" "$mortem" stack "$core" --all --json)
+read -r fast_s fast_k < <(measure "triage --no-retained" "$mortem" triage "$core" --no-retained --json)
+read -r triage_s triage_k < <(measure "mortem triage" "$mortem" triage "$core" --json)
+read -r dom_s dom_k < <(measure "mortem dominators" "$mortem" dominators "$core" --json)
+read -r diff_s diff_k < <(measure "mortem diff (itself)" "$mortem" diff "$core" "$core" --json)
 count=$("$mortem" info "$core" --json | tr -d ' \n' | grep -o '"objects":[0-9]*' | tail -1 | grep -o '[0-9]*$')
 echo "objects walked: $count"
 printf 'mortem objects: %.2fx the raw read time, %.0f ns per object, %.0f MB peak RSS (%.2f of the core size)\n' \
   "$(echo "$objects_s / ($base_s + 0.001)" | bc -l)" "$(echo "$objects_s * 1000000000 / $count" | bc -l)" \
   "$(echo "$objects_k / 1024" | bc -l)" "$(echo "$objects_k / 1024 / $size_mb" | bc -l)"
+printf 'mortem triage: %.1f s (target 20 s), %.2fx the raw read; %.0f bytes of peak RSS per object\n' \
+  "$triage_s" "$(echo "$triage_s / ($base_s + 0.001)" | bc -l)" "$(echo "$triage_k * 1024 / $count" | bc -l)"
+printf 'mortem diff of two such cores: %.1f s (target: twice triage, %.1f s)\n' "$diff_s" \
+  "$(echo "2 * $triage_s" | bc -l)"

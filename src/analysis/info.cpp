@@ -35,9 +35,15 @@ InfoResult RunInfo(Session& session) {
   r.process = session.facts();
   r.isolate = heap.isolate_address();
   r.heap = heap.heap_address();
-  v8::HeapWalker walker(session.memory(), layout, heap);
-  ProgressStep step("walking the heap");
-  auto walk = walker.WalkAll(session.threads(), [](unsigned, const v8::HeapObject&) {});
+  // The census's walk if one was taken already (it visits the same pages), else a plain walk.
+  v8::WalkResult walk;
+  if (session.has_census()) {
+    walk = session.census().walk;
+  } else {
+    v8::HeapWalker walker(session.memory(), layout, heap);
+    ProgressStep step("walking the heap");
+    walk = walker.WalkAll(session.threads(), [](unsigned, const v8::HeapObject&) {});
+  }
   std::map<int, SpaceInfo> spaces;
   for (size_t i = 0; i < heap.pages().size(); ++i) {
     const auto& page = heap.pages()[i];

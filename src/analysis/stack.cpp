@@ -1,5 +1,8 @@
 #include "mortem/analysis/stack.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "mortem/core/error.h"
 
 namespace mortem {
@@ -68,6 +71,58 @@ std::optional<v8::ErrorInfo> FindThrownError(const Memory& memory, v8::FrameDeco
   return std::nullopt;
 }
 
+// The frame of V8's or Node's fatal-error path, if the thread is in one.
+std::string FatalFunction(const ThreadStack& stack) {
+  static const char* kFatal[] = {"OOMErrorHandler", "OnFatalError", "FatalProcessOutOfMemory",
+                                 "V8_Fatal",        "FatalError",   "node::Assert"};
+  for (const auto& f : stack.frames)
+    for (const char* name : kFatal)
+      if (f.native.symbol.find(name) != std::string::npos) return f.native.symbol;
+  return "";
+}
+
+bool IsMessageText(const std::string& s) {
+  if (s.size() < 12 || !std::isupper(static_cast<unsigned char>(s[0]))) return false;
+  for (unsigned char c : s)
+    if (!(std::isalnum(c) || c == ' ' || c == '-' || c == ',' || c == '.' || c == ':' || c == '(' ||
+          c == ')' || c == '\'' || c == '_'))
+      return false;
+  return true;
+}
+
+// Messages the fatal-error path passed around (location, detail): pointers on the stack, between
+// the stack pointer and the first JS frame, to NUL-started C strings in the executable's
+// read-only data.
+std::vector<std::string> FatalMessages(Session& session, const ThreadStack& stack) {
+  constexpr size_t kMaxMessages = 8;
+  std::vector<Region> rodata;
+  for (const auto& r : session.memory().Regions())
+    if (!r.writable && !r.executable && !r.name.empty() && r.name == session.facts().executable)
+      rodata.push_back(r);
+  auto in_rodata = [&](Address a) {
+    for (const auto& r : rodata)
+      if (r.Contains(a)) return true;
+    return false;
+  };
+  Address from = stack.frames.front().native.sp, to = from + kExceptionScanBytes;
+  for (const auto& f : stack.frames)
+    if (f.v8.kind != v8::V8Frame::Kind::kNone) {
+      to = std::min(to, f.native.sp);
+      break;
+    }
+  std::vector<std::string> messages;
+  for (Address slot = from & ~Address{7}; slot < to && messages.size() < kMaxMessages; slot += 8) {
+    auto word = session.memory().ReadWord(slot);
+    if (!word) break;
+    if (!in_rodata(*word) || session.memory().ReadValue<char>(*word - 1) != '\0') continue;
+    auto text = session.memory().ReadCString(*word, 256);
+    if (!text || !IsMessageText(*text)) continue;
+    if (std::find(messages.begin(), messages.end(), *text) == messages.end())
+      messages.push_back(*text);
+  }
+  return messages;
+}
+
 }  // namespace
 
 ThreadStack UnwindThread(Session& session, v8::FrameDecoder& decoder, const ThreadInfo& thread,
@@ -107,9 +162,13 @@ StackResult RunStack(Session& session, const StackOptions& options) {
     result.threads.push_back(UnwindThread(session, decoder, threads[i], i + 1, options));
   }
   // The thread that dumped is the first; if it died throwing, find what it threw.
-  if (!result.threads.empty() && result.threads.front().number == 1 &&
-      IsThrowing(result.threads.front()))
-    result.exception = FindThrownError(session.memory(), decoder, result.threads.front());
+  if (!result.threads.empty() && result.threads.front().number == 1) {
+    const ThreadStack& dumping = result.threads.front();
+    if (IsThrowing(dumping)) result.exception = FindThrownError(session.memory(), decoder, dumping);
+    result.fatal_function = FatalFunction(dumping);
+    if (!result.fatal_function.empty() && !dumping.frames.empty())
+      result.fatal_messages = FatalMessages(session, dumping);
+  }
   return result;
 }
 

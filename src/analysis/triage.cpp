@@ -6,11 +6,9 @@
 #include <cstring>
 #include <mutex>
 #include <set>
-#include <unordered_map>
 
 #include "mortem/analysis/dominators.h"
 #include "mortem/analysis/graph_state.h"
-#include "mortem/analysis/inspect.h"
 #include "mortem/analysis/retainers.h"
 #include "mortem/core/error.h"
 #include "mortem/core/progress.h"
@@ -40,17 +38,18 @@ RetainerPath PathOf(Session& session, Address object) {
 }
 
 // Strings with equal contents, by a hash of their characters (sequential strings: the ones that
-// hold their own characters).
+// hold their own characters). One 24-byte record per string, sorted; no per-string allocation.
 std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
                                                   uint64_t& wasted_total) {
   const auto& layout = session.layout();
-  struct Group {
-    uint64_t count = 0, size = 0;
-    Address example = 0;
+  struct Record {
+    uint64_t hash;
+    uint32_t size;
+    uint32_t high;  // the address, split to keep the record at 24 bytes with the low half
+    uint64_t low;
+    bool operator<(const Record& o) const { return hash != o.hash ? hash < o.hash : size < o.size; }
   };
-  std::mutex mutex;
-  std::unordered_map<uint64_t, Group> groups;
-  std::vector<std::unordered_map<uint64_t, Group>> per_thread(session.threads());
+  std::vector<std::vector<Record>> per_thread(std::max(1u, session.threads()));
   v8::HeapWalker walker(session.memory(), layout, session.heap());
   ProgressStep step("grouping equal strings");
   walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
@@ -66,40 +65,72 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
     if (byte_length > o.size - data) return;  // not a sane string
     std::string_view bytes(reinterpret_cast<const char*>(o.body.data()) + data,
                            std::min<uint64_t>(byte_length, kStringBytesHashed));
-    uint64_t key = std::hash<std::string_view>{}(bytes) ^ (o.size * 0x9e3779b97f4a7c15ull) ^
-                   (shape.one_byte ? 1 : 0);
-    auto& g = per_thread[thread % per_thread.size()][key];
-    if (g.count++ == 0) g.example = o.address, g.size = o.size;
+    uint64_t hash = std::hash<std::string_view>{}(bytes) ^ (byte_length * 0x9e3779b97f4a7c15ull) ^
+                    (shape.one_byte ? 1 : 0);
+    per_thread[thread % per_thread.size()].push_back(Record{hash, static_cast<uint32_t>(o.size),
+                                                            static_cast<uint32_t>(o.address >> 32),
+                                                            o.address & 0xffffffffu});
   });
-  for (auto& map : per_thread)
-    for (auto& [key, g] : map) {
-      auto& total = groups[key];
-      if (total.count == 0) total.example = g.example, total.size = g.size;
-      total.count += g.count;
-    }
-  std::vector<DuplicateString> out;
+  std::vector<Record> all;
+  size_t total = 0;
+  for (const auto& v : per_thread) total += v.size();
+  all.reserve(total);
+  for (auto& v : per_thread) {
+    all.insert(all.end(), v.begin(), v.end());
+    std::vector<Record>().swap(v);
+  }
+  std::sort(all.begin(), all.end());
+  struct Group {
+    uint64_t count, size;
+    Address example;
+  };
+  std::vector<Group> groups;
   wasted_total = 0;
-  v8::StringReader reader(session.memory(), layout);
-  std::vector<std::pair<uint64_t, const Group*>> ranked;
-  for (const auto& [key, g] : groups)
-    if (g.count > 1) {
-      wasted_total += (g.count - 1) * g.size;
-      ranked.emplace_back((g.count - 1) * g.size, &g);
+  for (size_t i = 0; i < all.size();) {
+    size_t j = i + 1;
+    while (j < all.size() && all[j].hash == all[i].hash && all[j].size == all[i].size) ++j;
+    if (j - i > 1) {
+      uint64_t wasted = (j - i - 1) * all[i].size;
+      wasted_total += wasted;
+      groups.push_back(Group{j - i, all[i].size, (uint64_t{all[i].high} << 32) | all[i].low});
     }
-  std::sort(ranked.begin(), ranked.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (size_t i = 0; i < ranked.size() && i < top; ++i) {
-    const Group& g = *ranked[i].second;
-    auto s = reader.Read(g.example, 80);
-    out.push_back(DuplicateString{s ? s->utf8 + (s->truncated ? "..." : "") : "?", g.count, g.size,
-                                  ranked[i].first});
+    i = j;
+  }
+  std::vector<Record>().swap(all);
+  size_t n = std::min(top, groups.size());
+  std::partial_sort(groups.begin(), groups.begin() + n, groups.end(),
+                    [](const Group& a, const Group& b) {
+                      return (a.count - 1) * a.size > (b.count - 1) * b.size;
+                    });
+  std::vector<DuplicateString> out;
+  v8::StringReader reader(session.memory(), layout);
+  for (size_t i = 0; i < n; ++i) {
+    auto s = reader.Read(groups[i].example, 80);
+    out.push_back(DuplicateString{s ? s->utf8 + (s->truncated ? "..." : "") : "?", groups[i].count,
+                                  groups[i].size, (groups[i].count - 1) * groups[i].size});
   }
   return out;
 }
 
+// A row of the program's own objects (a class, a constructor name), not V8's internals
+// ("(array)", "system / Context", ...) nor the generic Object and Array.
 bool IsUserClass(const TypeRow& row) {
   return row.kind == "object" && !row.name.empty() && row.name.front() != '(' &&
-         row.name != "Object" && row.name != "Array";
+         !row.name.starts_with("system /") && row.name != "Object" && row.name != "Array";
+}
+
+// One instance of a row, from the census (no extra walk).
+Address ExampleOf(Session& session, const TypeRow& row) {
+  const Census& census = session.census();
+  Address example = 0;
+  for (const auto& [key, stats] : census.keys) {
+    auto label = census.labels.find(key);
+    if (label == census.labels.end() || label->second.name != row.name ||
+        v8::KindName(label->second.kind) != row.kind || stats.sample == 0)
+      continue;
+    if (example == 0 || stats.sample < example) example = stats.sample;
+  }
+  return example;
 }
 
 std::string Percent(uint64_t part, uint64_t whole) {
@@ -119,22 +150,23 @@ void CrashSuspect(TriageResult& r) {
                           r.exception->stack});
     return;
   }
-  if (!r.crashing_thread) return;
-  for (const auto& f : r.crashing_thread->frames) {
-    const auto& s = f.native.symbol;
-    if (s.find("OutOfMemory") != std::string::npos || s.find("OnFatalError") != std::string::npos ||
-        s.find("FatalProcessOutOfMemory") != std::string::npos) {
-      r.suspects.push_back({"crash",
-                            "V8 ran out of memory: the crashing thread is in " + s,
-                            {"see the top types and dominators below for what filled the heap"}});
-      return;
-    }
-  }
+  if (r.fatal_function.empty()) return;
+  bool oom = r.fatal_function.find("OutOfMemory") != std::string::npos ||
+             r.fatal_function.find("OOM") != std::string::npos;
+  std::string text;
+  for (const auto& m : r.fatal_messages) text += (text.empty() ? "" : "; ") + m;
+  std::vector<std::string> evidence{"in " + r.fatal_function};
+  if (oom) evidence.push_back("see the top types and dominators for what filled the heap");
+  r.suspects.push_back(
+      {"crash",
+       std::string(oom ? "V8 ran out of memory" : "The process hit a fatal error") +
+           (text.empty() ? "" : ": " + text),
+       evidence});
 }
 
 void HeapSuspects(TriageResult& r, uint64_t heap_used) {
   for (const auto& t : r.top_by_retained) {
-    if (!IsUserClass(t.row) || t.row.retained_size * 5 < heap_used) continue;
+    if (!IsUserClass(t.row) || !t.example || t.row.retained_size * 5 < heap_used) continue;
     r.suspects.push_back(
         {"leak",
          Grouped(t.row.count) + " " + t.row.name + " objects retain " +
@@ -230,6 +262,9 @@ void Metrics(TriageResult& r, const std::vector<TypeRow>& rows, uint64_t heap_us
 
 TriageResult RunTriage(Session& session, const TriageOptions& options) {
   TriageResult r;
+  ObjectsOptions objects_options;
+  objects_options.retained = options.retained;
+  auto objects = RunObjects(session, objects_options);  // takes the census: info reuses its walk
   r.info = RunInfo(session);
   r.warnings = r.info.warnings;
   r.partial = r.info.walk.skipped_bytes > 0;
@@ -239,20 +274,16 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   auto stack = RunStack(session, stack_options);
   if (!stack.threads.empty()) r.crashing_thread = stack.threads.front();
   r.exception = stack.exception;
-  ObjectsOptions objects_options;
-  objects_options.retained = options.retained;
-  auto objects = RunObjects(session, objects_options);
+  r.fatal_function = stack.fatal_function;
+  r.fatal_messages = stack.fatal_messages;
   r.top_by_count = TopBy(objects.types, options.top, &TypeRow::count);
   r.top_by_size = TopBy(objects.types, options.top, &TypeRow::self_size);
   if (options.retained) {
     for (const auto& row : TopBy(objects.types, options.top, &TypeRow::retained_size)) {
       TypeWithPath t{row, 0, {}};
-      if (r.top_by_retained.size() < 3 && row.name.front() != '(') {
-        auto instances = RunInstances(session, row.name, row.kind, 1);
-        if (!instances.instances.empty()) {
-          t.example = instances.instances.front().address;
-          t.path = PathOf(session, t.example);
-        }
+      if (IsUserClass(row)) {
+        t.example = ExampleOf(session, row);
+        if (t.example) t.path = PathOf(session, t.example);
       }
       r.top_by_retained.push_back(std::move(t));
     }

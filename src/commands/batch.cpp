@@ -64,8 +64,10 @@ nlohmann::json RunOne(const Command& command, const CoreTargetOptions& base,
   }
   std::string message = err.str();
   while (!message.empty() && message.back() == '\n') message.pop_back();
-  const std::string prefix = "mortem " + command.name + ": error: ";
-  if (message.starts_with(prefix)) message.erase(0, prefix.size());
+  const std::string prefixes[] = {"mortem " + command.name + ": error: ",
+                                  "mortem " + command.name + ": "};
+  for (const auto& prefix : prefixes)
+    if (message.starts_with(prefix)) message.erase(0, prefix.size());
   if (!line.contains("result"))  // why it failed may be in what loading noticed
     for (const auto& w : warnings) message += " (" + w + ")";
   if (!message.empty()) line[line.contains("result") ? "messages" : "error"] = message;

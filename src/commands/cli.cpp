@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -39,6 +40,9 @@ int RunCli(int argc, char** argv) {
   std::vector<std::string> rest;
   std::string batch;
   bool quiet = false;
+  // With --batch the cores come from it: every other word is the command's (e.g. a --fail-if
+  // value), in order.
+  const bool batch_mode = std::find(args.begin(), args.end(), "--batch") != args.end();
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--help" || args[i] == "-h") {
       std::cout << "usage: mortem " << command->name << " CORE";
@@ -62,7 +66,7 @@ int RunCli(int argc, char** argv) {
       quiet = true;
     else if (args[i] == "--batch" && i + 1 < args.size())
       batch = args[++i];
-    else if (target.core_path.empty() && !args[i].starts_with("-"))
+    else if (target.core_path.empty() && !batch_mode && !args[i].starts_with("-"))
       target.core_path = args[i];
     else
       rest.push_back(args[i]);
@@ -70,7 +74,6 @@ int RunCli(int argc, char** argv) {
   // Progress for steps over a second, only for a person at a terminal.
   ProgressStep::Enable(!quiet && ::isatty(STDERR_FILENO));
   if (!batch.empty()) {
-    if (!target.core_path.empty()) rest.insert(rest.begin(), target.core_path);
     return RunBatch(*command, batch, target, rest);
   }
   if (target.core_path.empty()) {

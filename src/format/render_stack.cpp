@@ -80,6 +80,8 @@ nlohmann::json ToJson(const StackResult& r) {
           {"unwinder", r.unwinder},
           {"threads", threads},
           {"exception", r.exception ? ToJson(*r.exception) : nlohmann::json(nullptr)},
+          {"fatal_function", r.fatal_function},
+          {"fatal_messages", r.fatal_messages},
           {"warnings", r.warnings}};
 }
 
@@ -149,6 +151,11 @@ void PrintText(const StackResult& r, std::ostream& out) {
   if (r.signal) out << "signal " << r.signal << " (" << SignalName(r.signal) << ")\n";
   if (r.exception) {
     PrintText(*r.exception, out);
+    out << "\n";
+  }
+  if (!r.fatal_function.empty()) {
+    out << "fatal error in " << r.fatal_function << "\n";
+    for (const auto& m : r.fatal_messages) out << "  \"" << m << "\"\n";
     out << "\n";
   }
   for (size_t i = 0; i < r.threads.size(); ++i) {

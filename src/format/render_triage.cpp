@@ -80,6 +80,8 @@ nlohmann::json ToJson(const TriageResult& r) {
           {"process", info},
           {"exception", r.exception ? ToJson(*r.exception) : nlohmann::json(nullptr)},
           {"crashing_thread", stack},
+          {"fatal_function", r.fatal_function},
+          {"fatal_messages", r.fatal_messages},
           {"top_by_count", RowsJson(r.top_by_count)},
           {"top_by_size", RowsJson(r.top_by_size)},
           {"top_by_retained", retained},

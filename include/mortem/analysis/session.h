@@ -49,9 +49,10 @@ class Session {
   const Memory& memory() const { return memory_; }
   const SymbolTable& symbols() const { return symbols_; }
   const ProcessFacts& facts() const { return facts_; }
-  const v8::Layout& layout();             // throws Error
-  const v8::Heap& heap();                 // throws Error
-  const Census& census();                 // one walk of the whole heap, kept
+  const v8::Layout& layout();  // throws Error
+  const v8::Heap& heap();      // throws Error
+  const Census& census();      // one walk of the whole heap, kept
+  bool has_census() const { return census_.has_value(); }
   v8::MapCache& maps();                   // for single-threaded lookups by commands
   const GraphState& graph();              // the heap graph with roots, built on first use and kept
   const v8::DominatorTree& dominators();  // over graph(), built on first use and kept

@@ -37,7 +37,12 @@ struct StackResult {
   int signal = 0;
   std::vector<ThreadStack> threads;
   std::optional<v8::ErrorInfo> exception;  // the error being thrown, if the process died throwing
-  std::string unwinder;                    // "libunwind", "lldb" or "frame pointers"
+  // When the dumping thread is in V8's or Node's fatal-error path (out of memory, a failed
+  // check): the messages whose addresses that path left on the stack, innermost first (e.g.
+  // "Allocation failed - JavaScript heap out of memory", "Reached heap limit").
+  std::string fatal_function;
+  std::vector<std::string> fatal_messages;
+  std::string unwinder;  // "libunwind", "lldb" or "frame pointers"
   std::vector<std::string> warnings;
 };
 

@@ -45,6 +45,8 @@ struct TriageResult {
   InfoResult info;
   std::optional<ThreadStack> crashing_thread;
   std::optional<v8::ErrorInfo> exception;
+  std::string fatal_function;
+  std::vector<std::string> fatal_messages;
   std::vector<TypeRow> top_by_count, top_by_size;
   std::vector<TypeWithPath> top_by_retained;
   std::vector<DominatorRow> dominators;
