@@ -1,19 +1,25 @@
 #!/usr/bin/env python3
 """End-to-end check of the documented JSON output (docs/schema/*.json): runs every command with
 --json on the scenario cores of one Node version and validates each document against its
-command's schema (JSON Schema draft 2020-12, python3-jsonschema). Any document that does not
-match, any command that does not exit 0, and any two schemas whose shared $defs differ fail it.
+command's schema (JSON Schema draft 2020-12, python3-jsonschema), and each line of
+`triage --batch` against batch-line.json (its result against triage.json). Any document that does
+not match, any command that does not exit as expected (0; triage also 5, partial; 6 when a
+--fail-if condition holds), any two schemas whose shared $defs differ, and a copy of one schema's
+part in another that differs from it (triage's process is info's document) fail it.
 
 Usage: validate_json.py --mortem PATH --schemas DIR --cores DIR [--label TEXT]
-  --cores: cores/VERSION with classes/, buffers/ and growth/ (made by tests/e2e/make-cores.sh)
+  --cores: cores/VERSION with classes/, buffers/, crash/ and growth/ (made by
+  tests/e2e/make-cores.sh)
 Exits 77 (CTest: skipped) when the cores or the jsonschema module are missing, unless
 MORTEM_E2E_REQUIRED=1.
 """
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 SKIP = 77
@@ -48,21 +54,19 @@ class Checker:
         print("FAIL: " + message)
         self.failures.append(message)
 
-    def run(self, schema, args):
-        """Runs mortem ARGS --json, validates stdout against SCHEMA; returns the document."""
-        argv = [self.mortem] + args + ["--json"]
+    def mortem_run(self, args, codes):
+        """Runs mortem ARGS; the process, or None (a failure) if its exit code is not in CODES."""
         start = time.monotonic()
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run([self.mortem] + args, capture_output=True, text=True, timeout=600)
         self.seconds += time.monotonic() - start
-        what = "mortem " + " ".join(args)
-        if proc.returncode != 0:
-            self.fail(f"{what}: exit {proc.returncode}; stderr:\n{proc.stderr}")
+        if proc.returncode not in codes:
+            self.fail(f"mortem {' '.join(args)}: exit {proc.returncode}, expected one of "
+                      f"{sorted(codes)}; stderr:\n{proc.stderr}")
             return None
-        try:
-            document = json.loads(proc.stdout)
-        except ValueError as e:
-            self.fail(f"{what}: stdout is not JSON ({e}): {proc.stdout[:300]!r}")
-            return None
+        return proc
+
+    def validate(self, schema, document, what):
+        """Validates DOCUMENT against SCHEMA; True if it matches."""
         validator = jsonschema.Draft202012Validator(self.schemas[schema])
         errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
         for error in errors[:10]:
@@ -71,7 +75,63 @@ class Checker:
                       f"{error.message} (schema rule {'/'.join(map(str, error.schema_path))})")
         if not errors:
             self.validated[schema] = self.validated.get(schema, 0) + 1
+        return not errors
+
+    def run(self, schema, args, codes=(0,)):
+        """Runs mortem ARGS --json, validates stdout against SCHEMA; returns the document."""
+        what = "mortem " + " ".join(args)
+        proc = self.mortem_run(args + ["--json"], codes)
+        if proc is None:
+            return None
+        try:
+            document = json.loads(proc.stdout)
+        except ValueError as e:
+            self.fail(f"{what}: stdout is not JSON ({e}): {proc.stdout[:300]!r}")
+            return None
+        self.validate(schema, document, what)
         return document
+
+    def batch(self, cores, others, args, code):
+        """Runs triage --batch ARGS over a directory of CORES (name -> core) and OTHERS (files
+        that are not cores), expecting exit CODE; validates each line (against batch-line.json,
+        its result against triage.json) and returns the lines."""
+        scratch = tempfile.mkdtemp(prefix="mortem-json-batch-")
+        try:
+            for name, target in cores.items():
+                os.symlink(target, os.path.join(scratch, name))
+            for name in others:
+                with open(os.path.join(scratch, name), "w") as f:
+                    f.write("not a core\n")
+            names = sorted(os.listdir(scratch))
+            what = f"mortem triage --batch {scratch} {' '.join(args)}"
+            proc = self.mortem_run(["triage", "--batch", scratch] + args, (code,))
+            if proc is None:
+                return []
+            texts = proc.stdout.splitlines()
+            if len(texts) != len(names):
+                self.fail(f"{what}: {len(texts)} lines for {len(names)} files:\n{proc.stdout[:2000]}")
+            lines = []
+            for name, text in zip(names, texts):
+                try:
+                    line = json.loads(text)
+                except ValueError as e:
+                    self.fail(f"{what}: line of {name} is not JSON ({e}): {text[:300]!r}")
+                    continue
+                lines.append(line)
+                if not self.validate("batch-line", line, f"{what}, line of {name}"):
+                    continue
+                if line["core"] != os.path.join(scratch, name):
+                    self.fail(f"{what}: line of {line['core']!r} where {name} was expected")
+                if name in cores:
+                    if "result" not in line:
+                        self.fail(f"{what}: no result for {name}: {text[:500]}")
+                    else:
+                        self.validate("triage", line["result"], f"{what}, result of {name}")
+                elif "error" not in line or line["exit_code"] == 0:
+                    self.fail(f"{what}: no error for {name}: {text[:500]}")
+            return lines
+        finally:
+            shutil.rmtree(scratch)
 
     def check_shared_defs(self):
         """A $def of one name must be the same in every schema that has it."""
@@ -81,6 +141,22 @@ class Checker:
                 if key in seen and seen[key][1] != value:
                     self.fail(f"$defs/{key} differs between {seen[key][0]}.json and {name}.json")
                 seen.setdefault(key, (name, value))
+
+    def check_copies(self):
+        """Parts one schema repeats from another (no $ref across files) must stay identical."""
+        info, triage = self.schemas.get("info"), self.schemas.get("triage")
+        if info and triage:
+            process = triage["properties"]["process"]
+            props = {k: v for k, v in info["properties"].items() if k != "schema"}
+            if process.get("properties") != props or \
+                    process.get("required") != [r for r in info["required"] if r != "schema"]:
+                self.fail("triage.json's process differs from info.json's document without schema")
+        buffers = self.schemas.get("buffers")
+        if buffers and triage:
+            cause = buffers["properties"]["retention"]["items"]["properties"]["cause"]
+            copy = triage["properties"]["buffers"]["properties"]["retention"]["items"]
+            if copy["properties"]["cause"] != cause:
+                self.fail("the retention cause of triage.json differs from buffers.json's")
 
 
 def main():
@@ -93,17 +169,22 @@ def main():
 
     classes = os.path.join(a.cores, "classes", "core")
     buffers = os.path.join(a.cores, "buffers", "core")
+    crash = os.path.join(a.cores, "crash", "core")
     growth = os.path.join(a.cores, "growth")
-    for path in (classes, buffers, os.path.join(growth, "core-before"), os.path.join(growth, "core")):
+    for path in (classes, buffers, crash, os.path.join(growth, "core-before"),
+                 os.path.join(growth, "core")):
         if not os.path.exists(path):
             skip(f"no {path} (the e2e_cores fixtures could not make it)")
 
     c = Checker(a.mortem, a.schemas)
     c.check_shared_defs()
-    expected = {"info", "objects", "instances", "inspect", "buffers", "read", "refs", "retainers",
-                "diff"}
+    c.check_copies()
+    commands = {"info", "objects", "instances", "inspect", "buffers", "read", "refs", "retainers",
+                "diff", "stack", "source", "handles", "triage"}
+    expected = commands | {"batch-line"}
     if set(c.schemas) != expected:
-        c.fail(f"docs/schema has {sorted(c.schemas)}, expected one schema per command {sorted(expected)}")
+        c.fail(f"docs/schema has {sorted(c.schemas)}, expected one schema per command "
+               f"{sorted(commands)} and batch-line")
 
     c.run("info", ["info", classes])
     c.run("objects", ["objects", classes])
@@ -147,11 +228,50 @@ def main():
     c.run("diff", ["diff", old, new, "--retained", "--sort", "retained", "--top", "10", "--paths", "1"])
     c.run("diff", ["diff", old, new, "--grown-only", "--sort", "count", "--paths", "0"])
 
+    # The crash scenario: the process died on an uncaught exception thrown in JS, with a server,
+    # sockets and an fs request open.
+    doc = c.run("stack", ["stack", crash])
+    c.run("stack", ["stack", crash, "--all"])
+    c.run("stack", ["stack", crash, "--frames", "3", "--arguments", "0"])
+    c.run("stack", ["stack", classes])
+    js = None
+    if doc and doc.get("threads"):
+        js = next((f["index"] for f in doc["threads"][0]["frames"] if f["kind"] == "js"), None)
+    if js is None:
+        c.fail(f"stack {crash}: no JavaScript frame on the crashing thread")
+    else:
+        c.run("source", ["source", crash, "--frame", str(js)])
+    c.run("source", ["source", crash, "--frame", "0", "--lines", "2"])
+    c.run("handles", ["handles", crash])
+    c.run("handles", ["handles", crash, "--handles-only"])
+    c.run("handles", ["handles", crash, "--requests-only"])
+    partial = (0, 5)  # triage exits 5 when parts of the heap could not be parsed
+    c.run("triage", ["triage", crash], partial)
+    c.run("triage", ["triage", crash, "--no-retained", "--top", "3"], partial)
+    c.run("triage", ["triage", classes, "--no-retained"], partial)
+    c.run("triage", ["triage", classes], partial)  # examples and paths of user classes' rows
+    # One condition that holds on every heap and one that never does: exit 6, one of them listed.
+    doc = c.run("triage", ["triage", crash, "--no-retained", "--fail-if", "objects > 0",
+                           "--fail-if", "objects < 0"], (6,))
+    if doc is not None and len(doc.get("failed_conditions", [])) != 1:
+        c.fail(f"triage --fail-if 'objects > 0' --fail-if 'objects < 0': failed_conditions "
+               f"{doc.get('failed_conditions')}, expected the first condition only")
+
+    # --batch over a directory of two cores and a file that is not one: three lines in order,
+    # the cores' with a triage document, the other's with an error; exit 5 (a core failed).
+    c.batch({"a-crash.core": crash, "b-classes.core": classes}, ["c-not-a-core.txt"],
+            ["--no-retained"], 5)
+    # A condition that holds: exit 6, the line has the result and the message saying so. (With
+    # --batch and no CORE, the CLI takes an option's separate value for the core: --opt=VALUE.)
+    lines = c.batch({"crash.core": crash}, [], ["--no-retained", "--fail-if=objects > 0"], 6)
+    if lines and ("messages" not in lines[0] or not lines[0].get("result", {}).get("failed_conditions")):
+        c.fail(f"triage --batch --fail-if 'objects > 0': no messages or failed_conditions: {lines[0]}")
+
     missing = expected - set(c.validated)
     if missing:
         c.fail(f"no valid document of {sorted(missing)}")
     total = sum(c.validated.values())
-    print(f"[e2e] {a.label} json schemas: {total} documents of {len(c.validated)} commands valid, "
+    print(f"[e2e] {a.label} json schemas: {total} documents of {len(c.validated)} schemas valid, "
           f"{len(c.failures)} failures; mortem {c.seconds:.1f}s")
     sys.exit(1 if c.failures else 0)
 
