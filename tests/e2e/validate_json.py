@@ -261,9 +261,9 @@ def main():
     # the cores' with a triage document, the other's with an error; exit 5 (a core failed).
     c.batch({"a-crash.core": crash, "b-classes.core": classes}, ["c-not-a-core.txt"],
             ["--no-retained"], 5)
-    # A condition that holds: exit 6, the line has the result and the message saying so. (With
-    # --batch and no CORE, the CLI takes an option's separate value for the core: --opt=VALUE.)
-    lines = c.batch({"crash.core": crash}, [], ["--no-retained", "--fail-if=objects > 0"], 6)
+    # A condition that holds: exit 6, the line has the result and the message saying so; the
+    # condition's value is a separate word (with --batch, no word is taken for a core).
+    lines = c.batch({"crash.core": crash}, [], ["--no-retained", "--fail-if", "objects > 0"], 6)
     if lines and ("messages" not in lines[0] or not lines[0].get("result", {}).get("failed_conditions")):
         c.fail(f"triage --batch --fail-if 'objects > 0': no messages or failed_conditions: {lines[0]}")
 
