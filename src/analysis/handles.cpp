@@ -28,6 +28,8 @@ std::vector<Address> FindEnvironments(Session& session, std::vector<std::string>
   v8::MapCache maps(memory, layout);
   for (const auto& page : heap.pages()) {
     if (page.space != layout.spaces.old_space || page.from_space) continue;
+    // As HeapWalker::WalkAll does: the page's bytes are read once, then dropped from memory.
+    memory.Prefetch(page.start, page.size);
     walker.WalkPage(page, maps, 0, [&](unsigned, const v8::HeapObject& o) {
       if (o.map->instance_type != layout.types.native_context) return;
       auto eda = memory.ReadWord(o.address + layout.off.native_context_embedder_data);
@@ -38,6 +40,7 @@ std::vector<Address> FindEnvironments(Session& session, std::vector<std::string>
                                  kEmbedderDataSlotSize * static_cast<uint32_t>(*index));
       if (env && IsAligned(*env)) found.insert(*env);
     });
+    memory.Release(page.start, page.size);
   }
   if (found.empty()) warnings.push_back("no native context holds a Node Environment");
   return {found.begin(), found.end()};

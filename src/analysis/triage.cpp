@@ -1,10 +1,10 @@
 #include "mortem/analysis/triage.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <cstring>
-#include <mutex>
 #include <set>
 
 #include "mortem/analysis/dominators.h"
@@ -49,10 +49,19 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
     uint64_t low;
     bool operator<(const Record& o) const { return hash != o.hash ? hash < o.hash : size < o.size; }
   };
-  std::vector<std::vector<Record>> per_thread(std::max(1u, session.threads()));
+  // One array sized by the census's string count (an upper bound of the sequential strings),
+  // filled through an atomic cursor: no growth, no per-thread copies.
+  uint64_t strings = 0;
+  for (const auto& [key, stats] : session.census().keys) {
+    auto label = session.census().labels.find(key);
+    if (label != session.census().labels.end() && label->second.kind == v8::NodeKind::kString)
+      strings += stats.count;
+  }
+  std::vector<Record> all(strings);
+  std::atomic<size_t> used{0};
   v8::HeapWalker walker(session.memory(), layout, session.heap());
   ProgressStep step("grouping equal strings");
-  walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
+  walker.WalkAll(session.threads(), [&](unsigned, const v8::HeapObject& o) {
     uint16_t type = o.map->instance_type;
     if (!layout.IsString(type)) return;
     auto shape = v8::ShapeOf(layout, type);
@@ -67,18 +76,12 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
                            std::min<uint64_t>(byte_length, kStringBytesHashed));
     uint64_t hash = std::hash<std::string_view>{}(bytes) ^ (byte_length * 0x9e3779b97f4a7c15ull) ^
                     (shape.one_byte ? 1 : 0);
-    per_thread[thread % per_thread.size()].push_back(Record{hash, static_cast<uint32_t>(o.size),
-                                                            static_cast<uint32_t>(o.address >> 32),
-                                                            o.address & 0xffffffffu});
+    size_t at = used.fetch_add(1, std::memory_order_relaxed);
+    if (at < all.size())
+      all[at] = Record{hash, static_cast<uint32_t>(o.size), static_cast<uint32_t>(o.address >> 32),
+                       o.address & 0xffffffffu};
   });
-  std::vector<Record> all;
-  size_t total = 0;
-  for (const auto& v : per_thread) total += v.size();
-  all.reserve(total);
-  for (auto& v : per_thread) {
-    all.insert(all.end(), v.begin(), v.end());
-    std::vector<Record>().swap(v);
-  }
+  all.resize(std::min(used.load(), all.size()));
   std::sort(all.begin(), all.end());
   struct Group {
     uint64_t count, size;
