@@ -35,22 +35,29 @@ DominatorTree ComputeDominators(const CsrGraph& g, std::span<const uint32_t> roo
   std::vector<uint32_t> dfnum(n, none), parent(n, none), vertex;
   vertex.reserve(n);
   {
-    // Depth-first numbering from the virtual root, whose successors are the roots.
+    // Depth-first numbering from the virtual root, whose successors are the roots. The stack
+    // holds (node, next edge to look at): its size is the depth of the walk, not the edge count.
     std::vector<std::pair<uint32_t, uint32_t>> stack;
-    for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.emplace_back(*it, vroot);
     dfnum[vroot] = 0;
     vertex.push_back(vroot);
-    while (!stack.empty()) {
-      auto [v, p] = stack.back();
-      stack.pop_back();
-      if (dfnum[v] != none) continue;
+    auto visit = [&](uint32_t v, uint32_t p) {
       dfnum[v] = static_cast<uint32_t>(vertex.size());
       vertex.push_back(v);
       parent[v] = p;
-      for (uint32_t e = g.out_offsets[v + 1]; e-- > g.out_offsets[v];) {
-        uint32_t w = g.out_targets[e];
+      stack.emplace_back(v, g.out_offsets[v]);
+    };
+    for (uint32_t r : roots) {
+      if (r >= nodes || dfnum[r] != none) continue;
+      visit(r, vroot);
+      while (!stack.empty()) {
+        auto& [v, e] = stack.back();
+        if (e == g.out_offsets[v + 1]) {
+          stack.pop_back();
+          continue;
+        }
+        uint32_t w = g.out_targets[e++];
         if (w & g.skip_bits) continue;
-        if (dfnum[w] == none) stack.emplace_back(w, v);
+        if (dfnum[w] == none) visit(w, v);  // may reallocate the stack: v, e not used after
       }
     }
   }
