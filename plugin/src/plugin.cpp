@@ -121,6 +121,15 @@ class V8Subcommand : public lldb::SBCommandPluginInterface {
       PrintHelp(out);
       return true;
     }
+    if (name_ == "settings") {
+      try {
+        Sessions().DescribeSettings(debugger, out);
+        return true;
+      } catch (const Error& e) {
+        err << "mortem settings: error: " << e.what();
+        return false;
+      }
+    }
     std::string error;
     auto t = Translate(name_, std::move(args), error);
     if (!t) {
@@ -203,6 +212,7 @@ bool Initialize(lldb::SBDebugger debugger) {
   names.emplace_back("findrefs", "llnode's [-v EXPR | -n NAME | -s TEXT] [-r] = `v8 refs`");
   names.emplace_back("getactivehandles", "llnode's name for `v8 handles --handles-only`");
   names.emplace_back("getactiverequests", "llnode's name for `v8 handles --requests-only`");
+  names.emplace_back("settings", "where memory comes from, the unwinder, threads");
   names.emplace_back("help", "the v8 commands");
   for (const auto& [name, help] : names) {
     // lldb keeps the pointer for the life of the command; it is never deleted.

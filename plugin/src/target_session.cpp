@@ -164,6 +164,19 @@ Session& TargetSessions::Get(lldb::SBDebugger debugger) {
   return *session_;
 }
 
+void TargetSessions::DescribeSettings(lldb::SBDebugger debugger, std::ostream& out) {
+  Session& session = Get(debugger);
+  out << "memory:   "
+      << (core_ ? "the core file " + core_->core().path() + ", read by mortem (mmap'd)"
+                : std::string("lldb's process memory (SBProcess::ReadMemory, 64 KiB block cache)"))
+      << "\n"
+      << "          MORTEM_LLDB_MEMORY=sb reads cores through lldb too\n"
+      << "unwinder: lldb's (v8 bt shows lldb's frames with V8's decoded)\n"
+      << "threads:  " << session.threads() << " for heap walks (--threads N per command)\n"
+      << "session:  the heap model is kept until the process resumes (stop id " << stop_id_
+      << ")\n";
+}
+
 void TargetSessions::EndCommand() {
   if (memory_) memory_->EndCommand();
 }

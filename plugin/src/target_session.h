@@ -26,6 +26,8 @@ class TargetSessions {
   Session& Get(lldb::SBDebugger debugger);
   // After each command: lets the memory cache shrink to its bound.
   void EndCommand();
+  // `v8 settings`: where memory comes from, the unwinder, the worker threads.
+  void DescribeSettings(lldb::SBDebugger debugger, std::ostream& out);
 
  private:
   void Build(lldb::SBTarget target, lldb::SBProcess process);

@@ -9,15 +9,18 @@ bool IsFlag(const std::string& word) {
   return word.size() > 1 && word[0] == '-';
 }
 
-// llnode's inspect flags: -m (map), -s (source), -F (full strings) are dropped; -l N maps to
-// --string-length N.
+// llnode's inspect flags: -F (full strings), -s (a function's source), -l N (string length);
+// -m (the map) is always shown.
 void TranslateInspectFlags(std::vector<std::string>& args, std::vector<std::string>& notes) {
   std::vector<std::string> out;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "-m" || a == "-s" || a == "-F" || a == "--print-map" || a == "--print-source" ||
-        a == "--full-string") {
-      notes.push_back("llnode's " + a + " is ignored by mortem's inspect");
+    if (a == "-m" || a == "--print-map") {
+      notes.push_back("the map is always shown by mortem's inspect");
+    } else if (a == "-s" || a == "--print-source") {
+      out.push_back("--source");
+    } else if (a == "-F" || a == "--full-string") {
+      out.push_back("--full-string");
     } else if ((a == "-l" || a == "--length") && i + 1 < args.size()) {
       out.push_back("--string-length");
       out.push_back(args[++i]);
@@ -71,9 +74,9 @@ std::optional<Translation> TranslateFindRefs(std::vector<std::string> args, std:
 
 }  // namespace
 
-// Joins the positional words of args (skipping "--name VALUE" pairs: every long option of the
-// address-taking commands takes a value except --json) into one, so that `v8 inspect ptr + 8`
-// is one expression; returns its index.
+// Joins the positional words of args (skipping "--option VALUE" pairs: the long options of the
+// address-taking commands take a value, except the switches below) into one, so that
+// `v8 inspect ptr + 8` is one expression; returns its index.
 std::optional<size_t> MergePositionals(std::vector<std::string>& args) {
   std::optional<size_t> first;
   std::vector<std::string> out;
@@ -88,8 +91,12 @@ std::optional<size_t> MergePositionals(std::vector<std::string>& args) {
       continue;
     }
     out.push_back(args[i]);
-    if (args[i].starts_with("--") && args[i].find('=') == std::string::npos &&
-        args[i] != "--json" && i + 1 < args.size())
+    static const char* kSwitches[] = {"--json", "--source", "--full-string",
+                                      "--name", "--string", "--weak"};
+    bool is_switch = false;
+    for (const char* sw : kSwitches) is_switch |= args[i] == sw;
+    if (args[i].starts_with("--") && args[i].find('=') == std::string::npos && !is_switch &&
+        i + 1 < args.size())
       out.push_back(args[++i]);
   }
   args = std::move(out);

@@ -5,7 +5,8 @@
 //    printout by the e2e tier);
 //  - `v8 source list` shows the crashing line of the scenario's file, marked;
 //  - `v8 getactivehandles` / `getactiverequests` list what Node listed before the crash;
-//  - `v8 findrefs -n cartId` finds the holder of that property (no expression evaluation).
+//  - `v8 findrefs -n cartId` finds the holder of that property (no expression evaluation);
+//  - `v8 inspect -s` shows the function's source; `v8 settings` says where memory comes from.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -25,10 +26,20 @@ std::string Dir() {
   return e2e::Require("MORTEM_E2E_DIR");
 }
 
+// The address of validateCart's JSFunction, from the CLI's stack.
+std::string ValidateCart() {
+  auto r = e2e::RunCli({"stack", Dir() + "/core", "--json"});
+  json stack = json::parse(r.out);
+  for (const auto& f : stack["threads"][0]["frames"])
+    if (f["kind"] == "js" && f["function"] == "validateCart") return f["function_address"];
+  return "0";
+}
+
 const e2e::RunResult& MainRun() {
-  static const e2e::RunResult run = RunLldbBatch({"v8 bt", "v8 source list", "v8 getactivehandles",
-                                                  "v8 getactiverequests", "v8 findrefs -n cartId"},
-                                                 {"-c", Dir() + "/core", Dir() + "/node"});
+  static const e2e::RunResult run =
+      RunLldbBatch({"v8 bt", "v8 source list", "v8 getactivehandles", "v8 getactiverequests",
+                    "v8 findrefs -n cartId", "v8 inspect -s " + ValidateCart(), "v8 settings"},
+                   {"-c", Dir() + "/core", Dir() + "/node"});
   return run;
 }
 
@@ -104,6 +115,18 @@ TEST_CASE("v8 findrefs -n: a property name, not an expression") {
   INFO(refs << r.err.substr(0, 1000));
   CHECK(r.err.find("cannot evaluate") == std::string::npos);
   CHECK(refs.find("cartId") != std::string::npos);
+}
+
+TEST_CASE("v8 inspect -s: the function's source; v8 settings") {
+  const auto& r = MainRun();
+  std::string out = OutputOf(r.out, "v8 inspect -s " + ValidateCart());
+  INFO(out);
+  CHECK(out.find("source:") != std::string::npos);
+  CHECK(out.find("throw new CheckoutError") != std::string::npos);
+  std::string settings = OutputOf(r.out, "v8 settings");
+  INFO(settings);
+  CHECK(settings.find("memory:") != std::string::npos);
+  CHECK(settings.find("unwinder: lldb") != std::string::npos);
 }
 
 int main(int argc, char** argv) {

@@ -57,6 +57,11 @@ TEST_CASE("inspect and print take an address or an expression") {
   REQUIRE(t);
   CHECK(t->args == Args{"--string-length", "40", "0x10"});
   CHECK(t->address_arg == 2u);
+  // -s: the function's source; -F: full strings; both switches, so the expression stays whole.
+  t = Translate("inspect", {"-s", "-F", "fn", "+", "1"}, error);
+  REQUIRE(t);
+  CHECK(t->args == Args{"--source", "--full-string", "fn + 1"});
+  CHECK(t->address_arg == 2u);
 }
 
 TEST_CASE("nodeinfo is info") {

@@ -5,6 +5,7 @@
 
 #include "mortem/core/error.h"
 #include "mortem/core/text.h"
+#include "mortem/v8/scripts.h"
 
 namespace mortem {
 namespace {
@@ -93,7 +94,8 @@ std::optional<Containing> FindContainingObject(Session& session, Address address
   return hit;
 }
 
-InspectResult RunInspect(Session& session, Address address, const v8::ValueLimits& limits) {
+InspectResult RunInspect(Session& session, Address address, const v8::ValueLimits& limits,
+                         bool with_source) {
   InspectResult r;
   r.requested = address;
   Address object = (address & 3) == 1 ? address - 1 : address;
@@ -111,6 +113,13 @@ InspectResult RunInspect(Session& session, Address address, const v8::ValueLimit
   v8::ValueReader reader(session.memory(), session.layout(), session.heap());
   r.value = reader.Read(object + 1, limits);
   r.value.size = containing->size;
+  r.map = session.memory().ReadWord(object).value_or(1) - 1;
+  const v8::MapInfo* map = reader.namer().MapOf(object + 1);
+  if (with_source && map && session.layout().IsJSFunction(map->instance_type)) {
+    auto shared = session.memory().ReadWord(object + session.layout().off.function_shared);
+    v8::ScriptReader scripts(session.memory(), session.layout(), reader.namer());
+    if (shared) r.source = scripts.FunctionSource(*shared, 1 << 20);
+  }
   r.warnings = session.Warnings();
   return r;
 }

@@ -74,16 +74,20 @@ void AddHeapCommands(std::vector<Command>& r) {
         o.add_options()("depth", po::value<int>()->default_value(2), "levels of nested values")(
             "properties", po::value<size_t>()->default_value(64), "properties shown per object")(
             "elements", po::value<size_t>()->default_value(32), "elements shown per array")(
-            "string-length", po::value<size_t>()->default_value(1024), "characters per string");
+            "string-length", po::value<size_t>()->default_value(1024), "characters per string")(
+            "full-string", "strings in full (up to 1 Mi characters)")(
+            "source", "a function's source text too");
       },
       [](Invocation& in) {
         v8::ValueLimits limits;
         limits.depth = std::clamp(in.options["depth"].as<int>(), 0, 16);
         limits.properties = in.options["properties"].as<size_t>();
         limits.elements = in.options["elements"].as<size_t>();
-        limits.string_chars = in.options["string-length"].as<size_t>();
-        auto result =
-            RunInspect(in.session, ParseAddress(in.options["address"].as<std::string>()), limits);
+        limits.string_chars = in.options.count("full-string")
+                                  ? size_t{1} << 20
+                                  : in.options["string-length"].as<size_t>();
+        auto result = RunInspect(in.session, ParseAddress(in.options["address"].as<std::string>()),
+                                 limits, in.options.count("source") > 0);
         Emit(in, result);
         return ExitCode::kOk;
       }});

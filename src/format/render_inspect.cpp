@@ -88,11 +88,10 @@ void PrintText(const InstancesResult& r, std::ostream& out) {
 }
 
 nlohmann::json ToJson(const InspectResult& r) {
-  nlohmann::json j = {{"schema", kSchemaVersion},
-                      {"address", Hex(r.requested)},
-                      {"space", r.space},
-                      {"value", ValueJson(r.value)},
-                      {"warnings", r.warnings}};
+  nlohmann::json j = {{"schema", kSchemaVersion}, {"address", Hex(r.requested)},
+                      {"space", r.space},         {"value", ValueJson(r.value)},
+                      {"map", Hex(r.map)},        {"warnings", r.warnings}};
+  if (r.source) j["source"] = *r.source;
   return j;
 }
 
@@ -100,9 +99,10 @@ void PrintText(const InspectResult& r, std::ostream& out) {
   const auto& v = r.value;
   out << Hex(v.address) << ": " << v.type;
   if (!v.instance_type.empty() && v.instance_type != v.type) out << " (" << v.instance_type << ")";
-  out << ", " << Grouped(v.size) << " bytes in " << r.space << "\n";
+  out << ", " << Grouped(v.size) << " bytes in " << r.space << ", map " << Hex(r.map) << "\n";
   if (!v.text.empty() && v.text != v.type) out << v.text << "\n";
   PrintValue(v, out, 2);
+  if (r.source) out << "source:\n" << *r.source << "\n";
   for (const auto& w : r.warnings) out << "warning: " << w << "\n";
 }
 

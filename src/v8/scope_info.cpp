@@ -182,6 +182,8 @@ ScopeInfoNames ScopeInfoReader::FunctionNames(Address scope_info) const {
   if (decoded->has_position) {
     uint64_t start = word(decoded->position);
     if ((start & 1) == 0) names.position_start = static_cast<int64_t>(start) >> 32;
+    uint64_t end = word(decoded->position + 1);
+    if ((end & 1) == 0) names.position_end = static_cast<int64_t>(end) >> 32;
   }
   return names;
 }

@@ -13,6 +13,7 @@ struct ScopeInfoNames {
   uint64_t function_name = 0;   // tagged String, or 0
   uint64_t inferred_name = 0;   // tagged String, or 0
   int64_t position_start = -1;  // source position of the scope's start, -1 if none
+  int64_t position_end = -1;    // and of its end
 };
 
 // The slots of a ScopeInfo after the map, as indices of 8-byte words from the object start.

@@ -127,6 +127,30 @@ int64_t ScriptReader::FunctionStart(uint64_t tagged_sfi) {
   return ScopeInfoReader(memory_, layout_).FunctionNames(*scope - 1).position_start;
 }
 
+std::optional<std::string> ScriptReader::FunctionSource(uint64_t tagged_sfi, size_t max_chars) {
+  auto script = ScriptOf(tagged_sfi);
+  if (!script) return std::nullopt;
+  auto scope = memory_.ReadWord(tagged_sfi - 1 + layout_.off.sfi_name_or_scope_info);
+  const MapInfo* map = scope ? namer_.MapOf(*scope) : nullptr;
+  if (!map || map->instance_type != layout_.types.scope_info) return std::nullopt;
+  auto names = ScopeInfoReader(memory_, layout_).FunctionNames(*scope - 1);
+  if (names.position_start < 0 || names.position_end <= names.position_start) return std::nullopt;
+  auto end = static_cast<size_t>(names.position_end);
+  auto text = Source(*script, end);
+  if (!text) return std::nullopt;
+  // Positions count UTF-16 units; Source() gives UTF-8: walk to the start by code units.
+  size_t units = 0, at = 0;
+  while (at < text->size() && units < static_cast<size_t>(names.position_start)) {
+    auto c = static_cast<unsigned char>((*text)[at]);
+    size_t length = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    units += length == 4 ? 2 : 1;
+    at += length;
+  }
+  std::string source = text->substr(std::min(at, text->size()));
+  if (source.size() > max_chars) source.resize(max_chars);
+  return source;
+}
+
 int64_t ScriptReader::PositionOfBytecodeOffset(uint64_t tagged_bytecode_array,
                                                int64_t bytecode_offset) {
   const MapInfo* map = namer_.MapOf(tagged_bytecode_array);

@@ -194,6 +194,24 @@ TEST_CASE("handles: the TCP wraps and the fs request Node listed") {
             << " TCP, " << result["requests"].size() << " requests, as Node listed\n";
 }
 
+TEST_CASE("inspect --source: a frame's function, as its script file has it") {
+  json stack = RunJson({"stack", (Dir() / "core").string()});
+  const json* frame = nullptr;
+  for (const auto& f : stack["threads"][0]["frames"])
+    if (f["kind"] == "js" && f["function"] == "validateCart") frame = &f;
+  REQUIRE(frame);
+  std::ifstream script((*frame)["script"].get<std::string>());
+  std::string line, body;
+  for (int n = 1; std::getline(script, line); ++n)
+    if (n == (*frame)["line"].get<int>()) body = line;
+  REQUIRE(!body.empty());
+  json inspected = RunJson({"inspect", (Dir() / "core").string(),
+                            (*frame)["function_address"].get<std::string>(), "--source"});
+  REQUIRE(inspected.contains("source"));
+  CHECK(inspected["source"].get<std::string>().find(body) != std::string::npos);
+  CHECK(inspected["map"].get<std::string>().starts_with("0x"));
+}
+
 TEST_CASE("oom: the fatal error node printed, and the leaking class") {
   fs::path dir = fs::path(Require("MORTEM_E2E_DIR")) / "oom";
   if (!fs::exists(dir / "core")) {

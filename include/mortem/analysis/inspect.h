@@ -41,12 +41,16 @@ struct InspectResult {
   Address requested = 0;
   v8::Value value;
   std::string space;
+  Address map = 0;                    // the object's Map
+  std::optional<std::string> source;  // a function's source, when asked for
   std::vector<std::string> warnings;
 };
 
 // address may be tagged (low bit set) or untagged. Throws Error if it is not a heap object start
 // (naming the containing object, if any).
-InspectResult RunInspect(Session& session, Address address, const v8::ValueLimits& limits);
+// with_source: for a function, its source text too (llnode's inspect -s).
+InspectResult RunInspect(Session& session, Address address, const v8::ValueLimits& limits,
+                         bool with_source = false);
 
 // Parses "0x..." or decimal; throws Error.
 Address ParseAddress(const std::string& text);

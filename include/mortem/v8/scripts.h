@@ -39,6 +39,8 @@ class ScriptReader {
   std::vector<SourceLine> Lines(uint64_t tagged_script, int first, int count);
   // The start position of a function's source (from its ScopeInfo), -1 if unknown.
   int64_t FunctionStart(uint64_t tagged_sfi);
+  // A function's source text (its ScopeInfo's start to end position), at most max_chars.
+  std::optional<std::string> FunctionSource(uint64_t tagged_sfi, size_t max_chars);
   // The source position of a bytecode offset, from a BytecodeArray's position table; -1 if none.
   int64_t PositionOfBytecodeOffset(uint64_t tagged_bytecode_array, int64_t bytecode_offset);
 
