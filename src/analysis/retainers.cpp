@@ -189,6 +189,7 @@ RetainersResult RunRetainers(Session& session, Address target, size_t paths, uin
   r.roots_table = g.roots.roots_table;
   r.global_handles = g.roots.global_handles;
   r.weak_global_handles = g.roots.weak_global_handles;
+  r.node_wraps = g.roots.node_wraps;
   r.stack_roots = g.roots.stack;
   for (const auto& note : g.roots.notes) r.warnings.push_back(note);
   auto id = g.index.Find(r.target);
@@ -213,6 +214,8 @@ RetainersResult RunRetainers(Session& session, Address target, size_t paths, uin
       std::string label = RootKindLabel(root->second->kind);
       if (root->second->kind == RootKind::kStack)
         label += " thread " + std::to_string(root->second->detail);
+      if (root->second->kind == RootKind::kNodeWrap && root->second->detail < g.roots.labels.size())
+        label = g.roots.labels[root->second->detail];
       path.root = label;
       for (v8::NodeId n = node;; n = toward_target[n]) {
         PathStep step{g.index.address(n), TypeOf(namer, g.index.address(n)), ""};

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "mortem/analysis/handles.h"
+#include "mortem/core/error.h"
+
 namespace mortem {
 namespace {
 
@@ -85,6 +88,27 @@ void GlobalHandles(Session& session, const v8::ObjectIndex& index, RootSet& set)
   }
 }
 
+// The JS objects of Node's active handle and request wraps (the Environment queues).
+void NodeWraps(Session& session, const v8::ObjectIndex& index, RootSet& set) {
+  HandlesResult wraps;
+  try {
+    wraps = RunHandles(session);
+  } catch (const Error& e) {
+    set.notes.push_back(std::string("Node's handle and request queues: ") + e.what());
+    return;
+  }
+  auto add = [&](const ActiveWrap& w, const char* queue) {
+    if (!w.object) return;
+    set.labels.push_back(std::string("(Node ") + queue + ": " + w.type + ")");
+    size_t before = set.roots.size();
+    AddIfObject(index, w.object + 1, RootKind::kNodeWrap,
+                static_cast<uint32_t>(set.labels.size() - 1), set);
+    set.node_wraps += set.roots.size() - before;
+  };
+  for (const auto& w : wraps.handles) add(w, "handle");
+  for (const auto& w : wraps.requests) add(w, "request");
+}
+
 void Stacks(Session& session, const v8::ObjectIndex& index, RootSet& set) {
   const Memory& memory = session.memory();
   auto regions = memory.Regions();
@@ -114,6 +138,8 @@ const char* RootKindLabel(RootKind kind) {
       return "(Weak global handles)";
     case RootKind::kStack:
       return "(Stack roots)";
+    case RootKind::kNodeWrap:
+      return "(Node handles)";
   }
   return "(roots)";
 }
@@ -121,6 +147,7 @@ const char* RootKindLabel(RootKind kind) {
 RootSet FindRoots(Session& session, const v8::ObjectIndex& index) {
   RootSet set;
   RootsTable(session, index, set);
+  NodeWraps(session, index, set);  // before the global handles: their label wins
   GlobalHandles(session, index, set);
   Stacks(session, index, set);
   return set;

@@ -190,6 +190,13 @@ TEST_CASE("handles: the TCP wraps and the fs request Node listed") {
   for (const auto& [type, count] : expected_requests)
     CHECK_MESSAGE(result["request_counts"][type] == count, "requests of type " << type);
   CHECK(result["requests"].size() == scenario["active_requests"].size());
+  // The wraps are labelled roots: a TCP wrap's retainer path ends at "(Node handle: TCP)".
+  json retainers = RunJson({"retainers", (Dir() / "core").string(),
+                            result["handles"][0]["object"].get<std::string>(), "--paths", "1"});
+  REQUIRE(retainers["paths"].size() == 1);
+  CHECK(retainers["paths"][0]["root"] == "(Node handle: TCP)");
+  CHECK(retainers["graph"]["roots"]["node_wraps"] ==
+        result["handles"].size() + result["requests"].size());
   std::cout << "[e2e] " << Require("MORTEM_E2E_LABEL") << " handles: " << sockets_and_servers
             << " TCP, " << result["requests"].size() << " requests, as Node listed\n";
 }

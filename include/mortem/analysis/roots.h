@@ -1,6 +1,7 @@
 // Purpose: GC roots located structurally in the core, each labelled in the spirit of DevTools'
-// "(GC roots)": the isolate's roots table, global handles (strong and weak kept apart; Node's
-// BaseObject persistents are among them), and every thread's stack scanned conservatively.
+// "(GC roots)": the isolate's roots table, Node's active handle and request wraps (labelled with
+// their type; their BaseObject persistents are strong global handles), the other global handles
+// (strong and weak kept apart), and every thread's stack scanned conservatively.
 // The set is incomplete (handle scopes, traced handles, the compilation cache stay unknown), so
 // objects it does not reach are "unreached", not "dead".
 #pragma once
@@ -12,19 +13,20 @@
 
 namespace mortem {
 
-enum class RootKind { kRootsTable, kGlobalHandle, kWeakGlobalHandle, kStack };
+enum class RootKind { kRootsTable, kGlobalHandle, kWeakGlobalHandle, kStack, kNodeWrap };
 const char* RootKindLabel(RootKind kind);  // "(GC roots)", "(Global handles)", ...
 
 struct Root {
   v8::NodeId node = 0;
   RootKind kind = RootKind::kRootsTable;
-  uint32_t detail = 0;  // roots table index, or the thread's tid
+  uint32_t detail = 0;  // roots table index, the thread's tid, or an index into RootSet::labels
 };
 
 struct RootSet {
   std::vector<Root> roots;
-  size_t roots_table = 0, global_handles = 0, weak_global_handles = 0, stack = 0;
-  std::vector<std::string> notes;  // what could not be located
+  size_t roots_table = 0, global_handles = 0, weak_global_handles = 0, stack = 0, node_wraps = 0;
+  std::vector<std::string> labels;  // kNodeWrap: "(Node handle: TCP)", "(Node request: ...)"
+  std::vector<std::string> notes;   // what could not be located
 };
 
 RootSet FindRoots(Session& session, const v8::ObjectIndex& index);
