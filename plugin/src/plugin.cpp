@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "mortem/commands/core_facts.h"
 #include "mortem/commands/registry.h"
 #include "mortem/core/error.h"
+#include "mortem/elf/core_target.h"
 #include "target_session.h"
 #include "translate.h"
 
@@ -59,7 +61,8 @@ void PrintHelp(std::ostream& out) {
   out << "mortem: V8 heap analysis for Node.js (usage: v8 COMMAND [ARGS] [--json])\n\n"
          "commands:\n";
   for (const auto& c : commands::Registry())
-    if (!c.second_core) out << "  " << c.name << "  " << c.summary << "\n";
+    out << "  " << c.name << "  " << c.summary
+        << (c.second_core ? " (v8 diff NEW_CORE: the debugged core is the old one)" : "") << "\n";
   out << "\nllnode names:\n";
   for (const auto& [alias, command] : Aliases()) out << "  " << alias << "  = " << command << "\n";
   out << "  inspect EXPR: EXPR may be an address or an expression lldb evaluates\n"
@@ -158,7 +161,20 @@ class V8Subcommand : public lldb::SBCommandPluginInterface {
         t->args[*t->address_arg] = EvaluateAddress(debugger, t->args[*t->address_arg]);
       Session& session = Sessions().Get(debugger);
       AddSelection(debugger, session, *t);
-      const ExitCode code = commands::RunCommand(*c, session, t->args, out, err);
+      // Commands comparing two cores (diff) open the other core with mortem's own reader, for
+      // this command only; the debugged target is the first (older) one.
+      std::unique_ptr<CoreTarget> other_core;
+      std::unique_ptr<Session> other_session;
+      commands::Frontend frontend;
+      frontend.open_core = [&](const std::string& path) -> Session& {
+        CoreTargetOptions options;
+        options.core_path = path;
+        other_core = CoreTarget::Open(options);
+        other_session = std::make_unique<Session>(*other_core, other_core->binary(),
+                                                  commands::FactsOfCore(*other_core));
+        return *other_session;
+      };
+      const ExitCode code = commands::RunCommand(*c, session, t->args, out, err, frontend);
       return code == ExitCode::kOk || code == ExitCode::kPartial;
     } catch (const Error& e) {
       err << "mortem " << c->name << ": error: " << e.what();
@@ -201,8 +217,7 @@ bool Initialize(lldb::SBDebugger debugger) {
   if (!v8.IsValid()) return false;
   std::vector<std::pair<std::string, std::string>> names;
   // Commands comparing two cores (diff) need the CLI: a debugger target is one process.
-  for (const auto& c : commands::Registry())
-    if (!c.second_core) names.emplace_back(c.name, c.summary);
+  for (const auto& c : commands::Registry()) names.emplace_back(c.name, c.summary);
   names.emplace_back("findjsobjects", "llnode's name for `v8 objects`");
   names.emplace_back("findjsinstances",
                      "llnode's name: [-n N] NAME = `v8 instances NAME --limit N`");

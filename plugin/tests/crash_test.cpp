@@ -6,7 +6,8 @@
 //  - `v8 source list` shows the crashing line of the scenario's file, marked;
 //  - `v8 getactivehandles` / `getactiverequests` list what Node listed before the crash;
 //  - `v8 findrefs -n cartId` finds the holder of that property (no expression evaluation);
-//  - `v8 inspect -s` shows the function's source; `v8 settings` says where memory comes from.
+//  - `v8 inspect -s` shows the function's source; `v8 settings` says where memory comes from;
+//  - `v8 diff NEW_CORE` on the growth scenario's first core gives the CLI's diff rows.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -127,6 +128,26 @@ TEST_CASE("v8 inspect -s: the function's source; v8 settings") {
   INFO(settings);
   CHECK(settings.find("memory:") != std::string::npos);
   CHECK(settings.find("unwinder: lldb") != std::string::npos);
+}
+
+TEST_CASE("v8 diff NEW_CORE: the debugged core against another, as the CLI's diff") {
+  auto growth = e2e::Env("MORTEM_E2E_GROWTH_DIR");
+  if (!growth || !std::ifstream(*growth + "/core-before") || !std::ifstream(*growth + "/core")) {
+    MESSAGE("no growth cores");
+    return;
+  }
+  auto r = RunLldbBatch({"v8 diff " + *growth + "/core --json --paths 0"},
+                        {"-c", *growth + "/core-before", *growth + "/node"});
+  INFO(r.Describe() << "\n" << r.err.substr(0, 2000));
+  REQUIRE(r.exit_code == 0);
+  json in_lldb = json::parse(OutputOf(r.out, "v8 diff " + *growth + "/core --json --paths 0"));
+  auto cli =
+      e2e::RunCli({"diff", *growth + "/core-before", *growth + "/core", "--json", "--paths", "0"});
+  REQUIRE(cli.exit_code == 0);
+  json from_cli = json::parse(cli.out);
+  REQUIRE(in_lldb.contains("types"));
+  CHECK(in_lldb["types"] == from_cli["types"]);
+  CHECK(in_lldb["total"] == from_cli["total"]);
 }
 
 int main(int argc, char** argv) {
