@@ -44,17 +44,18 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
   const auto& layout = session.layout();
   struct Record {
     uint64_t hash;
+    Address address;
     uint32_t size;
-    uint32_t high;  // the address, split to keep the record at 24 bytes with the low half
-    uint64_t low;
     bool operator<(const Record& o) const { return hash != o.hash ? hash < o.hash : size < o.size; }
   };
-  // One array sized by the census's string count (an upper bound of the sequential strings),
-  // filled through an atomic cursor: no growth, no per-thread copies.
+  // One array sized by the census's count of sequential strings (census keys are maps), filled
+  // through an atomic cursor: no growth, no per-thread copies.
   uint64_t strings = 0;
   for (const auto& [key, stats] : session.census().keys) {
-    auto label = session.census().labels.find(key);
-    if (label != session.census().labels.end() && label->second.kind == v8::NodeKind::kString)
+    const v8::MapInfo* map = session.maps().Get(key.map);
+    if (map && layout.IsString(map->instance_type) &&
+        v8::ShapeOf(layout, map->instance_type).representation ==
+            v8::StringShape::Representation::kSeq)
       strings += stats.count;
   }
   std::vector<Record> all(strings);
@@ -77,9 +78,7 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
     uint64_t hash = std::hash<std::string_view>{}(bytes) ^ (byte_length * 0x9e3779b97f4a7c15ull) ^
                     (shape.one_byte ? 1 : 0);
     size_t at = used.fetch_add(1, std::memory_order_relaxed);
-    if (at < all.size())
-      all[at] = Record{hash, static_cast<uint32_t>(o.size), static_cast<uint32_t>(o.address >> 32),
-                       o.address & 0xffffffffu};
+    if (at < all.size()) all[at] = Record{hash, o.address, static_cast<uint32_t>(o.size)};
   });
   all.resize(std::min(used.load(), all.size()));
   std::sort(all.begin(), all.end());
@@ -95,7 +94,7 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
     if (j - i > 1) {
       uint64_t wasted = (j - i - 1) * all[i].size;
       wasted_total += wasted;
-      groups.push_back(Group{j - i, all[i].size, (uint64_t{all[i].high} << 32) | all[i].low});
+      groups.push_back(Group{j - i, all[i].size, all[i].address});
     }
     i = j;
   }
