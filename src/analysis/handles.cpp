@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <set>
 
+#include "mortem/v8/tagged.h"
 #include "mortem/v8/values.h"
 #include "mortem/v8/walker.h"
 
 namespace mortem {
 namespace {
-
-constexpr uint32_t kEmbedderDataArrayHeader = 16;  // map, length (objects/embedder-data-array.h)
-constexpr uint32_t kEmbedderDataSlotSize = 8;      // no pointer compression, no sandbox
 
 bool IsAligned(Address a) {
   return a != 0 && (a & 7) == 0;
@@ -33,11 +31,12 @@ std::vector<Address> FindEnvironments(Session& session, std::vector<std::string>
     walker.WalkPage(page, maps, 0, [&](unsigned, const v8::HeapObject& o) {
       if (o.map->instance_type != layout.types.native_context) return;
       auto eda = memory.ReadWord(o.address + layout.off.native_context_embedder_data);
-      if (!eda || (*eda & 3) != 1) return;
+      if (!eda || !v8::IsHeapObject(*eda)) return;
       auto length = memory.ReadWord(*eda - 1 + layout.off.fixed_array_length);
-      if (!length || static_cast<uint64_t>(*length >> 32) <= *index) return;
-      auto env = memory.ReadWord(*eda - 1 + kEmbedderDataArrayHeader +
-                                 kEmbedderDataSlotSize * static_cast<uint32_t>(*index));
+      if (!length || !v8::IsSmi(*length) || v8::SmiValue(*length) <= static_cast<int64_t>(*index))
+        return;
+      auto env = memory.ReadWord(*eda - 1 + layout.off.embedder_data_array_header +
+                                 layout.off.embedder_data_slot_size * *index);
       if (env && IsAligned(*env)) found.insert(*env);
     });
     memory.Release(page.start, page.size);
@@ -88,33 +87,29 @@ HandlesResult RunHandles(Session& session, const HandlesOptions& options) {
   const auto& n = session.layout().node;
   if (!n.environment_index || !n.list_node_next || !n.base_object_persistent ||
       !n.environment_handle_wrap_queue || !n.handle_wrap_queue_head || !n.handle_wrap_queue_node ||
-      !n.environment_req_wrap_queue || !n.req_wrap_queue_node) {
+      !n.environment_req_wrap_queue || !n.req_wrap_queue_head || !n.req_wrap_queue_node) {
     result.warnings.push_back(
         "the binary lacks Node's nodedbg_* debug constants; handles and requests unknown");
     return result;
   }
   result.environments = FindEnvironments(session, result.warnings);
   v8::ValueReader values(session.memory(), session.layout(), session.heap());
+  // One queue: its head inside the Environment, the wraps' list-node offset, where they go.
+  auto walk = [&](Address head, uint64_t node_offset, std::vector<ActiveWrap>& out,
+                  std::map<std::string, size_t>& counts) {
+    for (Address wrap : WalkQueue(session.memory(), head, *n.list_node_next, node_offset,
+                                  options.max_per_queue, result.truncated)) {
+      out.push_back(Describe(session, values, wrap, *n.base_object_persistent));
+      ++counts[out.back().type];
+    }
+  };
   for (Address env : result.environments) {
-    if (options.handles) {
-      Address head = env + *n.environment_handle_wrap_queue + *n.handle_wrap_queue_head;
-      for (Address wrap :
-           WalkQueue(session.memory(), head, *n.list_node_next, *n.handle_wrap_queue_node,
-                     options.max_per_queue, result.truncated)) {
-        result.handles.push_back(Describe(session, values, wrap, *n.base_object_persistent));
-        ++result.handle_counts[result.handles.back().type];
-      }
-    }
-    if (options.requests) {
-      // The request queue has the same shape (ListNode head first in the queue object).
-      Address head = env + *n.environment_req_wrap_queue + *n.handle_wrap_queue_head;
-      for (Address wrap :
-           WalkQueue(session.memory(), head, *n.list_node_next, *n.req_wrap_queue_node,
-                     options.max_per_queue, result.truncated)) {
-        result.requests.push_back(Describe(session, values, wrap, *n.base_object_persistent));
-        ++result.request_counts[result.requests.back().type];
-      }
-    }
+    if (options.handles)
+      walk(env + *n.environment_handle_wrap_queue + *n.handle_wrap_queue_head,
+           *n.handle_wrap_queue_node, result.handles, result.handle_counts);
+    if (options.requests)
+      walk(env + *n.environment_req_wrap_queue + *n.req_wrap_queue_head, *n.req_wrap_queue_node,
+           result.requests, result.request_counts);
   }
   if (result.truncated) result.warnings.push_back("a handle or request queue was cut short");
   return result;

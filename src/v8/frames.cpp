@@ -3,18 +3,12 @@
 #include <algorithm>
 
 #include "mortem/v8/properties.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem::v8 {
 namespace {
 
 constexpr uint64_t kMaxArgumentCount = 1 << 16;  // beyond this the argc slot is not one
-
-bool IsSmi(uint64_t tagged) {
-  return (tagged & 1) == 0 && (tagged & 0xffffffff) == 0;
-}
-int64_t SmiValue(uint64_t tagged) {
-  return static_cast<int64_t>(tagged) >> 32;
-}
 
 Address Slot(Address fp, int32_t offset) {
   return static_cast<Address>(static_cast<int64_t>(fp) + offset);
@@ -154,13 +148,13 @@ std::vector<std::string> FrameDecoder::CallSites(uint64_t tagged_array, size_t m
   const MapInfo* map = values_.namer().MapOf(tagged_array);
   if (!map) return lines;
   if (layout_.types.error_stack_data && map->instance_type == *layout_.types.error_stack_data) {
-    auto inner = memory_.ReadWord(tagged_array - 1 + 8);
+    auto inner = memory_.ReadWord(tagged_array - 1 + layout_.off.error_stack_data_call_sites);
     return inner ? CallSites(*inner, max_frames) : lines;
   }
   if (map->instance_type != layout_.types.fixed_array) return lines;
   auto length = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_length);
   if (!length) return lines;
-  uint64_t count = std::min<uint64_t>(*length >> 32, max_frames);
+  uint64_t count = std::min<uint64_t>(std::max<int64_t>(SmiValue(*length), 0), max_frames);
   for (uint64_t i = 0; i < count; ++i) {
     auto element = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_data + 8 * i);
     const MapInfo* element_map = element ? values_.namer().MapOf(*element) : nullptr;
@@ -172,29 +166,23 @@ std::vector<std::string> FrameDecoder::CallSites(uint64_t tagged_array, size_t m
   return lines;
 }
 
-// CallSiteInfo (objects/call-site-info.tq): {receiver, function, code_object} in 10.2/11.3 and
-// {code_object, receiver, function} from 12.4, then code_offset_or_source_position and flags at
-// +32/+40 in all; the function is found by its type. The offset is a bytecode offset for
-// interpreted frames unless the flags say the source position was computed already.
+// A CallSiteInfo (field offsets in the layout table): the function, its script and the
+// position. The offset is a bytecode offset for interpreted frames unless the flags say the
+// source position was computed already.
 std::optional<std::string> FrameDecoder::CallSite(Address info) {
-  uint64_t function = 0, code = 0;
-  for (uint32_t slot : {16u, 24u}) {
-    auto value = memory_.ReadWord(info + slot);
-    if (value && IsJSFunction(*value)) {
-      function = *value;
-      code = memory_.ReadWord(info + (slot == 16 ? 24 : 8)).value_or(0);
-    }
-  }
-  if (!function) return std::nullopt;
-  auto shared = memory_.ReadWord(function - 1 + layout_.off.function_shared).value_or(0);
+  const Offsets& o = layout_.off;
+  auto function = memory_.ReadWord(info + o.call_site_function);
+  if (!function || !IsJSFunction(*function)) return std::nullopt;
+  uint64_t code = memory_.ReadWord(info + o.call_site_code).value_or(0);
+  auto shared = memory_.ReadWord(*function - 1 + o.function_shared).value_or(0);
   std::string name = values_.namer().SharedFunctionName(shared, true);
   auto script = scripts_.ScriptOf(shared);
   if (!script) return name.empty() ? "<anonymous>" : name;
-  auto offset = memory_.ReadWord(info + 32);
-  auto flags = memory_.ReadWord(info + 40);
+  auto offset = memory_.ReadWord(info + o.call_site_offset_or_position);
+  auto flags = memory_.ReadWord(info + o.call_site_flags);
   int64_t position = -1;
   if (offset && IsSmi(*offset) && flags && IsSmi(*flags)) {
-    bool computed = (SmiValue(*flags) >> layout_.off.call_site_position_computed_bit) & 1;
+    bool computed = (SmiValue(*flags) >> o.call_site_position_computed_bit) & 1;
     position =
         computed ? SmiValue(*offset) : scripts_.PositionOfBytecodeOffset(code, SmiValue(*offset));
   }

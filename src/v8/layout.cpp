@@ -336,6 +336,8 @@ void LoadNodeOffsets(ConstantReader& c, NodeOffsets& n) {
       c.ReadNodeOffset("nodedbg_offset_Environment__req_wrap_queue___Environment_ReqWrapQueue");
   n.handle_wrap_queue_head =
       c.ReadNodeOffset("nodedbg_offset_Environment_HandleWrapQueue__head___ListNode_HandleWrap");
+  n.req_wrap_queue_head =
+      c.ReadNodeOffset("nodedbg_offset_Environment_ReqWrapQueue__head___ListNode_ReqWrapQueue");
   n.list_node_next = c.ReadNodeOffset("nodedbg_offset_ListNode_HandleWrap__next___uintptr_t");
   n.handle_wrap_queue_node =
       c.ReadNodeOffset("nodedbg_offset_HandleWrap__handle_wrap_queue___ListNode_HandleWrap");

@@ -4,15 +4,13 @@
 // className(): hidden -> "(system)", code -> "(compiled code)", other non-objects -> "(type)".
 #include "mortem/v8/names.h"
 
+#include "mortem/v8/tagged.h"
 #include "scope_info.h"
 
 namespace mortem::v8 {
 namespace {
 
 constexpr int kMaxPrototypeChain = 64;
-bool IsHeapObject(uint64_t tagged) {
-  return (tagged & 3) == 1;
-}
 
 }  // namespace
 

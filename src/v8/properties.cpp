@@ -1,12 +1,11 @@
 #include "mortem/v8/properties.h"
 
+#include "mortem/v8/tagged.h"
+
 namespace mortem::v8 {
 namespace {
 constexpr uint32_t kMaxCapacity = 1 << 20;
 
-bool IsHeapObject(uint64_t tagged) {
-  return (tagged & 3) == 1;
-}
 }  // namespace
 
 std::vector<Property> PropertyReader::OwnProperties(Address object, const MapInfo& map,

@@ -11,6 +11,8 @@
 
 #include <cstring>
 
+#include "mortem/v8/tagged.h"
+
 namespace mortem::v8 {
 namespace {
 
@@ -181,9 +183,9 @@ ScopeInfoNames ScopeInfoReader::FunctionNames(Address scope_info) const {
   if (decoded->has_inferred_name) names.inferred_name = word(decoded->inferred_name);
   if (decoded->has_position) {
     uint64_t start = word(decoded->position);
-    if ((start & 1) == 0) names.position_start = static_cast<int64_t>(start) >> 32;
+    if (IsSmi(start)) names.position_start = SmiValue(start);
     uint64_t end = word(decoded->position + 1);
-    if ((end & 1) == 0) names.position_end = static_cast<int64_t>(end) >> 32;
+    if (IsSmi(end)) names.position_end = SmiValue(end);
   }
   return names;
 }

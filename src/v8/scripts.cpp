@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "mortem/v8/tagged.h"
 #include "scope_info.h"
 
 namespace mortem::v8 {
@@ -10,10 +11,6 @@ namespace {
 constexpr size_t kMaxSourceChars = 16 << 20;   // characters read to find a line
 constexpr size_t kMaxLineChars = 512;          // characters shown per source line
 constexpr size_t kMaxPositionTable = 1 << 20;  // bytes of a position table decoded
-
-bool IsHeapObject(uint64_t tagged) {
-  return (tagged & 3) == 1;
-}
 
 // One VLQ zig-zag integer; false at the end of the bytes or on an over-long encoding.
 bool DecodeInt(std::span<const std::byte> bytes, size_t& index, int64_t& out) {
@@ -163,7 +160,8 @@ int64_t ScriptReader::PositionOfBytecodeOffset(uint64_t tagged_bytecode_array,
   if (!is_byte_array) return -1;
   auto length = memory_.ReadWord(*table - 1 + layout_.off.fixed_array_length);
   if (!length) return -1;
-  auto bytes = std::min<uint64_t>(*length >> 32, kMaxPositionTable);
+  if (!IsSmi(*length) || SmiValue(*length) < 0) return -1;
+  auto bytes = std::min<uint64_t>(SmiValue(*length), kMaxPositionTable);
   std::vector<std::byte> buffer(bytes);
   buffer.resize(memory_.Read(*table - 1 + layout_.off.byte_array_data, buffer.data(), bytes));
   return LookupSourcePosition(buffer, bytecode_offset);

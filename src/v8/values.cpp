@@ -5,22 +5,13 @@
 #include <cstring>
 
 #include "mortem/v8/scripts.h"
+#include "mortem/v8/tagged.h"
 #include "scope_info.h"
 
 namespace mortem::v8 {
 namespace {
 
 constexpr int64_t kMaxTableEntries = 1 << 24;
-
-bool IsSmi(uint64_t v) {
-  return (v & 1) == 0;
-}
-bool IsHeapObject(uint64_t v) {
-  return (v & 3) == 1;
-}
-int64_t SmiValue(uint64_t v) {
-  return static_cast<int64_t>(v) >> 32;
-}
 
 std::string FormatDouble(double d) {
   if (std::isnan(d)) return "NaN";

@@ -216,10 +216,22 @@ std::vector<std::string> ApplyVersionFacts(Layout& layout) {
   // JS frames (execution/frame-constants.h, the same in 10.2-13.6): the argument count including
   // the receiver at fp-24 (kArgCOffset), the receiver at fp+16, the arguments above it.
   layout.off.fp_argc = -24;
-  // CallSiteInfoFlags (objects/call-site-info.tq): is_wasm, is_asm_js_wasm, is_strict,
-  // is_constructor, is_asm_js_at_number_conversion, is_async, [12.4+: is_builtin],
-  // is_source_position_computed.
+  // CallSiteInfo extends Struct (objects/call-site-info.tq): {receiver_or_instance, function,
+  // code_object} in 10.2/11.3, {code_object (a trusted pointer), receiver_or_instance, function}
+  // from 12.4 [obs: the function at +24 on 22 and 24], then code_offset_or_source_position and
+  // flags. CallSiteInfoFlags: is_wasm, is_asm_js_wasm, is_strict, is_constructor,
+  // is_asm_js_at_number_conversion, is_async, [12.4+: is_builtin], is_source_position_computed.
+  layout.off.call_site_function = key >= 1204 ? 24 : 16;
+  layout.off.call_site_code = key >= 1204 ? 8 : 24;
+  layout.off.call_site_offset_or_position = 32;
+  layout.off.call_site_flags = 40;
   layout.off.call_site_position_computed_bit = key >= 1204 ? 7 : 6;
+  // ErrorStackData extends Struct: call_site_infos_or_formatted_stack first (debug-objects.tq).
+  layout.off.error_stack_data_call_sites = 8;
+  // EmbedderDataArray: map, Smi length, then 8-byte slots (no pointer compression or sandbox in
+  // Node's builds; objects/embedder-data-array.h, embedder-data-slot.h).
+  layout.off.embedder_data_array_header = 16;
+  layout.off.embedder_data_slot_size = 8;
   // WasmMemoryObject extends JSObject: array_buffer is its first field (wasm-objects.tq).
   layout.off.wasm_memory_array_buffer = 24;
   // Symbol: map, raw_hash_field u32, flags u32 (bit 0 is_private), description (objects/name.tq).

@@ -113,7 +113,11 @@ struct Offsets {
   uint32_t bit_field2_new_target_is_base_bit, bit_field3_is_prototype_map_bit;
   // Bytecode source positions (version facts) and JS frame slots (v8dbg_off_fp_*, version facts).
   uint32_t bytecode_array_source_positions, byte_array_data;
-  uint32_t call_site_position_computed_bit;  // CallSiteInfoFlags
+  // CallSiteInfo fields and CallSiteInfoFlags; ErrorStackData's first field; EmbedderDataArray
+  // (header, slot size) where Node keeps the Environment (version facts).
+  uint32_t call_site_function, call_site_code, call_site_offset_or_position, call_site_flags,
+      call_site_position_computed_bit, error_stack_data_call_sites;
+  uint32_t embedder_data_array_header, embedder_data_slot_size;
   int32_t fp_context, fp_function, fp_argc, fp_bytecode_array, fp_bytecode_offset, fp_args;
   // Scope info
   uint32_t scopeinfo_first_vars, scopeinfo_ncontextlocals;
@@ -149,8 +153,8 @@ using FrameTypes = std::map<int, std::string>;
 
 struct NodeOffsets {  // nodedbg_*, read from the core (set by a static initializer)
   std::optional<uint64_t> environment_handle_wrap_queue, environment_req_wrap_queue,
-      handle_wrap_queue_head, list_node_next, handle_wrap_queue_node, req_wrap_queue_node,
-      base_object_persistent, environment_index;
+      handle_wrap_queue_head, req_wrap_queue_head, list_node_next, handle_wrap_queue_node,
+      req_wrap_queue_node, base_object_persistent, environment_index;
 };
 
 struct Layout {
