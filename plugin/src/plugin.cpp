@@ -57,6 +57,15 @@ std::string EvaluateAddress(lldb::SBDebugger debugger, const std::string& expres
   return hex.str();
 }
 
+// Whether a registry command's long option takes a value, from its Program_options spec.
+bool OptionTakesValue(const std::string& command, const std::string& option) {
+  const commands::Command* c = commands::FindCommand(command);
+  if (!c || !option.starts_with("--")) return false;
+  const auto options = commands::CommandOptions(*c);
+  const auto* o = options.find_nothrow(option.substr(2), false);
+  return o && o->semantic()->max_tokens() > 0;
+}
+
 void PrintHelp(std::ostream& out) {
   out << "mortem: V8 heap analysis for Node.js (usage: v8 COMMAND [ARGS] [--json])\n\n"
          "commands:\n";
@@ -134,7 +143,7 @@ class V8Subcommand : public lldb::SBCommandPluginInterface {
       }
     }
     std::string error;
-    auto t = Translate(name_, std::move(args), error);
+    auto t = Translate(name_, std::move(args), error, OptionTakesValue);
     if (!t) {
       err << "mortem: " << error;
       return false;
@@ -155,7 +164,7 @@ class V8Subcommand : public lldb::SBCommandPluginInterface {
     bool literal = false;
     for (const auto& a : t->args) literal |= a == "--name" || a == "--string";
     if (!t->address_arg && !literal && !c->positionals.empty() && c->positionals[0] == "address")
-      t->address_arg = MergePositionals(t->args);
+      t->address_arg = MergePositionals(t->command, t->args, OptionTakesValue);
     try {
       if (t->address_arg && !IsPlainNumber(t->args[*t->address_arg]))
         t->args[*t->address_arg] = EvaluateAddress(debugger, t->args[*t->address_arg]);

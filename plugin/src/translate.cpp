@@ -33,7 +33,8 @@ void TranslateInspectFlags(std::vector<std::string>& args, std::vector<std::stri
 
 // llnode's findrefs: -v EXPR (the default), -n NAME, -s STRING; -r (recursive) asks for the
 // chain to the roots, which is `retainers`.
-std::optional<Translation> TranslateFindRefs(std::vector<std::string> args, std::string& error) {
+std::optional<Translation> TranslateFindRefs(std::vector<std::string> args, std::string& error,
+                                             const TakesValue& takes_value) {
   Translation t;
   t.command = "refs";
   std::optional<std::string> mode;
@@ -64,7 +65,7 @@ std::optional<Translation> TranslateFindRefs(std::vector<std::string> args, std:
     return t;
   }
   t.args = std::move(rest);
-  t.address_arg = MergePositionals(t.args);
+  t.address_arg = MergePositionals(t.command, t.args, takes_value);
   if (!t.address_arg) {
     error = "findrefs: missing the address (usage: v8 findrefs [-v EXPR | -n NAME | -s TEXT])";
     return std::nullopt;
@@ -74,10 +75,8 @@ std::optional<Translation> TranslateFindRefs(std::vector<std::string> args, std:
 
 }  // namespace
 
-// Joins the positional words of args (skipping "--option VALUE" pairs: the long options of the
-// address-taking commands take a value, except the switches below) into one, so that
-// `v8 inspect ptr + 8` is one expression; returns its index.
-std::optional<size_t> MergePositionals(std::vector<std::string>& args) {
+std::optional<size_t> MergePositionals(const std::string& command, std::vector<std::string>& args,
+                                       const TakesValue& takes_value) {
   std::optional<size_t> first;
   std::vector<std::string> out;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -91,12 +90,8 @@ std::optional<size_t> MergePositionals(std::vector<std::string>& args) {
       continue;
     }
     out.push_back(args[i]);
-    static const char* kSwitches[] = {"--json", "--source", "--full-string",
-                                      "--name", "--string", "--weak"};
-    bool is_switch = false;
-    for (const char* sw : kSwitches) is_switch |= args[i] == sw;
-    if (args[i].starts_with("--") && args[i].find('=') == std::string::npos && !is_switch &&
-        i + 1 < args.size())
+    if (args[i].starts_with("--") && args[i].find('=') == std::string::npos &&
+        takes_value(command, args[i]) && i + 1 < args.size())
       out.push_back(args[++i]);
   }
   args = std::move(out);
@@ -131,7 +126,7 @@ const std::vector<std::pair<std::string, std::string>>& Aliases() {
 }
 
 std::optional<Translation> Translate(const std::string& name, std::vector<std::string> args,
-                                     std::string& error) {
+                                     std::string& error, const TakesValue& takes_value) {
   Translation t;
   t.command = name;
   if (name == "findjsobjects") {
@@ -183,7 +178,7 @@ std::optional<Translation> Translate(const std::string& name, std::vector<std::s
     t.command = "inspect";
     TranslateInspectFlags(args, t.notes);
     t.args = std::move(args);
-    t.address_arg = MergePositionals(t.args);
+    t.address_arg = MergePositionals(t.command, t.args, takes_value);
     t.args.push_back("--depth");
     t.args.push_back("0");
     return t;
@@ -197,7 +192,7 @@ std::optional<Translation> Translate(const std::string& name, std::vector<std::s
     t.command = "inspect";
     TranslateInspectFlags(args, t.notes);
     t.args = std::move(args);
-    t.address_arg = MergePositionals(t.args);
+    t.address_arg = MergePositionals(t.command, t.args, takes_value);
     return t;
   }
   if (name == "bt") {
@@ -235,9 +230,9 @@ std::optional<Translation> Translate(const std::string& name, std::vector<std::s
     }
     return t;
   }
-  if (name == "findrefs") return TranslateFindRefs(std::move(args), error);
+  if (name == "findrefs") return TranslateFindRefs(std::move(args), error, takes_value);
   t.args = std::move(args);
-  if (name == "read") t.address_arg = MergePositionals(t.args);
+  if (name == "read") t.address_arg = MergePositionals(t.command, t.args, takes_value);
   return t;
 }
 

@@ -8,9 +8,19 @@ using mortem::lldb_plugin::IsPlainNumber;
 using mortem::lldb_plugin::Translate;
 using Args = std::vector<std::string>;
 
+namespace {
+// The options these tests use that take a value (the plugin asks the registry instead).
+bool TakesValue(const std::string&, const std::string& option) {
+  for (const char* o : {"--depth", "--string-length", "--limit", "--kind", "--top", "--sort",
+                        "--paths", "--frames", "--thread", "--lines"})
+    if (option == o) return true;
+  return false;
+}
+}  // namespace
+
 TEST_CASE("registry commands pass through") {
   std::string error;
-  auto t = Translate("objects", {"--json", "--top", "5"}, error);
+  auto t = Translate("objects", {"--json", "--top", "5"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "objects");
   CHECK(t->args == Args{"--json", "--top", "5"});
@@ -19,7 +29,7 @@ TEST_CASE("registry commands pass through") {
 
 TEST_CASE("findjsobjects is objects; -d is dropped with a note") {
   std::string error;
-  auto t = Translate("findjsobjects", {"-d", "--json"}, error);
+  auto t = Translate("findjsobjects", {"-d", "--json"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "objects");
   CHECK(t->args == Args{"--json"});
@@ -28,37 +38,37 @@ TEST_CASE("findjsobjects is objects; -d is dropped with a note") {
 
 TEST_CASE("findjsinstances [-n N] NAME") {
   std::string error;
-  auto t = Translate("findjsinstances", {"-n", "2", "RequestRecord"}, error);
+  auto t = Translate("findjsinstances", {"-n", "2", "RequestRecord"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "instances");
   CHECK(t->args == Args{"RequestRecord", "--limit", "2"});
-  t = Translate("findjsinstances", {"Dog", "--json"}, error);
+  t = Translate("findjsinstances", {"Dog", "--json"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->args == Args{"Dog", "--json"});
-  CHECK(!Translate("findjsinstances", {"-n", "2"}, error));
+  CHECK(!Translate("findjsinstances", {"-n", "2"}, error, TakesValue));
   CHECK(error.find("missing") != std::string::npos);
-  CHECK(!Translate("findjsinstances", {"Dog", "-n"}, error));
+  CHECK(!Translate("findjsinstances", {"Dog", "-n"}, error, TakesValue));
 }
 
 TEST_CASE("inspect and print take an address or an expression") {
   std::string error;
-  auto t = Translate("inspect", {"--depth", "3", "$rdi", "-m", "+", "8"}, error);
+  auto t = Translate("inspect", {"--depth", "3", "$rdi", "-m", "+", "8"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "inspect");
   CHECK(t->args == Args{"--depth", "3", "$rdi + 8"});
   REQUIRE(t->address_arg);
   CHECK(*t->address_arg == 2);
-  t = Translate("print", {"0x1234"}, error);
+  t = Translate("print", {"0x1234"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "inspect");
   CHECK(t->args == Args{"0x1234", "--depth", "0"});
   CHECK(t->address_arg == 0u);
-  t = Translate("inspect", {"-l", "40", "0x10"}, error);
+  t = Translate("inspect", {"-l", "40", "0x10"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->args == Args{"--string-length", "40", "0x10"});
   CHECK(t->address_arg == 2u);
   // -s: the function's source; -F: full strings; both switches, so the expression stays whole.
-  t = Translate("inspect", {"-s", "-F", "fn", "+", "1"}, error);
+  t = Translate("inspect", {"-s", "-F", "fn", "+", "1"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->args == Args{"--source", "--full-string", "fn + 1"});
   CHECK(t->address_arg == 2u);
@@ -66,7 +76,7 @@ TEST_CASE("inspect and print take an address or an expression") {
 
 TEST_CASE("nodeinfo is info") {
   std::string error;
-  auto t = Translate("nodeinfo", {"--json"}, error);
+  auto t = Translate("nodeinfo", {"--json"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "info");
   CHECK(t->args == Args{"--json"});
@@ -83,7 +93,7 @@ TEST_CASE("plain numbers") {
 
 TEST_CASE("bt [N] is stack of the selected thread") {
   std::string error;
-  auto t = Translate("bt", {"20"}, error);
+  auto t = Translate("bt", {"20"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "stack");
   CHECK(t->args == Args{"--frames", "20"});
@@ -93,38 +103,38 @@ TEST_CASE("bt [N] is stack of the selected thread") {
 
 TEST_CASE("findrefs: -v EXPR, -n NAME, -s TEXT, -r") {
   std::string error;
-  auto t = Translate("findrefs", {"-v", "obj", "+", "8"}, error);
+  auto t = Translate("findrefs", {"-v", "obj", "+", "8"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "refs");
   REQUIRE(t->address_arg);
   CHECK(t->args[*t->address_arg] == "obj + 8");
-  t = Translate("findrefs", {"-n", "cartId"}, error);
+  t = Translate("findrefs", {"-n", "cartId"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->args == Args{"cartId", "--name"});
   CHECK(!t->address_arg);
-  t = Translate("findrefs", {"-s", "hello", "world"}, error);
+  t = Translate("findrefs", {"-s", "hello", "world"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->args == Args{"hello world", "--string"});
-  t = Translate("findrefs", {"-r", "0x1000"}, error);
+  t = Translate("findrefs", {"-r", "0x1000"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "retainers");
-  CHECK(!Translate("findrefs", {"-n"}, error));
-  CHECK(!Translate("findrefs", {"-r", "-n", "x"}, error));
+  CHECK(!Translate("findrefs", {"-n"}, error, TakesValue));
+  CHECK(!Translate("findrefs", {"-r", "-n", "x"}, error, TakesValue));
 }
 
 TEST_CASE("source list [-l N]; getactivehandles; getactiverequests") {
   std::string error;
-  auto t = Translate("source", {"list", "-l", "3"}, error);
+  auto t = Translate("source", {"list", "-l", "3"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "source");
   CHECK(t->args == Args{"--lines", "3"});
   CHECK(t->selected_thread);
   CHECK(t->selected_frame);
-  t = Translate("getactivehandles", {}, error);
+  t = Translate("getactivehandles", {}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "handles");
   CHECK(t->args == Args{"--handles-only"});
-  t = Translate("getactiverequests", {"--json"}, error);
+  t = Translate("getactiverequests", {"--json"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->args == Args{"--json", "--requests-only"});
 }
