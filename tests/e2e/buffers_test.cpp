@@ -26,15 +26,6 @@ fs::path Dir() {
   return fs::path(Require("MORTEM_E2E_DIR")) / "buffers";
 }
 
-json RunJson(std::vector<std::string> args) {
-  args.push_back("--json");
-  auto r = RunCli(args);
-  INFO("mortem " << args[0] << ": " << r.Describe() << "\nstderr:\n" << r.err);
-  REQUIRE(r.CleanExit());
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
-
 uint64_t Hex(const json& v) {
   return std::stoull(v.get<std::string>(), nullptr, 16);
 }
@@ -69,7 +60,7 @@ TEST_CASE("buffers agree with what the scenario made") {
   REQUIRE(in.good());
   const json scenario = json::parse(in);
   const json& expect = scenario["buffers"];
-  const json r = RunJson({"buffers", core, "--top", "0"});
+  const json r = RunCliJson({"buffers", core, "--top", "0"});
   const json& buffers = r["array_buffers"];
   const std::string label = Env("MORTEM_E2E_LABEL").value_or("?");
 
@@ -86,8 +77,8 @@ TEST_CASE("buffers agree with what the scenario made") {
   auto with_big =
       BuffersWithView(buffers, big["buffer_byte_length"], big["byte_offset"], big["byte_length"]);
   REQUIRE(with_big.size() == 1);
-  auto text = RunJson({"read", core, with_big[0]["backing_store"].get<std::string>(), "--length",
-                       "16", "--format", "ascii"});
+  auto text = RunCliJson({"read", core, with_big[0]["backing_store"].get<std::string>(), "--length",
+                          "16", "--format", "ascii"});
   CHECK(text["text"] == big["text"]);
 
   // The 50 slabs: 16-byte views of 256 KiB buffers, named as retention.
@@ -102,7 +93,7 @@ TEST_CASE("buffers agree with what the scenario made") {
       sentence = true;
   CHECK_MESSAGE(sentence, "retention: " << r["retention"].dump());
   // With --paths, the example slab view's retainer path names the scenario's `slabs` array.
-  const json with_paths = RunJson({"buffers", core, "--paths", "--top", "1"});
+  const json with_paths = RunCliJson({"buffers", core, "--paths", "--top", "1"});
   bool via_slabs = false;
   for (const auto& c : with_paths["retention"])
     if (c["cause"] == "small views of larger buffers")
@@ -119,7 +110,7 @@ TEST_CASE("buffers agree with what the scenario made") {
   CHECK(typed);
   const uint64_t data =
       Hex(with_floats[0]["backing_store"]) + floats["byte_offset"].get<uint64_t>();
-  auto values = RunJson({"read", core, Addr(data), "--length", "16", "--format", "f32"});
+  auto values = RunCliJson({"read", core, Addr(data), "--length", "16", "--format", "f32"});
   CHECK(values["values"] == floats["first"]);
 
   // Pooled Buffers: 10-byte views of one 8 KiB pool, whose text starts with "pool".
@@ -127,8 +118,8 @@ TEST_CASE("buffers agree with what the scenario made") {
   for (const auto& b : buffers) {
     if (b["kind"] != "buffer pool") continue;
     // One read of the whole pool, then each 10-byte view's text from it.
-    auto dump = RunJson({"read", core, b["backing_store"].get<std::string>(), "--length",
-                         std::to_string(b["byte_length"].get<uint64_t>()), "--format", "hex"});
+    auto dump = RunCliJson({"read", core, b["backing_store"].get<std::string>(), "--length",
+                            std::to_string(b["byte_length"].get<uint64_t>()), "--format", "hex"});
     const std::string hex = dump["hex"];
     for (const auto& v : b["views"]) {
       if (v["byte_length"] != 10) continue;
@@ -150,9 +141,9 @@ TEST_CASE("buffers agree with what the scenario made") {
     ++wasm;
     CHECK(b["byte_length"] == expect["wasm"]["byte_length"]);
     auto marker =
-        RunJson({"read", core,
-                 Addr(Hex(b["backing_store"]) + expect["wasm"]["marker_offset"].get<uint64_t>()),
-                 "--length", "8", "--format", "ascii"});
+        RunCliJson({"read", core,
+                    Addr(Hex(b["backing_store"]) + expect["wasm"]["marker_offset"].get<uint64_t>()),
+                    "--length", "8", "--format", "ascii"});
     CHECK(marker["text"] == expect["wasm"]["marker"]);
   }
   CHECK(wasm == 1);

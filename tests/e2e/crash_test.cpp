@@ -40,17 +40,6 @@ fs::path Dir() {
   return fs::path(Require("MORTEM_E2E_DIR")) / "crash";
 }
 
-json RunJson(std::vector<std::string> args) {
-  args.push_back("--json");
-  auto r = RunCli(args);
-  INFO("mortem " << args[0] << ": " << r.Describe() << "\nstderr:\n" << r.err);
-  REQUIRE(r.CleanExit());
-  json result = json::parse(r.out);
-  // A core of a process that died mid-GC may hold some unswept garbage: partial, and says so.
-  REQUIRE((r.exit_code == 0 || (r.exit_code == 5 && result.value("partial", false))));
-  return result;
-}
-
 struct PrintedFrame {
   std::string name;      // as V8 printed it, e.g. "process.processTimers" or "validateCart"
   std::string location;  // "file:line:column"
@@ -93,7 +82,7 @@ std::string AfterDot(const std::string& name) {
 TEST_CASE("stack: the crashing thread's JS frames are the ones V8 printed") {
   auto printed = PrintedStack(Dir() / "stderr.txt");
   REQUIRE(printed.size() >= 4);
-  json result = RunJson({"stack", (Dir() / "core").string()});
+  json result = RunCliJson({"stack", (Dir() / "core").string()});
   REQUIRE(result["threads"].size() == 1);
   const json& thread = result["threads"][0];
   CHECK(thread["number"] == 1);
@@ -134,7 +123,7 @@ TEST_CASE("stack: the exception is the scenario's, with its captured stack") {
   std::ifstream in(Dir() / "scenario.json");
   json scenario = json::parse(in);
   auto printed = PrintedStack(Dir() / "stderr.txt");
-  json result = RunJson({"stack", (Dir() / "core").string()});
+  json result = RunCliJson({"stack", (Dir() / "core").string()});
   REQUIRE(result["exception"].is_object());
   const json& e = result["exception"];
   CHECK(e["type"] == scenario["error"]["type"]);
@@ -156,7 +145,7 @@ TEST_CASE("stack: the exception is the scenario's, with its captured stack") {
 }
 
 TEST_CASE("stack: every thread, text and JSON, without a crash") {
-  json result = RunJson({"stack", (Dir() / "core").string(), "--all"});
+  json result = RunCliJson({"stack", (Dir() / "core").string(), "--all"});
   CHECK(result["threads"].size() > 1);
   for (const auto& t : result["threads"]) CHECK(t["frames"].size() >= 1);
   auto text = RunCli({"stack", (Dir() / "core").string(), "--all"});
@@ -174,7 +163,7 @@ TEST_CASE("handles: the TCP wraps and the fs request Node listed") {
   for (const auto& h : scenario["active_handles"])
     if (h == "Server" || h == "Socket") ++sockets_and_servers;
   REQUIRE(sockets_and_servers > 0);
-  json result = RunJson({"handles", (Dir() / "core").string()});
+  json result = RunCliJson({"handles", (Dir() / "core").string()});
   CHECK(result["environments"].size() == 1);
   CHECK(result["handle_counts"]["TCP"] == sockets_and_servers);
   size_t owners = 0;
@@ -191,8 +180,8 @@ TEST_CASE("handles: the TCP wraps and the fs request Node listed") {
     CHECK_MESSAGE(result["request_counts"][type] == count, "requests of type " << type);
   CHECK(result["requests"].size() == scenario["active_requests"].size());
   // The wraps are labelled roots: a TCP wrap's retainer path ends at "(Node handle: TCP)".
-  json retainers = RunJson({"retainers", (Dir() / "core").string(),
-                            result["handles"][0]["object"].get<std::string>(), "--paths", "1"});
+  json retainers = RunCliJson({"retainers", (Dir() / "core").string(),
+                               result["handles"][0]["object"].get<std::string>(), "--paths", "1"});
   REQUIRE(retainers["paths"].size() == 1);
   CHECK(retainers["paths"][0]["root"] == "(Node handle: TCP)");
   CHECK(retainers["graph"]["roots"]["node_wraps"] ==
@@ -202,7 +191,7 @@ TEST_CASE("handles: the TCP wraps and the fs request Node listed") {
 }
 
 TEST_CASE("inspect --source: a frame's function, as its script file has it") {
-  json stack = RunJson({"stack", (Dir() / "core").string()});
+  json stack = RunCliJson({"stack", (Dir() / "core").string()});
   const json* frame = nullptr;
   for (const auto& f : stack["threads"][0]["frames"])
     if (f["kind"] == "js" && f["function"] == "validateCart") frame = &f;
@@ -212,8 +201,8 @@ TEST_CASE("inspect --source: a frame's function, as its script file has it") {
   for (int n = 1; std::getline(script, line); ++n)
     if (n == (*frame)["line"].get<int>()) body = line;
   REQUIRE(!body.empty());
-  json inspected = RunJson({"inspect", (Dir() / "core").string(),
-                            (*frame)["function_address"].get<std::string>(), "--source"});
+  json inspected = RunCliJson({"inspect", (Dir() / "core").string(),
+                               (*frame)["function_address"].get<std::string>(), "--source"});
   REQUIRE(inspected.contains("source"));
   CHECK(inspected["source"].get<std::string>().find(body) != std::string::npos);
   CHECK(inspected["map"].get<std::string>().starts_with("0x"));
@@ -232,7 +221,7 @@ TEST_CASE("oom: the fatal error node printed, and the leaking class") {
   while (std::getline(err, line))
     if (line.starts_with("FATAL ERROR: ")) fatal = line.substr(13);
   REQUIRE_MESSAGE(!fatal.empty(), "node printed no FATAL ERROR line");
-  json stack = RunJson({"stack", (dir / "core").string()});
+  json stack = RunCliJson({"stack", (dir / "core").string()});
   std::vector<std::string> messages = stack["fatal_messages"];
   bool composed = false;
   for (const auto& a : messages)
@@ -242,7 +231,7 @@ TEST_CASE("oom: the fatal error node printed, and the leaking class") {
   CHECK(stack["fatal_function"].get<std::string>().find("OOM") != std::string::npos);
   std::ifstream in(dir / "scenario.json");
   json scenario = json::parse(in);
-  json triage = RunJson({"triage", (dir / "core").string()});
+  json triage = RunCliJson({"triage", (dir / "core").string()});
   REQUIRE(triage["suspects"].size() >= 2);
   CHECK(triage["suspects"][0]["kind"] == "crash");
   CHECK(triage["suspects"][0]["sentence"].get<std::string>().find("out of memory") !=

@@ -29,15 +29,6 @@ fs::path Core() {
   return fs::path(Require("MORTEM_E2E_DIR")) / "classes" / "core";
 }
 
-json RunJson(std::vector<std::string> args) {
-  args.push_back("--json");
-  auto r = RunCli(args);
-  INFO("mortem " << args[0] << ": " << r.Describe() << "\nstderr:\n" << r.err);
-  REQUIRE(r.CleanExit());
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
-
 // The snapshot's non-weak retainers of every node named `name`, as (edge type, holder name)
 // sets with V8's element shortcut from JSArrays left out; returns the distinct sets.
 std::set<std::multiset<std::string>> SnapshotRetainers(const fs::path& path,
@@ -167,7 +158,7 @@ TEST_CASE("retained sizes per class agree with the snapshot's dominator tree wit
   const std::vector<std::string> classes{"RequestRecord", "Dog", "Puppy", "LegacyPoint"};
   auto expected =
       SnapshotRetained(LoadSnapshotGraph(Core().parent_path() / "heap.heapsnapshot"), classes);
-  auto objects = RunJson({"objects", core, "--retained"});
+  auto objects = RunCliJson({"objects", core, "--retained"});
   for (const auto& c : classes) {
     uint64_t ours = 0;
     for (const auto& row : objects["types"])
@@ -184,7 +175,7 @@ TEST_CASE("dominators: the scenario's records array, retained as in the snapshot
   auto graph = LoadSnapshotGraph(Core().parent_path() / "heap.heapsnapshot");
   auto expected = SnapshotRetainedOfProperty(graph, "records");
   REQUIRE(expected.size() == 1);
-  auto result = RunJson({"dominators", Core().string(), "--top", "50"});
+  auto result = RunCliJson({"dominators", Core().string(), "--top", "50"});
   const json* records = nullptr;
   for (const auto& row : result["dominators"]) {
     const auto& steps = row["path"]["steps"];
@@ -211,12 +202,12 @@ TEST_CASE("refs and retainers name what holds the scenario's objects") {
   auto oracle = SnapshotRetainers(Core().parent_path() / "heap.heapsnapshot", "RequestRecord");
   REQUIRE(oracle.size() == 1);  // every RequestRecord is held the same way
   const auto& expected = *oracle.begin();
-  auto instances = RunJson({"instances", core, "RequestRecord", "--limit", "3"});
+  auto instances = RunCliJson({"instances", core, "RequestRecord", "--limit", "3"});
   REQUIRE(instances["instances"].size() == 3);
   for (const auto& i : instances["instances"]) {
     const std::string address = i["address"];
     CAPTURE(address);
-    auto refs = RunJson({"refs", core, address});
+    auto refs = RunCliJson({"refs", core, address});
     std::vector<json> strong;
     for (const auto& r : refs["references"])
       if (!r["weak"].get<bool>()) strong.push_back(r);
@@ -225,7 +216,7 @@ TEST_CASE("refs and retainers name what holds the scenario's objects") {
       CHECK(r["holder_type"] == "(array)");
       CHECK(IsElementEdge(r["edge"].get<std::string>()));
     }
-    auto retainers = RunJson({"retainers", core, address, "--paths", "5"});
+    auto retainers = RunCliJson({"retainers", core, address, "--paths", "5"});
     CHECK(retainers["reachable"] == true);
     REQUIRE(!retainers["paths"].empty());
     bool via_records = false, via_global = false;
@@ -241,10 +232,10 @@ TEST_CASE("refs and retainers name what holds the scenario's objects") {
     std::cout << "[e2e] " << label << " retainers " << address << ": " << retainers["paths"].size()
               << " paths, graph " << retainers["graph"].dump() << "\n";
   }
-  auto by_name = RunJson({"refs", core, "records", "--name"});
+  auto by_name = RunCliJson({"refs", core, "records", "--name"});
   REQUIRE(by_name["references"].size() == 1);
   CHECK(by_name["references"][0]["holder_type"] == "Object");
-  auto by_string = RunJson({"refs", core, "/api/items/7", "--string"});
+  auto by_string = RunCliJson({"refs", core, "/api/items/7", "--string"});
   REQUIRE(by_string["references"].size() == 1);
   CHECK(by_string["references"][0]["holder_type"] == "RequestRecord");
   CHECK(by_string["references"][0]["edge"] == "url");

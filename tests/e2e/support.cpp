@@ -151,6 +151,18 @@ RunResult RunCli(const std::vector<std::string>& args) {
   return Run(argv, std::chrono::seconds(seconds));
 }
 
+nlohmann::json RunCliJson(std::vector<std::string> args, int expected_exit) {
+  args.push_back("--json");
+  auto r = RunCli(args);
+  INFO("mortem " << args[0] << ": " << r.Describe() << "\nstderr:\n" << r.err);
+  REQUIRE(r.CleanExit());
+  auto result = nlohmann::json::parse(r.out);
+  bool partial = r.exit_code == 5 && expected_exit == 0 && result.is_object() &&
+                 result.value("partial", false);
+  REQUIRE((r.exit_code == expected_exit || partial));
+  return result;
+}
+
 bool CliHasCommand(const std::string& command) {
   auto r = Run({CliPath(), "--help"}, std::chrono::seconds(60));
   std::istringstream in(r.out);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -39,6 +40,10 @@ RunResult Run(const std::vector<std::string>& argv, std::chrono::seconds timeout
 std::string CliPath();
 // Runs `mortem ARGS...` with a timeout of $MORTEM_E2E_TIMEOUT seconds (default 600).
 RunResult RunCli(const std::vector<std::string>& args);
+// Runs `mortem ARGS... --json` and returns the document; the run must end cleanly with
+// expected_exit. Where 0 is expected, 5 (partial) is accepted if the document says "partial"
+// (a core of a process that died mid-GC may hold a few bytes of unswept garbage).
+nlohmann::json RunCliJson(std::vector<std::string> args, int expected_exit = 0);
 // Whether the CLI knows a command (its --help lists it).
 bool CliHasCommand(const std::string& command);
 

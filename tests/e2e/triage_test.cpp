@@ -34,19 +34,6 @@ fs::path Dir(const std::string& scenario) {
   return fs::path(Require("MORTEM_E2E_DIR")) / scenario;
 }
 
-// Exit 5 (partial) is accepted where 0 is expected when the report says why: a core of a
-// process that died mid-sweep can hold a few bytes of unswept garbage between objects.
-json RunJson(std::vector<std::string> args, int expected_exit = 0) {
-  args.push_back("--json");
-  auto r = RunCli(args);
-  INFO("mortem " << args[0] << ": " << r.Describe() << "\nstderr:\n" << r.err);
-  REQUIRE(r.CleanExit());
-  json result = json::parse(r.out);
-  bool partial = r.exit_code == 5 && expected_exit == 0 && result.value("partial", false);
-  REQUIRE((r.exit_code == expected_exit || partial));
-  return result;
-}
-
 json ReadJson(const fs::path& path) {
   std::ifstream in(path);
   return json::parse(in);
@@ -80,11 +67,11 @@ TEST_CASE("triage: metrics and --fail-if against the snapshot's counts") {
   uint64_t records = snapshot.rows[RowKey{"object", "RequestRecord"}].count;
   REQUIRE(records > 0);
   std::string at = std::to_string(records);
-  json report = RunJson({"triage", core, "--fail-if", "count(RequestRecord) >= " + at}, 6);
+  json report = RunCliJson({"triage", core, "--fail-if", "count(RequestRecord) >= " + at}, 6);
   CHECK(report["metrics"]["count(RequestRecord)"] == records);
   CHECK(report["failed_conditions"].size() == 1);
-  json quiet = RunJson({"triage", core, "--no-retained", "--fail-if",
-                        "count(RequestRecord) > " + at, "--fail-if", "slab_waste > 1GiB"});
+  json quiet = RunCliJson({"triage", core, "--no-retained", "--fail-if",
+                           "count(RequestRecord) > " + at, "--fail-if", "slab_waste > 1GiB"});
   CHECK(quiet["failed_conditions"].empty());
   auto bad = RunCli({"triage", core, "--fail-if", "count(RequestRecord) >> 5"});
   CHECK(bad.CleanExit());
@@ -92,7 +79,7 @@ TEST_CASE("triage: metrics and --fail-if against the snapshot's counts") {
   auto unknown = RunCli({"triage", core, "--fail-if", "no_such_metric > 5"});
   CHECK(unknown.exit_code == 2);
   // The top types by count are objects' rows by count.
-  json objects = RunJson({"objects", core, "--sort", "count", "--top", "10"});
+  json objects = RunCliJson({"objects", core, "--sort", "count", "--top", "10"});
   REQUIRE(report["top_by_count"].size() == objects["types"].size());
   for (size_t i = 0; i < objects["types"].size(); ++i) {
     CHECK(report["top_by_count"][i]["name"] == objects["types"][i]["name"]);
@@ -105,7 +92,7 @@ TEST_CASE("triage: metrics and --fail-if against the snapshot's counts") {
 TEST_CASE("triage: duplicated strings as the snapshot counts them") {
   for (const char* scenario : {"classes", "strings"}) {
     uint64_t expected = SnapshotDuplicateBytes(ReadJson(Dir(scenario) / "heap.heapsnapshot"));
-    json report = RunJson({"triage", (Dir(scenario) / "core").string(), "--no-retained"});
+    json report = RunCliJson({"triage", (Dir(scenario) / "core").string(), "--no-retained"});
     uint64_t got = report["duplicate_strings"]["wasted_bytes"];
     INFO(scenario << ": snapshot " << expected << " bytes, mortem " << got);
     CHECK(std::fabs(double(got) - double(expected)) <= 0.05 * double(expected));
@@ -117,7 +104,7 @@ TEST_CASE("triage: duplicated strings as the snapshot counts them") {
 TEST_CASE("triage: the crash is the first suspect; handles; markdown") {
   auto core = (Dir("crash") / "core").string();
   json scenario = ReadJson(Dir("crash") / "scenario.json");
-  json report = RunJson({"triage", core});
+  json report = RunCliJson({"triage", core});
   REQUIRE(report["suspects"].size() >= 1);
   const json& first = report["suspects"][0];
   CHECK(first["kind"] == "crash");
