@@ -110,7 +110,7 @@ void AddSamples(Session& old_s, Session& new_s, const DiffOptions& options,
   const GraphState& graph = new_s.graph();
   auto reached = [&](Address a) {
     auto id = graph.index.Find(a);
-    return id && graph.distance[*id] != GraphState::kUnreached;
+    return id && graph.Reachable(*id);
   };
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& before = old_instances[i];

@@ -16,13 +16,24 @@ DominatorsResult RunDominators(Session& session, size_t top, size_t paths) {
   result.heap_objects = state.index.size();
   result.reached = state.reached;
   result.total_retained = dom.retained.empty() ? 0 : dom.retained.back();
-  std::vector<uint32_t> ids;
-  for (uint32_t v = 0; v < state.index.size(); ++v)
-    if (dom.idom[v] != v8::DominatorTree::kNone) ids.push_back(v);
-  size_t n = std::min(top, ids.size());
-  std::partial_sort(ids.begin(), ids.begin() + n, ids.end(), [&](uint32_t a, uint32_t b) {
+  // The `top` biggest, kept in a min-heap of that size (no array over all nodes).
+  auto bigger = [&](uint32_t a, uint32_t b) {
     return dom.retained[a] != dom.retained[b] ? dom.retained[a] > dom.retained[b] : a < b;
-  });
+  };
+  std::vector<uint32_t> ids;
+  for (uint32_t v = 0; v < state.index.size() && top > 0; ++v) {
+    if (dom.idom[v] == v8::DominatorTree::kNone) continue;
+    if (ids.size() < top) {
+      ids.push_back(v);
+      std::push_heap(ids.begin(), ids.end(), bigger);
+    } else if (bigger(v, ids.front())) {
+      std::pop_heap(ids.begin(), ids.end(), bigger);
+      ids.back() = v;
+      std::push_heap(ids.begin(), ids.end(), bigger);
+    }
+  }
+  std::sort_heap(ids.begin(), ids.end(), bigger);
+  const size_t n = ids.size();
   v8::Namer namer(session.memory(), session.layout(), session.heap());
   for (size_t i = 0; i < n; ++i) {
     DominatorRow row;

@@ -2,37 +2,20 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
+
+#include "mortem/core/error.h"
+#include "mortem/core/progress.h"
 
 namespace mortem {
 namespace {
 
-// Breadth-first from the roots; returns how many nodes were reached.
-uint64_t Search(const v8::HeapGraph& graph, const RootSet& roots, bool follow_weak,
-                std::vector<uint32_t>& distance) {
-  std::vector<v8::NodeId> frontier, next;
-  uint64_t reached = 0;
-  for (const auto& r : roots.roots) {
-    if (r.kind == RootKind::kWeakGlobalHandle && !follow_weak) continue;
-    if (distance[r.node] != GraphState::kUnreached) continue;
-    distance[r.node] = 0;
-    frontier.push_back(r.node);
-    ++reached;
-  }
-  for (uint32_t depth = 1; !frontier.empty(); ++depth) {
-    next.clear();
-    for (v8::NodeId n : frontier)
-      for (uint32_t e : graph.Out(n)) {
-        if ((e & v8::HeapGraph::kWeak) && !follow_weak) continue;
-        v8::NodeId t = e & ~v8::HeapGraph::kWeak;
-        if (distance[t] != GraphState::kUnreached) continue;
-        distance[t] = depth;
-        next.push_back(t);
-        ++reached;
-      }
-    frontier.swap(next);
-  }
-  return reached;
+std::vector<uint32_t> RootNodes(const RootSet& roots, bool with_weak) {
+  std::vector<uint32_t> nodes;
+  for (const auto& r : roots.roots)
+    if (with_weak || r.kind != RootKind::kWeakGlobalHandle) nodes.push_back(r.node);
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  return nodes;
 }
 
 }  // namespace
@@ -41,31 +24,39 @@ GraphState BuildGraphState(Session& session) {
   auto start = std::chrono::steady_clock::now();
   const auto& layout = session.layout();
   const auto& heap = session.heap();
-  GraphState s{v8::ObjectIndex::Build(session.memory(), layout, heap, session.threads()),
-               {},
-               {},
-               {},
-               0,
-               0,
-               0};
-  s.graph = v8::HeapGraph::Build(session.memory(), layout, heap, s.index, session.threads());
+  GraphState s{v8::ObjectIndex::Build(session.memory(), layout, heap, session.threads())};
+  TracePhase("object index");
   s.roots = FindRoots(session, s.index);
-  std::vector<uint32_t> with_weak(s.index.size(), GraphState::kUnreached);
-  s.reached_with_weak = Search(s.graph, s.roots, true, with_weak);
-  std::vector<uint32_t>().swap(with_weak);
-  s.distance.assign(s.index.size(), GraphState::kUnreached);
-  s.reached = Search(s.graph, s.roots, false, s.distance);
+  TracePhase("roots");
+  s.strong_roots = RootNodes(s.roots, false);
+  std::vector<uint32_t> in_counts;
+  {
+    v8::ForwardEdges forward = v8::HeapGraph::BuildForward(session.memory(), layout, heap, s.index,
+                                                           session.threads(), in_counts);
+    TracePhase("forward edges");
+    s.reached_with_weak = v8::CountReached(forward.offsets, forward.targets, ~v8::HeapGraph::kWeak,
+                                           RootNodes(s.roots, true));
+    s.preorder =
+        v8::DepthFirst(forward.offsets, forward.targets, v8::HeapGraph::kWeak, s.strong_roots);
+  }
+  TracePhase("depth-first numbering");
+  s.reached = s.preorder->reached;
+  s.reachable.assign(s.index.size(), false);
+  for (uint32_t i = 1; i <= s.preorder->reached; ++i) s.reachable[s.preorder->vertex[i]] = true;
+  s.graph = v8::HeapGraph::BuildReverse(session.memory(), layout, heap, s.index, session.threads(),
+                                        std::move(in_counts));
+  TracePhase("reverse edges");
   s.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;
 }
 
-v8::DominatorTree BuildDominators(const GraphState& s) {
-  std::vector<uint32_t> roots;
-  for (const auto& r : s.roots.roots)
-    if (r.kind != RootKind::kWeakGlobalHandle) roots.push_back(r.node);
-  std::sort(roots.begin(), roots.end());
-  roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
-  return v8::ComputeDominators(s.graph.Csr(), roots, s.index.sizes());
+v8::DominatorTree BuildDominators(GraphState& s) {
+  if (!s.preorder) throw Error("internal: the depth-first numbering was already used");
+  v8::Preorder order = std::move(*s.preorder);
+  s.preorder.reset();
+  return v8::ComputeDominators(std::move(order), s.graph.in_offsets(), s.graph.mutable_sources(),
+                               v8::HeapGraph::kWeak, s.strong_roots,
+                               [&](uint32_t v) { return uint64_t{s.index.object_size(v)}; });
 }
 
 }  // namespace mortem

@@ -196,7 +196,7 @@ RetainersResult RunRetainers(Session& session, Address target, size_t paths, uin
   if (!id) throw Error(Hex(target) + " is not an object the graph knows");
   v8::Namer namer(session.memory(), session.layout(), session.heap());
   r.target_type = TypeOf(namer, r.target);
-  r.reachable = g.distance[*id] != GraphState::kUnreached;
+  r.reachable = g.Reachable(*id);
   // Root labels per node.
   std::unordered_map<v8::NodeId, const Root*> roots;
   for (const auto& root : g.roots.roots)

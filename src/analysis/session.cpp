@@ -12,12 +12,18 @@ Session::Session(const Memory& memory, const SymbolTable& symbols, ProcessFacts 
       threads_(v8::HeapWalker::DefaultThreads()) {}
 
 const v8::Layout& Session::layout() {
-  if (!layout_) layout_ = v8::LoadLayout(memory_, symbols_);
+  if (!layout_) {
+    layout_ = v8::LoadLayout(memory_, symbols_);
+    TracePhase("layout");
+  }
   return *layout_;
 }
 
 const v8::Heap& Session::heap() {
-  if (!heap_) heap_ = v8::Heap::Discover(memory_, layout());
+  if (!heap_) {
+    heap_ = v8::Heap::Discover(memory_, layout());
+    TracePhase("heap discovered");
+  }
   return *heap_;
 }
 
@@ -38,9 +44,10 @@ const GraphState& Session::graph() {
 
 const v8::DominatorTree& Session::dominators() {
   if (!dominators_) {
-    const GraphState& state = graph();
+    graph();
     ProgressStep step("computing dominators and retained sizes");
-    dominators_ = std::make_shared<v8::DominatorTree>(BuildDominators(state));
+    dominators_ = std::make_shared<v8::DominatorTree>(BuildDominators(*graph_));
+    TracePhase("dominators");
   }
   return *dominators_;
 }

@@ -25,6 +25,7 @@ void PrintUsage(std::ostream& out) {
 }  // namespace
 
 int RunCli(int argc, char** argv) {
+  TracePhase("start");
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     PrintUsage(argc < 2 ? std::cerr : std::cout);
     return argc < 2 ? static_cast<int>(ExitCode::kUsage) : 0;
@@ -82,6 +83,7 @@ int RunCli(int argc, char** argv) {
   }
   try {
     auto core = CoreTarget::Open(target);
+    TracePhase("core opened");
     Session session(*core, core->binary(), FactsOfCore(*core));
     // A second core (commands that compare two) opens the same way, with the same options.
     std::unique_ptr<CoreTarget> second_core;
@@ -98,7 +100,9 @@ int RunCli(int argc, char** argv) {
     };
     CoreUnwinder unwinder(*core);
     session.set_unwinder(&unwinder);
-    return static_cast<int>(RunCommand(*command, session, rest, std::cout, std::cerr, frontend));
+    auto code = RunCommand(*command, session, rest, std::cout, std::cerr, frontend);
+    TracePhase("done");
+    return static_cast<int>(code);
   } catch (const Error& e) {
     std::cerr << "mortem: error: " << e.what() << "\n";
     return static_cast<int>(e.code());

@@ -2,30 +2,23 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <thread>
 
-#include "mortem/v8/strings.h"
+#include "mortem/core/error.h"
+#include "mortem/core/progress.h"
 
 namespace mortem::v8 {
 namespace {
 
-// Pages in address order, so that node ids follow addresses.
-std::vector<size_t> PagesByAddress(const Heap& heap) {
-  std::vector<size_t> order(heap.pages().size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return heap.pages()[a].start < heap.pages()[b].start; });
-  return order;
-}
-
-// Runs work(page_index_in_order, maps) over all pages on `threads` threads.
-void ForEachPage(const Memory& memory, const Layout& layout, size_t pages, unsigned threads,
-                 const std::function<void(size_t, MapCache&)>& work) {
+// Runs work(page, maps) for every page of the index on `threads` threads. Pages own disjoint
+// ranges of node ids.
+template <typename Work>
+void ForEachIndexedPage(const Memory& memory, const Layout& layout, const ObjectIndex& index,
+                        unsigned threads, Work&& work) {
   std::atomic<size_t> next{0};
   auto run = [&] {
     MapCache maps(memory, layout);
-    for (size_t i; (i = next.fetch_add(1)) < pages;) work(i, maps);
+    for (size_t i; (i = next.fetch_add(1)) < index.pages().size();) work(index.pages()[i], maps);
   };
   std::vector<std::thread> workers;
   for (unsigned t = 1; t < std::max(1u, threads); ++t) workers.emplace_back(run);
@@ -33,18 +26,36 @@ void ForEachPage(const Memory& memory, const Layout& layout, size_t pages, unsig
   for (auto& w : workers) w.join();
 }
 
-uint64_t Word(std::span<const std::byte> body, uint32_t offset) {
-  uint64_t w;
-  std::memcpy(&w, body.data() + offset, 8);
-  return w;
+// Walks one page of the index, calling visit(node id, object) for its objects.
+template <typename Visit>
+void WalkIndexedPage(const Memory& memory, const HeapWalker& walker, const Heap& heap,
+                     const ObjectIndex::PageSpan& span, MapCache& maps, Visit&& visit) {
+  const Page& page = heap.pages()[span.heap_page];
+  NodeId id = span.first;
+  walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
+    if (id < span.end) visit(id++, o);
+  });
+  memory.Release(page.area_start, page.area_end - page.area_start);
 }
 
-// Bytes of the object, from its start, that hold tagged slots; the rest is raw data (V8's body
-// descriptors: characters, bytes, doubles, instructions, packed metadata).
+// Calls visit(target | kWeak?) for every reference of the object to an object of the index.
+template <typename Visit>
+void ForEachEdge(const Layout& layout, const ObjectIndex& index, const HeapObject& o,
+                 Visit&& visit) {
+  ForEachTaggedSlot(layout, o, [&](uint32_t, uint64_t value) {
+    const bool weak = (value & 3) == 3;
+    if (weak && static_cast<uint32_t>(value) == 3) return;  // a cleared weak slot
+    auto id = index.Find(value & ~uint64_t{3});
+    if (id && *id < HeapGraph::kWeak) visit(*id | (weak ? HeapGraph::kWeak : 0));
+  });
+}
+
+}  // namespace
+
 uint32_t TaggedEnd(const Layout& l, const HeapObject& o) {
   const uint16_t type = o.map->instance_type;
   const Types& t = l.types;
-  const auto size = static_cast<uint32_t>(o.size);
+  const auto size = static_cast<uint32_t>(std::min<uint64_t>(o.size, UINT32_MAX));
   if (l.IsString(type)) {
     auto rep = ShapeOf(l, type).representation;
     using R = StringShape::Representation;
@@ -69,125 +80,102 @@ uint32_t TaggedEnd(const Layout& l, const HeapObject& o) {
   return size;
 }
 
-}  // namespace
-
-void ForEachTaggedSlot(const Layout& layout, const HeapObject& object,
-                       const std::function<void(uint32_t, uint64_t)>& visit) {
-  uint32_t end = std::min<uint32_t>(
-      TaggedEnd(layout, object),
-      static_cast<uint32_t>(std::min<uint64_t>(object.size, object.body.size())));
-  for (uint32_t offset = 8; offset + 8 <= end; offset += 8) {
-    uint64_t value = Word(object.body, offset);
-    if ((value & 1) == 0) continue;  // Smi or raw
-    visit(offset, value);
-  }
-}
-
-ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const Heap& heap,
-                               unsigned threads) {
-  HeapWalker walker(memory, layout, heap);
-  auto order = PagesByAddress(heap);
-  std::vector<std::vector<std::pair<Address, uint32_t>>> per_page(order.size());
-  ForEachPage(memory, layout, order.size(), threads, [&](size_t i, MapCache& maps) {
-    const Page& page = heap.pages()[order[i]];
-    auto& list = per_page[i];
-    walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
-      list.emplace_back(o.address, static_cast<uint32_t>(std::min<uint64_t>(o.size, UINT32_MAX)));
-    });
-    memory.Release(page.area_start, page.area_end - page.area_start);
-  });
-  ObjectIndex index;
-  size_t total = 0;
-  for (const auto& l : per_page) total += l.size();
-  index.starts_.reserve(total);
-  index.sizes_.reserve(total);
-  for (size_t i = 0; i < per_page.size(); ++i) {
-    NodeId first = static_cast<NodeId>(index.starts_.size());
-    for (auto [a, s] : per_page[i]) {
-      index.starts_.push_back(a);
-      index.sizes_.push_back(s);
-    }
-    index.pages_[heap.pages()[order[i]].start] = {first, static_cast<NodeId>(index.starts_.size())};
-    std::vector<std::pair<Address, uint32_t>>().swap(per_page[i]);
-  }
-  return index;
-}
-
-std::optional<NodeId> ObjectIndex::Find(Address object_start) const {
-  auto it = pages_.find(object_start & ~(kPageSize - 1));
-  if (it == pages_.end()) return std::nullopt;
-  auto [first, end] = it->second;
-  auto pos = std::lower_bound(starts_.begin() + first, starts_.begin() + end, object_start);
-  if (pos == starts_.begin() + end || *pos != object_start) return std::nullopt;
-  return static_cast<NodeId>(pos - starts_.begin());
-}
-
-HeapGraph HeapGraph::Build(const Memory& memory, const Layout& layout, const Heap& heap,
-                           const ObjectIndex& index, unsigned threads) {
-  HeapWalker walker(memory, layout, heap);
-  auto order = PagesByAddress(heap);
-  // Resolves a slot value to an edge target (with kWeak), or nothing.
-  auto target_of = [&](uint64_t value) -> std::optional<uint32_t> {
-    bool weak = (value & 3) == 3;
-    if (weak && static_cast<uint32_t>(value) == 3) return std::nullopt;  // cleared weak slot
-    auto id = index.Find(value & ~uint64_t{3});
-    if (!id || *id >= kWeak) return std::nullopt;
-    return *id | (weak ? kWeak : 0);
-  };
-  // Pass 1: out-degrees, per page in address order (node ids follow the same order).
-  std::vector<std::vector<uint32_t>> degrees(order.size());
-  ForEachPage(memory, layout, order.size(), threads, [&](size_t i, MapCache& maps) {
-    const Page& page = heap.pages()[order[i]];
-    walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
-      uint32_t d = 0;
-      ForEachTaggedSlot(layout, o,
-                        [&](uint32_t, uint64_t value) { d += target_of(value) ? 1 : 0; });
-      degrees[i].push_back(d);
-    });
-    memory.Release(page.area_start, page.area_end - page.area_start);
-  });
-  HeapGraph g;
+ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout, const Heap& heap,
+                                     const ObjectIndex& index, unsigned threads,
+                                     std::vector<uint32_t>& in_counts) {
   const size_t nodes = index.size();
-  g.out_offsets_.reserve(nodes + 1);
-  g.out_offsets_.push_back(0);
-  std::vector<uint32_t> page_first_edge(order.size() + 1, 0);
-  for (size_t i = 0; i < order.size(); ++i) {
-    for (uint32_t d : degrees[i]) g.out_offsets_.push_back(g.out_offsets_.back() + d);
-    page_first_edge[i + 1] = g.out_offsets_.back();
-    std::vector<uint32_t>().swap(degrees[i]);
+  HeapWalker walker(memory, layout, heap);
+  ForwardEdges f;
+  f.offsets.assign(nodes + 1, 0);
+  in_counts.assign(nodes + 1, 0);
+  // Pass 1: degrees (each page writes its own nodes' out-degrees; in-degrees are shared).
+  ForEachIndexedPage(memory, layout, index, threads, [&](const auto& span, MapCache& maps) {
+    WalkIndexedPage(memory, walker, heap, span, maps, [&](NodeId id, const HeapObject& o) {
+      uint32_t degree = 0;
+      ForEachEdge(layout, index, o, [&](uint32_t target) {
+        ++degree;
+        std::atomic_ref<uint32_t>(in_counts[(target & ~kWeak) + 1])
+            .fetch_add(1, std::memory_order_relaxed);
+      });
+      f.offsets[id + 1] = degree;
+    });
+  });
+  for (size_t i = 0; i < nodes; ++i) {
+    if (f.offsets[i] > UINT32_MAX - f.offsets[i + 1])
+      throw Error("the heap graph has more than 4 billion references");
+    f.offsets[i + 1] += f.offsets[i];
   }
-  if (g.out_offsets_.size() != nodes + 1) g.out_offsets_.resize(nodes + 1, g.out_offsets_.back());
-  // Pass 2: the targets, written in place.
-  g.out_.resize(g.out_offsets_.back());
-  ForEachPage(memory, layout, order.size(), threads, [&](size_t i, MapCache& maps) {
-    const Page& page = heap.pages()[order[i]];
-    uint32_t at = page_first_edge[i];
-    const uint32_t end = page_first_edge[i + 1];
-    walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
-      ForEachTaggedSlot(layout, o, [&](uint32_t, uint64_t value) {
-        auto t = target_of(value);
-        if (t && at < end) g.out_[at++] = *t;
+  TracePhase("forward degrees");
+  // Pass 2: the targets, in slot order.
+  f.targets.resize(f.offsets[nodes]);
+  ForEachIndexedPage(memory, layout, index, threads, [&](const auto& span, MapCache& maps) {
+    WalkIndexedPage(memory, walker, heap, span, maps, [&](NodeId id, const HeapObject& o) {
+      uint32_t at = f.offsets[id];
+      const uint32_t end = f.offsets[id + 1];
+      ForEachEdge(layout, index, o, [&](uint32_t target) {
+        if (at < end) f.targets[at++] = target;
       });
     });
-    memory.Release(page.area_start, page.area_end - page.area_start);
   });
-  // Reverse edges.
-  g.in_offsets_.assign(nodes + 1, 0);
-  for (uint32_t e : g.out_) g.in_offsets_[(e & ~kWeak) + 1]++;
+  return f;
+}
+
+HeapGraph HeapGraph::BuildReverse(const Memory& memory, const Layout& layout, const Heap& heap,
+                                  const ObjectIndex& index, unsigned threads,
+                                  std::vector<uint32_t> in_counts) {
+  const size_t nodes = index.size();
+  HeapGraph g;
+  g.in_offsets_ = std::move(in_counts);
+  g.in_offsets_.resize(nodes + 1, 0);
+  g.in_offsets_[0] = 0;
   for (size_t i = 0; i < nodes; ++i) g.in_offsets_[i + 1] += g.in_offsets_[i];
-  g.in_.resize(g.out_.size());
-  std::vector<uint32_t> fill(g.in_offsets_.begin(), g.in_offsets_.end() - 1);
-  for (NodeId src = 0; src < nodes; ++src)
-    for (uint32_t e = g.out_offsets_[src]; e < g.out_offsets_[src + 1]; ++e) {
-      uint32_t target = g.out_[e] & ~kWeak;
-      g.in_[fill[target]++] = src | (g.out_[e] & kWeak);
-    }
+  const uint32_t total = g.in_offsets_[nodes];
+  g.in_.resize(total);
+  // Pass 3: each edge at its target's cursor (in_offsets_[t] runs from t's first edge to t+1's).
+  std::atomic<uint64_t> placed{0};
+  HeapWalker walker(memory, layout, heap);
+  ForEachIndexedPage(memory, layout, index, threads, [&](const auto& span, MapCache& maps) {
+    uint64_t here = 0;
+    WalkIndexedPage(memory, walker, heap, span, maps, [&](NodeId id, const HeapObject& o) {
+      ForEachEdge(layout, index, o, [&](uint32_t target) {
+        uint32_t at = std::atomic_ref<uint32_t>(g.in_offsets_[target & ~kWeak])
+                          .fetch_add(1, std::memory_order_relaxed);
+        if (at < total) g.in_[at] = id | (target & kWeak), ++here;
+      });
+    });
+    placed += here;
+  });
+  if (placed != total)
+    throw Error("the heap changed between two walks of the core (" + std::to_string(placed) +
+                " references instead of " + std::to_string(total) + ")");
+  TracePhase("reverse edges placed");
+  // The cursors now hold each node's end: shift them back to starts.
+  for (size_t i = nodes; i > 0; --i) g.in_offsets_[i] = g.in_offsets_[i - 1];
+  g.in_offsets_[0] = 0;
+  // Sources in order, whatever thread placed them.
+  std::atomic<size_t> next{0};
+  constexpr size_t kChunk = 1 << 16;
+  auto sort_lists = [&] {
+    for (size_t first; (first = next.fetch_add(kChunk)) < nodes;)
+      for (size_t n = first; n < std::min(nodes, first + kChunk); ++n) {
+        auto begin = g.in_.begin() + g.in_offsets_[n], end = g.in_.begin() + g.in_offsets_[n + 1];
+        if (end - begin > 16) {
+          std::sort(begin, end);
+          continue;
+        }
+        for (auto i = begin + 1; i < end; ++i)  // most lists are short
+          for (auto j = i; j > begin && *(j - 1) > *j; --j) std::iter_swap(j - 1, j);
+      }
+  };
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < std::max(1u, threads); ++t) workers.emplace_back(sort_lists);
+  sort_lists();
+  for (auto& w : workers) w.join();
   return g;
 }
 
 uint64_t HeapGraph::memory_bytes() const {
-  return (out_offsets_.capacity() + in_offsets_.capacity() + out_.capacity() + in_.capacity()) *
-         sizeof(uint32_t);
+  return (in_offsets_.capacity() + in_.capacity()) * sizeof(uint32_t);
 }
 
 }  // namespace mortem::v8

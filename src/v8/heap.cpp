@@ -4,6 +4,7 @@
 #include <map>
 
 #include "mortem/core/error.h"
+#include "mortem/core/progress.h"
 
 namespace mortem::v8 {
 namespace {
@@ -64,24 +65,34 @@ Heap Heap::Discover(const Memory& memory, const Layout& layout) {
   heap.FindPages();
   heap.FindIsolate();
   heap.FindUnusedAreas();
+  // The probes and the page metadata they followed (off the pages since V8 12.x, in the C++
+  // heap) mapped parts of the core that a walk does not need resident.
+  for (const auto& region : memory.Regions()) memory.Release(region.start, region.size());
   return heap;
 }
 
+// Probes every 256 KiB boundary of the regions for a page header. V8 maps its pages anonymously,
+// so regions backed by a file (the binary, libraries) are probed only if the others hold none.
 void Heap::FindPages() {
   std::vector<Candidate> candidates;
   std::map<Address, size_t> heap_votes;
-  Address skip_until = 0;
-  for (const auto& region : memory_->Regions()) {
-    Address first = (region.start + kPageSize - 1) & ~(kPageSize - 1);
-    for (Address a = first; a < region.end && a >= first; a += kPageSize) {
-      if (a < skip_until) continue;
-      auto c = ReadHeader(*memory_, layout_->page, a);
-      // The probe may have mapped far more of the core than the header; drop it as we go.
-      memory_->Release(a, kPageSize);
-      if (!c) continue;
-      if (c->heap != 0) heap_votes[c->heap]++;
-      if (c->page.size > kPageSize) skip_until = a + c->page.size;
-      candidates.push_back(*c);
+  const auto regions = memory_->Regions();
+  for (bool file_backed : {false, true}) {
+    if (file_backed && !heap_votes.empty()) break;
+    Address skip_until = 0;
+    for (const auto& region : regions) {
+      if (region.name.empty() == file_backed) continue;
+      Address first = (region.start + kPageSize - 1) & ~(kPageSize - 1);
+      for (Address a = first; a < region.end && a >= first; a += kPageSize) {
+        if (a < skip_until) continue;
+        auto c = ReadHeader(*memory_, layout_->page, a);
+        // The probe may have mapped far more of the core than the header; drop it as we go.
+        memory_->Release(a, kPageSize);
+        if (!c) continue;
+        if (c->heap != 0) heap_votes[c->heap]++;
+        if (c->page.size > kPageSize) skip_until = a + c->page.size;
+        candidates.push_back(*c);
+      }
     }
   }
   if (heap_votes.empty())

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace {
@@ -70,4 +71,80 @@ TEST_CASE("several roots, cycles and unreached nodes") {
   CHECK(t.idom[4] == mortem::v8::DominatorTree::kNone);
   CHECK(t.retained[4] == 1);
   CHECK(t.retained[2] == 2);
+}
+
+namespace {
+
+// Nodes reached from the roots over edges (the weak bit skipped), without passing `removed`.
+std::vector<bool> ReachedWithout(const Graph& g, const std::vector<uint32_t>& roots,
+                                 uint32_t weak_bit, uint32_t removed) {
+  std::vector<bool> seen(g.size(), false);
+  std::vector<uint32_t> pending;
+  for (uint32_t r : roots)
+    if (r != removed && !seen[r]) seen[r] = true, pending.push_back(r);
+  while (!pending.empty()) {
+    uint32_t v = pending.back();
+    pending.pop_back();
+    for (uint32_t t : g[v]) {
+      if ((t & weak_bit) || t == removed || seen[t]) continue;
+      seen[t] = true;
+      pending.push_back(t);
+    }
+  }
+  return seen;
+}
+
+}  // namespace
+
+TEST_CASE("random graphs: immediate dominators and retained sizes equal the definition's") {
+  // d dominates v when no path from the roots reaches v without passing d; the immediate
+  // dominator is the strict dominator that all the others dominate.
+  constexpr uint32_t kWeakBit = 1u << 31;
+  uint64_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(seed >> 33);
+  };
+  for (int round = 0; round < 300; ++round) {
+    const uint32_t n = 1 + next() % 40;
+    Graph g(n);
+    const uint32_t edges = next() % (3 * n + 1);
+    for (uint32_t e = 0; e < edges; ++e)
+      g[next() % n].push_back((next() % n) | (next() % 5 == 0 ? kWeakBit : 0));
+    std::vector<uint32_t> roots;
+    for (uint32_t r = 0, count = 1 + next() % 3; r < count; ++r) roots.push_back(next() % n);
+    std::sort(roots.begin(), roots.end());
+    roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+    std::vector<uint32_t> sizes(n);
+    for (auto& s : sizes) s = 1 + next() % 100;
+    auto csr = mortem::v8::MakeCsr(g, ~kWeakBit);
+    auto t = mortem::v8::ComputeDominators(csr.View(kWeakBit), roots, sizes);
+    const auto reached = ReachedWithout(g, roots, kWeakBit, UINT32_MAX);
+    // dominated_by[v]: the strict dominators of v.
+    std::vector<std::vector<uint32_t>> dominated_by(n);
+    for (uint32_t d = 0; d < n; ++d) {
+      const auto without = ReachedWithout(g, roots, kWeakBit, d);
+      for (uint32_t v = 0; v < n; ++v)
+        if (v != d && reached[v] && reached[d] && !without[v]) dominated_by[v].push_back(d);
+    }
+    for (uint32_t v = 0; v < n; ++v) {
+      CAPTURE(round);
+      CAPTURE(v);
+      if (!reached[v]) {
+        CHECK(t.idom[v] == mortem::v8::DominatorTree::kNone);
+        CHECK(t.retained[v] == sizes[v]);
+        continue;
+      }
+      uint32_t expected = t.virtual_root;
+      for (uint32_t d : dominated_by[v])
+        if (dominated_by[d].size() + 1 == dominated_by[v].size()) expected = d;
+      CHECK(t.idom[v] == expected);
+      uint64_t retained = 0;
+      for (uint32_t w = 0; w < n; ++w)
+        if (w == v ||
+            std::find(dominated_by[w].begin(), dominated_by[w].end(), v) != dominated_by[w].end())
+          retained += sizes[w];
+      CHECK(t.retained[v] == retained);
+    }
+  }
 }

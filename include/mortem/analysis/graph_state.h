@@ -1,8 +1,9 @@
-// Purpose: the heap graph of a session, built once and kept: the object index, the edges, the
-// roots, and a breadth-first search from the roots over strong edges (distance and parent of
-// every reached object), which retainer paths and reachability counts read.
+// Purpose: the heap graph of a session, built once and kept: the object index, the reverse edges,
+// the roots, and which objects the roots reach (over strong edges; and how many counting weak
+// edges too). The depth-first numbering the dominator tree starts from is made while the forward
+// edges exist and kept until the dominators are computed, so forward edges are never kept.
 #pragma once
-#include <limits>
+#include <optional>
 #include <vector>
 
 #include "mortem/analysis/roots.h"
@@ -12,19 +13,23 @@
 namespace mortem {
 
 struct GraphState {
-  static constexpr uint32_t kUnreached = std::numeric_limits<uint32_t>::max();
   v8::ObjectIndex index;
   v8::HeapGraph graph;
   RootSet roots;
-  std::vector<uint32_t> distance;  // edges from the nearest root; kUnreached if none
+  std::vector<bool> reachable;     // per node, over strong edges from the strong roots
   uint64_t reached = 0;            // over strong edges
   uint64_t reached_with_weak = 0;  // counting weak edges as strong, as V8's snapshot does
   double build_seconds = 0;
+  std::optional<v8::Preorder> preorder;  // over strong edges; taken by BuildDominators
+  std::vector<uint32_t> strong_roots;    // node ids, sorted, unique
+
+  bool Reachable(v8::NodeId id) const { return id < reachable.size() && reachable[id]; }
 };
 
 GraphState BuildGraphState(Session& session);
 
-// The dominator tree over strong edges from the strong roots, with retained sizes.
-v8::DominatorTree BuildDominators(const GraphState& state);
+// The dominator tree over strong edges from the strong roots, with retained sizes. Consumes the
+// state's depth-first numbering.
+v8::DominatorTree BuildDominators(GraphState& state);
 
 }  // namespace mortem

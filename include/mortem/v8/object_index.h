@@ -1,0 +1,83 @@
+// Purpose: numbers every object of the heap walk (node ids follow addresses) in about 6 bytes per
+// object: a bitmap of object starts (one bit per 8-byte word of each page area) with a running
+// count per bitmap word, so that an address resolves to its node id in constant time, and the
+// objects' sizes in 8-byte units (2 bytes; the few objects of 512 KiB or more in a side table).
+// The pages are found through a small open-addressing table keyed by chunk.
+#pragma once
+#include <bit>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "mortem/v8/walker.h"
+
+namespace mortem::v8 {
+
+using NodeId = uint32_t;
+
+class ObjectIndex {
+ public:
+  struct PageSpan {
+    Address chunk = 0;            // the page's start (what Find keys on)
+    Address area_start = 0;       // bit 0 of the page's first bitmap word
+    uint64_t bits = 0;            // 8-byte words of the area indexed (a large page: its first 64)
+    uint64_t first_bit_word = 0;  // index of the page's first word in the bitmap
+    NodeId first = 0, end = 0;    // node ids of the page's objects
+    size_t heap_page = 0;         // index in Heap::pages()
+  };
+
+  // Walks the heap once, on `threads` threads.
+  static ObjectIndex Build(const Memory& memory, const Layout& layout, const Heap& heap,
+                           unsigned threads);
+
+  size_t size() const { return sizes_.size(); }
+  uint32_t object_size(NodeId id) const {
+    return sizes_[id] != kBigSize ? uint32_t{sizes_[id]} * 8 : BigSize(id);
+  }
+  // Pages with objects, by address; node ids run through them in order.
+  std::span<const PageSpan> pages() const { return pages_; }
+  Address address(NodeId id) const;
+
+  std::optional<NodeId> Find(Address object_start) const {
+    const PageSpan* page = PageOf(object_start);
+    if (!page || object_start < page->area_start || (object_start & 7) != 0) return std::nullopt;
+    uint64_t bit = (object_start - page->area_start) >> 3;
+    if (bit >= page->bits) return std::nullopt;
+    uint64_t word = page->first_bit_word + (bit >> 6);
+    uint64_t mask = uint64_t{1} << (bit & 63);
+    if ((starts_[word] & mask) == 0) return std::nullopt;
+    return rank_[word] + static_cast<NodeId>(std::popcount(starts_[word] & (mask - 1)));
+  }
+
+  uint64_t memory_bytes() const;
+
+ private:
+  const PageSpan* PageOf(Address address) const {
+    if (table_.empty()) return nullptr;
+    const Address chunk = address & ~(kPageSize - 1);
+    for (size_t slot = Hash(chunk);; slot = (slot + 1) & (table_.size() - 1)) {
+      uint32_t p = table_[slot];
+      if (p == kEmpty) return nullptr;
+      if (pages_[p].chunk == chunk) return &pages_[p];
+    }
+  }
+  size_t Hash(Address chunk) const {
+    return static_cast<size_t>(((chunk / kPageSize) * 0x9E3779B97F4A7C15ull) >> 32) &
+           (table_.size() - 1);
+  }
+  void BuildTable();
+  uint32_t BigSize(NodeId id) const;
+  void AddSize(NodeId id, uint64_t size);
+
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  static constexpr uint16_t kBigSize = UINT16_MAX;  // look in big_sizes_
+  std::vector<PageSpan> pages_;
+  std::vector<uint32_t> table_;   // chunk hash -> index in pages_ (kEmpty: free), power of two
+  std::vector<uint64_t> starts_;  // one bit per 8-byte word of every page area
+  std::vector<uint32_t> rank_;    // node id of the first object start in each bitmap word
+  std::vector<uint16_t> sizes_;   // in 8-byte units, or kBigSize
+  std::vector<std::pair<NodeId, uint32_t>> big_sizes_;  // by node id
+};
+
+}  // namespace mortem::v8

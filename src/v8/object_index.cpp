@@ -1,0 +1,117 @@
+#include "mortem/v8/object_index.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+namespace mortem::v8 {
+
+ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const Heap& heap,
+                               unsigned threads) {
+  ObjectIndex index;
+  const auto& heap_pages = heap.pages();
+  for (size_t i = 0; i < heap_pages.size(); ++i) {
+    const Page& p = heap_pages[i];
+    if (p.from_space || p.area_end <= p.area_start) continue;
+    PageSpan span;
+    span.chunk = p.start;
+    span.area_start = p.area_start;
+    span.bits = (p.area_end - p.area_start) / 8;
+    if (p.large) span.bits = std::min<uint64_t>(span.bits, 64);  // one object, at the start
+    span.heap_page = i;
+    index.pages_.push_back(span);
+  }
+  std::sort(index.pages_.begin(), index.pages_.end(),
+            [](const PageSpan& a, const PageSpan& b) { return a.chunk < b.chunk; });
+  uint64_t words = 0;
+  for (auto& span : index.pages_) {
+    span.first_bit_word = words;
+    words += (span.bits + 63) / 64;
+  }
+  index.starts_.assign(words, 0);
+  // Walk: set the start bits (pages own disjoint words) and collect sizes per page.
+  std::vector<std::vector<uint32_t>> sizes(index.pages_.size());  // per page, in bytes
+  HeapWalker walker(memory, layout, heap);
+  std::atomic<size_t> next{0};
+  auto run = [&] {
+    MapCache maps(memory, layout);
+    for (size_t i; (i = next.fetch_add(1)) < index.pages_.size();) {
+      const PageSpan& span = index.pages_[i];
+      const Page& page = heap_pages[span.heap_page];
+      walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
+        uint64_t bit = (o.address - span.area_start) / 8;
+        if (bit >= span.bits) return;
+        index.starts_[span.first_bit_word + bit / 64] |= uint64_t{1} << (bit % 64);
+        sizes[i].push_back(static_cast<uint32_t>(std::min<uint64_t>(o.size, UINT32_MAX)));
+      });
+      memory.Release(page.area_start, page.area_end - page.area_start);
+    }
+  };
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < std::max(1u, threads); ++t) workers.emplace_back(run);
+  run();
+  for (auto& w : workers) w.join();
+  size_t total = 0;
+  for (const auto& s : sizes) total += s.size();
+  index.sizes_.reserve(total);
+  index.rank_.resize(words);
+  for (size_t i = 0; i < index.pages_.size(); ++i) {
+    auto& span = index.pages_[i];
+    span.first = static_cast<NodeId>(index.sizes_.size());
+    for (uint32_t size : sizes[i]) index.AddSize(static_cast<NodeId>(index.sizes_.size()), size);
+    span.end = static_cast<NodeId>(index.sizes_.size());
+    std::vector<uint32_t>().swap(sizes[i]);
+    NodeId id = span.first;
+    for (uint64_t w = span.first_bit_word; w < span.first_bit_word + (span.bits + 63) / 64; ++w) {
+      index.rank_[w] = id;
+      id += static_cast<NodeId>(std::popcount(index.starts_[w]));
+    }
+  }
+  index.BuildTable();
+  return index;
+}
+
+void ObjectIndex::AddSize(NodeId id, uint64_t size) {
+  if (size % 8 == 0 && size / 8 < kBigSize) {
+    sizes_.push_back(static_cast<uint16_t>(size / 8));
+  } else {
+    sizes_.push_back(kBigSize);
+    big_sizes_.emplace_back(id, static_cast<uint32_t>(std::min<uint64_t>(size, UINT32_MAX)));
+  }
+}
+
+uint32_t ObjectIndex::BigSize(NodeId id) const {
+  auto it = std::lower_bound(big_sizes_.begin(), big_sizes_.end(), std::make_pair(id, 0u));
+  return it != big_sizes_.end() && it->first == id ? it->second : 0;
+}
+
+void ObjectIndex::BuildTable() {
+  size_t capacity = 16;
+  while (capacity < pages_.size() * 2) capacity *= 2;
+  table_.assign(capacity, kEmpty);
+  for (uint32_t p = 0; p < pages_.size(); ++p) {
+    size_t slot = Hash(pages_[p].chunk);
+    while (table_[slot] != kEmpty) slot = (slot + 1) & (capacity - 1);
+    table_[slot] = p;
+  }
+}
+
+Address ObjectIndex::address(NodeId id) const {
+  auto page = std::upper_bound(pages_.begin(), pages_.end(), id,
+                               [](NodeId v, const PageSpan& s) { return v < s.end; });
+  if (page == pages_.end() || id < page->first) return 0;
+  const uint64_t first = page->first_bit_word, end = first + (page->bits + 63) / 64;
+  // The last word whose first id is <= id holds it.
+  auto word = std::upper_bound(rank_.begin() + first, rank_.begin() + end, id) - 1;
+  uint64_t bits = starts_[word - rank_.begin()];
+  for (NodeId k = *word; k < id; ++k) bits &= bits - 1;  // drop the lower starts
+  uint64_t bit = (word - rank_.begin() - first) * 64 + std::countr_zero(bits);
+  return page->area_start + bit * 8;
+}
+
+uint64_t ObjectIndex::memory_bytes() const {
+  return pages_.capacity() * sizeof(PageSpan) + table_.capacity() * 4 + starts_.capacity() * 8 +
+         rank_.capacity() * 4 + sizes_.capacity() * 2 + big_sizes_.capacity() * 8;
+}
+
+}  // namespace mortem::v8
