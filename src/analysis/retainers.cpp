@@ -189,6 +189,7 @@ RetainersResult RunRetainers(Session& session, Address target, size_t paths, uin
   r.roots_table = g.roots.roots_table;
   r.global_handles = g.roots.global_handles;
   r.weak_global_handles = g.roots.weak_global_handles;
+  r.eternal_handles = g.roots.eternal_handles;
   r.node_wraps = g.roots.node_wraps;
   r.stack_roots = g.roots.stack;
   for (const auto& note : g.roots.notes) r.warnings.push_back(note);

@@ -88,6 +88,60 @@ void GlobalHandles(Session& session, const v8::ObjectIndex& index, RootSet& set)
   }
 }
 
+// EternalHandles {int size_; std::vector<Address*> blocks_; std::vector<int>
+// young_node_indices_;}, blocks of 256 slots (handles/global-handles.h, the same from 10.2 to
+// 13.6). Isolate::eternal_handles_ points to it; found as a pointer in the Isolate to such a shape
+// whose first slot holds a heap object.
+constexpr uint64_t kEternalBlock = 256;
+constexpr int64_t kMaxEternalHandles = int64_t{1} << 24;
+
+std::optional<Address> FindEternalHandles(Session& session, const v8::ObjectIndex& index) {
+  const Memory& memory = session.memory();
+  Address isolate = session.heap().isolate_address();
+  std::vector<uint64_t> words(kIsolateScanBytes / 8);
+  size_t got = memory.Read(isolate, words.data(), kIsolateScanBytes) / 8;
+  for (size_t i = 0; i < got; ++i) {
+    uint64_t p = words[i];
+    if (p == 0 || (p & 7) != 0 || p == isolate) continue;
+    uint64_t shape[7];
+    if (memory.Read(p, shape, sizeof shape) != sizeof shape) continue;
+    const auto size = static_cast<int32_t>(shape[0]);
+    const uint64_t begin = shape[1], end = shape[2], capacity = shape[3];
+    const uint64_t young_begin = shape[4], young_end = shape[5], young_capacity = shape[6];
+    if (size <= 0 || size > kMaxEternalHandles || begin == 0 || (begin & 7) != 0) continue;
+    if (!(begin <= end && end <= capacity) ||
+        (end - begin) / 8 != (size + kEternalBlock - 1) / kEternalBlock)
+      continue;
+    if (!(young_begin <= young_end && young_end <= young_capacity) || (young_begin & 3) != 0)
+      continue;
+    auto block = memory.ReadWord(begin);
+    auto first = block ? memory.ReadWord(*block) : std::nullopt;
+    if (first && (*first & 3) == 1 && index.Find(*first - 1)) return p;
+  }
+  return std::nullopt;
+}
+
+void EternalHandles(Session& session, const v8::ObjectIndex& index, RootSet& set) {
+  const Memory& memory = session.memory();
+  auto handles = FindEternalHandles(session, index);
+  if (!handles) {
+    set.notes.push_back("eternal handles not found: roots from them are missing");
+    return;
+  }
+  const auto size = static_cast<uint64_t>(static_cast<int32_t>(*memory.ReadWord(*handles)));
+  const Address blocks = *memory.ReadWord(*handles + 8);
+  std::vector<uint64_t> slots(kEternalBlock);
+  size_t before = set.roots.size();
+  for (uint64_t b = 0; b * kEternalBlock < size; ++b) {
+    auto block = memory.ReadWord(blocks + b * 8);
+    if (!block) break;
+    uint64_t count = std::min(kEternalBlock, size - b * kEternalBlock);
+    size_t got = memory.Read(*block, slots.data(), count * 8) / 8;
+    for (size_t i = 0; i < got; ++i) AddIfObject(index, slots[i], RootKind::kEternalHandle, 0, set);
+  }
+  set.eternal_handles = set.roots.size() - before;
+}
+
 // The JS objects of Node's active handle and request wraps (the Environment queues).
 void NodeWraps(Session& session, const v8::ObjectIndex& index, RootSet& set) {
   HandlesResult wraps;
@@ -134,6 +188,8 @@ const char* RootKindLabel(RootKind kind) {
       return "(GC roots)";
     case RootKind::kGlobalHandle:
       return "(Global handles)";
+    case RootKind::kEternalHandle:
+      return "(Eternal handles)";
     case RootKind::kWeakGlobalHandle:
       return "(Weak global handles)";
     case RootKind::kStack:
@@ -149,6 +205,7 @@ RootSet FindRoots(Session& session, const v8::ObjectIndex& index) {
   RootsTable(session, index, set);
   NodeWraps(session, index, set);  // before the global handles: their label wins
   GlobalHandles(session, index, set);
+  EternalHandles(session, index, set);
   Stacks(session, index, set);
   return set;
 }

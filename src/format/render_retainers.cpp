@@ -65,6 +65,7 @@ nlohmann::json ToJson(const RetainersResult& r) {
              {{"roots_table", r.roots_table},
               {"global_handles", r.global_handles},
               {"weak_global_handles", r.weak_global_handles},
+              {"eternal_handles", r.eternal_handles},
               {"node_wraps", r.node_wraps},
               {"stack", r.stack_roots}}}}},
           {"warnings", r.warnings}};

@@ -196,6 +196,32 @@ TEST_CASE("dominators: the scenario's records array, retained as in the snapshot
   }
 }
 
+// Edges of the snapshot's synthetic root category named `name`, e.g. "(Eternal handles)".
+size_t SnapshotRootEdges(const SnapshotGraph& g, const std::string& name) {
+  for (size_t i = 0; i < g.n; ++i)
+    if (g.Type(i) == "synthetic" && g.Name(i) == name) return g.nodes[i * g.k + g.eci];
+  return 0;
+}
+
+TEST_CASE("roots: the eternal and global handles are the ones V8's snapshot lists") {
+  auto graph = LoadSnapshotGraph(Core().parent_path() / "heap.heapsnapshot");
+  const size_t eternal = SnapshotRootEdges(graph, "(Eternal handles)");
+  const size_t global = SnapshotRootEdges(graph, "(Global handles)");
+  REQUIRE(eternal > 0);
+  REQUIRE(global > 0);
+  auto dog = RunCliJson({"instances", Core().string(), "Dog", "--limit", "1"});
+  REQUIRE(!dog["instances"].empty());
+  auto r = RunCliJson({"retainers", Core().string(), dog["instances"][0]["address"]});
+  const auto& roots = r["graph"]["roots"];
+  std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " roots: eternal handles "
+            << roots["eternal_handles"] << " (snapshot " << eternal << "), global handles "
+            << roots["global_handles"] << " strong + " << roots["weak_global_handles"]
+            << " weak (snapshot " << global << ")\n";
+  CHECK(roots["eternal_handles"].get<size_t>() == eternal);
+  CHECK(roots["global_handles"].get<size_t>() + roots["weak_global_handles"].get<size_t>() ==
+        global);
+}
+
 TEST_CASE("refs and retainers name what holds the scenario's objects") {
   const std::string core = Core().string();
   const std::string label = Env("MORTEM_E2E_LABEL").value_or("?");

@@ -48,8 +48,8 @@ struct RetainersResult {
   bool reachable = false;
   std::vector<RetainerPath> paths;
   uint64_t graph_nodes = 0, graph_edges = 0, reached = 0, reached_with_weak = 0;
-  uint64_t roots_table = 0, global_handles = 0, weak_global_handles = 0, stack_roots = 0,
-           node_wraps = 0;
+  uint64_t roots_table = 0, global_handles = 0, weak_global_handles = 0, eternal_handles = 0,
+           stack_roots = 0, node_wraps = 0;
   std::vector<std::string> warnings;
 };
 

@@ -1,8 +1,9 @@
 // Purpose: GC roots located structurally in the core, each labelled in the spirit of DevTools'
 // "(GC roots)": the isolate's roots table, Node's active handle and request wraps (labelled with
 // their type; their BaseObject persistents are strong global handles), the other global handles
-// (strong and weak kept apart), and every thread's stack scanned conservatively.
-// The set is incomplete (handle scopes, traced handles, the compilation cache stay unknown), so
+// (strong and weak kept apart), the eternal handles (Node's per-isolate templates, symbols and
+// strings), and every thread's stack scanned conservatively (handle scopes among it).
+// The set is incomplete (traced handles, the compilation cache stay unknown), so
 // objects it does not reach are "unreached", not "dead".
 #pragma once
 #include <string>
@@ -13,7 +14,14 @@
 
 namespace mortem {
 
-enum class RootKind { kRootsTable, kGlobalHandle, kWeakGlobalHandle, kStack, kNodeWrap };
+enum class RootKind {
+  kRootsTable,
+  kGlobalHandle,
+  kWeakGlobalHandle,
+  kEternalHandle,
+  kStack,
+  kNodeWrap
+};
 const char* RootKindLabel(RootKind kind);  // "(GC roots)", "(Global handles)", ...
 
 struct Root {
@@ -24,7 +32,8 @@ struct Root {
 
 struct RootSet {
   std::vector<Root> roots;
-  size_t roots_table = 0, global_handles = 0, weak_global_handles = 0, stack = 0, node_wraps = 0;
+  size_t roots_table = 0, global_handles = 0, weak_global_handles = 0, eternal_handles = 0,
+         stack = 0, node_wraps = 0;
   std::vector<std::string> labels;  // kNodeWrap: "(Node handle: TCP)", "(Node request: ...)"
   std::vector<std::string> notes;   // what could not be located
 };
