@@ -27,13 +27,14 @@ ObjectKey KeyOf(const v8::Layout& layout, const v8::HeapObject& object) {
   return key;
 }
 
-Census TakeCensus(Session& session) {
+Census TakeCensus(Session& session, const std::function<bool(Address)>& keep) {
   const auto& layout = session.layout();
   const auto& heap = session.heap();
   v8::HeapWalker walker(session.memory(), layout, heap);
   std::vector<std::unordered_map<ObjectKey, KeyStats, ObjectKeyHash>> per_thread(session.threads());
   Census census;
   census.walk = walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
+    if (keep && !keep(o.address)) return;
     auto& stats = per_thread[thread][KeyOf(layout, o)];
     if (stats.count == 0 || o.address < stats.sample) stats.sample = o.address;
     stats.count += 1;

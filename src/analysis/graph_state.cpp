@@ -34,8 +34,10 @@ GraphState BuildGraphState(Session& session) {
     v8::ForwardEdges forward = v8::HeapGraph::BuildForward(session.memory(), layout, heap, s.index,
                                                            session.threads(), in_counts);
     TracePhase("forward edges");
-    s.reached_with_weak = v8::CountReached(forward.offsets, forward.targets, ~v8::HeapGraph::kWeak,
-                                           RootNodes(s.roots, true));
+    s.reachable_with_weak = v8::Reach(forward.offsets, forward.targets, ~v8::HeapGraph::kWeak,
+                                      RootNodes(s.roots, true));
+    s.reached_with_weak =
+        std::count(s.reachable_with_weak.begin(), s.reachable_with_weak.end(), true);
     s.preorder =
         v8::DepthFirst(forward.offsets, forward.targets, v8::HeapGraph::kWeak, s.strong_roots);
   }

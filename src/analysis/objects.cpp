@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "mortem/analysis/census.h"
 #include "mortem/analysis/graph_state.h"
@@ -65,7 +66,16 @@ void AddRetainedSizes(Session& session,
 }  // namespace
 
 ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
-  const Census& census = session.census();
+  std::optional<Census> reachable_census;
+  if (options.reachable) {
+    // V8's snapshot leaves out what no root reaches, over strong and weak references alike.
+    const GraphState& g = session.graph();
+    reachable_census = TakeCensus(session, [&](Address a) {
+      auto id = g.index.Find(a);
+      return id && g.ReachableWithWeak(*id);
+    });
+  }
+  const Census& census = reachable_census ? *reachable_census : session.census();
   std::map<std::pair<std::string, std::string>, TypeRow> rows;
   ObjectsResult r;
   r.total.name = "total";
@@ -121,6 +131,11 @@ ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
     r.types.resize(options.top);
   }
   r.walk = SummariseWalk(session, census.walk);
+  if (options.reachable) {
+    r.reachable_only = true;
+    r.unreachable_objects = census.walk.total.objects - r.total.count;
+    r.unreachable_bytes = census.walk.total.object_bytes - r.total.self_size;
+  }
   r.warnings = session.Warnings();
   return r;
 }

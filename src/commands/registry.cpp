@@ -31,7 +31,10 @@ void AddHeapCommands(std::vector<Command>& r) {
                         "sort rows by size, count or retained")(
             "top", po::value<size_t>()->default_value(0), "show only the first N rows (0: all)")(
             "by-instance-type", "one row per V8 instance type instead of per DevTools class")(
-            "retained", "add retained sizes (builds the heap graph and its dominator tree)");
+            "retained", "add retained sizes (builds the heap graph and its dominator tree)")(
+            "reachable",
+            "count only objects the roots reach (over weak references too), as V8's heap "
+            "snapshot does (builds the heap graph)");
       },
       [](Invocation& in) {
         ObjectsOptions options;
@@ -45,6 +48,7 @@ void AddHeapCommands(std::vector<Command>& r) {
           throw po::error("--sort takes size, count or retained");
         options.top = in.options["top"].as<size_t>();
         options.by_instance_type = in.options.count("by-instance-type") > 0;
+        options.reachable = in.options.count("reachable") > 0;
         auto result = RunObjects(in.session, options);
         Emit(in, result);
         return PartialIf(result.walk.skipped_bytes > 0);

@@ -15,8 +15,12 @@ nlohmann::json ToJson(const ObjectsResult& r) {
   nlohmann::json types = nlohmann::json::array();
   for (const auto& row : r.types) types.push_back(RowJson(row, r.has_retained));
   nlohmann::json total = {{"count", r.total.count}, {"self_size", r.total.self_size}};
-  return {{"schema", kSchemaVersion},       {"types", types},         {"total", total},
-          {"rows_omitted", r.rows_omitted}, {"walk", ToJson(r.walk)}, {"warnings", r.warnings}};
+  nlohmann::json j = {{"schema", kSchemaVersion}, {"types", types},
+                      {"total", total},           {"rows_omitted", r.rows_omitted},
+                      {"walk", ToJson(r.walk)},   {"warnings", r.warnings}};
+  if (r.reachable_only)
+    j["unreachable"] = {{"count", r.unreachable_objects}, {"self_size", r.unreachable_bytes}};
+  return j;
 }
 
 void PrintText(const ObjectsResult& r, std::ostream& out) {
@@ -37,6 +41,9 @@ void PrintText(const ObjectsResult& r, std::ostream& out) {
   add(r.total, "", "(total)", true);
   t.Print(out);
   if (r.rows_omitted) out << "(" << r.rows_omitted << " smaller rows not shown; --top 0 for all)\n";
+  if (r.reachable_only)
+    out << "(left out: " << Grouped(r.unreachable_objects) << " objects, "
+        << Grouped(r.unreachable_bytes) << " bytes that no root reaches)\n";
   PrintWalkWarning(r.walk, out);
   for (const auto& warning : r.warnings) out << "warning: " << warning << "\n";
 }

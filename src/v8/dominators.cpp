@@ -85,17 +85,16 @@ Preorder DepthFirst(std::span<const uint32_t> out_offsets, std::span<const uint3
   return order;
 }
 
-uint64_t CountReached(std::span<const uint32_t> out_offsets, std::span<const uint32_t> out_targets,
-                      uint32_t id_bits_mask, std::span<const uint32_t> roots) {
+std::vector<bool> Reach(std::span<const uint32_t> out_offsets,
+                        std::span<const uint32_t> out_targets, uint32_t id_bits_mask,
+                        std::span<const uint32_t> roots) {
   const size_t nodes = out_offsets.size() - 1;
-  Bits visited(nodes);
+  std::vector<bool> reached(nodes, false);
   std::vector<uint32_t> pending;
-  uint64_t reached = 0;
   auto visit = [&](uint32_t v) {
-    if (v >= nodes || visited.Test(v)) return;
-    visited.Set(v);
+    if (v >= nodes || reached[v]) return;
+    reached[v] = true;
     pending.push_back(v);
-    ++reached;
   };
   for (uint32_t r : roots) visit(r);
   while (!pending.empty()) {

@@ -220,6 +220,41 @@ void CompareScenario(const fs::path& dir) {
 
 }  // namespace
 
+// With --reachable, mortem leaves out what its roots do not reach, as V8's snapshot leaves out
+// what V8's roots do not: every JS object row the snapshot has 50 or more of is within 2%.
+// (Internal rows fall short: V8 also roots its builtins table, startup object cache and
+// compilation cache, which mortem does not read.)
+void CompareReachableObjectRows(const fs::path& dir) {
+  const std::string label = Label() + " " + dir.filename().string();
+  Snapshot snapshot = LoadSnapshot(dir / "heap.heapsnapshot");
+  RunResult run = RunCli({"objects", (dir / "core").string(), "--reachable", "--json"});
+  REQUIRE_MESSAGE(run.CleanExit(), "mortem objects --reachable: " << run.Describe());
+  Rows ours = ParseObjectsJson(run.out);
+  size_t compared = 0, within = 0;
+  for (const auto& [key, snap] : snapshot.rows) {
+    if (key.kind != "object" || snap.count < 50) continue;
+    ++compared;
+    auto it = ours.find(key);
+    const uint64_t count = it == ours.end() ? 0 : it->second.count;
+    const double diff = std::fabs(static_cast<double>(count) - static_cast<double>(snap.count));
+    within += diff <= 0.02 * static_cast<double>(snap.count);
+    CHECK_MESSAGE(diff <= 0.02 * static_cast<double>(snap.count),
+                  label << " " << key.name << ": mortem --reachable " << count << ", snapshot "
+                        << snap.count);
+  }
+  std::cout << "[e2e] " << label << " objects --reachable: " << within << "/" << compared
+            << " JS object rows (50+ in the snapshot) within 2%\n";
+  CHECK(compared > 0);
+}
+
+TEST_CASE("mortem objects --reachable: JS object rows as V8's snapshot counts them") {
+  fs::path root = Require("MORTEM_E2E_DIR");
+  for (const auto& scenario : SplitList(Require("MORTEM_E2E_SCENARIOS"))) {
+    CAPTURE(scenario);
+    CompareReachableObjectRows(root / scenario);
+  }
+}
+
 TEST_CASE("mortem objects --json agrees with V8's heap snapshot") {
   fs::path root = Require("MORTEM_E2E_DIR");
   for (const auto& scenario : SplitList(Require("MORTEM_E2E_SCENARIOS"))) {

@@ -189,6 +189,7 @@ def main():
     c.run("info", ["info", classes])
     c.run("objects", ["objects", classes])
     c.run("objects", ["objects", classes, "--retained", "--top", "20"])
+    c.run("objects", ["objects", classes, "--reachable", "--top", "5"])
     c.run("objects", ["objects", classes, "--by-instance-type", "--top", "5", "--sort", "count"])
 
     record = None

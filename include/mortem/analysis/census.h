@@ -2,6 +2,7 @@
 // histogram. Objects are keyed cheaply per walk (map, plus the SharedFunctionInfo for closures and
 // the private bit for symbols); keys are named once afterwards. Built once per session and kept.
 #pragma once
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
@@ -36,7 +37,7 @@ struct Census {
 // The histogram key of an object.
 ObjectKey KeyOf(const v8::Layout& layout, const v8::HeapObject& object);
 
-// Walks the heap once and names every key.
-Census TakeCensus(Session& session);
+// Walks the heap once and names every key; with `keep`, only the objects it accepts count.
+Census TakeCensus(Session& session, const std::function<bool(Address)>& keep = {});
 
 }  // namespace mortem

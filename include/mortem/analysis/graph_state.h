@@ -16,14 +16,18 @@ struct GraphState {
   v8::ObjectIndex index;
   v8::HeapGraph graph;
   RootSet roots;
-  std::vector<bool> reachable;     // per node, over strong edges from the strong roots
-  uint64_t reached = 0;            // over strong edges
-  uint64_t reached_with_weak = 0;  // counting weak edges as strong, as V8's snapshot does
+  std::vector<bool> reachable;            // per node, over strong edges from the strong roots
+  std::vector<bool> reachable_with_weak;  // over every edge from every root (V8's own filter)
+  uint64_t reached = 0;                   // over strong edges
+  uint64_t reached_with_weak = 0;         // counting weak edges as strong, as V8's snapshot does
   double build_seconds = 0;
   std::optional<v8::Preorder> preorder;  // over strong edges; taken by BuildDominators
   std::vector<uint32_t> strong_roots;    // node ids, sorted, unique
 
   bool Reachable(v8::NodeId id) const { return id < reachable.size() && reachable[id]; }
+  bool ReachableWithWeak(v8::NodeId id) const {
+    return id < reachable_with_weak.size() && reachable_with_weak[id];
+  }
 };
 
 GraphState BuildGraphState(Session& session);

@@ -23,6 +23,7 @@ struct ObjectsOptions {
   size_t top = 0;                 // 0: all rows
   bool by_instance_type = false;  // rows by V8 instance type instead of DevTools class
   bool retained = false;          // compute retained sizes (builds the graph and dominators)
+  bool reachable = false;         // only objects the roots reach, as V8's snapshot counts them
 };
 
 struct ObjectsResult {
@@ -30,6 +31,8 @@ struct ObjectsResult {
   TypeRow total;
   size_t rows_omitted = 0;
   bool has_retained = false;
+  bool reachable_only = false;
+  uint64_t unreachable_objects = 0, unreachable_bytes = 0;  // left out with reachable_only
   WalkSummary walk;
   std::vector<std::string> warnings;
 };

@@ -31,9 +31,10 @@ struct Preorder {
 // Numbers the nodes reached from `roots` over edges without skip_bits.
 Preorder DepthFirst(std::span<const uint32_t> out_offsets, std::span<const uint32_t> out_targets,
                     uint32_t skip_bits, std::span<const uint32_t> roots);
-// Nodes reached from `roots` over every edge (skip_bits only masked off).
-uint64_t CountReached(std::span<const uint32_t> out_offsets, std::span<const uint32_t> out_targets,
-                      uint32_t id_bits_mask, std::span<const uint32_t> roots);
+// Nodes reached from `roots` over every edge (the bits outside id_bits_mask masked off).
+std::vector<bool> Reach(std::span<const uint32_t> out_offsets,
+                        std::span<const uint32_t> out_targets, uint32_t id_bits_mask,
+                        std::span<const uint32_t> roots);
 
 struct DominatorTree {
   static constexpr uint32_t kNone = UINT32_MAX;
