@@ -26,14 +26,15 @@ void ForEachIndexedPage(const Memory& memory, const Layout& layout, const Object
   for (auto& w : workers) w.join();
 }
 
-// Walks one page of the index, calling visit(node id, object) for its objects.
+// Walks one page of the index, calling visit(node id, object) for the objects it numbered.
 template <typename Visit>
 void WalkIndexedPage(const Memory& memory, const HeapWalker& walker, const Heap& heap,
-                     const ObjectIndex::PageSpan& span, MapCache& maps, Visit&& visit) {
+                     const ObjectIndex& index, const ObjectIndex::PageSpan& span, MapCache& maps,
+                     Visit&& visit) {
   const Page& page = heap.pages()[span.heap_page];
-  NodeId id = span.first;
   walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
-    if (id < span.end) visit(id++, o);
+    auto id = index.Find(o.address);
+    if (id && *id >= span.first && *id < span.end) visit(*id, o);
   });
   memory.Release(page.area_start, page.area_end - page.area_start);
 }
@@ -90,7 +91,7 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
   in_counts.assign(nodes + 1, 0);
   // Pass 1: degrees (each page writes its own nodes' out-degrees; in-degrees are shared).
   ForEachIndexedPage(memory, layout, index, threads, [&](const auto& span, MapCache& maps) {
-    WalkIndexedPage(memory, walker, heap, span, maps, [&](NodeId id, const HeapObject& o) {
+    WalkIndexedPage(memory, walker, heap, index, span, maps, [&](NodeId id, const HeapObject& o) {
       uint32_t degree = 0;
       ForEachEdge(layout, index, o, [&](uint32_t target) {
         ++degree;
@@ -109,7 +110,7 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
   // Pass 2: the targets, in slot order.
   f.targets.resize(f.offsets[nodes]);
   ForEachIndexedPage(memory, layout, index, threads, [&](const auto& span, MapCache& maps) {
-    WalkIndexedPage(memory, walker, heap, span, maps, [&](NodeId id, const HeapObject& o) {
+    WalkIndexedPage(memory, walker, heap, index, span, maps, [&](NodeId id, const HeapObject& o) {
       uint32_t at = f.offsets[id];
       const uint32_t end = f.offsets[id + 1];
       ForEachEdge(layout, index, o, [&](uint32_t target) {
@@ -136,7 +137,7 @@ HeapGraph HeapGraph::BuildReverse(const Memory& memory, const Layout& layout, co
   HeapWalker walker(memory, layout, heap);
   ForEachIndexedPage(memory, layout, index, threads, [&](const auto& span, MapCache& maps) {
     uint64_t here = 0;
-    WalkIndexedPage(memory, walker, heap, span, maps, [&](NodeId id, const HeapObject& o) {
+    WalkIndexedPage(memory, walker, heap, index, span, maps, [&](NodeId id, const HeapObject& o) {
       ForEachEdge(layout, index, o, [&](uint32_t target) {
         uint32_t at = std::atomic_ref<uint32_t>(g.in_offsets_[target & ~kWeak])
                           .fetch_add(1, std::memory_order_relaxed);

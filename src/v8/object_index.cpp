@@ -39,9 +39,13 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
       const PageSpan& span = index.pages_[i];
       const Page& page = heap_pages[span.heap_page];
       walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
+        // An object start is 8-aligned and new on its page; a corrupt page could say otherwise.
         uint64_t bit = (o.address - span.area_start) / 8;
-        if (bit >= span.bits) return;
-        index.starts_[span.first_bit_word + bit / 64] |= uint64_t{1} << (bit % 64);
+        if (bit >= span.bits || (o.address & 7) != 0) return;
+        uint64_t& word = index.starts_[span.first_bit_word + bit / 64];
+        const uint64_t mask = uint64_t{1} << (bit % 64);
+        if (word & mask) return;
+        word |= mask;
         sizes[i].push_back(static_cast<uint32_t>(std::min<uint64_t>(o.size, UINT32_MAX)));
       });
       memory.Release(page.area_start, page.area_end - page.area_start);
@@ -101,6 +105,7 @@ Address ObjectIndex::address(NodeId id) const {
                                [](NodeId v, const PageSpan& s) { return v < s.end; });
   if (page == pages_.end() || id < page->first) return 0;
   const uint64_t first = page->first_bit_word, end = first + (page->bits + 63) / 64;
+  if (first == end) return 0;
   // The last word whose first id is <= id holds it.
   auto word = std::upper_bound(rank_.begin() + first, rank_.begin() + end, id) - 1;
   uint64_t bits = starts_[word - rank_.begin()];
