@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include "mortem/core/error.h"
 #include "mortem/core/progress.h"
@@ -16,6 +17,19 @@ std::vector<uint32_t> RootNodes(const RootSet& roots, bool with_weak) {
   std::sort(nodes.begin(), nodes.end());
   nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
   return nodes;
+}
+
+// Each node's own size for retained sizes: the object and the bytes it owns outside the heap.
+// Asked in node order, so the owners are walked with a cursor.
+std::function<uint64_t(uint32_t)> SelfSizes(const v8::ObjectIndex& index) {
+  return [&index, cursor = size_t{0}](uint32_t v) mutable {
+    const auto owners = index.external();
+    if (cursor > 0 && owners[cursor - 1].first >= v) cursor = 0;
+    while (cursor < owners.size() && owners[cursor].first < v) ++cursor;
+    uint64_t bytes = index.object_size(v);
+    if (cursor < owners.size() && owners[cursor].first == v) bytes += owners[cursor].second;
+    return bytes;
+  };
 }
 
 }  // namespace
@@ -57,8 +71,7 @@ v8::DominatorTree BuildDominators(GraphState& s) {
   v8::Preorder order = std::move(*s.preorder);
   s.preorder.reset();
   return v8::ComputeDominators(std::move(order), s.graph.in_offsets(), s.graph.mutable_sources(),
-                               v8::HeapGraph::kWeak, s.strong_roots,
-                               [&](uint32_t v) { return uint64_t{s.index.object_size(v)}; });
+                               v8::HeapGraph::kWeak, s.strong_roots, SelfSizes(s.index));
 }
 
 }  // namespace mortem

@@ -60,7 +60,8 @@ void AddRetainedSizes(Session& session,
   // Objects the roots do not reach retain only themselves.
   for (size_t v = 0; v < nodes; ++v)
     if (dom.idom[v] == v8::DominatorTree::kNone && row_of[v] != kNoRow)
-      rows[row_of[v]].retained_size += g.index.object_size(static_cast<uint32_t>(v));
+      rows[row_of[v]].retained_size += g.index.object_size(static_cast<uint32_t>(v)) +
+                                       g.index.external_bytes(static_cast<uint32_t>(v));
 }
 
 }  // namespace

@@ -2,9 +2,23 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 namespace mortem::v8 {
+namespace {
+
+// Larger than any ArrayBuffer V8 allows (2^53 - 1 bytes in theory, far less in practice): a
+// corrupt length is not counted.
+constexpr uint64_t kMaxBackingStore = uint64_t{1} << 44;
+
+uint64_t Word(std::span<const std::byte> body, uint32_t offset) {
+  uint64_t w = 0;
+  if (offset + 8 <= body.size()) std::memcpy(&w, body.data() + offset, 8);
+  return w;
+}
+
+}  // namespace
 
 ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const Heap& heap,
                                unsigned threads) {
@@ -31,6 +45,11 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
   index.starts_.assign(words, 0);
   // Walk: set the start bits (pages own disjoint words) and collect sizes per page.
   std::vector<std::vector<uint32_t>> sizes(index.pages_.size());  // per page, in bytes
+  struct Store {
+    Address buffer, backing_store;
+    uint64_t bytes;
+  };
+  std::vector<std::vector<Store>> stores(index.pages_.size());  // ArrayBuffers' backing stores
   HeapWalker walker(memory, layout, heap);
   std::atomic<size_t> next{0};
   auto run = [&] {
@@ -47,6 +66,13 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
         if (word & mask) return;
         word |= mask;
         sizes[i].push_back(static_cast<uint32_t>(std::min<uint64_t>(o.size, UINT32_MAX)));
+        if (o.map->instance_type == layout.types.js_array_buffer) {
+          const auto& off = layout.off;
+          const uint64_t store = Word(o.body, off.array_buffer_backing_store);
+          const uint64_t bytes = Word(o.body, off.array_buffer_byte_length);
+          if (store != 0 && bytes > 0 && bytes <= kMaxBackingStore)
+            stores[i].push_back({o.address, store, bytes});
+        }
       });
       memory.Release(page.area_start, page.area_end - page.area_start);
     }
@@ -72,7 +98,21 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
     }
   }
   index.BuildTable();
+  // A backing store shared by several ArrayBuffers counts once, with the first.
+  std::vector<std::pair<Address, std::pair<NodeId, uint64_t>>> owned;
+  for (const auto& page : stores)
+    for (const Store& s : page)
+      if (auto id = index.Find(s.buffer)) owned.push_back({s.backing_store, {*id, s.bytes}});
+  std::sort(owned.begin(), owned.end());
+  for (size_t k = 0; k < owned.size(); ++k)
+    if (k == 0 || owned[k].first != owned[k - 1].first) index.external_.push_back(owned[k].second);
+  std::sort(index.external_.begin(), index.external_.end());
   return index;
+}
+
+uint64_t ObjectIndex::external_bytes(NodeId id) const {
+  auto it = std::lower_bound(external_.begin(), external_.end(), std::make_pair(id, uint64_t{0}));
+  return it != external_.end() && it->first == id ? it->second : 0;
 }
 
 void ObjectIndex::AddSize(NodeId id, uint64_t size) {

@@ -2,7 +2,9 @@
 // object: a bitmap of object starts (one bit per 8-byte word of each page area) with a running
 // count per bitmap word, so that an address resolves to its node id in constant time, and the
 // objects' sizes in 8-byte units (2 bytes; the few objects of 512 KiB or more in a side table).
-// The pages are found through a small open-addressing table keyed by chunk.
+// The pages are found through a small open-addressing table keyed by chunk. Also the bytes an
+// object owns outside the V8 heap: an ArrayBuffer's backing store (given to the first buffer of
+// a shared one), which its retained size includes, as the snapshot's JSArrayBufferData nodes do.
 #pragma once
 #include <bit>
 #include <cstdint>
@@ -35,6 +37,10 @@ class ObjectIndex {
   uint32_t object_size(NodeId id) const {
     return sizes_[id] != kBigSize ? uint32_t{sizes_[id]} * 8 : BigSize(id);
   }
+  // Bytes outside the V8 heap that the node owns (0 for most).
+  uint64_t external_bytes(NodeId id) const;
+  // (node, bytes) for every node that owns some, by node id.
+  std::span<const std::pair<NodeId, uint64_t>> external() const { return external_; }
   // Pages with objects, by address; node ids run through them in order.
   std::span<const PageSpan> pages() const { return pages_; }
   Address address(NodeId id) const;
@@ -78,6 +84,7 @@ class ObjectIndex {
   std::vector<uint32_t> rank_;    // node id of the first object start in each bitmap word
   std::vector<uint16_t> sizes_;   // in 8-byte units, or kBigSize
   std::vector<std::pair<NodeId, uint32_t>> big_sizes_;  // by node id
+  std::vector<std::pair<NodeId, uint64_t>> external_;   // by node id
 };
 
 }  // namespace mortem::v8
