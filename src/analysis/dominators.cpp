@@ -10,9 +10,10 @@ namespace mortem {
 DominatorsResult RunDominators(Session& session, size_t top, size_t paths) {
   constexpr uint32_t kPathDepth = 32;
   DominatorsResult result;
-  result.warnings = session.Warnings();
   const auto& state = session.graph();
   const auto& dom = session.dominators();
+  result.warnings = session.Warnings();
+  result.partial = state.Partial();
   result.heap_objects = state.index.size();
   result.reached = state.reached;
   result.total_retained = dom.retained.empty() ? 0 : dom.retained.back();

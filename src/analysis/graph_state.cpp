@@ -48,6 +48,7 @@ GraphState BuildGraphState(Session& session) {
     v8::ForwardEdges forward = v8::HeapGraph::BuildForward(session.memory(), layout, heap, s.index,
                                                            session.threads(), in_counts);
     TracePhase("forward edges");
+    s.dangling = forward.dangling;
     s.reachable_with_weak = v8::Reach(forward.offsets, forward.targets, ~v8::HeapGraph::kWeak,
                                       RootNodes(s.roots, true));
     s.reached_with_weak =

@@ -186,6 +186,9 @@ RetainersResult RunRetainers(Session& session, Address target, size_t paths, uin
   r.graph_edges = g.graph.edges();
   r.reached = g.reached;
   r.reached_with_weak = g.reached_with_weak;
+  r.dangling_references = g.dangling;
+  r.partial = g.Partial();
+  if (g.dangling > 0) r.warnings = session.Warnings();
   r.roots_table = g.roots.roots_table;
   r.global_handles = g.roots.global_handles;
   r.weak_global_handles = g.roots.weak_global_handles;

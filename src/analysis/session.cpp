@@ -31,6 +31,13 @@ std::vector<std::string> Session::Warnings() {
   std::vector<std::string> out = facts_.warnings;
   if (heap_)
     for (const auto& w : heap_->warnings()) out.push_back(w);
+  if (graph_ && graph_->index.skipped_bytes() > 0)
+    out.push_back("the heap graph leaves out " + std::to_string(graph_->index.skipped_bytes()) +
+                  " bytes of heap pages that could not be parsed or read");
+  if (graph_ && graph_->dangling > 0)
+    out.push_back(std::to_string(graph_->dangling) +
+                  " references point into the heap but at no object start (corrupt or stale "
+                  "memory): left out of the graph");
   return out;
 }
 

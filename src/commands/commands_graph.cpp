@@ -22,7 +22,7 @@ void AddGraphCommands(std::vector<Command>& r) {
         auto result = RunDominators(in.session, std::max<size_t>(1, in.options["top"].as<size_t>()),
                                     in.options["paths"].as<size_t>());
         Emit(in, result);
-        return ExitCode::kOk;
+        return PartialIf(result.partial);
       }});
   r.push_back(Command{
       "refs",
@@ -57,7 +57,7 @@ void AddGraphCommands(std::vector<Command>& r) {
                                  in.options["paths"].as<size_t>(),
                                  in.options["depth"].as<uint32_t>(), in.options.count("weak") > 0);
                 Emit(in, result);
-                return ExitCode::kOk;
+                return PartialIf(result.partial);
               }});
 }
 

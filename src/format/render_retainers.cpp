@@ -56,11 +56,13 @@ nlohmann::json ToJson(const RetainersResult& r) {
           {"type", r.target_type},
           {"reachable", r.reachable},
           {"paths", paths},
+          {"partial", r.partial},
           {"graph",
            {{"nodes", r.graph_nodes},
             {"edges", r.graph_edges},
             {"reached", r.reached},
             {"reached_with_weak", r.reached_with_weak},
+            {"dangling_references", r.dangling_references},
             {"roots",
              {{"roots_table", r.roots_table},
               {"global_handles", r.global_handles},
@@ -90,7 +92,8 @@ nlohmann::json ToJson(const DominatorsResult& r) {
                     {"path", ToJson(d.path)}});
   return {{"schema", kSchemaVersion}, {"objects", r.heap_objects},
           {"reached", r.reached},     {"retained_by_roots", r.total_retained},
-          {"dominators", rows},       {"warnings", r.warnings}};
+          {"dominators", rows},       {"partial", r.partial},
+          {"warnings", r.warnings}};
 }
 
 void PrintText(const DominatorsResult& r, std::ostream& out) {

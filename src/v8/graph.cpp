@@ -39,15 +39,19 @@ void WalkIndexedPage(const Memory& memory, const HeapWalker& walker, const Heap&
   memory.Release(page.area_start, page.area_end - page.area_start);
 }
 
-// Calls visit(target | kWeak?) for every reference of the object to an object of the index.
+// Calls visit(target | kWeak?) for every reference of the object to an object of the index;
+// counts in `dangling` the slots that point into a page's objects but at no object start.
 template <typename Visit>
 void ForEachEdge(const Layout& layout, const ObjectIndex& index, const HeapObject& o,
-                 Visit&& visit) {
+                 uint64_t& dangling, Visit&& visit) {
   ForEachTaggedSlot(layout, o, [&](uint32_t, uint64_t value) {
     const bool weak = (value & 3) == 3;
     if (weak && static_cast<uint32_t>(value) == 3) return;  // a cleared weak slot
     auto id = index.Find(value & ~uint64_t{3});
-    if (id && *id < HeapGraph::kWeak) visit(*id | (weak ? HeapGraph::kWeak : 0));
+    if (id && *id < HeapGraph::kWeak)
+      visit(*id | (weak ? HeapGraph::kWeak : 0));
+    else if (index.InPageArea(value & ~uint64_t{3}))
+      ++dangling;
   });
 }
 
@@ -90,17 +94,21 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
   f.offsets.assign(nodes + 1, 0);
   in_counts.assign(nodes + 1, 0);
   // Pass 1: degrees (each page writes its own nodes' out-degrees; in-degrees are shared).
+  std::atomic<uint64_t> dangling{0};
   ForEachIndexedPage(memory, layout, index, threads, [&](const auto& span, MapCache& maps) {
+    uint64_t here = 0;
     WalkIndexedPage(memory, walker, heap, index, span, maps, [&](NodeId id, const HeapObject& o) {
       uint32_t degree = 0;
-      ForEachEdge(layout, index, o, [&](uint32_t target) {
+      ForEachEdge(layout, index, o, here, [&](uint32_t target) {
         ++degree;
         std::atomic_ref<uint32_t>(in_counts[(target & ~kWeak) + 1])
             .fetch_add(1, std::memory_order_relaxed);
       });
       f.offsets[id + 1] = degree;
     });
+    dangling += here;
   });
+  f.dangling = dangling;
   for (size_t i = 0; i < nodes; ++i) {
     if (f.offsets[i] > UINT32_MAX - f.offsets[i + 1])
       throw Error("the heap graph has more than 4 billion references");
@@ -113,7 +121,8 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
     WalkIndexedPage(memory, walker, heap, index, span, maps, [&](NodeId id, const HeapObject& o) {
       uint32_t at = f.offsets[id];
       const uint32_t end = f.offsets[id + 1];
-      ForEachEdge(layout, index, o, [&](uint32_t target) {
+      uint64_t ignored = 0;
+      ForEachEdge(layout, index, o, ignored, [&](uint32_t target) {
         if (at < end) f.targets[at++] = target;
       });
     });
@@ -137,8 +146,9 @@ HeapGraph HeapGraph::BuildReverse(const Memory& memory, const Layout& layout, co
   HeapWalker walker(memory, layout, heap);
   ForEachIndexedPage(memory, layout, index, threads, [&](const auto& span, MapCache& maps) {
     uint64_t here = 0;
+    uint64_t ignored = 0;
     WalkIndexedPage(memory, walker, heap, index, span, maps, [&](NodeId id, const HeapObject& o) {
-      ForEachEdge(layout, index, o, [&](uint32_t target) {
+      ForEachEdge(layout, index, o, ignored, [&](uint32_t target) {
         uint32_t at = std::atomic_ref<uint32_t>(g.in_offsets_[target & ~kWeak])
                           .fetch_add(1, std::memory_order_relaxed);
         if (at < total) g.in_[at] = id | (target & kWeak), ++here;

@@ -52,12 +52,13 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
   std::vector<std::vector<Store>> stores(index.pages_.size());  // ArrayBuffers' backing stores
   HeapWalker walker(memory, layout, heap);
   std::atomic<size_t> next{0};
+  std::atomic<uint64_t> skipped{0};
   auto run = [&] {
     MapCache maps(memory, layout);
     for (size_t i; (i = next.fetch_add(1)) < index.pages_.size();) {
       const PageSpan& span = index.pages_[i];
       const Page& page = heap_pages[span.heap_page];
-      walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
+      auto stats = walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
         // An object start is 8-aligned and new on its page; a corrupt page could say otherwise.
         uint64_t bit = (o.address - span.area_start) / 8;
         if (bit >= span.bits || (o.address & 7) != 0) return;
@@ -74,6 +75,7 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
             stores[i].push_back({o.address, store, bytes});
         }
       });
+      skipped += stats.skipped_bytes + stats.unreadable_bytes;
       memory.Release(page.area_start, page.area_end - page.area_start);
     }
   };
@@ -81,6 +83,7 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
   for (unsigned t = 1; t < std::max(1u, threads); ++t) workers.emplace_back(run);
   run();
   for (auto& w : workers) w.join();
+  index.skipped_bytes_ = skipped;
   size_t total = 0;
   for (const auto& s : sizes) total += s.size();
   index.sizes_.reserve(total);

@@ -21,6 +21,7 @@ struct DominatorsResult {
   std::vector<DominatorRow> rows;
   uint64_t heap_objects = 0, reached = 0;
   uint64_t total_retained = 0;  // by the strong roots (the virtual root's retained size)
+  bool partial = false;         // objects or references were left out of the graph
   std::vector<std::string> warnings;
 };
 

@@ -20,10 +20,13 @@ struct GraphState {
   std::vector<bool> reachable_with_weak;  // over every edge from every root (V8's own filter)
   uint64_t reached = 0;                   // over strong edges
   uint64_t reached_with_weak = 0;         // counting weak edges as strong, as V8's snapshot does
+  uint64_t dangling = 0;  // slots pointing into the heap's objects but at no object start
   double build_seconds = 0;
   std::optional<v8::Preorder> preorder;  // over strong edges; taken by BuildDominators
   std::vector<uint32_t> strong_roots;    // node ids, sorted, unique
 
+  // Objects or references were left out (unparsable pages, dangling pointers).
+  bool Partial() const { return dangling > 0 || index.skipped_bytes() > 0; }
   bool Reachable(v8::NodeId id) const { return id < reachable.size() && reachable[id]; }
   bool ReachableWithWeak(v8::NodeId id) const {
     return id < reachable_with_weak.size() && reachable_with_weak[id];

@@ -47,7 +47,9 @@ struct RetainersResult {
   std::string target_type;
   bool reachable = false;
   std::vector<RetainerPath> paths;
-  uint64_t graph_nodes = 0, graph_edges = 0, reached = 0, reached_with_weak = 0;
+  uint64_t graph_nodes = 0, graph_edges = 0, reached = 0, reached_with_weak = 0,
+           dangling_references = 0;
+  bool partial = false;  // objects or references were left out of the graph
   uint64_t roots_table = 0, global_handles = 0, weak_global_handles = 0, eternal_handles = 0,
            stack_roots = 0, node_wraps = 0;
   std::vector<std::string> warnings;

@@ -38,6 +38,7 @@ void ForEachTaggedSlot(const Layout& layout, const HeapObject& object, Visit&& v
 // Every node's references (transient: the depth-first passes read it, then it is dropped).
 struct ForwardEdges {
   std::vector<uint32_t> offsets, targets;  // node n: targets[offsets[n] .. offsets[n + 1])
+  uint64_t dangling = 0;  // slots pointing into a page's objects but not at an object start
   std::span<const uint32_t> Out(NodeId id) const {
     return {targets.data() + offsets[id], targets.data() + offsets[id + 1]};
   }

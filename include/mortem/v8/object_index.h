@@ -56,6 +56,14 @@ class ObjectIndex {
     return rank_[word] + static_cast<NodeId>(std::popcount(starts_[word] & (mask - 1)));
   }
 
+  // Inside the area of an indexed page (whether or not an object starts there).
+  bool InPageArea(Address address) const {
+    const PageSpan* page = PageOf(address);
+    return page && address >= page->area_start && (address - page->area_start) / 8 < page->bits;
+  }
+
+  // Bytes of page areas the walk could not parse or read: objects there are not in the index.
+  uint64_t skipped_bytes() const { return skipped_bytes_; }
   uint64_t memory_bytes() const;
 
  private:
@@ -85,6 +93,7 @@ class ObjectIndex {
   std::vector<uint16_t> sizes_;   // in 8-byte units, or kBigSize
   std::vector<std::pair<NodeId, uint32_t>> big_sizes_;  // by node id
   std::vector<std::pair<NodeId, uint64_t>> external_;   // by node id
+  uint64_t skipped_bytes_ = 0;
 };
 
 }  // namespace mortem::v8
