@@ -10,6 +10,7 @@
 #include "mortem/core/text.h"
 #include "mortem/v8/names.h"
 #include "mortem/v8/strings.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem {
 namespace {
@@ -25,12 +26,6 @@ struct Found {
   std::vector<Address> wasm_buffers;
   std::vector<ExternalStringInfo> external_strings;
 };
-
-uint64_t Word(std::span<const std::byte> body, uint32_t offset) {
-  uint64_t w = 0;
-  if (offset + 8 <= body.size()) std::memcpy(&w, body.data() + offset, 8);
-  return w;
-}
 
 // Whether [address, address+length) is in the core; sampled for large stores.
 bool InCore(const Memory& memory, Address address, uint64_t length) {
@@ -55,10 +50,10 @@ void Collect(Session& session, Found& out) {
     if (type == t.js_array_buffer) {
       ArrayBufferInfo b;
       b.address = obj.address;
-      b.byte_length = Word(obj.body, o.array_buffer_byte_length);
-      b.max_byte_length = Word(obj.body, o.array_buffer_max_byte_length);
-      b.backing_store = Word(obj.body, o.array_buffer_backing_store);
-      uint32_t bits = static_cast<uint32_t>(Word(obj.body, o.array_buffer_bit_field));
+      b.byte_length = v8::BodyWord(obj.body, o.array_buffer_byte_length);
+      b.max_byte_length = v8::BodyWord(obj.body, o.array_buffer_max_byte_length);
+      b.backing_store = v8::BodyWord(obj.body, o.array_buffer_backing_store);
+      uint32_t bits = static_cast<uint32_t>(v8::BodyWord(obj.body, o.array_buffer_bit_field));
       b.external = bits >> o.array_buffer_external_bit & 1;
       b.detached = bits >> o.array_buffer_detached_bit & 1;
       b.shared = bits >> o.array_buffer_shared_bit & 1;
@@ -68,16 +63,16 @@ void Collect(Session& session, Found& out) {
       f.buffers.push_back(std::move(b));
     } else if (type == t.js_typed_array || type == t.js_data_view ||
                (t.js_rab_gsab_data_view && type == *t.js_rab_gsab_data_view)) {
-      uint64_t buffer = Word(obj.body, o.view_buffer);
+      uint64_t buffer = v8::BodyWord(obj.body, o.view_buffer);
       if ((buffer & 3) != 1) return;
       BufferView v;
       v.address = obj.address;
-      v.byte_offset = Word(obj.body, o.view_byte_offset);
-      v.byte_length = Word(obj.body, o.view_byte_length);
+      v.byte_offset = v8::BodyWord(obj.body, o.view_byte_offset);
+      v.byte_length = v8::BodyWord(obj.body, o.view_byte_length);
       f.views.emplace_back(buffer - 1, v);
       f.view_maps.push_back(obj.map->address);
     } else if (t.wasm_memory_object && type == *t.wasm_memory_object) {
-      uint64_t buffer = Word(obj.body, o.wasm_memory_array_buffer);
+      uint64_t buffer = v8::BodyWord(obj.body, o.wasm_memory_array_buffer);
       if ((buffer & 3) == 1) f.wasm_buffers.push_back(buffer - 1);
     } else if (layout.IsString(type) && v8::ShapeOf(layout, type).representation ==
                                             v8::StringShape::Representation::kExternal) {

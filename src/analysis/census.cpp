@@ -1,20 +1,14 @@
 #include "mortem/analysis/census.h"
 
-#include <cstring>
-
 #include "mortem/analysis/session.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem {
 
 ObjectKey KeyOf(const v8::Layout& layout, const v8::HeapObject& object) {
   ObjectKey key{object.map->address, 0};
   const uint16_t type = object.map->instance_type;
-  auto word_at = [&](uint32_t offset) -> uint64_t {
-    if (offset + 8 > object.body.size()) return 0;
-    uint64_t w;
-    std::memcpy(&w, object.body.data() + offset, 8);
-    return w;
-  };
+  auto word_at = [&](uint32_t offset) { return v8::BodyWord(object.body, offset); };
   if (layout.IsJSFunction(type)) {
     key.extra = word_at(layout.off.function_shared);
   } else if (type == layout.types.symbol) {

@@ -4,6 +4,7 @@
 
 #include "mortem/analysis/handles.h"
 #include "mortem/core/error.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem {
 namespace {
@@ -36,24 +37,32 @@ void RootsTable(Session& session, const v8::ObjectIndex& index, RootSet& set) {
   set.roots_table = set.roots.size() - before;
 }
 
+// The first pointer P stored in the Isolate's first kIsolateScanBytes for which accept(P) holds.
+template <typename Accept>
+std::optional<Address> FindInIsolate(Session& session, Accept&& accept) {
+  Address isolate = session.heap().isolate_address();
+  std::vector<uint64_t> words(kIsolateScanBytes / 8);
+  size_t got = session.memory().Read(isolate, words.data(), kIsolateScanBytes) / 8;
+  for (size_t i = 0; i < got; ++i) {
+    uint64_t p = words[i];
+    if (p != 0 && (p & 7) == 0 && p != isolate && accept(p)) return p;
+  }
+  return std::nullopt;
+}
+
 // Finds the GlobalHandles object: a pointer P in the Isolate with *P == isolate and whose
 // regular_nodes_ NodeSpace points back to P.
 std::optional<Address> FindGlobalHandles(Session& session) {
   const Memory& memory = session.memory();
-  Address isolate = session.heap().isolate_address();
-  std::vector<uint64_t> words(kIsolateScanBytes / 8);
-  size_t got = memory.Read(isolate, words.data(), kIsolateScanBytes) / 8;
-  for (size_t i = 0; i < got; ++i) {
-    uint64_t p = words[i];
-    if (p == 0 || (p & 7) != 0 || p == isolate) continue;
+  const Address isolate = session.heap().isolate_address();
+  return FindInIsolate(session, [&](Address p) {
     auto back = memory.ReadWord(p);
-    if (!back || *back != isolate) continue;
+    if (!back || *back != isolate) return false;
     auto space = memory.ReadWord(p + session.layout().isolate.global_handles_regular_nodes);
-    if (!space || (*space & 7) != 0) continue;
+    if (!space || (*space & 7) != 0) return false;
     auto space_back = memory.ReadWord(*space);
-    if (space_back && *space_back == p) return p;
-  }
-  return std::nullopt;
+    return space_back && *space_back == p;
+  });
 }
 
 void GlobalHandles(Session& session, const v8::ObjectIndex& index, RootSet& set) {
@@ -88,54 +97,57 @@ void GlobalHandles(Session& session, const v8::ObjectIndex& index, RootSet& set)
   }
 }
 
-// EternalHandles {int size_; std::vector<Address*> blocks_; std::vector<int>
-// young_node_indices_;}, blocks of 256 slots (handles/global-handles.h, the same from 10.2 to
-// 13.6). Isolate::eternal_handles_ points to it; found as a pointer in the Isolate to such a shape
-// whose first slot holds a heap object.
-constexpr uint64_t kEternalBlock = 256;
+// Isolate::eternal_handles_, found by its shape (no constant gives its place): a size, a vector of
+// as many blocks as the size needs, a vector of young indices, and a first slot that holds a
+// heap object.
 constexpr int64_t kMaxEternalHandles = int64_t{1} << 24;
 
-std::optional<Address> FindEternalHandles(Session& session, const v8::ObjectIndex& index) {
+struct EternalHandlesShape {
+  uint64_t size = 0;
+  Address blocks = 0;  // Address* per block
+};
+
+std::optional<EternalHandlesShape> ReadEternalHandles(Session& session,
+                                                      const v8::ObjectIndex& index, Address p) {
   const Memory& memory = session.memory();
-  Address isolate = session.heap().isolate_address();
-  std::vector<uint64_t> words(kIsolateScanBytes / 8);
-  size_t got = memory.Read(isolate, words.data(), kIsolateScanBytes) / 8;
-  for (size_t i = 0; i < got; ++i) {
-    uint64_t p = words[i];
-    if (p == 0 || (p & 7) != 0 || p == isolate) continue;
-    uint64_t shape[7];
-    if (memory.Read(p, shape, sizeof shape) != sizeof shape) continue;
-    const auto size = static_cast<int32_t>(shape[0]);
-    const uint64_t begin = shape[1], end = shape[2], capacity = shape[3];
-    const uint64_t young_begin = shape[4], young_end = shape[5], young_capacity = shape[6];
-    if (size <= 0 || size > kMaxEternalHandles || begin == 0 || (begin & 7) != 0) continue;
-    if (!(begin <= end && end <= capacity) ||
-        (end - begin) / 8 != (size + kEternalBlock - 1) / kEternalBlock)
-      continue;
-    if (!(young_begin <= young_end && young_end <= young_capacity) || (young_begin & 3) != 0)
-      continue;
-    auto block = memory.ReadWord(begin);
-    auto first = block ? memory.ReadWord(*block) : std::nullopt;
-    if (first && (*first & 3) == 1 && index.Find(*first - 1)) return p;
-  }
-  return std::nullopt;
+  const auto& facts = session.layout().isolate;
+  const uint64_t block_slots = facts.eternal_handles_block_slots;
+  auto size_word = memory.ReadWord(p + facts.eternal_handles_size);
+  uint64_t blocks[3], young[3];
+  if (!size_word || block_slots == 0 ||
+      memory.Read(p + facts.eternal_handles_blocks, blocks, sizeof blocks) != sizeof blocks ||
+      memory.Read(p + facts.eternal_handles_young, young, sizeof young) != sizeof young)
+    return std::nullopt;
+  const auto size = static_cast<int32_t>(*size_word);
+  const uint64_t begin = blocks[0], end = blocks[1], capacity = blocks[2];
+  if (size <= 0 || size > kMaxEternalHandles || begin == 0 || (begin & 7) != 0) return std::nullopt;
+  if (!(begin <= end && end <= capacity) ||
+      (end - begin) / 8 != (static_cast<uint64_t>(size) + block_slots - 1) / block_slots)
+    return std::nullopt;
+  if (!(young[0] <= young[1] && young[1] <= young[2]) || (young[0] & 3) != 0) return std::nullopt;
+  auto block = memory.ReadWord(begin);
+  auto first = block ? memory.ReadWord(*block) : std::nullopt;
+  if (!first || !v8::IsHeapObject(*first) || !index.Find(*first - 1)) return std::nullopt;
+  return EternalHandlesShape{static_cast<uint64_t>(size), begin};
 }
 
 void EternalHandles(Session& session, const v8::ObjectIndex& index, RootSet& set) {
   const Memory& memory = session.memory();
-  auto handles = FindEternalHandles(session, index);
-  if (!handles) {
+  std::optional<EternalHandlesShape> shape;
+  FindInIsolate(session, [&](Address p) {
+    return (shape = ReadEternalHandles(session, index, p)).has_value();
+  });
+  if (!shape) {
     set.notes.push_back("eternal handles not found: roots from them are missing");
     return;
   }
-  const auto size = static_cast<uint64_t>(static_cast<int32_t>(*memory.ReadWord(*handles)));
-  const Address blocks = *memory.ReadWord(*handles + 8);
-  std::vector<uint64_t> slots(kEternalBlock);
+  const uint64_t block_slots = session.layout().isolate.eternal_handles_block_slots;
+  std::vector<uint64_t> slots(block_slots);
   size_t before = set.roots.size();
-  for (uint64_t b = 0; b * kEternalBlock < size; ++b) {
-    auto block = memory.ReadWord(blocks + b * 8);
+  for (uint64_t b = 0; b * block_slots < shape->size; ++b) {
+    auto block = memory.ReadWord(shape->blocks + b * 8);
     if (!block) break;
-    uint64_t count = std::min(kEternalBlock, size - b * kEternalBlock);
+    uint64_t count = std::min(block_slots, shape->size - b * block_slots);
     size_t got = memory.Read(*block, slots.data(), count * 8) / 8;
     for (size_t i = 0; i < got; ++i) AddIfObject(index, slots[i], RootKind::kEternalHandle, 0, set);
   }

@@ -14,17 +14,6 @@ namespace {
 
 constexpr uint32_t kNone = DominatorTree::kNone;
 
-// Bits over node ids.
-class Bits {
- public:
-  explicit Bits(size_t n) : words_((n + 63) / 64, 0) {}
-  bool Test(size_t i) const { return (words_[i / 64] >> (i % 64)) & 1; }
-  void Set(size_t i) { words_[i / 64] |= uint64_t{1} << (i % 64); }
-
- private:
-  std::vector<uint64_t> words_;
-};
-
 }  // namespace
 
 OwnedCsr MakeCsr(const std::vector<std::vector<uint32_t>>& adjacency, uint32_t id_mask) {
@@ -52,21 +41,21 @@ Preorder DepthFirst(std::span<const uint32_t> out_offsets, std::span<const uint3
   order.vertex.reserve(nodes + 1);
   order.vertex.push_back(static_cast<uint32_t>(nodes));
   order.parent.push_back(kNone);
-  Bits visited(nodes);
+  std::vector<bool> visited(nodes, false);
   struct Entry {
     uint32_t node, next_edge, number;
   };
   // The stack's size is the depth of the walk, not the edge count.
   std::vector<Entry> stack;
   auto visit = [&](uint32_t v, uint32_t parent_number) {
-    visited.Set(v);
+    visited[v] = true;
     const auto number = static_cast<uint32_t>(order.vertex.size());
     order.vertex.push_back(v);
     order.parent.push_back(parent_number);
     stack.push_back({v, out_offsets[v], number});
   };
   for (uint32_t r : roots) {
-    if (r >= nodes || visited.Test(r)) continue;
+    if (r >= nodes || visited[r]) continue;
     visit(r, 0);
     while (!stack.empty()) {
       Entry& top = stack.back();
@@ -76,12 +65,12 @@ Preorder DepthFirst(std::span<const uint32_t> out_offsets, std::span<const uint3
       }
       uint32_t w = out_targets[top.next_edge++];
       if (w & skip_bits) continue;
-      if (w < nodes && !visited.Test(w)) visit(w, top.number);  // `top` is not used after this
+      if (w < nodes && !visited[w]) visit(w, top.number);  // `top` is not used after this
     }
   }
   order.reached = static_cast<uint32_t>(order.vertex.size() - 1);
   for (uint32_t v = 0; v < nodes; ++v)
-    if (!visited.Test(v)) order.vertex.push_back(v);
+    if (!visited[v]) order.vertex.push_back(v);
   return order;
 }
 

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <thread>
+
+#include "mortem/v8/tagged.h"
 
 namespace mortem::v8 {
 namespace {
@@ -11,12 +12,6 @@ namespace {
 // Larger than any ArrayBuffer V8 allows (2^53 - 1 bytes in theory, far less in practice): a
 // corrupt length is not counted.
 constexpr uint64_t kMaxBackingStore = uint64_t{1} << 44;
-
-uint64_t Word(std::span<const std::byte> body, uint32_t offset) {
-  uint64_t w = 0;
-  if (offset + 8 <= body.size()) std::memcpy(&w, body.data() + offset, 8);
-  return w;
-}
 
 }  // namespace
 
@@ -69,8 +64,8 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
         sizes[i].push_back(static_cast<uint32_t>(std::min<uint64_t>(o.size, UINT32_MAX)));
         if (o.map->instance_type == layout.types.js_array_buffer) {
           const auto& off = layout.off;
-          const uint64_t store = Word(o.body, off.array_buffer_backing_store);
-          const uint64_t bytes = Word(o.body, off.array_buffer_byte_length);
+          const uint64_t store = BodyWord(o.body, off.array_buffer_backing_store);
+          const uint64_t bytes = BodyWord(o.body, off.array_buffer_byte_length);
           if (store != 0 && bytes > 0 && bytes <= kMaxBackingStore)
             stores[i].push_back({o.address, store, bytes});
         }

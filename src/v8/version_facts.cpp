@@ -189,6 +189,13 @@ std::vector<std::string> ApplyVersionFacts(Layout& layout) {
   // GlobalHandles {Isolate* isolate_; [10.2: bool is_marking_;] unique_ptr<NodeSpace>
   // regular_nodes_; ...} (handles/global-handles.h at each tag).
   layout.isolate.global_handles_regular_nodes = key == 1002 ? 16 : 8;
+  // EternalHandles {int size_; std::vector<Address*> blocks_; std::vector<int>
+  // young_node_indices_;} with blocks of 1 << kShift = 256 slots, the same at every tag
+  // (handles/global-handles.h).
+  layout.isolate.eternal_handles_size = 0;
+  layout.isolate.eternal_handles_blocks = 8;
+  layout.isolate.eternal_handles_young = 32;
+  layout.isolate.eternal_handles_block_slots = 256;
   // JSArray::length and JSCollection::table follow the JSObject header (map, properties,
   // elements) in every version (objects/js-array.tq, js-collection.tq). JSArrayBufferView::buffer
   // is the first field after the JSObject header: +24, and +32 on 13.6, where a CppHeap wrapper

@@ -50,6 +50,10 @@ struct IsolateFacts {
   std::optional<uint32_t> new_lab_offset, old_lab_offset;  // IsolateData LinearAllocationArea
   // GlobalHandles: offset of regular_nodes_ (the NodeSpace pointer) after isolate_.
   uint32_t global_handles_regular_nodes = 8;
+  // EternalHandles: offsets of size_ (int), blocks_ and young_node_indices_ (std::vectors of
+  // begin, end, capacity), and the slots per block.
+  uint32_t eternal_handles_size = 0, eternal_handles_blocks = 8, eternal_handles_young = 32;
+  uint32_t eternal_handles_block_slots = 256;
 };
 
 // Read-only root indices, identical in 10.2-13.6 (v8-internal.h / roots.h).
