@@ -13,7 +13,7 @@ namespace {
 std::vector<uint32_t> RootNodes(const RootSet& roots, bool with_weak) {
   std::vector<uint32_t> nodes;
   for (const auto& r : roots.roots)
-    if (with_weak || r.kind != RootKind::kWeakGlobalHandle) nodes.push_back(r.node);
+    if (with_weak || !IsWeakRoot(r.kind)) nodes.push_back(r.node);
   std::sort(nodes.begin(), nodes.end());
   nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
   return nodes;

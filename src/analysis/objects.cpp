@@ -69,11 +69,12 @@ void AddRetainedSizes(Session& session,
 ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
   std::optional<Census> reachable_census;
   if (options.reachable) {
-    // V8's snapshot leaves out what no root reaches, over strong and weak references alike.
+    // V8's snapshot leaves out what no root reaches, over strong and weak references alike;
+    // read-only space it takes whole.
     const GraphState& g = session.graph();
     reachable_census = TakeCensus(session, [&](Address a) {
       auto id = g.index.Find(a);
-      return id && g.ReachableWithWeak(*id);
+      return id && (g.ReachableWithWeak(*id) || g.index.InReadOnlySpace(*id));
     });
   }
   const Census& census = reachable_census ? *reachable_census : session.census();

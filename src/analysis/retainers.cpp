@@ -195,6 +195,10 @@ RetainersResult RunRetainers(Session& session, Address target, size_t paths, uin
   r.eternal_handles = g.roots.eternal_handles;
   r.node_wraps = g.roots.node_wraps;
   r.stack_roots = g.roots.stack;
+  r.builtins = g.roots.builtins;
+  r.startup_object_cache = g.roots.startup_object_cache;
+  r.shared_heap_object_cache = g.roots.shared_heap_object_cache;
+  r.external_strings = g.roots.external_strings;
   for (const auto& note : g.roots.notes) r.warnings.push_back(note);
   auto id = g.index.Find(r.target);
   if (!id) throw Error(Hex(target) + " is not an object the graph knows");
@@ -204,7 +208,7 @@ RetainersResult RunRetainers(Session& session, Address target, size_t paths, uin
   // Root labels per node.
   std::unordered_map<v8::NodeId, const Root*> roots;
   for (const auto& root : g.roots.roots)
-    if (weak || root.kind != RootKind::kWeakGlobalHandle) roots.emplace(root.node, &root);
+    if (weak || !IsWeakRoot(root.kind)) roots.emplace(root.node, &root);
   // Backward breadth-first search from the target; every root met closes one path.
   std::unordered_map<v8::NodeId, v8::NodeId> toward_target;  // predecessor -> next step
   std::deque<std::pair<v8::NodeId, uint32_t>> queue{{*id, 0}};

@@ -4,6 +4,7 @@
 
 #include "mortem/analysis/handles.h"
 #include "mortem/core/error.h"
+#include "mortem/v8/strings.h"
 #include "mortem/v8/tagged.h"
 
 namespace mortem {
@@ -37,17 +38,111 @@ void RootsTable(Session& session, const v8::ObjectIndex& index, RootSet& set) {
   set.roots_table = set.roots.size() - before;
 }
 
+// The Isolate's first kIsolateScanBytes (IsolateData, the Heap and the Isolate's own members).
+std::vector<uint64_t> IsolateWords(Session& session) {
+  std::vector<uint64_t> words(kIsolateScanBytes / 8);
+  size_t got =
+      session.memory().Read(session.heap().isolate_address(), words.data(), kIsolateScanBytes) / 8;
+  words.resize(got);
+  return words;
+}
+
 // The first pointer P stored in the Isolate's first kIsolateScanBytes for which accept(P) holds.
 template <typename Accept>
 std::optional<Address> FindInIsolate(Session& session, Accept&& accept) {
   Address isolate = session.heap().isolate_address();
-  std::vector<uint64_t> words(kIsolateScanBytes / 8);
-  size_t got = session.memory().Read(isolate, words.data(), kIsolateScanBytes) / 8;
-  for (size_t i = 0; i < got; ++i) {
-    uint64_t p = words[i];
+  for (uint64_t p : IsolateWords(session))
     if (p != 0 && (p & 7) == 0 && p != isolate && accept(p)) return p;
-  }
   return std::nullopt;
+}
+
+// The instance type of the object a strong tagged value points at, if the index knows it.
+std::optional<uint16_t> InstanceTypeOf(Session& session, const v8::ObjectIndex& index,
+                                       uint64_t value) {
+  if ((value & 3) != 1 || !index.Find(value - 1)) return std::nullopt;
+  auto map = session.memory().ReadWord(value - 1);
+  const v8::MapInfo* info = map && v8::IsHeapObject(*map) ? session.maps().Get(*map - 1) : nullptr;
+  if (!info) return std::nullopt;
+  return info->instance_type;
+}
+
+// IsolateData::builtin_table_, one Code object per builtin, at an offset no constant gives: the
+// longest run of Isolate words that all point at Code objects.
+constexpr size_t kMinBuiltins = 256;
+
+void Builtins(Session& session, const v8::ObjectIndex& index, const std::vector<uint64_t>& words,
+              RootSet& set) {
+  const uint16_t code = session.layout().types.code;
+  size_t best = 0, best_length = 0;
+  for (size_t i = 0; i < words.size();) {
+    size_t j = i;
+    while (j < words.size() && InstanceTypeOf(session, index, words[j]) == code) ++j;
+    if (j - i > best_length) best = i, best_length = j - i;
+    i = j + 1;
+  }
+  if (best_length < kMinBuiltins) {
+    set.notes.push_back("the builtins table was not found: roots from it are missing");
+    return;
+  }
+  for (size_t i = best; i < best + best_length; ++i)
+    AddIfObject(index, words[i], RootKind::kBuiltins, 0, set);
+  set.builtins = best_length;
+}
+
+// std::vector<Object> members of the Isolate and its Heap, found by shape (begin <= end <=
+// capacity, every entry a Smi or an object of the index):
+//  - Isolate::startup_object_cache_ then shared_heap_object_cache_ (declared in that order in
+//    execution/isolate.h, 10.2 to 13.6), whose last entry is undefined, an Oddball, by
+//    construction (SerializerDeserializer::IterateStartupObjectCache);
+//  - Heap::external_string_table_'s young and old lists: only external strings. The GC clears
+//    their dead entries, so they are weak roots.
+constexpr uint64_t kMaxVectorEntries = 1 << 22;
+constexpr size_t kMinCacheEntries = 16;
+
+std::optional<std::vector<uint64_t>> ReadObjectVector(Session& session,
+                                                      const v8::ObjectIndex& index,
+                                                      const uint64_t* triple) {
+  const uint64_t begin = triple[0], end = triple[1], capacity = triple[2];
+  if (begin == 0 || (begin & 7) != 0 || begin >= end || end > capacity ||
+      (end - begin) / 8 > kMaxVectorEntries || (end - begin) % 8 != 0)
+    return std::nullopt;
+  std::vector<uint64_t> entries((end - begin) / 8);
+  if (session.memory().Read(begin, entries.data(), end - begin) != end - begin) return std::nullopt;
+  for (uint64_t e : entries)
+    if ((e & 1) != 0 && ((e & 3) != 1 || !index.Find(e - 1))) return std::nullopt;
+  return entries;
+}
+
+void IsolateVectors(Session& session, const v8::ObjectIndex& index,
+                    const std::vector<uint64_t>& words, RootSet& set) {
+  const auto& layout = session.layout();
+  auto is_external_string = [&](uint64_t e) {
+    auto type = InstanceTypeOf(session, index, e);
+    return type && layout.IsString(*type) &&
+           v8::ShapeOf(layout, *type).representation == v8::StringShape::Representation::kExternal;
+  };
+  int caches = 0;
+  for (size_t i = 0; i + 3 <= words.size(); ++i) {
+    auto entries = ReadObjectVector(session, index, &words[i]);
+    if (!entries) continue;
+    RootKind kind;
+    if (entries->size() >= kMinCacheEntries && caches < 2 &&
+        InstanceTypeOf(session, index, entries->back()) == layout.types.oddball)
+      kind = caches++ == 0 ? RootKind::kStartupObjectCache : RootKind::kSharedHeapObjectCache;
+    else if (std::all_of(entries->begin(), entries->end(), is_external_string))
+      kind = RootKind::kExternalString;
+    else
+      continue;
+    size_t before = set.roots.size();
+    for (uint64_t e : *entries) AddIfObject(index, e, kind, 0, set);
+    const size_t added = set.roots.size() - before;
+    if (kind == RootKind::kStartupObjectCache) set.startup_object_cache += added;
+    if (kind == RootKind::kSharedHeapObjectCache) set.shared_heap_object_cache += added;
+    if (kind == RootKind::kExternalString) set.external_strings += added;
+    i += 2;
+  }
+  if (caches == 0)
+    set.notes.push_back("the startup object cache was not found: roots from it are missing");
 }
 
 // Finds the GlobalHandles object: a pointer P in the Isolate with *P == isolate and whose
@@ -208,6 +303,14 @@ const char* RootKindLabel(RootKind kind) {
       return "(Stack roots)";
     case RootKind::kNodeWrap:
       return "(Node handles)";
+    case RootKind::kBuiltins:
+      return "(Builtins)";
+    case RootKind::kStartupObjectCache:
+      return "(Startup object cache)";
+    case RootKind::kSharedHeapObjectCache:
+      return "(Shared heap object cache)";
+    case RootKind::kExternalString:
+      return "(External strings)";
   }
   return "(roots)";
 }
@@ -215,6 +318,9 @@ const char* RootKindLabel(RootKind kind) {
 RootSet FindRoots(Session& session, const v8::ObjectIndex& index) {
   RootSet set;
   RootsTable(session, index, set);
+  const auto isolate_words = IsolateWords(session);
+  Builtins(session, index, isolate_words, set);
+  IsolateVectors(session, index, isolate_words, set);
   NodeWraps(session, index, set);  // before the global handles: their label wins
   GlobalHandles(session, index, set);
   EternalHandles(session, index, set);

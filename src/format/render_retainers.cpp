@@ -69,6 +69,10 @@ nlohmann::json ToJson(const RetainersResult& r) {
               {"weak_global_handles", r.weak_global_handles},
               {"eternal_handles", r.eternal_handles},
               {"node_wraps", r.node_wraps},
+              {"builtins", r.builtins},
+              {"startup_object_cache", r.startup_object_cache},
+              {"shared_heap_object_cache", r.shared_heap_object_cache},
+              {"external_strings", r.external_strings},
               {"stack", r.stack_roots}}}}},
           {"warnings", r.warnings}};
 }

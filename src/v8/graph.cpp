@@ -39,8 +39,11 @@ void WalkIndexedPage(const Memory& memory, const HeapWalker& walker, const Heap&
   memory.Release(page.area_start, page.area_end - page.area_start);
 }
 
-// Calls visit(target | kWeak?) for every reference of the object to an object of the index;
-// counts in `dangling` the slots that point into a page's objects but at no object start.
+// Calls visit(target | kWeak?) for every reference of the object to an object of the index,
+// the map word included, except references into read-only space: those objects (oddballs,
+// empty arrays, the maps of strings and numbers, ...) are immortal and can hold nothing else
+// alive, and V8's snapshot leaves most such edges out too (IsEssentialObject). Counts in
+// `dangling` the slots that point into a page's objects but at no object start.
 template <typename Visit>
 void ForEachEdge(const Layout& layout, const ObjectIndex& index, const HeapObject& o,
                  uint64_t& dangling, Visit&& visit) {
@@ -48,10 +51,11 @@ void ForEachEdge(const Layout& layout, const ObjectIndex& index, const HeapObjec
     const bool weak = (value & 3) == 3;
     if (weak && static_cast<uint32_t>(value) == 3) return;  // a cleared weak slot
     auto id = index.Find(value & ~uint64_t{3});
-    if (id && *id < HeapGraph::kWeak)
-      visit(*id | (weak ? HeapGraph::kWeak : 0));
-    else if (index.InPageArea(value & ~uint64_t{3}))
+    if (id && *id < HeapGraph::kWeak) {
+      if (!index.InReadOnlySpace(*id)) visit(*id | (weak ? HeapGraph::kWeak : 0));
+    } else if (index.InPageArea(value & ~uint64_t{3})) {
       ++dangling;
+    }
   });
 }
 

@@ -88,6 +88,13 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
     span.first = static_cast<NodeId>(index.sizes_.size());
     for (uint32_t size : sizes[i]) index.AddSize(static_cast<NodeId>(index.sizes_.size()), size);
     span.end = static_cast<NodeId>(index.sizes_.size());
+    if (heap_pages[span.heap_page].read_only && span.first < span.end) {
+      auto& ranges = index.read_only_;
+      if (!ranges.empty() && ranges.back().second == span.first)
+        ranges.back().second = span.end;
+      else
+        ranges.emplace_back(span.first, span.end);
+    }
     std::vector<uint32_t>().swap(sizes[i]);
     NodeId id = span.first;
     for (uint64_t w = span.first_bit_word; w < span.first_bit_word + (span.bits + 63) / 64; ++w) {

@@ -237,6 +237,43 @@ size_t SnapshotRootEdges(const SnapshotGraph& g, const std::string& name) {
   return 0;
 }
 
+// Distinct objects the root category `name` points at (its edges can name one object twice, as
+// a builtin in both of V8's builtin tables).
+size_t SnapshotRootTargets(const SnapshotGraph& g, const std::string& name) {
+  size_t edge = 0;
+  for (size_t i = 0; i < g.n; ++i) {
+    const size_t count = g.nodes[i * g.k + g.eci];
+    if (g.Type(i) == "synthetic" && g.Name(i) == name) {
+      std::set<uint64_t> targets;
+      for (size_t e = edge; e < edge + count; ++e) targets.insert(g.edges[e * g.ke + g.eto]);
+      return targets.size();
+    }
+    edge += count;
+  }
+  return 0;
+}
+
+TEST_CASE(
+    "roots: the builtins, object cache and external strings are the ones V8's snapshot lists") {
+  auto graph = LoadSnapshotGraph(Core().parent_path() / "heap.heapsnapshot");
+  const size_t builtins = SnapshotRootTargets(graph, "(Builtins)");
+  const size_t startup = SnapshotRootEdges(graph, "(Startup object cache)");
+  const size_t external = SnapshotRootEdges(graph, "(External strings)");
+  REQUIRE(builtins > 0);
+  REQUIRE(startup > 0);
+  auto dog = RunCliJson({"instances", Core().string(), "Dog", "--limit", "1"});
+  REQUIRE(!dog["instances"].empty());
+  auto r = RunCliJson({"retainers", Core().string(), dog["instances"][0]["address"]});
+  const auto& roots = r["graph"]["roots"];
+  std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " roots: builtins "
+            << roots["builtins"] << " (snapshot " << builtins << " distinct), startup object cache "
+            << roots["startup_object_cache"] << " (snapshot " << startup << "), external strings "
+            << roots["external_strings"] << " (snapshot " << external << ")\n";
+  CHECK(roots["builtins"].get<size_t>() == builtins);
+  CHECK(roots["startup_object_cache"].get<size_t>() == startup);
+  CHECK(roots["external_strings"].get<size_t>() == external);
+}
+
 TEST_CASE("roots: the eternal and global handles are the ones V8's snapshot lists") {
   auto graph = LoadSnapshotGraph(Core().parent_path() / "heap.heapsnapshot");
   const size_t eternal = SnapshotRootEdges(graph, "(Eternal handles)");

@@ -1,5 +1,6 @@
 // Purpose: GC roots located structurally in the core, each labelled in the spirit of DevTools'
-// "(GC roots)": the isolate's roots table, Node's active handle and request wraps (labelled with
+// "(GC roots)": the isolate's roots table, its builtins table, the startup and shared heap object
+// caches, the external string table (weak), Node's active handle and request wraps (labelled with
 // their type; their BaseObject persistents are strong global handles), the other global handles
 // (strong and weak kept apart), the eternal handles (Node's per-isolate templates, symbols and
 // strings), and every thread's stack scanned conservatively (handle scopes among it).
@@ -20,9 +21,17 @@ enum class RootKind {
   kWeakGlobalHandle,
   kEternalHandle,
   kStack,
-  kNodeWrap
+  kNodeWrap,
+  kBuiltins,
+  kStartupObjectCache,
+  kSharedHeapObjectCache,
+  kExternalString
 };
 const char* RootKindLabel(RootKind kind);  // "(GC roots)", "(Global handles)", ...
+// Weak roots keep nothing alive; V8's snapshot still counts what they reach.
+inline bool IsWeakRoot(RootKind kind) {
+  return kind == RootKind::kWeakGlobalHandle || kind == RootKind::kExternalString;
+}
 
 struct Root {
   v8::NodeId node = 0;
@@ -33,7 +42,8 @@ struct Root {
 struct RootSet {
   std::vector<Root> roots;
   size_t roots_table = 0, global_handles = 0, weak_global_handles = 0, eternal_handles = 0,
-         stack = 0, node_wraps = 0;
+         stack = 0, node_wraps = 0, builtins = 0, startup_object_cache = 0,
+         shared_heap_object_cache = 0, external_strings = 0;
   std::vector<std::string> labels;  // kNodeWrap: "(Node handle: TCP)", "(Node request: ...)"
   std::vector<std::string> notes;   // what could not be located
 };

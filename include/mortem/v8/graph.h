@@ -28,7 +28,7 @@ void ForEachTaggedSlot(const Layout& layout, const HeapObject& object, Visit&& v
   const uint32_t end = std::min<uint32_t>(
       TaggedEnd(layout, object),
       static_cast<uint32_t>(std::min<uint64_t>(object.size, object.body.size())));
-  for (uint32_t offset = 8; offset + 8 <= end; offset += 8) {
+  for (uint32_t offset = 0; offset + 8 <= end; offset += 8) {  // the map word too
     uint64_t value;
     std::memcpy(&value, object.body.data() + offset, 8);
     if ((value & 1) != 0) visit(offset, value);  // else a Smi or raw

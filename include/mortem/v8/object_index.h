@@ -56,6 +56,13 @@ class ObjectIndex {
     return rank_[word] + static_cast<NodeId>(std::popcount(starts_[word] & (mask - 1)));
   }
 
+  // In read-only space: immortal, and holding references only to read-only objects.
+  bool InReadOnlySpace(NodeId id) const {
+    for (const auto& [first, end] : read_only_)
+      if (id >= first && id < end) return true;
+    return false;
+  }
+
   // Inside the area of an indexed page (whether or not an object starts there).
   bool InPageArea(Address address) const {
     const PageSpan* page = PageOf(address);
@@ -93,6 +100,7 @@ class ObjectIndex {
   std::vector<uint16_t> sizes_;   // in 8-byte units, or kBigSize
   std::vector<std::pair<NodeId, uint32_t>> big_sizes_;  // by node id
   std::vector<std::pair<NodeId, uint64_t>> external_;   // by node id
+  std::vector<std::pair<NodeId, NodeId>> read_only_;    // [first, end) of read-only pages' ids
   uint64_t skipped_bytes_ = 0;
 };
 
