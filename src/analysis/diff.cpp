@@ -66,7 +66,7 @@ std::vector<std::vector<Address>> InstancesOf(Session& session, const std::vecto
       session.threads(), std::vector<std::vector<Address>>(wanted.size()));
   v8::HeapWalker walker(session.memory(), layout, session.heap());
   walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
-    auto it = key_row.find(KeyOf(layout, o));
+    auto it = key_row.find(census.KeyOf(layout, o));
     if (it != key_row.end()) found[thread][it->second].push_back(o.address);
   });
   for (auto& part : found)

@@ -59,7 +59,7 @@ InstancesResult RunInstances(Session& session, const std::string& name, const st
   v8::HeapWalker walker(session.memory(), layout, session.heap());
   std::vector<std::vector<InstanceRow>> found(session.threads());
   walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
-    if (!wanted.count(KeyOf(layout, o))) return;
+    if (!wanted.count(census.KeyOf(layout, o))) return;
     auto& list = found[thread];
     list.push_back(InstanceRow{o.address, o.size, {}});
     // Keep memory bounded: only the lowest `limit` addresses can be shown.

@@ -13,7 +13,7 @@ namespace {
 // Retained size per row, DevTools' rule: the sum of the retained sizes of the row's instances
 // that no other instance of the same row dominates. One walk maps nodes to rows; one depth-first
 // pass over the dominator tree counts, per row, the instances open on the current branch.
-void AddRetainedSizes(Session& session,
+void AddRetainedSizes(Session& session, const Census& census,
                       const std::unordered_map<ObjectKey, size_t, ObjectKeyHash>& key_row,
                       std::vector<TypeRow>& rows) {
   const GraphState& g = session.graph();
@@ -25,7 +25,7 @@ void AddRetainedSizes(Session& session,
   v8::HeapWalker walker(session.memory(), layout, session.heap());
   walker.WalkAll(session.threads(), [&](unsigned, const v8::HeapObject& o) {
     auto id = g.index.Find(o.address);
-    auto row = key_row.find(KeyOf(layout, o));
+    auto row = key_row.find(census.KeyOf(layout, o));
     if (id && row != key_row.end()) row_of[*id] = static_cast<uint32_t>(row->second);
   });
   // Children of each dominator-tree node (the virtual root has id `nodes`).
@@ -110,7 +110,7 @@ ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
       if (it == census.labels.end() || options.by_instance_type) continue;
       key_row[key] = row_index[{it->second.name, v8::KindName(it->second.kind)}];
     }
-    AddRetainedSizes(session, key_row, r.types);
+    AddRetainedSizes(session, census, key_row, r.types);
     r.has_retained = true;
   }
   auto by_size = [](const TypeRow& a, const TypeRow& b) {

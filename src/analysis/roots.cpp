@@ -113,6 +113,21 @@ std::optional<std::vector<uint64_t>> ReadObjectVector(Session& session,
   return entries;
 }
 
+void AddVector(const v8::ObjectIndex& index, const std::vector<uint64_t>& entries, RootKind kind,
+               RootSet& set) {
+  size_t before = set.roots.size();
+  for (uint64_t e : entries) AddIfObject(index, e, kind, 0, set);
+  const size_t added = set.roots.size() - before;
+  if (kind == RootKind::kStartupObjectCache) set.startup_object_cache += added;
+  if (kind == RootKind::kSharedHeapObjectCache) set.shared_heap_object_cache += added;
+  if (kind == RootKind::kExternalString) set.external_strings += added;
+}
+
+// Isolate::startup_object_cache_ and shared_heap_object_cache_ are adjacent std::vector<Object>
+// members, each terminated by undefined (the deserializer's end marker). Other vectors of the
+// Isolate end in an oddball too, so the startup cache is the first such vector directly followed
+// by another that ends in the same value. The external string table's vectors hold only external
+// strings.
 void IsolateVectors(Session& session, const v8::ObjectIndex& index,
                     const std::vector<uint64_t>& words, RootSet& set) {
   const auto& layout = session.layout();
@@ -121,27 +136,28 @@ void IsolateVectors(Session& session, const v8::ObjectIndex& index,
     return type && layout.IsString(*type) &&
            v8::ShapeOf(layout, *type).representation == v8::StringShape::Representation::kExternal;
   };
-  int caches = 0;
+  auto ends_in_oddball = [&](const std::vector<uint64_t>& entries) {
+    return !entries.empty() &&
+           InstanceTypeOf(session, index, entries.back()) == layout.types.oddball;
+  };
+  bool caches = false;
   for (size_t i = 0; i + 3 <= words.size(); ++i) {
     auto entries = ReadObjectVector(session, index, &words[i]);
     if (!entries) continue;
-    RootKind kind;
-    if (entries->size() >= kMinCacheEntries && caches < 2 &&
-        InstanceTypeOf(session, index, entries->back()) == layout.types.oddball)
-      kind = caches++ == 0 ? RootKind::kStartupObjectCache : RootKind::kSharedHeapObjectCache;
-    else if (std::all_of(entries->begin(), entries->end(), is_external_string))
-      kind = RootKind::kExternalString;
-    else
-      continue;
-    size_t before = set.roots.size();
-    for (uint64_t e : *entries) AddIfObject(index, e, kind, 0, set);
-    const size_t added = set.roots.size() - before;
-    if (kind == RootKind::kStartupObjectCache) set.startup_object_cache += added;
-    if (kind == RootKind::kSharedHeapObjectCache) set.shared_heap_object_cache += added;
-    if (kind == RootKind::kExternalString) set.external_strings += added;
-    i += 2;
+    if (!caches && entries->size() >= kMinCacheEntries && ends_in_oddball(*entries)) {
+      auto next =
+          i + 6 <= words.size() ? ReadObjectVector(session, index, &words[i + 3]) : std::nullopt;
+      if (!next || next->empty() || next->back() != entries->back()) continue;
+      AddVector(index, *entries, RootKind::kStartupObjectCache, set);
+      AddVector(index, *next, RootKind::kSharedHeapObjectCache, set);
+      caches = true;
+      i += 5;
+    } else if (std::all_of(entries->begin(), entries->end(), is_external_string)) {
+      AddVector(index, *entries, RootKind::kExternalString, set);
+      i += 2;
+    }
   }
-  if (caches == 0)
+  if (!caches)
     set.notes.push_back("the startup object cache was not found: roots from it are missing");
 }
 
@@ -308,7 +324,7 @@ const char* RootKindLabel(RootKind kind) {
     case RootKind::kStartupObjectCache:
       return "(Startup object cache)";
     case RootKind::kSharedHeapObjectCache:
-      return "(Shared heap object cache)";
+      return "(Shareable object cache)";  // V8's name for it in snapshots
     case RootKind::kExternalString:
       return "(External strings)";
   }

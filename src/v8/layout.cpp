@@ -299,6 +299,11 @@ void LoadTypes(ConstantReader& c, Types& t) {
   c.RequireType(t.feedback_vector, "FEEDBACK_VECTOR_TYPE");
   c.RequireType(t.preparse_data, "PREPARSE_DATA_TYPE");
   c.RequireType(t.code, "CODE_TYPE");
+  c.RequireType(t.allocation_site, "ALLOCATION_SITE_TYPE");
+  c.RequireType(t.array_boilerplate_description, "ARRAY_BOILERPLATE_DESCRIPTION_TYPE");
+  c.RequireType(t.regexp_boilerplate_description, "REG_EXP_BOILERPLATE_DESCRIPTION_TYPE");
+  c.RequireType(t.prototype_info, "PROTOTYPE_INFO_TYPE");
+  c.RequireType(t.enum_cache, "ENUM_CACHE_TYPE");
   c.Require(t.first_context, c.Find("FirstContextType"), "FirstContextType");
   c.Require(t.last_context, c.Find("LastContextType"), "LastContextType");
   t.first_js_receiver = t.js_proxy;
@@ -327,6 +332,8 @@ void LoadTypes(ConstantReader& c, Types& t) {
   c.Optional(t.wasm_memory_object, "WASM_MEMORY_OBJECT_TYPE");
   c.Optional(t.call_site_info, "CALL_SITE_INFO_TYPE");
   c.Optional(t.error_stack_data, "ERROR_STACK_DATA_TYPE");
+  c.Optional(t.code_wrapper, "CODE_WRAPPER_TYPE");
+  c.Optional(t.bytecode_wrapper, "BYTECODE_WRAPPER_TYPE");
 }
 
 void LoadNodeOffsets(ConstantReader& c, NodeOffsets& n) {

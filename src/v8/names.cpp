@@ -124,6 +124,9 @@ NodeKind Namer::SystemKind(uint16_t type) const {
       named("LOAD_HANDLER_TYPE") || type == t.object_boilerplate_description ||
       type == t.preparse_data || named("REG_EXP_BOILERPLATE_DESCRIPTION_TYPE") ||
       type == t.scope_info || named("STORE_HANDLER_TYPE") ||
+      // 13.x: the wrappers of trusted Code and BytecodeArray objects.
+      (layout_.v8.Key() >= 1306 && ((t.code_wrapper && type == *t.code_wrapper) ||
+                                    (t.bytecode_wrapper && type == *t.bytecode_wrapper))) ||
       named("TEMPLATE_OBJECT_DESCRIPTION_TYPE") ||
       (t.uncompiled_data_first && type >= *t.uncompiled_data_first &&
        type <= *t.uncompiled_data_last))

@@ -96,7 +96,9 @@ SizeRules::SizeRules(const Layout& l, const Memory& memory)
   Set(t.array_list, Array(24, 8));
   Set(Named(l, "SCRIPT_CONTEXT_TABLE_TYPE"), Array(32, 8));
   Set(Named(l, "REG_EXP_MATCH_INFO_TYPE"), Array(40, 8));
-  Set(t.object_boilerplate_description, Array(32, 8));
+  // A FixedArray subtype up to 11.3; its own layout (flags, backing store size) from 12.4.
+  if (t.object_boilerplate_description && !l.IsFixedArrayShaped(*t.object_boilerplate_description))
+    Set(t.object_boilerplate_description, Array(32, 8));
   Set(t.sloppy_arguments_elements, Array(32, 8));
   // DescriptorArray: number_of_all_descriptors u16 at +8, entries of (key, details, value).
   Set(t.descriptor_array, Array(24, 24, 8, CountType::kUint16));

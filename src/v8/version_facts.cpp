@@ -172,6 +172,56 @@ IsolateFacts IsolateFor(int key) {
   return f;
 }
 
+// Fields of the holders whose targets V8's heap snapshot re-types (heap-snapshot-generator.cc
+// TagObject calls; layouts from each tag's Torque files and field lists, offsets without pointer
+// compression, the map at +0 and a Struct's fields from +8).
+void ApplySnapshotTagFacts(int key, Offsets& o) {
+  // Script (objects/script.tq): source, name, line_offset, column_offset, context_data,
+  // script_type, line_ends (+56, also v8dbg), id, eval_from_shared..., eval_from_position,
+  // shared_function_infos (+88), [11.3+: compiled_lazy_function_positions], flags, source_url,
+  // source_mapping_url, host_defined_options.
+  o.script_shared_function_infos = 88;
+  o.script_host_defined_options = key == 1002 ? 120 : 128;
+  // Code. 10.2 (objects/code.h CODE_FIELDS) and 11.3 (code.h CODE_DATA_FIELDS): relocation_info
+  // +8, deoptimization_data_or_interpreter_data +16, position_table +24, then [11.3]
+  // instruction_stream +32 (v8dbg on Node 20 agrees). 12.4/13.6 (code.h CODE_DATA_FIELDS):
+  // deoptimization_data_or_interpreter_data +8, position_table +16, wrapper +24,
+  // instruction_stream +32 (v8dbg: wrapper 24, instruction_stream 32 on Node 22 and 24), and
+  // relocation_info moved to InstructionStream {code +8, relocation_info +16}
+  // (instruction-stream.h ISTREAM_FIELDS).
+  const bool split = key >= 1204;
+  o.code_relocation_info = split ? 0 : 8;
+  o.code_deopt_data = split ? 8 : 16;
+  o.code_position_table = split ? 16 : 24;
+  o.code_instruction_stream = key == 1002 ? 0 : 32;
+  o.istream_relocation_info = split ? 16 : 0;
+  // DeoptimizationData element indices: FrameTranslation 0, LiteralArray 2, InliningPositions 7
+  // (10.2/11.3 code.h, 12.4 deoptimization-data.h); 13.x adds the protected literal array at 2
+  // (LiteralArray 3, InliningPositions 8; deoptimization-data.h of the 13.x line).
+  o.deopt_translation_index = 0;
+  o.deopt_literal_index = key >= 1306 ? 3 : 2;
+  o.deopt_inlining_index = key >= 1306 ? 8 : 7;
+  // Structs (objects/allocation-site.tq, literal-objects.tq, regexp.tq's
+  // RegExpBoilerplateDescription {data, source, flags}, prototype-info.tq {module_namespace,
+  // prototype_users, prototype_chain_enum_cache, ...}, descriptor-array.tq EnumCache {keys,
+  // indices}); AllocationSite::dependent_code is also v8dbg (+24 on all four).
+  o.allocation_site_dependent_code = 24;
+  o.array_boilerplate_constant_elements = 16;
+  o.regexp_boilerplate_data = 8;
+  o.prototype_info_users = 16;
+  o.prototype_info_enum_cache = 24;
+  o.enum_cache_keys = 8;
+  o.enum_cache_indices = 16;
+  // BytecodeArray: 10.2/11.3 {length, constant_pool +16, handler_table +24,
+  // source_position_table +32} (objects/code.tq); 12.4/13.6 {length, wrapper +16,
+  // source_position_table +24, handler_table +32, constant_pool +40} (bytecode-array.h).
+  o.bytecode_array_constant_pool = split ? 40 : 16;
+  o.bytecode_array_handler_table = split ? 32 : 24;
+  // Map (objects/map.tq): prototype +24, constructor +32, descriptors +40, dependent_code +48,
+  // prototype_validity_cell +56 (v8dbg on Node 18), transitions_or_prototype_info +64 (v8dbg).
+  o.map_prototype_validity_cell = 56;
+}
+
 }  // namespace
 
 std::vector<std::string> ApplyVersionFacts(Layout& layout) {
@@ -250,7 +300,20 @@ std::vector<std::string> ApplyVersionFacts(Layout& layout) {
   // bit right after it is exported as bit_field3_is_dictionary_map_shift).
   layout.off.bit_field2_new_target_is_base_bit = 0;
   layout.off.bit_field3_is_prototype_map_bit = layout.off.bit_field3_dictionary_map_shift - 1;
+  ApplySnapshotTagFacts(key, layout.off);
   Types& t = layout.types;
+  // TRANSITION_ARRAY_TYPE follows WEAK_FIXED_ARRAY_TYPE (not exported; alphabetical Torque order
+  // of the WeakFixedArray subtypes, the same in 10.2-13.6).
+  t.transition_array = t.weak_fixed_array + 1;
+  // 10.2/11.3 do not export two FixedArray subtypes the snapshot counts as code. FixedArray's
+  // subtypes there are the HashTable family (HASH_TABLE_TYPE and its 10 subclasses), then
+  // ClosureFeedbackCellArray, ObjectBoilerplateDescription and ScriptContextTable
+  // (builtins/base.tq), the last three just below BYTE_ARRAY_TYPE [obs: 18 and 20, per-type counts
+  // against the snapshot's code nodes].
+  if (key <= 1103) {
+    if (!t.closure_feedback_cell_array) t.closure_feedback_cell_array = t.byte_array - 3;
+    if (!t.object_boilerplate_description) t.object_boilerplate_description = t.byte_array - 2;
+  }
   // FILLER_TYPE = FREE_SPACE_TYPE - 1 [obs: root 1's map on all four].
   t.filler = t.free_space - 1;
   // NativeContext is the 8th of the 10 context types (alphabetical Torque order), i.e.
@@ -280,6 +343,8 @@ std::string DerivedTypeName(const Layout& layout, uint16_t type) {
   if (type == t.native_context) return "NATIVE_CONTEXT_TYPE";
   if (type == t.big_int) return "BIGINT_TYPE";
   if (type == t.feedback_metadata) return "FEEDBACK_METADATA_TYPE";
+  if (type == t.closure_feedback_cell_array) return "CLOSURE_FEEDBACK_CELL_ARRAY_TYPE";
+  if (type == t.object_boilerplate_description) return "OBJECT_BOILERPLATE_DESCRIPTION_TYPE";
   if (layout.IsContext(type)) return "CONTEXT_TYPE(" + std::to_string(type) + ")";
   if (layout.IsFixedArrayShaped(type)) return "FIXED_ARRAY_SUBTYPE(" + std::to_string(type) + ")";
   if (layout.IsJSFunction(type)) return "JS_FUNCTION_SUBTYPE(" + std::to_string(type) + ")";

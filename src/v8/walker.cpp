@@ -132,16 +132,24 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
 }
 
 WalkResult HeapWalker::WalkAll(unsigned threads, const ObjectVisitor& visit) const {
+  std::vector<size_t> all(heap_.pages().size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return WalkPages(all, threads, visit);
+}
+
+WalkResult HeapWalker::WalkPages(std::span<const size_t> indices, unsigned threads,
+                                 const ObjectVisitor& visit) const {
   const auto& pages = heap_.pages();
   WalkResult result;
-  result.pages.resize(pages.size());
-  threads = std::max(1u, std::min<unsigned>(threads, pages.size()));
+  result.pages.resize(indices.size());
+  threads = std::max(1u, std::min<unsigned>(threads, indices.size()));
   std::atomic<size_t> next{0};
   auto work = [&](unsigned thread) {
     MapCache maps(memory_, layout_);
-    for (size_t i; (i = next.fetch_add(1)) < pages.size();) {
-      result.pages[i] = WalkPage(pages[i], maps, thread, visit);
-      memory_.Release(pages[i].area_start, pages[i].area_end - pages[i].area_start);
+    for (size_t i; (i = next.fetch_add(1)) < indices.size();) {
+      const Page& page = pages.at(indices[i]);
+      result.pages[i] = WalkPage(page, maps, thread, visit);
+      memory_.Release(page.area_start, page.area_end - page.area_start);
     }
   };
   std::vector<std::thread> workers;

@@ -254,23 +254,28 @@ size_t SnapshotRootTargets(const SnapshotGraph& g, const std::string& name) {
 }
 
 TEST_CASE(
-    "roots: the builtins, object cache and external strings are the ones V8's snapshot lists") {
+    "roots: the builtins, object caches and external strings are the ones V8's snapshot lists") {
   auto graph = LoadSnapshotGraph(Core().parent_path() / "heap.heapsnapshot");
   const size_t builtins = SnapshotRootTargets(graph, "(Builtins)");
   const size_t startup = SnapshotRootEdges(graph, "(Startup object cache)");
+  const size_t shareable = SnapshotRootEdges(graph, "(Shareable object cache)");
   const size_t external = SnapshotRootEdges(graph, "(External strings)");
   REQUIRE(builtins > 0);
   REQUIRE(startup > 0);
+  REQUIRE(shareable > 0);
   auto dog = RunCliJson({"instances", Core().string(), "Dog", "--limit", "1"});
   REQUIRE(!dog["instances"].empty());
   auto r = RunCliJson({"retainers", Core().string(), dog["instances"][0]["address"]});
   const auto& roots = r["graph"]["roots"];
   std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " roots: builtins "
             << roots["builtins"] << " (snapshot " << builtins << " distinct), startup object cache "
-            << roots["startup_object_cache"] << " (snapshot " << startup << "), external strings "
-            << roots["external_strings"] << " (snapshot " << external << ")\n";
+            << roots["startup_object_cache"] << " (snapshot " << startup
+            << "), shareable object cache " << roots["shared_heap_object_cache"] << " (snapshot "
+            << shareable << "), external strings " << roots["external_strings"] << " (snapshot "
+            << external << ")\n";
   CHECK(roots["builtins"].get<size_t>() == builtins);
   CHECK(roots["startup_object_cache"].get<size_t>() == startup);
+  CHECK(roots["shared_heap_object_cache"].get<size_t>() == shareable);
   CHECK(roots["external_strings"].get<size_t>() == external);
 }
 

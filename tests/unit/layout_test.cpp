@@ -14,6 +14,7 @@
 #include "mortem/core/error.h"
 #include "mortem/core/fake_memory.h"
 #include "mortem/v8/object_size.h"
+#include "mortem/v8/snapshot_tags.h"
 #include "mortem/v8/strings.h"
 
 namespace {
@@ -174,4 +175,108 @@ TEST_CASE("a cyclic cons string is read with bounded effort") {
   REQUIRE(value.has_value());
   CHECK(value->truncated);
   CHECK(value->length == 10);
+}
+
+namespace {
+
+// A holder of `type` with `words` as its bytes, at `address`.
+struct FakeHolder {
+  mortem::v8::MapInfo map;
+  std::vector<std::byte> bytes;
+  mortem::v8::HeapObject object;
+  FakeHolder(uint16_t type, Address address, std::initializer_list<uint64_t> words)
+      : bytes(Body(words)) {
+    map.instance_type = type;
+    map.is_map = true;
+    object.address = address;
+    object.map = &map;
+    object.size = bytes.size();
+    object.body = bytes;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the snapshot's re-typing by holder (13.6 facts): what each holder tags") {
+  FakeTarget target;
+  auto layout = mortem::v8::LoadLayout(target.memory, target.symbols);
+  const auto& t = layout.types;
+  const auto& o = layout.off;
+  auto& m = target.memory;
+  constexpr Address kHeap = 0x300000, kFixedArrayMap = kHeap, kByteArrayMap = kHeap + 0x100;
+  constexpr Address kPool = kHeap + 0x200, kInner = kHeap + 0x300, kBytes = kHeap + 0x400;
+  m.AddBlock(kHeap, 0x1000);
+  auto set_type = [&](Address map, uint16_t type) {
+    m.WriteWord(map, kFixedArrayMap + 1);  // any map word: only the instance type is read
+    m.WriteBytes(map + o.map_instance_type, &type, 2);
+  };
+  set_type(kFixedArrayMap, t.fixed_array);
+  set_type(kByteArrayMap, t.byte_array);
+  // A constant pool holding a nested array, itself (a cycle) and a byte array.
+  m.WriteWord(kPool, kFixedArrayMap + 1);
+  m.WriteWord(kPool + 8, Smi(3));
+  m.WriteWord(kPool + 16, kInner + 1);
+  m.WriteWord(kPool + 24, kPool + 1);
+  m.WriteWord(kPool + 32, kBytes + 1);
+  m.WriteWord(kInner, kFixedArrayMap + 1);
+  m.WriteWord(kInner + 8, Smi(0));
+  m.WriteWord(kBytes, kByteArrayMap + 1);
+  mortem::v8::TypeTagger tagger(m, layout);
+  using mortem::v8::NodeKind;
+  auto tags_of = [&](const FakeHolder& h) {
+    std::vector<mortem::v8::TypeTag> out;
+    tagger.Collect(h.object, out);
+    std::map<Address, NodeKind> by_address;
+    for (const auto& tag : out) by_address[tag.object] = tag.kind;
+    return std::pair{out.size(), by_address};
+  };
+
+  SUBCASE("a BytecodeArray tags its constant pool three levels deep (FixedArrays only)") {
+    std::vector<uint64_t> words(8, Smi(0));
+    words[o.bytecode_array_constant_pool / 8] = kPool + 1;
+    words[o.bytecode_array_handler_table / 8] = kBytes + 1;
+    FakeHolder h(t.bytecode_array, kHeap + 0x800, {});
+    h.bytes.assign(reinterpret_cast<std::byte*>(words.data()),
+                   reinterpret_cast<std::byte*>(words.data() + words.size()));
+    h.object.body = h.bytes;
+    auto [count, tags] = tags_of(h);
+    CHECK(tags.size() == 3);  // the pool, the nested array, the handler table
+    CHECK(tags[kPool] == NodeKind::kCode);
+    CHECK(tags[kInner] == NodeKind::kCode);
+    CHECK(tags[kBytes] == NodeKind::kCode);
+    CHECK(count <= 8);  // the cycle ends at the depth limit
+  }
+  SUBCASE("an EnumCache tags its keys and indices as object shape") {
+    FakeHolder h(t.enum_cache, kHeap + 0x800, {1, kPool + 1, kInner + 1});
+    auto [count, tags] = tags_of(h);
+    CHECK(count == 2);
+    CHECK(tags[kPool] == NodeKind::kObjectShape);
+    CHECK(tags[kInner] == NodeKind::kObjectShape);
+  }
+  SUBCASE("a TransitionArray tags its prototype transitions only when it has them") {
+    FakeHolder with(t.transition_array, kHeap + 0x800, {1, Smi(2), kPool + 1, 0});
+    CHECK(tags_of(with).second.at(kPool) == NodeKind::kObjectShape);
+    FakeHolder without(t.transition_array, kHeap + 0x800, {1, Smi(2), Smi(0), 0});
+    CHECK(tags_of(without).first == 0);
+  }
+  SUBCASE("a FeedbackVector tags FixedArrays in strong slots, not weak ones or byte arrays") {
+    // 13.6: the slot count is the int32 at +8, slots from +48.
+    FakeHolder h(t.feedback_vector, kHeap + 0x800,
+                 {1, 3, 0, 0, 0, 0, kPool + 1, kInner + 3, kBytes + 1});
+    auto [count, tags] = tags_of(h);
+    CHECK(count == 1);
+    CHECK(tags[kPool] == NodeKind::kCode);
+  }
+  SUBCASE("hostile counts are bounded by the holder's bytes") {
+    FakeHolder h(t.feedback_vector, kHeap + 0x800, {1, 0x7fffffff, 0, 0, 0, 0, kPool + 1});
+    CHECK(tags_of(h).first == 1);
+    FakeHolder pool_with_huge_length(t.bytecode_array, kHeap + 0x800, {});
+    m.WriteWord(kInner + 8, Smi(1) << 20);  // the nested array claims 2^20 elements
+    std::vector<uint64_t> words(8, Smi(0));
+    words[o.bytecode_array_constant_pool / 8] = kPool + 1;
+    pool_with_huge_length.bytes.assign(reinterpret_cast<std::byte*>(words.data()),
+                                       reinterpret_cast<std::byte*>(words.data() + words.size()));
+    pool_with_huge_length.object.body = pool_with_huge_length.bytes;
+    CHECK(tags_of(pool_with_huge_length).first < 70000);
+  }
 }

@@ -128,6 +128,17 @@ struct Offsets {
   // Contexts
   uint32_t context_min_slots, context_scope_info_index, context_previous_index;
   uint32_t native_context_embedder_data;
+  // Fields whose targets V8's heap snapshot re-types (TagObject, version facts). 0 where the
+  // version has no such field.
+  uint32_t script_shared_function_infos, script_host_defined_options;
+  uint32_t code_relocation_info, code_deopt_data, code_position_table, code_instruction_stream;
+  uint32_t istream_relocation_info;
+  uint32_t deopt_translation_index, deopt_literal_index, deopt_inlining_index;
+  uint32_t allocation_site_dependent_code, array_boilerplate_constant_elements,
+      regexp_boilerplate_data;
+  uint32_t bytecode_array_constant_pool, bytecode_array_handler_table;
+  uint32_t map_prototype_validity_cell, prototype_info_users, prototype_info_enum_cache;
+  uint32_t enum_cache_keys, enum_cache_indices;
 };
 
 // Instance-type numbers the walker and namer need. Exported ones come from v8dbg_type_*;
@@ -147,7 +158,9 @@ struct Types {
       object_boilerplate_description, closure_feedback_cell_array, array_list,
       external_pointer_array, protected_fixed_array, uncompiled_data_first, uncompiled_data_last,
       js_weak_map, js_weak_set, js_weak_ref, js_date_time_format, js_rab_gsab_data_view,
-      wasm_memory_object, call_site_info, error_stack_data;
+      wasm_memory_object, call_site_info, error_stack_data, code_wrapper, bytecode_wrapper;
+  uint16_t allocation_site, array_boilerplate_description, regexp_boilerplate_description,
+      prototype_info, enum_cache, transition_array;
   uint16_t first_fixed_array, last_fixed_array;  // FixedArray-shaped range
   uint16_t first_weak_fixed_array, last_weak_fixed_array;
 };

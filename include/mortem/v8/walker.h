@@ -4,6 +4,7 @@
 // the page reported), never trusted. Pages are spread over worker threads.
 #pragma once
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,9 @@ class HeapWalker {
 
   static unsigned DefaultThreads();
   WalkResult WalkAll(unsigned threads, const ObjectVisitor& visit) const;
+  // The pages at these indices of Heap::pages() only; result.pages is parallel to `indices`.
+  WalkResult WalkPages(std::span<const size_t> indices, unsigned threads,
+                       const ObjectVisitor& visit) const;
   PageWalkStats WalkPage(const Page& page, MapCache& maps, unsigned thread,
                          const ObjectVisitor& visit) const;
 

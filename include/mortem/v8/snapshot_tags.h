@@ -1,0 +1,48 @@
+// Purpose: V8's TagObject re-typing in heap snapshots (heap-snapshot-generator.cc): the snapshot
+// types some internal objects as "code" or "object shape" because of the object that refers to
+// them, not by their own instance type - a BytecodeArray's constant pool, handler table and
+// source positions, a Script's line ends, a Code object's deoptimization data, a Map's prototype
+// validity cell, an EnumCache's keys. The tagger lists the objects one holder re-types; the
+// census moves them to the rows the snapshot shows them in.
+#pragma once
+#include <optional>
+#include <vector>
+
+#include "mortem/core/memory.h"
+#include "mortem/v8/layout.h"
+#include "mortem/v8/names.h"
+#include "mortem/v8/object_size.h"
+#include "mortem/v8/walker.h"
+
+namespace mortem::v8 {
+
+struct TypeTag {
+  Address object = 0;  // untagged
+  NodeKind kind = NodeKind::kCode;
+  bool operator<(const TypeTag& o) const { return object < o.object; }
+};
+
+class TypeTagger {
+ public:
+  TypeTagger(const Memory& memory, const Layout& layout);
+  // Appends the objects `holder` re-types. Targets are not checked to be object starts here.
+  void Collect(const HeapObject& holder, std::vector<TypeTag>& out) const;
+
+ private:
+  void Tag(uint64_t tagged, NodeKind kind, std::vector<TypeTag>& out) const;
+  void TagCode(const HeapObject& code, std::vector<TypeTag>& out) const;
+  void TagDeoptimizationData(uint64_t tagged, std::vector<TypeTag>& out) const;
+  void TagConstantPool(uint64_t tagged, int depth, std::vector<TypeTag>& out) const;
+  void TagFeedback(const HeapObject& vector, std::vector<TypeTag>& out) const;
+  std::optional<uint16_t> TypeOf(uint64_t tagged) const;
+  std::optional<uint64_t> LengthOf(uint64_t tagged) const;
+  uint64_t Element(uint64_t tagged_array, uint64_t index) const;
+  bool IsFixedArrayLike(uint16_t type) const;
+
+  const Memory& memory_;
+  const Layout& layout_;
+  SizeRules sizes_;
+  bool object_shapes_;  // "object shape" exists from V8 11.3
+};
+
+}  // namespace mortem::v8
