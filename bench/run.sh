@@ -27,7 +27,8 @@ cat "$core" >/dev/null  # warm the page cache
 measure() {
   local label=$1; shift
   /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$@" >/dev/null 2>"$dir/stderr.txt" || true
-  read -r secs kib < "$dir/time.txt"
+  # GNU time puts "Command exited with non-zero status N" first when the command fails.
+  read -r secs kib < <(tail -n 1 "$dir/time.txt")
   printf '%-22s %8.2f s %10.1f MB peak RSS\n' "$label" "$secs" "$(echo "$kib / 1024" | bc -l)" >&2
   echo "$secs $kib"
 }

@@ -32,6 +32,22 @@ std::function<uint64_t(uint32_t)> SelfSizes(const v8::ObjectIndex& index) {
   };
 }
 
+// A dangling reference loses something only when its holder is alive: dead objects that the
+// sweeper has not reached yet still point at memory it has freed (and reused) elsewhere. When
+// there are too many to attribute, all count.
+void CountDangling(const v8::ForwardEdges& forward, GraphState& s) {
+  if (forward.dangling_holders.size() < forward.dangling) {
+    s.dangling = forward.dangling;
+    return;
+  }
+  for (v8::NodeId holder : forward.dangling_holders) {
+    if (s.ReachableWithWeak(holder))
+      ++s.dangling;
+    else
+      ++s.dangling_from_garbage;
+  }
+}
+
 }  // namespace
 
 GraphState BuildGraphState(Session& session) {
@@ -48,9 +64,9 @@ GraphState BuildGraphState(Session& session) {
     v8::ForwardEdges forward = v8::HeapGraph::BuildForward(session.memory(), layout, heap, s.index,
                                                            session.threads(), in_counts);
     TracePhase("forward edges");
-    s.dangling = forward.dangling;
     s.reachable_with_weak = v8::Reach(forward.offsets, forward.targets, ~v8::HeapGraph::kWeak,
                                       RootNodes(s.roots, true));
+    CountDangling(forward, s);
     s.reached_with_weak =
         std::count(s.reachable_with_weak.begin(), s.reachable_with_weak.end(), true);
     s.preorder =

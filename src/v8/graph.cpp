@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "mortem/core/error.h"
@@ -99,18 +100,28 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
   in_counts.assign(nodes + 1, 0);
   // Pass 1: degrees (each page writes its own nodes' out-degrees; in-degrees are shared).
   std::atomic<uint64_t> dangling{0};
+  std::mutex holders_mutex;
   ForEachIndexedPage(memory, layout, index, threads, [&](const auto& span, MapCache& maps) {
     uint64_t here = 0;
+    std::vector<NodeId> holders;
     WalkIndexedPage(memory, walker, heap, index, span, maps, [&](NodeId id, const HeapObject& o) {
       uint32_t degree = 0;
+      const uint64_t before = here;
       ForEachEdge(layout, index, o, here, [&](uint32_t target) {
         ++degree;
         std::atomic_ref<uint32_t>(in_counts[(target & ~kWeak) + 1])
             .fetch_add(1, std::memory_order_relaxed);
       });
       f.offsets[id + 1] = degree;
+      holders.insert(holders.end(), here - before, id);
     });
     dangling += here;
+    if (!holders.empty()) {
+      std::lock_guard lock(holders_mutex);
+      const size_t room = ForwardEdges::kMaxDanglingHolders - f.dangling_holders.size();
+      f.dangling_holders.insert(f.dangling_holders.end(), holders.begin(),
+                                holders.begin() + std::min(room, holders.size()));
+    }
   });
   f.dangling = dangling;
   for (size_t i = 0; i < nodes; ++i) {

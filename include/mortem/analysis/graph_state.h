@@ -20,7 +20,9 @@ struct GraphState {
   std::vector<bool> reachable_with_weak;  // over every edge from every root (V8's own filter)
   uint64_t reached = 0;                   // over strong edges
   uint64_t reached_with_weak = 0;         // counting weak edges as strong, as V8's snapshot does
-  uint64_t dangling = 0;  // slots pointing into the heap's objects but at no object start
+  // Slots pointing into the heap's objects but at no object start, in live objects (left out of
+  // the graph: the result is partial) and in unreachable ones (stale garbage, harmless).
+  uint64_t dangling = 0, dangling_from_garbage = 0;
   double build_seconds = 0;
   std::optional<v8::Preorder> preorder;  // over strong edges; taken by BuildDominators
   std::vector<uint32_t> strong_roots;    // node ids, sorted, unique

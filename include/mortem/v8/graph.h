@@ -39,6 +39,9 @@ void ForEachTaggedSlot(const Layout& layout, const HeapObject& object, Visit&& v
 struct ForwardEdges {
   std::vector<uint32_t> offsets, targets;  // node n: targets[offsets[n] .. offsets[n + 1])
   uint64_t dangling = 0;  // slots pointing into a page's objects but not at an object start
+  // The holder of each such slot (one entry per slot), the first kMaxDanglingHolders of them.
+  static constexpr size_t kMaxDanglingHolders = 1 << 16;
+  std::vector<NodeId> dangling_holders;
   std::span<const uint32_t> Out(NodeId id) const {
     return {targets.data() + offsets[id], targets.data() + offsets[id + 1]};
   }
