@@ -184,8 +184,10 @@ struct FakeHolder {
   mortem::v8::MapInfo map;
   std::vector<std::byte> bytes;
   mortem::v8::HeapObject object;
-  FakeHolder(uint16_t type, Address address, std::initializer_list<uint64_t> words)
-      : bytes(Body(words)) {
+  FakeHolder(const FakeHolder&) = delete;
+  FakeHolder(uint16_t type, Address address, const std::vector<uint64_t>& words)
+      : bytes(words.size() * 8) {
+    if (!words.empty()) std::memcpy(bytes.data(), words.data(), bytes.size());
     map.instance_type = type;
     map.is_map = true;
     object.address = address;
@@ -235,10 +237,7 @@ TEST_CASE("the snapshot's re-typing by holder (13.6 facts): what each holder tag
     std::vector<uint64_t> words(8, Smi(0));
     words[o.bytecode_array_constant_pool / 8] = kPool + 1;
     words[o.bytecode_array_handler_table / 8] = kBytes + 1;
-    FakeHolder h(t.bytecode_array, kHeap + 0x800, {});
-    h.bytes.assign(reinterpret_cast<std::byte*>(words.data()),
-                   reinterpret_cast<std::byte*>(words.data() + words.size()));
-    h.object.body = h.bytes;
+    FakeHolder h(t.bytecode_array, kHeap + 0x800, words);
     auto [count, tags] = tags_of(h);
     CHECK(tags.size() == 3);  // the pool, the nested array, the handler table
     CHECK(tags[kPool] == NodeKind::kCode);
@@ -270,13 +269,10 @@ TEST_CASE("the snapshot's re-typing by holder (13.6 facts): what each holder tag
   SUBCASE("hostile counts are bounded by the holder's bytes") {
     FakeHolder h(t.feedback_vector, kHeap + 0x800, {1, 0x7fffffff, 0, 0, 0, 0, kPool + 1});
     CHECK(tags_of(h).first == 1);
-    FakeHolder pool_with_huge_length(t.bytecode_array, kHeap + 0x800, {});
     m.WriteWord(kInner + 8, Smi(1) << 20);  // the nested array claims 2^20 elements
     std::vector<uint64_t> words(8, Smi(0));
     words[o.bytecode_array_constant_pool / 8] = kPool + 1;
-    pool_with_huge_length.bytes.assign(reinterpret_cast<std::byte*>(words.data()),
-                                       reinterpret_cast<std::byte*>(words.data() + words.size()));
-    pool_with_huge_length.object.body = pool_with_huge_length.bytes;
+    FakeHolder pool_with_huge_length(t.bytecode_array, kHeap + 0x800, words);
     CHECK(tags_of(pool_with_huge_length).first < 70000);
   }
 }
