@@ -1,6 +1,7 @@
 #include "mortem/analysis/roots.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "mortem/analysis/handles.h"
 #include "mortem/core/error.h"
@@ -13,12 +14,7 @@ namespace {
 // RootsTable entries read at most (13.6 has 1140; older versions fewer). Slots past the table
 // (the external reference table) hold C++ addresses, which resolve to no object.
 constexpr size_t kMaxRootSlots = 2048;
-// GlobalHandles {Isolate* isolate_; unique_ptr<NodeSpace> regular_nodes_;}, NodeSpace
-// {GlobalHandles* global_handles_; NodeBlock* first_block_; ...}, NodeBlock {Node nodes_[256];
-// NodeBlock* next_; GlobalHandles* global_handles_; ...}, Node {object_, class_id u16, index u8,
-// flags u8, ...} of 32 bytes (handles/global-handles.cc, the same in 10.2 to 12.4).
-constexpr uint64_t kNodeSize = 32, kBlockNodes = 256, kBlockNext = kNodeSize * kBlockNodes;
-constexpr uint64_t kMaxBlocks = 1 << 20;
+constexpr uint64_t kMaxBlocks = 1 << 20;  // global handle blocks followed at most
 constexpr uint32_t kIsolateScanBytes = 1 << 17;
 constexpr uint64_t kMaxStackBytes = 64 << 20;
 
@@ -183,28 +179,32 @@ void GlobalHandles(Session& session, const v8::ObjectIndex& index, RootSet& set)
     set.notes.push_back("global handles not found: roots from them are missing");
     return;
   }
-  auto space = memory.ReadWord(*handles + session.layout().isolate.global_handles_regular_nodes);
-  auto block = space ? memory.ReadWord(*space + 8) : std::nullopt;
-  const uint8_t state_mask = session.layout().v8.Key() <= 1002 ? 7 : 3;
-  std::vector<uint64_t> nodes(kBlockNodes * kNodeSize / 8);
+  const v8::IsolateFacts& f = session.layout().isolate;
+  auto space = memory.ReadWord(*handles + f.global_handles_regular_nodes);
+  auto block = space ? memory.ReadWord(*space + f.global_handles_first_block) : std::nullopt;
+  const uint64_t block_bytes = uint64_t{f.global_handle_node_size} * f.global_handle_block_nodes;
+  std::vector<std::byte> nodes(block_bytes);
   for (uint64_t count = 0; block && *block && count < kMaxBlocks; ++count) {
-    auto owner = memory.ReadWord(*block + kBlockNext + 8);
+    auto owner = memory.ReadWord(*block + block_bytes + 8);  // after next_
     if (!owner || *owner != *handles) {
       set.notes.push_back("a global handle block does not point back to its GlobalHandles");
       break;
     }
-    if (memory.Read(*block, nodes.data(), kBlockNext) == kBlockNext) {
-      for (uint64_t n = 0; n < kBlockNodes; ++n) {
-        uint64_t object = nodes[n * 4];
-        uint8_t state = static_cast<uint8_t>(nodes[n * 4 + 1] >> 24) & state_mask;
-        if (state == 1)
+    if (memory.Read(*block, nodes.data(), block_bytes) == block_bytes) {
+      for (uint64_t n = 0; n < f.global_handle_block_nodes; ++n) {
+        const std::byte* node = nodes.data() + n * f.global_handle_node_size;
+        uint64_t object;
+        std::memcpy(&object, node, 8);
+        const uint8_t state =
+            static_cast<uint8_t>(node[f.global_handle_state_byte]) & f.global_handle_state_mask;
+        if (state == f.global_handle_strong)
           AddIfObject(index, object, RootKind::kGlobalHandle, 0, set), ++set.global_handles;
-        else if (state == 2)
+        else if (state == f.global_handle_weak)
           AddIfObject(index, object, RootKind::kWeakGlobalHandle, 0, set),
               ++set.weak_global_handles;
       }
     }
-    block = memory.ReadWord(*block + kBlockNext);
+    block = memory.ReadWord(*block + block_bytes);
   }
 }
 

@@ -1,12 +1,6 @@
-// ScopeInfo after objects/scope-info.tq (`extern class ScopeInfo`, `bitfield struct ScopeFlags`)
-// at Node v18.20.4 (V8 10.2), v20.19.2 (11.3) and v22.22.2 (12.4): flags, parameter_count and
-// context_local_count Smis, then optional sections chosen by the flags. 12.4 moved
-// module_variable_count up behind context_local_count.
-// 13.6 (Node 24): flags became a raw uint32 (+4 bytes padding), position_info moved into the
-// header (v8dbg_scopeinfo_idx_first_vars 5), REPL_MODE_SCOPE was inserted after SCRIPT_SCOPE,
-// locals_block_list is gone and dependent_code follows when sloppy_eval_can_extend_vars
-// (scope-info.tq of the V8 13.x line; checked against every ScopeInfo of Node 24.11.1 cores,
-// which the walker must parse back to back).
+// ScopeInfo decoding: the size and the sections the namer reads, from the object's own header
+// and flags. What differs between versions (the header, the flag bits, the ScopeType numbers)
+// is in Layout::scope_info, from the version facts (version_facts.cpp names the sources).
 #include "scope_info.h"
 
 #include <cstring>
@@ -16,45 +10,7 @@
 namespace mortem::v8 {
 namespace {
 
-// kScopeInfoMaxInlinedLocalNamesSize (common/globals.h, 75 in 10.2, 11.3 and 12.4).
-constexpr int64_t kMaxInlinedLocalNames = 75;
 constexpr int64_t kMaxCount = 1 << 20;
-
-// ScopeType enum order (scope-info.tq).
-enum ScopeType : uint32_t {
-  kClassScope = 0,
-  kEvalScope,
-  kFunctionScope,
-  kModuleScope,
-  kScriptScope,
-  kCatchScope,
-  kBlockScope,
-  kWithScope,
-  kShadowRealmScope
-};
-
-// ScopeFlags bit positions (scope-info.tq, the same in 10.2, 11.3 and 12.4).
-struct Flags {
-  uint32_t bits;
-  uint32_t scope_type() const { return bits & 0xF; }
-  bool has_saved_class_variable() const { return bits >> 10 & 1; }
-  uint32_t function_variable() const { return bits >> 12 & 3; }
-  bool has_inferred_function_name() const { return bits >> 14 & 1; }
-  bool has_outer_scope_info() const { return bits >> 22 & 1; }
-  bool has_locals_block_list() const { return bits >> 28 & 1; }
-  bool is_empty() const { return bits >> 29 & 1; }
-};
-
-// 13.6 ScopeType order: SCRIPT, REPL_MODE, CLASS, EVAL, FUNCTION, MODULE, CATCH, BLOCK, WITH,
-// SHADOW_REALM.
-enum ScopeType13 : uint32_t {
-  k13ScriptScope = 0,
-  k13ReplModeScope,
-  k13ClassScope,
-  k13EvalScope,
-  k13FunctionScope,
-  k13ModuleScope
-};
 
 std::optional<int64_t> Smi(std::span<const std::byte> body, uint64_t index) {
   if ((index + 1) * 8 > body.size()) return std::nullopt;
@@ -64,23 +20,34 @@ std::optional<int64_t> Smi(std::span<const std::byte> body, uint64_t index) {
   return static_cast<int64_t>(w) >> 32;
 }
 
+std::optional<int64_t> Count(std::span<const std::byte> body, uint64_t index) {
+  auto n = Smi(body, index);
+  if (!n || *n < 0 || *n > kMaxCount) return std::nullopt;
+  return n;
+}
+
+bool Bit(uint32_t bits, uint32_t bit) {
+  return bits >> bit & 1;
+}
+
 // The sections every version has in this order: context local names (or their hash table),
 // context local infos, saved class variable, function variable {name, slot}, inferred name.
 // Returns the index after them and records where the names are.
-uint64_t LocalsAndNames(Flags flags, int64_t locals, uint64_t index, ScopeInfoLayout& out) {
+uint64_t LocalsAndNames(const ScopeInfoFacts& f, uint32_t flags, int64_t locals, uint64_t index,
+                        ScopeInfoLayout& out) {
   out.local_names = static_cast<uint32_t>(index);
   out.context_locals = locals;
-  out.inlined_local_names = locals < kMaxInlinedLocalNames;
-  out.has_context_extension_slot = flags.bits >> 26 & 1;
-  index += locals < kMaxInlinedLocalNames ? locals : 1;
+  out.inlined_local_names = locals < f.max_inlined_local_names;
+  out.has_context_extension_slot = Bit(flags, f.context_extension_bit);
+  index += out.inlined_local_names ? locals : 1;
   index += locals;
-  if (flags.has_saved_class_variable()) index += 1;
-  if (flags.function_variable() != 0) {
+  if (Bit(flags, f.saved_class_variable_bit)) index += 1;
+  if ((flags >> f.function_variable_shift & 3) != 0) {
     out.has_function_variable = true;
     out.function_variable = static_cast<uint32_t>(index);
     index += 2;
   }
-  if (flags.has_inferred_function_name()) {
+  if (Bit(flags, f.inferred_name_bit)) {
     out.has_inferred_name = true;
     out.inferred_name = static_cast<uint32_t>(index);
     index += 1;
@@ -88,72 +55,62 @@ uint64_t LocalsAndNames(Flags flags, int64_t locals, uint64_t index, ScopeInfoLa
   return index;
 }
 
-}  // namespace
-
-static std::optional<ScopeInfoLayout> DecodeScopeInfo13(std::span<const std::byte> body) {
-  if (body.size() < 48) return std::nullopt;
-  uint32_t bits;
-  std::memcpy(&bits, body.data() + 8, 4);
-  Flags flags{bits};
-  auto locals = Smi(body, 3);
-  if (!locals || *locals < 0 || *locals > kMaxCount) return std::nullopt;
-  const bool module = flags.scope_type() == k13ModuleScope;
-  uint64_t index = 6;  // map, flags+padding, parameter_count, context_local_count, position x2
-  int64_t module_vars = 0;
-  ScopeInfoLayout out;
-  out.has_position = true;
-  out.position = 4;
-  if (module) {
-    auto n = Smi(body, index++);
-    if (!n || *n < 0 || *n > kMaxCount) return std::nullopt;
-    module_vars = *n;
-  }
-  index = LocalsAndNames(flags, *locals, index, out);
-  if (flags.has_outer_scope_info()) index += 1;
-  if (module) index += 1 + 3 * module_vars;
-  if (bits >> 4 & 1) index += 1;  // dependent_code, with sloppy_eval_can_extend_vars
-  out.size = index * 8;
-  return out;
+// Whether a ScopeInfo without positions in its header has position_info (scope-info.tq:
+// function, script, eval, module and shadow-realm scopes, and class scopes that are not empty).
+bool HasPositionSection(const ScopeInfoFacts& f, uint32_t flags) {
+  const uint32_t type = flags & f.type_mask;
+  return type == f.function_scope || type == f.script_scope || type == f.eval_scope ||
+         type == f.module_scope || type == f.shadow_realm_scope ||
+         (!Bit(flags, f.empty_bit) && type == f.class_scope);
 }
+
+}  // namespace
 
 std::optional<ScopeInfoLayout> DecodeScopeInfo(const Layout& layout,
                                                std::span<const std::byte> body) {
-  if (layout.v8.Key() >= 1306) return DecodeScopeInfo13(body);
-  auto flags_value = Smi(body, 1);
-  auto locals = Smi(body, 3);
-  if (!flags_value || !locals || *locals < 0 || *locals > kMaxCount) return std::nullopt;
-  Flags flags{static_cast<uint32_t>(*flags_value)};
-  const uint32_t scope_type = flags.scope_type();
-  const bool module = scope_type == kModuleScope;
-  uint64_t index = 4;  // map, flags, parameter_count, context_local_count
+  const ScopeInfoFacts& f = layout.scope_info;
+  if (body.size() < uint64_t{f.header_words} * 8) return std::nullopt;
+  uint32_t flags;
+  if (f.raw_flags) {
+    std::memcpy(&flags, body.data() + 8, 4);
+  } else {
+    auto value = Smi(body, 1);
+    if (!value) return std::nullopt;
+    flags = static_cast<uint32_t>(*value);
+  }
+  auto locals = Count(body, 3);
+  if (!locals) return std::nullopt;
+  const bool module = (flags & f.type_mask) == f.module_scope;
+  uint64_t index = f.header_words;
   int64_t module_vars = 0;
-  if (module && layout.v8.Key() >= 1204) {
-    auto n = Smi(body, index++);
-    if (!n || *n < 0 || *n > kMaxCount) return std::nullopt;
+  ScopeInfoLayout out;
+  if (f.positions_in_header) {
+    out.has_position = true;
+    out.position = 4;
+  }
+  if (module && f.module_count_after_locals) {
+    auto n = Count(body, index++);
+    if (!n) return std::nullopt;
     module_vars = *n;
   }
-  ScopeInfoLayout out;
-  index = LocalsAndNames(flags, *locals, index, out);
-  bool position = scope_type == kFunctionScope || scope_type == kScriptScope ||
-                  scope_type == kEvalScope || scope_type == kModuleScope ||
-                  scope_type == kShadowRealmScope ||
-                  (!flags.is_empty() && scope_type == kClassScope);
-  if (position) {
+  index = LocalsAndNames(f, flags, *locals, index, out);
+  if (!f.positions_in_header && HasPositionSection(f, flags)) {
     out.has_position = true;
-    out.position = index;
+    out.position = static_cast<uint32_t>(index);
     index += 2;
   }
-  if (flags.has_outer_scope_info()) index += 1;
-  if (flags.has_locals_block_list()) index += 1;
+  if (Bit(flags, f.outer_scope_bit)) index += 1;
+  if (f.locals_block_list_bit && Bit(flags, *f.locals_block_list_bit)) index += 1;
   if (module) {
     index += 1;  // module_info
-    if (layout.v8.Key() < 1204) {
-      auto n = Smi(body, index++);
-      if (!n || *n < 0 || *n > kMaxCount) return std::nullopt;
+    if (!f.module_count_after_locals) {
+      auto n = Count(body, index++);
+      if (!n) return std::nullopt;
       module_vars = *n;
     }
     index += 3 * module_vars;  // ModuleVariable {name, index, properties}
   }
+  if (f.dependent_code_bit && Bit(flags, *f.dependent_code_bit)) index += 1;
   out.size = index * 8;
   return out;
 }

@@ -222,6 +222,39 @@ void ApplySnapshotTagFacts(int key, Offsets& o) {
   o.map_prototype_validity_cell = 56;
 }
 
+// ScopeInfo (objects/scope-info.tq `extern class ScopeInfo`, `bitfield struct ScopeFlags`,
+// `ScopeType`, and common/globals.h kScopeInfoMaxInlinedLocalNamesSize = 75) at Node v18.20.4,
+// v20.19.2 and v22.22.2: Smi flags, parameter_count and context_local_count, then optional
+// sections chosen by the flags; 12.4 moved module_variable_count up behind context_local_count.
+// ScopeFlags: scope_type 4 bits, sloppy_eval_can_extend_vars 4, ..., has_saved_class_variable 10,
+// function_variable 12-13, has_inferred_function_name 14, ..., has_outer_scope_info 22, ...,
+// has_context_extension_slot 26, ..., has_locals_block_list 28, is_empty 29. 13.6 (Node 24):
+// flags became a raw uint32 (+4 bytes padding), position_info moved into the header
+// (v8dbg_scopeinfo_idx_first_vars 5), REPL_MODE_SCOPE was inserted after SCRIPT_SCOPE at the
+// front of ScopeType, locals_block_list is gone and dependent_code follows when
+// sloppy_eval_can_extend_vars (scope-info.tq of the V8 13.x line; checked against every ScopeInfo
+// of Node 24.11.1 cores, which the walker must parse back to back).
+ScopeInfoFacts ScopeInfoFor(int key) {
+  ScopeInfoFacts f;
+  f.module_count_after_locals = key >= 1204;
+  if (key >= 1306) {
+    f.raw_flags = true;
+    f.positions_in_header = true;
+    f.header_words = 6;  // map, flags+padding, parameter_count, context_local_count, position x2
+    f.dependent_code_bit = 4;
+    f.script_scope = 0;  // SCRIPT, REPL_MODE, CLASS, EVAL, FUNCTION, MODULE, CATCH, BLOCK, ...
+    f.class_scope = 2;
+    f.eval_scope = 3;
+    f.function_scope = 4;
+    f.module_scope = 5;
+    f.shadow_realm_scope = 9;
+  } else {
+    f.locals_block_list_bit = 28;  // CLASS, EVAL, FUNCTION, MODULE, SCRIPT, CATCH, BLOCK, WITH,
+                                   // SHADOW_REALM: the defaults
+  }
+  return f;
+}
+
 }  // namespace
 
 std::vector<std::string> ApplyVersionFacts(Layout& layout) {
@@ -236,9 +269,22 @@ std::vector<std::string> ApplyVersionFacts(Layout& layout) {
   layout.page = PageLayoutFor(key);
   layout.spaces = SpacesFor(key);
   layout.isolate = IsolateFor(key);
+  layout.scope_info = ScopeInfoFor(key);
   // GlobalHandles {Isolate* isolate_; [10.2: bool is_marking_;] unique_ptr<NodeSpace>
-  // regular_nodes_; ...} (handles/global-handles.h at each tag).
+  // regular_nodes_; ...} (handles/global-handles.h at each tag). NodeSpace {GlobalHandles*
+  // global_handles_; NodeBlock* first_block_; ...}, NodeBlock {Node nodes_[256]; NodeBlock* next_;
+  // GlobalHandles* global_handles_; ...}, Node {object_, class_id u16, index u8, flags u8, ...} of
+  // 32 bytes, NodeState in the flags byte's low bits: 3 bits in 10.2 (FREE, NORMAL, WEAK, PENDING,
+  // NEAR_DEATH), 2 bits from 11.3 (FREE, NORMAL, WEAK) (handles/global-handles.cc at each tag;
+  // 13.6 [obs: the snapshot's "(Global handles)" edges]).
   layout.isolate.global_handles_regular_nodes = key == 1002 ? 16 : 8;
+  layout.isolate.global_handles_first_block = 8;
+  layout.isolate.global_handle_node_size = 32;
+  layout.isolate.global_handle_block_nodes = 256;
+  layout.isolate.global_handle_state_byte = 11;
+  layout.isolate.global_handle_state_mask = key == 1002 ? 7 : 3;
+  layout.isolate.global_handle_strong = 1;
+  layout.isolate.global_handle_weak = 2;
   // EternalHandles {int size_; std::vector<Address*> blocks_; std::vector<int>
   // young_node_indices_;} with blocks of 1 << kShift = 256 slots, the same at every tag
   // (handles/global-handles.h).

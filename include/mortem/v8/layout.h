@@ -48,8 +48,14 @@ struct IsolateFacts {
   uint32_t roots_offset = 0;                               // Internals::kIsolateRootsOffset
   uint32_t heap_isolate_pointer = 0;                       // offset of Heap::isolate_ inside Heap
   std::optional<uint32_t> new_lab_offset, old_lab_offset;  // IsolateData LinearAllocationArea
-  // GlobalHandles: offset of regular_nodes_ (the NodeSpace pointer) after isolate_.
-  uint32_t global_handles_regular_nodes = 8;
+  // GlobalHandles: offset of regular_nodes_ (the NodeSpace pointer) after isolate_; NodeSpace's
+  // first_block_; NodeBlock {Node nodes_[block_nodes]; NodeBlock* next_; GlobalHandles*
+  // global_handles_;}; Node {object_, class_id u16, index u8, flags u8, ...} of node_size bytes,
+  // its state in the low bits (state_mask) of the flags byte at +state_byte: 1 strong, 2 weak.
+  uint32_t global_handles_regular_nodes = 8, global_handles_first_block = 8;
+  uint32_t global_handle_node_size = 32, global_handle_block_nodes = 256;
+  uint32_t global_handle_state_byte = 11;
+  uint8_t global_handle_state_mask = 3, global_handle_strong = 1, global_handle_weak = 2;
   // EternalHandles: offsets of size_ (int), blocks_ and young_node_indices_ (std::vectors of
   // begin, end, capacity), and the slots per block.
   uint32_t eternal_handles_size = 0, eternal_handles_blocks = 8, eternal_handles_young = 32;
@@ -61,6 +67,23 @@ struct RootIndex {
   static constexpr int kFreeSpaceMap = 0, kOnePointerFillerMap = 1, kTwoPointerFillerMap = 2,
                        kUndefined = 4, kTheHole = 5, kNull = 6, kTrue = 7, kFalse = 8,
                        kEmptyString = 9, kMetaMap = 10;
+};
+
+// ScopeInfo (objects/scope-info.tq at each tag): what the decoder needs of its header, of the
+// ScopeFlags bit field and of the ScopeType enum. Filled by the version facts.
+struct ScopeInfoFacts {
+  bool raw_flags = false;                  // 13.6: a uint32 and padding; before: a Smi
+  bool positions_in_header = false;        // 13.6: position_info right after the counts
+  bool module_count_after_locals = false;  // 12.4+: module_variable_count after the counts
+  uint32_t header_words = 4;               // map, flags, parameter_count, context_local_count
+  uint32_t type_mask = 0xF;
+  uint32_t saved_class_variable_bit = 10, function_variable_shift = 12, inferred_name_bit = 14,
+           outer_scope_bit = 22, context_extension_bit = 26, empty_bit = 29;
+  std::optional<uint32_t> locals_block_list_bit;  // the section exists up to 12.4
+  std::optional<uint32_t> dependent_code_bit;     // 13.6: dependent_code with sloppy eval
+  uint32_t class_scope = 0, eval_scope = 1, function_scope = 2, module_scope = 3, script_scope = 4,
+           shadow_realm_scope = 8;
+  int64_t max_inlined_local_names = 75;  // kScopeInfoMaxInlinedLocalNamesSize
 };
 
 struct StringTags {
@@ -180,6 +203,7 @@ struct Layout {
   PageHeaderLayout page;
   SpaceIds spaces;
   IsolateFacts isolate;
+  ScopeInfoFacts scope_info;
   StringTags strings;
   Offsets off{};
   Types types{};
