@@ -67,8 +67,8 @@ Address ObjectStart(Session& session, Address address) {
   return object;
 }
 
-// A global property lives in a PropertyCell {map, name, details, value, ...} of the global
-// object's dictionary (objects/property-cell.tq): show "name of global" instead of the cell.
+// A global property lives in a PropertyCell of the global object's dictionary: show "name of
+// global" instead of the cell.
 void FoldPropertyCells(Session& session, v8::Namer& namer, RetainerPath& path) {
   auto& s = path.steps;
   const auto& types = session.layout().type_names;
@@ -79,7 +79,7 @@ void FoldPropertyCells(Session& session, v8::Namer& namer, RetainerPath& path) {
       ++i;
       continue;
     }
-    auto name = session.memory().ReadWord(s[i].object + 8);
+    auto name = session.memory().ReadWord(s[i].object + session.layout().off.property_cell_name);
     auto text = name ? namer.strings().ReadTagged(*name, 128) : std::nullopt;
     s[i - 1].edge = text ? text->utf8 : "(global property)";
     s.erase(s.begin() + static_cast<std::ptrdiff_t>(i));

@@ -27,11 +27,12 @@ bool DecodeInt(std::span<const std::byte> bytes, size_t& index, int64_t& out) {
   return false;
 }
 
-// SourcePosition (codegen/source-position.h, 10.2-13.6): bit 0 is_external, bits 1-30 the script
-// offset plus one.
-int64_t ScriptOffsetOf(int64_t raw) {
-  if (raw & 1) return -1;
-  return ((raw >> 1) & ((int64_t{1} << 30) - 1)) - 1;
+// A SourcePosition's script offset: -1 for an external (inlined-from-elsewhere) position.
+int64_t ScriptOffsetOf(const Offsets& o, int64_t raw) {
+  if ((raw >> o.source_position_external_bit) & 1) return -1;
+  return ((raw >> o.source_position_offset_shift) &
+          ((int64_t{1} << o.source_position_offset_bits) - 1)) -
+         1;
 }
 
 }  // namespace
@@ -43,7 +44,8 @@ std::string SourceLocation::ToString() const {
   return out;
 }
 
-int64_t LookupSourcePosition(std::span<const std::byte> table, int64_t code_offset) {
+int64_t LookupSourcePosition(const Offsets& o, std::span<const std::byte> table,
+                             int64_t code_offset) {
   size_t index = 0;
   // Deltas start from the function-entry entry: code offset -1 (kFunctionEntryBytecodeOffset),
   // position 0 (PositionTableEntry's defaults).
@@ -55,7 +57,7 @@ int64_t LookupSourcePosition(std::span<const std::byte> table, int64_t code_offs
     entry_code += code_delta >= 0 ? code_delta : -(code_delta + 1);
     entry_position += position_delta;
     if (entry_code > code_offset) break;
-    found = ScriptOffsetOf(entry_position);
+    found = ScriptOffsetOf(o, entry_position);
   }
   return found;
 }
@@ -164,7 +166,7 @@ int64_t ScriptReader::PositionOfBytecodeOffset(uint64_t tagged_bytecode_array,
   auto bytes = std::min<uint64_t>(SmiValue(*length), kMaxPositionTable);
   std::vector<std::byte> buffer(bytes);
   buffer.resize(memory_.Read(*table - 1 + layout_.off.byte_array_data, buffer.data(), bytes));
-  return LookupSourcePosition(buffer, bytecode_offset);
+  return LookupSourcePosition(layout_.off, buffer, bytecode_offset);
 }
 
 }  // namespace mortem::v8

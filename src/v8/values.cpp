@@ -264,7 +264,7 @@ void ValueReader::ReadElements(Value& v, Address address, const MapInfo& map,
 void ValueReader::ReadCollection(Value& v, Address address, bool is_map, const ValueLimits& limits,
                                  int depth) {
   // OrderedHashMap/Set: [elements, deleted, buckets], buckets, then entries of
-  // (key, [value], chain) (objects/ordered-hash-table.h).
+  // (key, [value], chain).
   const Offsets& o = layout_.off;
   auto table = memory_.ReadWord(address + o.collection_table);
   if (!table || !IsHeapObject(*table)) return;
@@ -277,11 +277,11 @@ void ValueReader::ReadCollection(Value& v, Address address, bool is_map, const V
   if (live < 0 || dead < 0 || nb < 0 || live + dead > kMaxTableEntries || nb > kMaxTableEntries)
     return;
   v.text = std::string(is_map ? "Map" : "Set") + "(" + std::to_string(live) + ")";
-  int entry_size = is_map ? 3 : 2;
+  const uint64_t entry_size = is_map ? o.ordered_map_entry_words : o.ordered_set_entry_words;
   uint64_t the_hole = heap_.Root(RootIndex::kTheHole);
   size_t shown = 0;
   for (int64_t i = 0; i < live + dead; ++i) {
-    Address entry = base + (3 + nb + i * entry_size) * 8;
+    Address entry = base + (o.ordered_table_prefix_words + nb + i * entry_size) * 8;
     auto key = memory_.ReadWord(entry);
     if (!key) break;
     if (*key == the_hole) continue;

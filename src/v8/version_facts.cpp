@@ -222,6 +222,21 @@ void ApplySnapshotTagFacts(int key, Offsets& o) {
   o.map_prototype_validity_cell = 56;
 }
 
+// Smaller per-type facts, the same in 10.2-13.6: OrderedHashTable's prefix {number_of_elements,
+// number_of_deleted_elements, number_of_buckets} and entry sizes 3 (map: key, value, chain) and
+// 2 (set: key, chain) (objects/ordered-hash-table.h); PropertyCell {map, name, ...}
+// (objects/property-cell.tq); SourcePosition bit 0 is_external, bits 1-30 the script offset
+// plus one (codegen/source-position.h).
+void ApplySmallTypeFacts(Offsets& o) {
+  o.ordered_table_prefix_words = 3;
+  o.ordered_map_entry_words = 3;
+  o.ordered_set_entry_words = 2;
+  o.property_cell_name = 8;
+  o.source_position_external_bit = 0;
+  o.source_position_offset_shift = 1;
+  o.source_position_offset_bits = 30;
+}
+
 // ScopeInfo (objects/scope-info.tq `extern class ScopeInfo`, `bitfield struct ScopeFlags`,
 // `ScopeType`, and common/globals.h kScopeInfoMaxInlinedLocalNamesSize = 75) at Node v18.20.4,
 // v20.19.2 and v22.22.2: Smi flags, parameter_count and context_local_count, then optional
@@ -347,6 +362,7 @@ std::vector<std::string> ApplyVersionFacts(Layout& layout) {
   layout.off.bit_field2_new_target_is_base_bit = 0;
   layout.off.bit_field3_is_prototype_map_bit = layout.off.bit_field3_dictionary_map_shift - 1;
   ApplySnapshotTagFacts(key, layout.off);
+  ApplySmallTypeFacts(layout.off);
   Types& t = layout.types;
   // TRANSITION_ARRAY_TYPE follows WEAK_FIXED_ARRAY_TYPE (not exported; alphabetical Torque order
   // of the WeakFixedArray subtypes, the same in 10.2-13.6).

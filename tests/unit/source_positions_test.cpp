@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "mortem/v8/scripts.h"
@@ -38,22 +39,35 @@ std::vector<std::byte> Encode(const std::vector<Entry>& entries) {
   return out;
 }
 
+// SourcePosition's bits as Encode writes them (the version facts' values).
+mortem::v8::Offsets Bits() {
+  mortem::v8::Offsets o{};
+  o.source_position_external_bit = 0;
+  o.source_position_offset_shift = 1;
+  o.source_position_offset_bits = 30;
+  return o;
+}
+
+int64_t Lookup(std::span<const std::byte> table, int64_t code_offset) {
+  return mortem::v8::LookupSourcePosition(Bits(), table, code_offset);
+}
+
 }  // namespace
 
 TEST_CASE("source positions: the last entry at or before the code offset") {
   auto table = Encode({{0, 10, true}, {5, 20, false}, {12, 400, true}, {300, 90000, true}});
-  CHECK(mortem::v8::LookupSourcePosition(table, 0) == 10);
-  CHECK(mortem::v8::LookupSourcePosition(table, 4) == 10);
-  CHECK(mortem::v8::LookupSourcePosition(table, 5) == 20);
-  CHECK(mortem::v8::LookupSourcePosition(table, 299) == 400);
-  CHECK(mortem::v8::LookupSourcePosition(table, 5000) == 90000);
+  CHECK(Lookup(table, 0) == 10);
+  CHECK(Lookup(table, 4) == 10);
+  CHECK(Lookup(table, 5) == 20);
+  CHECK(Lookup(table, 299) == 400);
+  CHECK(Lookup(table, 5000) == 90000);
 }
 
 TEST_CASE("source positions: empty, truncated and hostile tables end cleanly") {
-  CHECK(mortem::v8::LookupSourcePosition({}, 3) == -1);
+  CHECK(Lookup({}, 3) == -1);
   auto table = Encode({{0, 7, true}, {9, 70, true}});
   table.pop_back();  // the last varint cut in half
-  CHECK(mortem::v8::LookupSourcePosition(table, 100) == 7);
+  CHECK(Lookup(table, 100) == 7);
   std::vector<std::byte> endless(64, std::byte{0xff});  // continuation bits forever
-  CHECK(mortem::v8::LookupSourcePosition(endless, 100) == -1);
+  CHECK(Lookup(endless, 100) == -1);
 }

@@ -162,6 +162,12 @@ struct Offsets {
   uint32_t bytecode_array_constant_pool, bytecode_array_handler_table;
   uint32_t map_prototype_validity_cell, prototype_info_users, prototype_info_enum_cache;
   uint32_t enum_cache_keys, enum_cache_indices;
+  // OrderedHashMap/Set (version facts): a prefix of words {elements, deleted, buckets} after the
+  // FixedArray header, the buckets, then entries of (key, [value], chain).
+  uint32_t ordered_table_prefix_words, ordered_map_entry_words, ordered_set_entry_words;
+  // PropertyCell::name; SourcePosition's is_external bit and script offset (+1) bit field.
+  uint32_t property_cell_name;
+  uint32_t source_position_external_bit, source_position_offset_shift, source_position_offset_bits;
 };
 
 // Instance-type numbers the walker and namer need. Exported ones come from v8dbg_type_*;

@@ -54,6 +54,7 @@ class ScriptReader {
 // Decodes one entry stream of a V8 source position table (VLQ, zig-zag, delta-coded; the sign of
 // the code offset marks statements). Returns the script offset of the last entry whose code
 // offset is at most code_offset, or -1. Bounded by the bytes given.
-int64_t LookupSourcePosition(std::span<const std::byte> table, int64_t code_offset);
+int64_t LookupSourcePosition(const Offsets& o, std::span<const std::byte> table,
+                             int64_t code_offset);
 
 }  // namespace mortem::v8
