@@ -107,7 +107,7 @@ Census TakeCensus(Session& session, const std::function<bool(Address)>& keep) {
   v8::HeapWalker walker(session.memory(), layout, heap);
   v8::TypeTagger tagger(session.memory(), layout);
   std::vector<KeyMap> per_thread(session.threads());
-  std::vector<std::vector<v8::TypeTag>> tags(session.threads());
+  std::vector<v8::TagSink> tags(session.threads());
   Census census;
   census.walk = walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
     if (keep && !keep(o.address)) return;
@@ -123,7 +123,7 @@ Census TakeCensus(Session& session, const std::function<bool(Address)>& keep) {
       merged.sample = sample;
     }
   std::vector<v8::TypeTag> all;
-  for (auto& part : tags) all.insert(all.end(), part.begin(), part.end());
+  for (auto& part : tags) all.insert(all.end(), part.tags.begin(), part.tags.end());
   tags.clear();
   ApplyTags(session, keep, std::move(all), census);
   v8::Namer namer(session.memory(), layout, heap);

@@ -48,7 +48,8 @@ void TypeTagger::Tag(uint64_t tagged, NodeKind kind, std::vector<TypeTag>& out) 
   if (IsHeapObject(tagged)) out.push_back({tagged - 1, kind});
 }
 
-void TypeTagger::Collect(const HeapObject& holder, std::vector<TypeTag>& out) const {
+void TypeTagger::Collect(const HeapObject& holder, TagSink& sink) const {
+  std::vector<TypeTag>& out = sink.tags;
   const Offsets& o = layout_.off;
   const Types& t = layout_.types;
   const uint16_t type = holder.map->instance_type;
@@ -68,7 +69,7 @@ void TypeTagger::Collect(const HeapObject& holder, std::vector<TypeTag>& out) co
   } else if (type == t.regexp_boilerplate_description) {
     Tag(field(o.regexp_boilerplate_data), NodeKind::kCode, out);
   } else if (type == t.bytecode_array) {
-    TagConstantPool(field(o.bytecode_array_constant_pool), 3, out);
+    TagConstantPool(field(o.bytecode_array_constant_pool), 3, sink);
     Tag(field(o.bytecode_array_handler_table), NodeKind::kCode, out);
     Tag(field(o.bytecode_array_source_positions), NodeKind::kCode, out);
   } else if (type == t.feedback_vector) {
@@ -125,18 +126,23 @@ void TypeTagger::TagDeoptimizationData(uint64_t tagged, std::vector<TypeTag>& ou
 }
 
 // RecursivelyTagConstantPool: FixedArrays (exactly) and TrustedFixedArrays, and the arrays in
-// them, down to three levels.
-void TypeTagger::TagConstantPool(uint64_t tagged, int depth, std::vector<TypeTag>& out) const {
+// them, down to three levels. An array already expanded with as much depth left adds nothing.
+void TypeTagger::TagConstantPool(uint64_t tagged, int depth, TagSink& sink) const {
   --depth;
   auto type = TypeOf(tagged);
   const Types& t = layout_.types;
   if (!type || (*type != t.fixed_array && *type != t.trusted_fixed_array)) return;
-  Tag(tagged, NodeKind::kCode, out);
+  Tag(tagged, NodeKind::kCode, sink.tags);
   if (depth <= 0) return;
+  auto [seen, fresh] = sink.expanded.try_emplace(tagged, depth);
+  if (!fresh) {
+    if (seen->second >= depth) return;
+    seen->second = depth;
+  }
   auto length = LengthOf(tagged);
   if (!length) return;
   for (uint64_t i = 0; i < std::min(*length, kMaxScannedElements); ++i)
-    TagConstantPool(Element(tagged, i), depth, out);
+    TagConstantPool(Element(tagged, i), depth, sink);
 }
 
 // ExtractFeedbackVectorReferences: strong slots holding a WeakFixedArray or an exact FixedArray

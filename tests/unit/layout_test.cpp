@@ -226,11 +226,11 @@ TEST_CASE("the snapshot's re-typing by holder (13.6 facts): what each holder tag
   mortem::v8::TypeTagger tagger(m, layout);
   using mortem::v8::NodeKind;
   auto tags_of = [&](const FakeHolder& h) {
-    std::vector<mortem::v8::TypeTag> out;
-    tagger.Collect(h.object, out);
+    mortem::v8::TagSink sink;
+    tagger.Collect(h.object, sink);
     std::map<Address, NodeKind> by_address;
-    for (const auto& tag : out) by_address[tag.object] = tag.kind;
-    return std::pair{out.size(), by_address};
+    for (const auto& tag : sink.tags) by_address[tag.object] = tag.kind;
+    return std::pair{sink.tags.size(), by_address};
   };
 
   SUBCASE("a BytecodeArray tags its constant pool three levels deep (FixedArrays only)") {
@@ -274,5 +274,11 @@ TEST_CASE("the snapshot's re-typing by holder (13.6 facts): what each holder tag
     words[o.bytecode_array_constant_pool / 8] = kPool + 1;
     FakeHolder pool_with_huge_length(t.bytecode_array, kHeap + 0x800, words);
     CHECK(tags_of(pool_with_huge_length).first < 70000);
+    // Many holders sharing one pool whose elements are big arrays: each array is read once per
+    // depth, however many holders point at it.
+    mortem::v8::TagSink shared;
+    for (int i = 0; i < 1000; ++i) tagger.Collect(pool_with_huge_length.object, shared);
+    CHECK(shared.expanded.size() == 2);  // the pool and the nested array
+    CHECK(shared.tags.size() < 1000 * 8);
   }
 }

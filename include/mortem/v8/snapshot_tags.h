@@ -6,6 +6,7 @@
 // census moves them to the rows the snapshot shows them in.
 #pragma once
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "mortem/core/memory.h"
@@ -22,17 +23,25 @@ struct TypeTag {
   bool operator<(const TypeTag& o) const { return object < o.object; }
 };
 
+// One thread's tags, and the constant pool arrays it has expanded (with the depth left), so that
+// arrays shared by many holders - or a hostile core's - are read once per depth: the work stays
+// proportional to the heap.
+struct TagSink {
+  std::vector<TypeTag> tags;
+  std::unordered_map<Address, int> expanded;
+};
+
 class TypeTagger {
  public:
   TypeTagger(const Memory& memory, const Layout& layout);
   // Appends the objects `holder` re-types. Targets are not checked to be object starts here.
-  void Collect(const HeapObject& holder, std::vector<TypeTag>& out) const;
+  void Collect(const HeapObject& holder, TagSink& sink) const;
 
  private:
   void Tag(uint64_t tagged, NodeKind kind, std::vector<TypeTag>& out) const;
   void TagCode(const HeapObject& code, std::vector<TypeTag>& out) const;
   void TagDeoptimizationData(uint64_t tagged, std::vector<TypeTag>& out) const;
-  void TagConstantPool(uint64_t tagged, int depth, std::vector<TypeTag>& out) const;
+  void TagConstantPool(uint64_t tagged, int depth, TagSink& sink) const;
   void TagFeedback(const HeapObject& vector, std::vector<TypeTag>& out) const;
   std::optional<uint16_t> TypeOf(uint64_t tagged) const;
   std::optional<uint64_t> LengthOf(uint64_t tagged) const;
