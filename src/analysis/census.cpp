@@ -16,6 +16,10 @@ void Count(KeyStats& stats, Address address, uint64_t count, uint64_t bytes) {
   stats.bytes += bytes;
 }
 
+ObjectKey RetypedKey(const v8::HeapObject& o, v8::NodeKind kind) {
+  return {o.map->address, kRetyped + static_cast<uint64_t>(kind)};
+}
+
 // The indices of the walkable pages that hold at least one of the sorted tags.
 std::vector<size_t> PagesHolding(const v8::Heap& heap, const std::vector<v8::TypeTag>& tags) {
   std::vector<size_t> out;
@@ -45,16 +49,19 @@ void ApplyTags(Session& session, const std::function<bool(Address)>& keep,
     Address address;
     uint64_t size;
     v8::NodeKind kind;
+    uint16_t type;
   };
   std::vector<std::vector<Move>> moves(session.threads());
+  census.retyped_types.assign(size_t{1} << 16, false);
   auto pages = PagesHolding(session.heap(), tags);
   walker.WalkPages(pages, session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
     auto it = std::lower_bound(tags.begin(), tags.end(), v8::TypeTag{o.address});
     if (it == tags.end() || it->object != o.address) return;
     if (keep && !keep(o.address)) return;
     ObjectKey from = KeyOf(layout, o);
-    ObjectKey to{o.map->address, kRetyped + static_cast<uint64_t>(it->kind)};
-    if (from != to) moves[thread].push_back({from, to, o.address, o.size, it->kind});
+    ObjectKey to = RetypedKey(o, it->kind);
+    if (from != to)
+      moves[thread].push_back({from, to, o.address, o.size, it->kind, o.map->instance_type});
   });
   for (const auto& part : moves) {
     for (const Move& m : part) {
@@ -65,6 +72,7 @@ void ApplyTags(Session& session, const std::function<bool(Address)>& keep,
       if (from->second.count == 0) census.keys.erase(from);
       Count(census.keys[m.to], m.address, 1, m.size);
       census.retyped.push_back({m.address, m.kind});
+      census.retyped_types[m.type] = true;
     }
   }
   std::sort(census.retyped.begin(), census.retyped.end());
@@ -93,10 +101,9 @@ ObjectKey KeyOf(const v8::Layout& layout, const v8::HeapObject& object) {
 }
 
 ObjectKey Census::KeyOf(const v8::Layout& layout, const v8::HeapObject& object) const {
-  if (!retyped.empty()) {
+  if (!retyped_types.empty() && retyped_types[object.map->instance_type]) {
     auto it = std::lower_bound(retyped.begin(), retyped.end(), v8::TypeTag{object.address});
-    if (it != retyped.end() && it->object == object.address)
-      return {object.map->address, kRetyped + static_cast<uint64_t>(it->kind)};
+    if (it != retyped.end() && it->object == object.address) return RetypedKey(object, it->kind);
   }
   return mortem::KeyOf(layout, object);
 }
@@ -107,7 +114,8 @@ Census TakeCensus(Session& session, const std::function<bool(Address)>& keep) {
   v8::HeapWalker walker(session.memory(), layout, heap);
   v8::TypeTagger tagger(session.memory(), layout);
   std::vector<KeyMap> per_thread(session.threads());
-  std::vector<v8::TagSink> tags(session.threads());
+  std::vector<v8::TagSink> tags;
+  for (unsigned i = 0; i < session.threads(); ++i) tags.emplace_back(session.memory(), layout);
   Census census;
   census.walk = walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
     if (keep && !keep(o.address)) return;

@@ -22,11 +22,12 @@ TypeTagger::TypeTagger(const Memory& memory, const Layout& layout)
       sizes_(layout, memory),
       object_shapes_(layout.v8.Key() >= 1103) {}
 
-std::optional<uint16_t> TypeTagger::TypeOf(uint64_t tagged) const {
+std::optional<uint16_t> TypeTagger::TypeOf(uint64_t tagged, TagSink& sink) const {
   if (!IsHeapObject(tagged)) return std::nullopt;
   auto map = memory_.ReadWord(tagged - 1);
-  if (!map || !IsHeapObject(*map)) return std::nullopt;
-  return memory_.ReadValue<uint16_t>(*map - 1 + layout_.off.map_instance_type);
+  const MapInfo* info = map && IsHeapObject(*map) ? sink.maps.Get(*map - 1) : nullptr;
+  if (!info) return std::nullopt;
+  return info->instance_type;
 }
 
 std::optional<uint64_t> TypeTagger::LengthOf(uint64_t tagged) const {
@@ -44,57 +45,56 @@ bool TypeTagger::IsFixedArrayLike(uint16_t type) const {
   return type == t.fixed_array || type == t.trusted_fixed_array || type == t.protected_fixed_array;
 }
 
-void TypeTagger::Tag(uint64_t tagged, NodeKind kind, std::vector<TypeTag>& out) const {
-  if (IsHeapObject(tagged)) out.push_back({tagged - 1, kind});
+void TypeTagger::Tag(uint64_t tagged, NodeKind kind, TagSink& sink) const {
+  if (IsHeapObject(tagged)) sink.tags.push_back({tagged - 1, kind});
 }
 
 void TypeTagger::Collect(const HeapObject& holder, TagSink& sink) const {
-  std::vector<TypeTag>& out = sink.tags;
   const Offsets& o = layout_.off;
   const Types& t = layout_.types;
   const uint16_t type = holder.map->instance_type;
   auto field = [&](uint32_t offset) { return BodyWord(holder.body, offset); };
   if (type == t.script) {
-    Tag(field(o.script_line_ends), NodeKind::kCode, out);
-    Tag(field(o.script_shared_function_infos), NodeKind::kCode, out);
-    Tag(field(o.script_host_defined_options), NodeKind::kCode, out);
+    Tag(field(o.script_line_ends), NodeKind::kCode, sink);
+    Tag(field(o.script_shared_function_infos), NodeKind::kCode, sink);
+    Tag(field(o.script_host_defined_options), NodeKind::kCode, sink);
   } else if (type == t.code) {
-    TagCode(holder, out);
+    TagCode(holder, sink);
   } else if (t.instruction_stream && type == *t.instruction_stream && o.istream_relocation_info) {
-    Tag(field(o.istream_relocation_info), NodeKind::kCode, out);
+    Tag(field(o.istream_relocation_info), NodeKind::kCode, sink);
   } else if (type == t.allocation_site) {
-    Tag(field(o.allocation_site_dependent_code), NodeKind::kCode, out);
+    Tag(field(o.allocation_site_dependent_code), NodeKind::kCode, sink);
   } else if (type == t.array_boilerplate_description) {
-    Tag(field(o.array_boilerplate_constant_elements), NodeKind::kCode, out);
+    Tag(field(o.array_boilerplate_constant_elements), NodeKind::kCode, sink);
   } else if (type == t.regexp_boilerplate_description) {
-    Tag(field(o.regexp_boilerplate_data), NodeKind::kCode, out);
+    Tag(field(o.regexp_boilerplate_data), NodeKind::kCode, sink);
   } else if (type == t.bytecode_array) {
     TagConstantPool(field(o.bytecode_array_constant_pool), 3, sink);
-    Tag(field(o.bytecode_array_handler_table), NodeKind::kCode, out);
-    Tag(field(o.bytecode_array_source_positions), NodeKind::kCode, out);
+    Tag(field(o.bytecode_array_handler_table), NodeKind::kCode, sink);
+    Tag(field(o.bytecode_array_source_positions), NodeKind::kCode, sink);
   } else if (type == t.feedback_vector) {
-    TagFeedback(holder, out);
+    TagFeedback(holder, sink);
   } else if (type == t.scope_info) {
     // Scopes of kScopeInfoMaxInlinedLocalNamesSize (75) or more context locals keep their names
     // in a NameToIndexHashTable.
     auto decoded = DecodeScopeInfo(layout_, holder.body);
     if (decoded && !decoded->inlined_local_names)
-      Tag(field(decoded->local_names * 8), NodeKind::kCode, out);
+      Tag(field(decoded->local_names * 8), NodeKind::kCode, sink);
   } else if (!object_shapes_) {
     return;
   } else if (type == t.map) {
-    Tag(field(o.map_prototype_validity_cell), NodeKind::kObjectShape, out);
+    Tag(field(o.map_prototype_validity_cell), NodeKind::kObjectShape, sink);
   } else if (type == t.prototype_info) {
-    Tag(field(o.prototype_info_users), NodeKind::kObjectShape, out);
-    Tag(field(o.prototype_info_enum_cache), NodeKind::kObjectShape, out);
+    Tag(field(o.prototype_info_users), NodeKind::kObjectShape, sink);
+    Tag(field(o.prototype_info_enum_cache), NodeKind::kObjectShape, sink);
   } else if (type == t.enum_cache) {
-    Tag(field(o.enum_cache_keys), NodeKind::kObjectShape, out);
-    Tag(field(o.enum_cache_indices), NodeKind::kObjectShape, out);
+    Tag(field(o.enum_cache_keys), NodeKind::kObjectShape, sink);
+    Tag(field(o.enum_cache_indices), NodeKind::kObjectShape, sink);
   } else if (type == t.transition_array) {
     // TransitionArray::kPrototypeTransitionsIndex = 0, a strong WeakFixedArray when present.
     uint64_t length = BodyWord(holder.body, o.fixed_array_length);
     uint64_t first = BodyWord(holder.body, o.fixed_array_data);
-    if (IsSmi(length) && SmiValue(length) > 0) Tag(first, NodeKind::kObjectShape, out);
+    if (IsSmi(length) && SmiValue(length) > 0) Tag(first, NodeKind::kObjectShape, sink);
   }
 }
 
@@ -102,37 +102,37 @@ void TypeTagger::Collect(const HeapObject& holder, TagSink& sink) const {
 // deoptimization data with three of its elements. 11.3 on skips Code without an instruction
 // stream (embedded builtins); 12.4 on tags only baseline and optimized code, the kinds whose
 // deoptimization_data_or_interpreter_data holds an object.
-void TypeTagger::TagCode(const HeapObject& code, std::vector<TypeTag>& out) const {
+void TypeTagger::TagCode(const HeapObject& code, TagSink& sink) const {
   const Offsets& o = layout_.off;
   auto field = [&](uint32_t offset) { return BodyWord(code.body, offset); };
   if (o.code_instruction_stream && !IsHeapObject(field(o.code_instruction_stream))) return;
   uint64_t deopt = field(o.code_deopt_data);
   if (!o.code_relocation_info && !IsHeapObject(deopt)) return;
-  if (o.code_relocation_info) Tag(field(o.code_relocation_info), NodeKind::kCode, out);
-  Tag(deopt, NodeKind::kCode, out);
-  TagDeoptimizationData(deopt, out);
-  Tag(field(o.code_position_table), NodeKind::kCode, out);
+  if (o.code_relocation_info) Tag(field(o.code_relocation_info), NodeKind::kCode, sink);
+  Tag(deopt, NodeKind::kCode, sink);
+  TagDeoptimizationData(deopt, sink);
+  Tag(field(o.code_position_table), NodeKind::kCode, sink);
 }
 
-void TypeTagger::TagDeoptimizationData(uint64_t tagged, std::vector<TypeTag>& out) const {
-  auto type = TypeOf(tagged);
+void TypeTagger::TagDeoptimizationData(uint64_t tagged, TagSink& sink) const {
+  auto type = TypeOf(tagged, sink);
   if (!type || !IsFixedArrayLike(*type)) return;  // baseline code: bytecode or interpreter data
   auto length = LengthOf(tagged);
   const Offsets& o = layout_.off;
   if (!length || *length <= o.deopt_inlining_index) return;
-  Tag(Element(tagged, o.deopt_translation_index), NodeKind::kCode, out);
-  Tag(Element(tagged, o.deopt_literal_index), NodeKind::kCode, out);
-  Tag(Element(tagged, o.deopt_inlining_index), NodeKind::kCode, out);
+  Tag(Element(tagged, o.deopt_translation_index), NodeKind::kCode, sink);
+  Tag(Element(tagged, o.deopt_literal_index), NodeKind::kCode, sink);
+  Tag(Element(tagged, o.deopt_inlining_index), NodeKind::kCode, sink);
 }
 
 // RecursivelyTagConstantPool: FixedArrays (exactly) and TrustedFixedArrays, and the arrays in
 // them, down to three levels. An array already expanded with as much depth left adds nothing.
 void TypeTagger::TagConstantPool(uint64_t tagged, int depth, TagSink& sink) const {
   --depth;
-  auto type = TypeOf(tagged);
+  auto type = TypeOf(tagged, sink);
   const Types& t = layout_.types;
   if (!type || (*type != t.fixed_array && *type != t.trusted_fixed_array)) return;
-  Tag(tagged, NodeKind::kCode, sink.tags);
+  Tag(tagged, NodeKind::kCode, sink);
   if (depth <= 0) return;
   auto [seen, fresh] = sink.expanded.try_emplace(tagged, depth);
   if (!fresh) {
@@ -147,7 +147,7 @@ void TypeTagger::TagConstantPool(uint64_t tagged, int depth, TagSink& sink) cons
 
 // ExtractFeedbackVectorReferences: strong slots holding a WeakFixedArray or an exact FixedArray
 // (polymorphic and megamorphic feedback).
-void TypeTagger::TagFeedback(const HeapObject& vector, std::vector<TypeTag>& out) const {
+void TypeTagger::TagFeedback(const HeapObject& vector, TagSink& sink) const {
   const SizeRule& rule = sizes_.RuleFor(layout_.types.feedback_vector);
   if (rule.kind != SizeKind::kArray) return;
   int32_t count = 0;
@@ -158,9 +158,9 @@ void TypeTagger::TagFeedback(const HeapObject& vector, std::vector<TypeTag>& out
   for (uint64_t i = 0; i < std::min<uint64_t>(count, kMaxScannedElements); ++i) {
     uint64_t slot = BodyWord(vector.body, rule.header + 8 * i);
     if (!IsHeapObject(slot)) continue;
-    auto type = TypeOf(slot);
+    auto type = TypeOf(slot, sink);
     if (type && (*type == t.weak_fixed_array || *type == t.fixed_array))
-      Tag(slot, NodeKind::kCode, out);
+      Tag(slot, NodeKind::kCode, sink);
   }
 }
 

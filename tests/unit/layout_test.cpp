@@ -207,11 +207,13 @@ TEST_CASE("the snapshot's re-typing by holder (13.6 facts): what each holder tag
   auto& m = target.memory;
   constexpr Address kHeap = 0x300000, kFixedArrayMap = kHeap, kByteArrayMap = kHeap + 0x100;
   constexpr Address kPool = kHeap + 0x200, kInner = kHeap + 0x300, kBytes = kHeap + 0x400;
+  constexpr Address kMetaMap = kHeap + 0x500;
   m.AddBlock(kHeap, 0x1000);
   auto set_type = [&](Address map, uint16_t type) {
-    m.WriteWord(map, kFixedArrayMap + 1);  // any map word: only the instance type is read
+    m.WriteWord(map, kMetaMap + 1);  // maps are maps: their map is the meta map
     m.WriteBytes(map + o.map_instance_type, &type, 2);
   };
+  set_type(kMetaMap, t.map);
   set_type(kFixedArrayMap, t.fixed_array);
   set_type(kByteArrayMap, t.byte_array);
   // A constant pool holding a nested array, itself (a cycle) and a byte array.
@@ -226,7 +228,7 @@ TEST_CASE("the snapshot's re-typing by holder (13.6 facts): what each holder tag
   mortem::v8::TypeTagger tagger(m, layout);
   using mortem::v8::NodeKind;
   auto tags_of = [&](const FakeHolder& h) {
-    mortem::v8::TagSink sink;
+    mortem::v8::TagSink sink(m, layout);
     tagger.Collect(h.object, sink);
     std::map<Address, NodeKind> by_address;
     for (const auto& tag : sink.tags) by_address[tag.object] = tag.kind;
@@ -276,7 +278,7 @@ TEST_CASE("the snapshot's re-typing by holder (13.6 facts): what each holder tag
     CHECK(tags_of(pool_with_huge_length).first < 70000);
     // Many holders sharing one pool whose elements are big arrays: each array is read once per
     // depth, however many holders point at it.
-    mortem::v8::TagSink shared;
+    mortem::v8::TagSink shared(m, layout);
     for (int i = 0; i < 1000; ++i) tagger.Collect(pool_with_huge_length.object, shared);
     CHECK(shared.expanded.size() == 2);  // the pool and the nested array
     CHECK(shared.tags.size() < 1000 * 8);

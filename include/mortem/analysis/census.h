@@ -40,6 +40,7 @@ struct Census {
   std::unordered_map<ObjectKey, v8::TypeLabel, ObjectKeyHash> labels;
   v8::WalkResult walk;
   std::vector<v8::TypeTag> retyped;  // by address: objects moved to another row by their holder
+  std::vector<bool> retyped_types;   // by instance type: whether any object of it was moved
   // The key an object is counted under here (re-typing included).
   ObjectKey KeyOf(const v8::Layout& layout, const v8::HeapObject& object) const;
 };

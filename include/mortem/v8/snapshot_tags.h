@@ -11,6 +11,7 @@
 
 #include "mortem/core/memory.h"
 #include "mortem/v8/layout.h"
+#include "mortem/v8/maps.h"
 #include "mortem/v8/names.h"
 #include "mortem/v8/object_size.h"
 #include "mortem/v8/walker.h"
@@ -23,11 +24,13 @@ struct TypeTag {
   bool operator<(const TypeTag& o) const { return object < o.object; }
 };
 
-// One thread's tags, and the constant pool arrays it has expanded (with the depth left), so that
-// arrays shared by many holders - or a hostile core's - are read once per depth: the work stays
-// proportional to the heap.
+// One thread's tags; its maps (the targets' maps, validated and decoded once); and the constant
+// pool arrays it has expanded (with the depth left), so that arrays shared by many holders - or a
+// hostile core's - are read once per depth: the work stays proportional to the heap.
 struct TagSink {
+  TagSink(const Memory& memory, const Layout& layout) : maps(memory, layout) {}
   std::vector<TypeTag> tags;
+  MapCache maps;
   std::unordered_map<Address, int> expanded;
 };
 
@@ -38,12 +41,13 @@ class TypeTagger {
   void Collect(const HeapObject& holder, TagSink& sink) const;
 
  private:
-  void Tag(uint64_t tagged, NodeKind kind, std::vector<TypeTag>& out) const;
-  void TagCode(const HeapObject& code, std::vector<TypeTag>& out) const;
-  void TagDeoptimizationData(uint64_t tagged, std::vector<TypeTag>& out) const;
+  void Tag(uint64_t tagged, NodeKind kind, TagSink& sink) const;
+  void TagCode(const HeapObject& code, TagSink& sink) const;
+  void TagDeoptimizationData(uint64_t tagged, TagSink& sink) const;
   void TagConstantPool(uint64_t tagged, int depth, TagSink& sink) const;
-  void TagFeedback(const HeapObject& vector, std::vector<TypeTag>& out) const;
-  std::optional<uint16_t> TypeOf(uint64_t tagged) const;
+  void TagFeedback(const HeapObject& vector, TagSink& sink) const;
+  // The instance type of a tagged object whose map is a valid map.
+  std::optional<uint16_t> TypeOf(uint64_t tagged, TagSink& sink) const;
   std::optional<uint64_t> LengthOf(uint64_t tagged) const;
   uint64_t Element(uint64_t tagged_array, uint64_t index) const;
   bool IsFixedArrayLike(uint16_t type) const;
