@@ -20,7 +20,13 @@ SbMemory::SbMemory(lldb::SBTarget target, lldb::SBProcess process)
   for (uint32_t i = 0; i < list.GetSize(); ++i) {
     lldb::SBMemoryRegionInfo info;
     if (!list.GetMemoryRegionAtIndex(i, info)) continue;
-    if (!info.IsMapped() || !info.IsReadable()) continue;
+    if (!info.IsMapped()) continue;
+    if (!info.IsReadable() && !info.IsWritable() && !info.IsExecutable()) {
+      if (info.GetRegionEnd() > info.GetRegionBase())
+        no_access_.push_back({info.GetRegionBase(), info.GetRegionEnd()});
+      continue;
+    }
+    if (!info.IsReadable()) continue;
     Region r;
     r.start = info.GetRegionBase();
     r.end = info.GetRegionEnd();
@@ -131,6 +137,12 @@ size_t SbMemory::Read(Address address, void* out, size_t length) const {
     done += n;
   }
   return done;
+}
+
+std::optional<Address> SbMemory::NoAccessEnd(Address address) const {
+  for (const auto& [start, end] : no_access_)
+    if (address >= start && address < end) return end;
+  return std::nullopt;
 }
 
 std::string SbMemory::WhyUnreadable(Address address) const {

@@ -30,6 +30,7 @@ class SbMemory : public Memory {
   std::span<const std::byte> View(Address address, size_t length) const override;
   size_t Read(Address address, void* out, size_t length) const override;
   std::vector<Region> Regions() const override { return regions_; }
+  std::optional<Address> NoAccessEnd(Address address) const override;
   std::string WhyUnreadable(Address address) const override;
 
   // Trims the cache to its bound; spans from View() before this call become invalid.
@@ -37,6 +38,7 @@ class SbMemory : public Memory {
   size_t cached_blocks() const;
 
  private:
+  std::vector<std::pair<Address, Address>> no_access_;  // mapped without any permission
   struct Block {
     Address start = 0;
     std::vector<std::byte> bytes;  // the readable prefix of the block (may be short)

@@ -15,10 +15,6 @@
 namespace mortem {
 namespace {
 
-// Node's Buffer.poolSize (lib/buffer.js): Buffer.from/allocUnsafe under 4 KiB slice one shared
-// 8 KiB ArrayBuffer.
-constexpr uint64_t kNodeBufferPoolSize = 8 * 1024;
-
 struct Found {
   std::vector<ArrayBufferInfo> buffers;
   std::vector<std::pair<Address, BufferView>> views;  // (buffer address, view)
@@ -203,10 +199,18 @@ BuffersResult RunBuffers(Session& session, const BuffersOptions& options) {
   for (auto& b : found.buffers) {
     b.viewed_bytes = Coverage(b);
     if (!b.views.empty() || b.wasm) b.unviewed_bytes = b.byte_length - b.viewed_bytes;
-    bool pool = b.byte_length == kNodeBufferPoolSize && !b.views.empty() &&
-                std::all_of(b.views.begin(), b.views.end(), [](const BufferView& v) {
-                  return v.type == "Buffer" || v.type == "FastBuffer";
-                });
+    // Buffer.from/allocUnsafe under half of Buffer.poolSize slice one shared pool: an
+    // ArrayBuffer of poolSize bytes, or (Node 26) one a little larger whose pool Buffer of
+    // poolSize bytes stays alive beside the slices [obs 26.12.1: 65,600 bytes, a 65,536-byte view].
+    const uint64_t pool_size = session.layout().line->node.buffer_pool_size;
+    bool pool = !b.views.empty() &&
+                std::all_of(b.views.begin(), b.views.end(),
+                            [](const BufferView& v) {
+                              return v.type == "Buffer" || v.type == "FastBuffer";
+                            }) &&
+                (b.byte_length == pool_size ||
+                 std::any_of(b.views.begin(), b.views.end(),
+                             [&](const BufferView& v) { return v.byte_length == pool_size; }));
     b.kind = b.wasm             ? "wasm memory"
              : b.detached       ? "detached"
              : !b.backing_store ? "on-heap"

@@ -93,7 +93,7 @@ ObjectKey KeyOf(const v8::Layout& layout, const v8::HeapObject& object) {
   } else if (type == layout.types.symbol) {
     uint32_t flags = static_cast<uint32_t>(word_at(layout.off.symbol_flags & ~7u) >>
                                            (8 * (layout.off.symbol_flags & 7)));
-    key.extra = flags & 1;  // is_private
+    key.extra = (flags & layout.off.symbol_private_mask) != 0;  // private
   } else if (object.page && object.page->read_only) {
     key.extra = 1;  // read-only maps and descriptor arrays are not object shapes
   }

@@ -56,7 +56,8 @@ CoreFile::CoreFile(const std::string& path) : file_(path) {
                   ph.p_filesz,
                   ph.p_filesz,
                   (ph.p_flags & PF_W) != 0,
-                  (ph.p_flags & PF_X) != 0};
+                  (ph.p_flags & PF_X) != 0,
+                  (ph.p_flags & PF_R) != 0};
     s.file_size = std::min(s.file_size, s.mem_size);
     uint64_t available = ph.p_offset < bytes.size() ? bytes.size() - ph.p_offset : 0;
     if (s.file_size > available) {
@@ -228,6 +229,18 @@ size_t CoreFile::Read(Address address, void* out, size_t length) const {
 void CoreFile::Prefetch(Address address, size_t length) const {
   const CoreSegment* s = SegmentAt(address);
   if (s) file_.Populate(s->file_offset + (address - s->vaddr), length);
+}
+
+// The kernel writes a PROT_NONE mapping as a PT_LOAD without PF_R and without file bytes.
+std::optional<Address> CoreFile::NoAccessEnd(Address address) const {
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), address,
+                             [](Address a, const CoreSegment& s) { return a < s.vaddr; });
+  if (it == segments_.begin()) return std::nullopt;
+  --it;
+  if (address - it->vaddr >= it->mem_size || it->readable || it->executable || it->writable ||
+      it->file_size != 0)
+    return std::nullopt;
+  return it->vaddr + it->mem_size;
 }
 
 std::string CoreFile::WhyUnreadable(Address address) const {

@@ -153,7 +153,9 @@ std::vector<std::string> FrameDecoder::CallSites(uint64_t tagged_array, size_t m
   }
   if (map->instance_type != layout_.types.fixed_array) return lines;
   auto length = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_length);
-  if (!length) return lines;
+  if (!length || !IsSmi(*length)) return lines;
+  if (layout_.off.call_site_entry_words != 0)
+    return FlatCallSites(tagged_array, SmiValue(*length), max_frames);
   uint64_t count = std::min<uint64_t>(std::max<int64_t>(SmiValue(*length), 0), max_frames);
   for (uint64_t i = 0; i < count; ++i) {
     auto element = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_data + 8 * i);
@@ -166,20 +168,44 @@ std::vector<std::string> FrameDecoder::CallSites(uint64_t tagged_array, size_t m
   return lines;
 }
 
-// A CallSiteInfo (field offsets in the layout table): the function, its script and the
-// position. The offset is a bytecode offset for interpreted frames unless the flags say the
-// source position was computed already.
+// 14.6's flat frames: entries of call_site_entry_words words (code, receiver, function, code
+// offset, parameters, flags), read as a CallSiteInfo at each entry's start with those offsets.
+std::vector<std::string> FrameDecoder::FlatCallSites(uint64_t tagged_array, int64_t length,
+                                                     size_t max_frames) {
+  std::vector<std::string> lines;
+  const uint64_t words = layout_.off.call_site_entry_words;
+  const uint64_t entries = std::min<uint64_t>(std::max<int64_t>(length, 0) / words, max_frames);
+  const Address data = tagged_array - 1 + layout_.off.fixed_array_data;
+  for (uint64_t i = 0; i < entries; ++i) {
+    Address entry = data + i * words * 8;
+    if (auto line = CallSiteAt(entry, entry + 16, entry + 24, entry + 40))
+      lines.push_back("at " + *line);
+  }
+  return lines;
+}
+
+// A CallSiteInfo (field offsets in the layout table).
 std::optional<std::string> FrameDecoder::CallSite(Address info) {
   const Offsets& o = layout_.off;
-  auto function = memory_.ReadWord(info + o.call_site_function);
+  return CallSiteAt(info + o.call_site_code, info + o.call_site_function,
+                    info + o.call_site_offset_or_position, info + o.call_site_flags);
+}
+
+// One captured frame from the addresses of its code, function, offset and flags slots: the
+// function, its script and the position. The offset is a bytecode offset for interpreted frames
+// unless the flags say the source position was computed already.
+std::optional<std::string> FrameDecoder::CallSiteAt(Address code_slot, Address function_slot,
+                                                    Address offset_slot, Address flags_slot) {
+  const Offsets& o = layout_.off;
+  auto function = memory_.ReadWord(function_slot);
   if (!function || !IsJSFunction(*function)) return std::nullopt;
-  uint64_t code = memory_.ReadWord(info + o.call_site_code).value_or(0);
+  uint64_t code = BytecodeOf(memory_.ReadWord(code_slot).value_or(0));
   auto shared = memory_.ReadWord(*function - 1 + o.function_shared).value_or(0);
   std::string name = values_.namer().SharedFunctionName(shared, true);
   auto script = scripts_.ScriptOf(shared);
   if (!script) return name.empty() ? "<anonymous>" : name;
-  auto offset = memory_.ReadWord(info + o.call_site_offset_or_position);
-  auto flags = memory_.ReadWord(info + o.call_site_flags);
+  auto offset = memory_.ReadWord(offset_slot);
+  auto flags = memory_.ReadWord(flags_slot);
   int64_t position = -1;
   if (offset && IsSmi(*offset) && flags && IsSmi(*flags)) {
     bool computed = (SmiValue(*flags) >> o.call_site_position_computed_bit) & 1;
@@ -189,6 +215,15 @@ std::optional<std::string> FrameDecoder::CallSite(Address info) {
   if (position < 0) position = scripts_.FunctionStart(shared);
   std::string where = scripts_.Locate(*script, position).ToString();
   return name.empty() ? where : name + " (" + where + ")";
+}
+
+// A BytecodeWrapper's BytecodeArray (13.x+: {map, bytecode}); anything else unchanged.
+uint64_t FrameDecoder::BytecodeOf(uint64_t code) {
+  const MapInfo* map = values_.namer().MapOf(code);
+  if (!map || !layout_.types.bytecode_wrapper ||
+      map->instance_type != *layout_.types.bytecode_wrapper)
+    return code;
+  return memory_.ReadWord(code - 1 + 8).value_or(0);
 }
 
 }  // namespace mortem::v8

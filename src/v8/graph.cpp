@@ -84,8 +84,12 @@ uint32_t TaggedEnd(const Layout& l, const HeapObject& o) {
       (t.swiss_name_dictionary && type == *t.swiss_name_dictionary))
     return 8;
   if (type == t.bytecode_array) return l.off.bytecode_array_header;
-  if (type == t.code && l.v8.Key() == 1002) return 40;  // then instructions
-  if (t.instruction_stream && type == *t.instruction_stream) return l.v8.Key() == 1103 ? 16 : 24;
+  // Code's tagged fields end before its instructions (10.2); InstructionStream's after the code
+  // pointer (11.3: {map, code}) or the relocation info (12.4+: {map, code, relocation_info}).
+  const CodeShape shape = l.line->sizes.code_shape;
+  if (type == t.code && shape == CodeShape::kCodeWithInstructions) return 40;
+  if (t.instruction_stream && type == *t.instruction_stream)
+    return shape == CodeShape::kStreamSizedByCode ? 16 : 24;
   if (type == t.preparse_data) return 8;  // children pointers follow raw data: kept conservative
   return size;
 }

@@ -5,6 +5,7 @@
 
 #include "mortem/core/error.h"
 #include "mortem/core/progress.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem::v8 {
 namespace {
@@ -111,8 +112,8 @@ void Heap::FindPages() {
     }
     if (c.heap == 0) continue;
     // The owning space points back to the page's heap and has a valid id.
-    auto owner_heap = memory_->ReadWord(c.owner + 8);
-    auto owner_id = memory_->ReadValue<int32_t>(c.owner + 16);
+    auto owner_heap = memory_->ReadWord(c.owner + layout_->page.space_heap);
+    auto owner_id = memory_->ReadValue<int32_t>(c.owner + layout_->page.space_id);
     if (!owner_heap || *owner_heap != c.heap || !owner_id || *owner_id < 0 ||
         *owner_id >= static_cast<int>(layout_->spaces.names.size()))
       continue;
@@ -135,12 +136,28 @@ void Heap::FindIsolate() {
   isolate_ = *isolate;
   roots_ = isolate_ + layout_->isolate.roots_offset;
   // The roots table must hold undefined..empty_string as heap objects.
-  for (int i = RootIndex::kUndefined; i <= RootIndex::kEmptyString; ++i) {
+  const RootIndices& r = layout_->isolate.roots;
+  for (int i : {r.undefined, r.the_hole, r.null, r.true_value, r.false_value, r.empty_string}) {
     uint64_t v = Root(i);
     if ((v & 3) != 1)
       throw Error("the Isolate's roots table is not where V8 " + layout_->v8.ToString() +
                   " keeps it");
   }
+  CheckRootMaps();
+}
+
+// The meta map is its own map, and the free-space map describes FREE_SPACE_TYPE: this checks the
+// line's root indices and the derived instance types on every core.
+void Heap::CheckRootMaps() const {
+  const RootIndices& r = layout_->isolate.roots;
+  const uint64_t meta = Root(r.meta_map), free_space = Root(r.free_space_map);
+  auto meta_map = memory_->ReadWord(meta - 1);
+  auto free_space_type =
+      memory_->ReadValue<uint16_t>(free_space - 1 + layout_->off.map_instance_type);
+  if (!IsHeapObject(meta) || !meta_map || *meta_map != meta || !IsHeapObject(free_space) ||
+      !free_space_type || *free_space_type != layout_->types.free_space)
+    throw Error("the Isolate's read-only roots do not match V8 " + layout_->v8.ToString() +
+                "'s layout (meta map or free-space map)");
 }
 
 // V8 10.2 keeps the main thread's new- and old-space linear allocation areas at the end of

@@ -229,7 +229,14 @@ void LoadOffsets(ConstantReader& c, Offsets& o) {
   c.RequireField(o.array_buffer_backing_store, "JSArrayBuffer", "backing_store");
   c.RequireField(o.view_byte_offset, "JSArrayBufferView", "byte_offset");
   c.RequireField(o.view_byte_length, "JSArrayBufferView", "byte_length");
-  c.RequireField(o.typed_array_length, "JSTypedArray", "length");
+  // JSTypedArray {raw length, external_pointer, base_pointer} after the view fields at every tag
+  // (js-array-buffer.tq); 14.6 no longer exports the length, which still precedes
+  // external_pointer [obs 26.12.1: typed arrays of known lengths].
+  auto typed_length = c.FindField("JSTypedArray", "length");
+  if (!typed_length)
+    if (auto external = c.FindField("JSTypedArray", "external_pointer"))
+      typed_length = *external - 8;
+  c.Require(o.typed_array_length, typed_length, "class_JSTypedArray__length");
   c.RequireField(o.script_source, "Script", "source");
   c.RequireField(o.script_name, "Script", "name");
   c.RequireField(o.script_line_ends, "Script", "line_ends");
@@ -266,7 +273,8 @@ void LoadTypes(ConstantReader& c, Types& t) {
   c.RequireType(t.fixed_double_array, "FIXED_DOUBLE_ARRAY_TYPE");
   c.RequireType(t.byte_array, "BYTE_ARRAY_TYPE");
   c.RequireType(t.bytecode_array, "BYTECODE_ARRAY_TYPE");
-  c.RequireType(t.free_space, "FREE_SPACE_TYPE");
+  // Not exported from 14.6; the line's facts derive it then (version_facts.cpp).
+  if (auto v = c.FindType("FREE_SPACE_TYPE")) t.free_space = static_cast<uint16_t>(*v);
   c.RequireType(t.heap_number, "HEAP_NUMBER_TYPE");
   c.RequireType(t.oddball, "ODDBALL_TYPE");
   c.RequireType(t.symbol, "SYMBOL_TYPE");

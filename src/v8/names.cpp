@@ -54,7 +54,7 @@ TypeLabel Namer::Label(Address object, const MapInfo& map, bool in_read_only) {
   if (layout_.IsJSFunction(type)) return {NodeKind::kClosure, FunctionName(object)};
   if (type == t.symbol) {
     auto flags = memory_.ReadValue<uint32_t>(object + layout_.off.symbol_flags);
-    if (flags && (*flags & 1)) return {NodeKind::kHidden, "(system)"};
+    if (flags && (*flags & layout_.off.symbol_private_mask)) return {NodeKind::kHidden, "(system)"};
     return {NodeKind::kSymbol, "(symbol)"};
   }
   if (layout_.IsJSReceiver(type) && type != t.js_proxy && type != t.js_bound_function &&
@@ -90,8 +90,8 @@ TypeLabel Namer::LabelForMap(const MapInfo& map, bool in_read_only) {
   if (type == t.native_context) return {NodeKind::kHidden, "(system)"};
   if (layout_.IsContext(type)) return {NodeKind::kObject, "system / Context"};
   NodeKind kind = SystemKind(type);
-  // "object shape" exists from V8 11.3 as shipped in Node 20; maps in read-only space stay hidden.
-  if (layout_.v8.Key() >= 1103 && !in_read_only &&
+  // "object shape" rows (from V8 11.3, the line's facts); maps in read-only space stay hidden.
+  if (layout_.line->snapshot.object_shape_rows && !in_read_only &&
       (type == t.map || type == t.descriptor_array || type == t.strong_descriptor_array ||
        type == t.weak_fixed_array + 1 /* TRANSITION_ARRAY_TYPE */ ||
        IsNamed(type, "PROTOTYPE_INFO_TYPE") || IsNamed(type, "ENUM_CACHE_TYPE")))
@@ -125,8 +125,9 @@ NodeKind Namer::SystemKind(uint16_t type) const {
       type == t.preparse_data || named("REG_EXP_BOILERPLATE_DESCRIPTION_TYPE") ||
       type == t.scope_info || named("STORE_HANDLER_TYPE") ||
       // 13.x: the wrappers of trusted Code and BytecodeArray objects.
-      (layout_.v8.Key() >= 1306 && ((t.code_wrapper && type == *t.code_wrapper) ||
-                                    (t.bytecode_wrapper && type == *t.bytecode_wrapper))) ||
+      (layout_.line->snapshot.wrappers_are_code &&
+       ((t.code_wrapper && type == *t.code_wrapper) ||
+        (t.bytecode_wrapper && type == *t.bytecode_wrapper))) ||
       named("TEMPLATE_OBJECT_DESCRIPTION_TYPE") ||
       (t.uncompiled_data_first && type >= *t.uncompiled_data_first &&
        type <= *t.uncompiled_data_last))

@@ -49,6 +49,9 @@ SizeRule Array(uint16_t header, uint16_t unit, uint16_t count_offset = 8,
                CountType type = CountType::kSmi) {
   return SizeRule{SizeKind::kArray, header, unit, count_offset, type, 0};
 }
+SizeRule Fixed(uint16_t size) {
+  return SizeRule{SizeKind::kArray, size, 0, 8, CountType::kUint8, 0};
+}
 SizeRule Special(SizeKind kind, uint16_t header = 0, uint16_t unit = 0, uint16_t count_offset = 8) {
   return SizeRule{kind, header, unit, count_offset, CountType::kSmi, 0};
 }
@@ -68,7 +71,7 @@ void SizeRules::Set(std::optional<uint16_t> type, SizeRule rule) {
 SizeRules::SizeRules(const Layout& l, const Memory& memory)
     : layout_(l), memory_(memory), rules_(1 << 16) {
   const Types& t = l.types;
-  const int v = l.v8.Key();
+  const SizeFacts& facts = l.line->sizes;
   for (uint32_t type = 0; type < l.strings.first_nonstring_type; ++type)
     if ((type & l.strings.representation_mask) == l.strings.seq)
       rules_[type] = Special(SizeKind::kSeqString);
@@ -83,7 +86,7 @@ SizeRules::SizeRules(const Layout& l, const Memory& memory)
   Set(t.byte_array, Array(16, 1));
   Set(t.trusted_byte_array, Array(16, 1));
   Set(t.bytecode_array, Array(static_cast<uint16_t>(l.off.bytecode_array_header), 1));
-  Set(t.free_space, Special(SizeKind::kFreeSpace));
+  Set(t.free_space, Special(SizeKind::kFreeSpace, 0, facts.free_space_size_unit));
   Set(t.weak_fixed_array, Array(16, 8));
   Set(static_cast<uint16_t>(t.weak_fixed_array + 1), Array(16, 8));  // TRANSITION_ARRAY_TYPE
   Set(t.embedder_data_array, Array(16, 8));
@@ -96,24 +99,26 @@ SizeRules::SizeRules(const Layout& l, const Memory& memory)
   Set(t.array_list, Array(24, 8));
   Set(Named(l, "SCRIPT_CONTEXT_TABLE_TYPE"), Array(32, 8));
   Set(Named(l, "REG_EXP_MATCH_INFO_TYPE"), Array(40, 8));
+  // DoubleStringCache (14.6): an int32 capacity at +8, then (double key, string value) entries
+  // [obs 26.12.1: 16 + 16 * capacity ends at the next object's map].
+  Set(Named(l, "DOUBLE_STRING_CACHE_TYPE"), Array(16, 16, 8, CountType::kInt32));
   // A FixedArray subtype up to 11.3; its own layout (flags, backing store size) from 12.4.
   if (t.object_boilerplate_description && !l.IsFixedArrayShaped(*t.object_boilerplate_description))
     Set(t.object_boilerplate_description, Array(32, 8));
   Set(t.sloppy_arguments_elements, Array(32, 8));
-  // DescriptorArray: number_of_all_descriptors u16 at +8, entries of (key, details, value).
-  Set(t.descriptor_array, Array(24, 24, 8, CountType::kUint16));
-  Set(t.strong_descriptor_array, Array(24, 24, 8, CountType::kUint16));
+  // DescriptorArray: number_of_all_descriptors u16 at +8, entries of (key, details, value) after
+  // the exported header size (24, 32 from 14.6).
+  const auto descriptors = static_cast<uint16_t>(l.off.descriptor_header);
+  Set(t.descriptor_array, Array(descriptors, 24, 8, CountType::kUint16));
+  Set(t.strong_descriptor_array, Array(descriptors, 24, 8, CountType::kUint16));
   Set(t.weak_array_list, Array(24, 8));
   Set(t.property_array, Special(SizeKind::kPropertyArray));
   Set(t.big_int, Special(SizeKind::kBigInt));
   Set(t.scope_info, Special(SizeKind::kScopeInfo));
-  Set(t.feedback_metadata, Special(SizeKind::kFeedbackMetadata, 16, v >= 1306 ? 2 : 0));
-  // FeedbackVector: length i32 at +8, then the header fields and the slots (feedback-vector.tq).
-  // 10.2: length, invocation_count, profiler_ticks, flags, shared_function_info,
-  // closure_feedback_cell_array, maybe_optimized_code (48). 11.3/12.4 add padding and
-  // parent_feedback_cell (56). 13.6 drops maybe_optimized_code, which moved to the dispatch
-  // table with leaptiering (48) [obs: slots end at the next object's map on Node 24.11.1].
-  Set(t.feedback_vector, Array(v == 1103 || v == 1204 ? 56 : 48, 8, 8, CountType::kInt32));
+  Set(t.feedback_metadata,
+      Special(SizeKind::kFeedbackMetadata, 16, facts.feedback_metadata_extra_words));
+  // FeedbackVector: length i32 at +8, then the line's header fields and the slots.
+  Set(t.feedback_vector, Array(facts.feedback_vector_header, 8, 8, CountType::kInt32));
   // SmallOrdered*: buckets u8 after the prefix; header/unit carry (prefix bytes, entry words).
   Set(t.small_ordered_hash_set, Special(SizeKind::kSmallOrdered, 16, 1, 10));
   Set(t.small_ordered_hash_map, Special(SizeKind::kSmallOrdered, 16, 2, 10));
@@ -125,17 +130,23 @@ SizeRules::SizeRules(const Layout& l, const Memory& memory)
   // 11.3: InstructionStream {map, code} sized from its Code's instruction_size@56 and
   // metadata_size@60. 12.4 and 13.6: body_size u32@24 after a 32-byte header
   // (objects/instruction-stream.h); Code itself is fixed-size from 11.3 on.
-  if (v == 1002)
-    Set(t.code, Special(SizeKind::kCode102, 128, 0, 40));
-  else if (v == 1103)
-    Set(t.instruction_stream, Special(SizeKind::kInstructionStream113, 16, 0, 8));
-  else
-    Set(t.instruction_stream, Special(SizeKind::kInstructionStream, 32, 0, 24));
+  switch (facts.code_shape) {
+    case CodeShape::kCodeWithInstructions:
+      Set(t.code, Special(SizeKind::kCode102, 128, 0, 40));
+      break;
+    case CodeShape::kStreamSizedByCode:
+      Set(t.instruction_stream, Special(SizeKind::kInstructionStream113, 16, 0, 8));
+      break;
+    case CodeShape::kStreamWithBodySize:
+      Set(t.instruction_stream, Special(SizeKind::kInstructionStream, 32, 0, 24));
+      break;
+  }
   Set(t.coverage_info, Array(12, 16, 8, CountType::kInt32));
   // WasmNull is a bare map word without static roots (wasm-objects.h WasmNull::kSize).
-  Set(Named(l, "WASM_NULL_TYPE"), SizeRule{SizeKind::kArray, 8, 0, 8, CountType::kUint8, 0});
+  Set(Named(l, "WASM_NULL_TYPE"), Fixed(8));
+  if (facts.hole_size) Set(t.hole, Fixed(facts.hole_size));
   // WasmTypeInfo: supertypes_length Smi@32 (wasm-objects.tq), variable from 11.3.
-  if (v >= 1103) Set(Named(l, "WASM_TYPE_INFO_TYPE"), Array(40, 8, 32));
+  if (facts.wasm_type_info_variable) Set(Named(l, "WASM_TYPE_INFO_TYPE"), Array(40, 8, 32));
 }
 
 std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map,
@@ -160,8 +171,10 @@ std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map,
     }
     case SizeKind::kFreeSpace: {
       auto n = Count(body, 8, CountType::kSmi);
-      if (!n || *n < 8) return std::nullopt;
-      return static_cast<uint64_t>(*n);
+      if (!n || *n <= 0 || static_cast<uint64_t>(*n) > kMaxCount) return std::nullopt;
+      const uint64_t size = static_cast<uint64_t>(*n) * r.unit;
+      if (size < 8) return std::nullopt;
+      return size;
     }
     case SizeKind::kPropertyArray: {
       auto n = Count(body, 8, CountType::kSmi);

@@ -100,6 +100,7 @@ std::optional<ScopeInfoLayout> DecodeScopeInfo(const Layout& layout,
     index += 2;
   }
   if (Bit(flags, f.outer_scope_bit)) index += 1;
+  if (f.function_slot_after_outer && (flags & f.type_mask) == f.function_scope) index += 1;
   if (f.locals_block_list_bit && Bit(flags, *f.locals_block_list_bit)) index += 1;
   if (module) {
     index += 1;  // module_info

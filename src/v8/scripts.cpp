@@ -12,19 +12,46 @@ constexpr size_t kMaxSourceChars = 16 << 20;   // characters read to find a line
 constexpr size_t kMaxLineChars = 512;          // characters shown per source line
 constexpr size_t kMaxPositionTable = 1 << 20;  // bytes of a position table decoded
 
-// One VLQ zig-zag integer; false at the end of the bytes or on an over-long encoding.
-bool DecodeInt(std::span<const std::byte> bytes, size_t& index, int64_t& out) {
+// One unsigned VLQ integer; false at the end of the bytes or on an over-long encoding.
+bool DecodeUnsigned(std::span<const std::byte> bytes, size_t& index, uint64_t& out) {
   uint64_t decoded = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (index >= bytes.size()) return false;
     auto current = static_cast<uint8_t>(bytes[index++]);
     decoded |= static_cast<uint64_t>(current & 0x7f) << shift;
     if ((current & 0x80) == 0) {
-      out = static_cast<int64_t>(decoded >> 1) ^ -static_cast<int64_t>(decoded & 1);
+      out = decoded;
       return true;
     }
   }
   return false;
+}
+
+// One VLQ zig-zag integer.
+bool DecodeInt(std::span<const std::byte> bytes, size_t& index, int64_t& out) {
+  uint64_t decoded = 0;
+  if (!DecodeUnsigned(bytes, index, decoded)) return false;
+  out = static_cast<int64_t>(decoded >> 1) ^ -static_cast<int64_t>(decoded & 1);
+  return true;
+}
+
+// The next entry's code offset delta and source position delta, in the line's encoding.
+bool DecodeEntry(const Offsets& o, std::span<const std::byte> table, size_t& index,
+                 int64_t& code_delta, int64_t& position_delta) {
+  position_delta = 0;
+  if (!o.source_position_flagged_code) {
+    int64_t signed_code = 0;
+    if (!DecodeInt(table, index, signed_code) || !DecodeInt(table, index, position_delta))
+      return false;
+    // The sign of the code offset marks "is statement": x >= 0 is x, x < 0 is -(x+1).
+    code_delta = signed_code >= 0 ? signed_code : -(signed_code + 1);
+    return true;
+  }
+  uint64_t packed = 0;
+  if (!DecodeUnsigned(table, index, packed)) return false;
+  code_delta = static_cast<int64_t>(packed >> 2);
+  if ((packed & 2) != 0 && !DecodeInt(table, index, position_delta)) return false;
+  return true;
 }
 
 // A SourcePosition's script offset: -1 for an external (inlined-from-elsewhere) position.
@@ -52,9 +79,8 @@ int64_t LookupSourcePosition(const Offsets& o, std::span<const std::byte> table,
   int64_t entry_code = -1, entry_position = 0, found = -1;
   while (index < table.size()) {
     int64_t code_delta = 0, position_delta = 0;
-    if (!DecodeInt(table, index, code_delta) || !DecodeInt(table, index, position_delta)) break;
-    // The sign of the code offset marks "is statement": x >= 0 is x, x < 0 is -(x+1).
-    entry_code += code_delta >= 0 ? code_delta : -(code_delta + 1);
+    if (!DecodeEntry(o, table, index, code_delta, position_delta)) break;
+    entry_code += code_delta;
     entry_position += position_delta;
     if (entry_code > code_offset) break;
     found = ScriptOffsetOf(o, entry_position);

@@ -20,7 +20,7 @@ TypeTagger::TypeTagger(const Memory& memory, const Layout& layout)
     : memory_(memory),
       layout_(layout),
       sizes_(layout, memory),
-      object_shapes_(layout.v8.Key() >= 1103) {}
+      object_shapes_(layout.line->snapshot.object_shape_rows) {}
 
 std::optional<uint16_t> TypeTagger::TypeOf(uint64_t tagged, TagSink& sink) const {
   if (!IsHeapObject(tagged)) return std::nullopt;

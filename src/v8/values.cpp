@@ -112,11 +112,12 @@ Value ValueReader::ReadAt(uint64_t tagged, const ValueLimits& limits, int depth)
   }
   if (type == t.oddball || (t.hole && type == *t.hole)) {
     v.kind = Value::Kind::kOddball;
-    static const std::pair<int, const char*> kRoots[] = {{RootIndex::kUndefined, "undefined"},
-                                                         {RootIndex::kNull, "null"},
-                                                         {RootIndex::kTrue, "true"},
-                                                         {RootIndex::kFalse, "false"},
-                                                         {RootIndex::kTheHole, "<the_hole>"}};
+    const RootIndices& r = layout_.isolate.roots;
+    const std::pair<int, const char*> kRoots[] = {{r.undefined, "undefined"},
+                                                  {r.null, "null"},
+                                                  {r.true_value, "true"},
+                                                  {r.false_value, "false"},
+                                                  {r.the_hole, "<the_hole>"}};
     v.text = "<oddball>";
     for (auto [index, name] : kRoots)
       if (heap_.Root(index) == tagged) v.text = name;
@@ -278,7 +279,7 @@ void ValueReader::ReadCollection(Value& v, Address address, bool is_map, const V
     return;
   v.text = std::string(is_map ? "Map" : "Set") + "(" + std::to_string(live) + ")";
   const uint64_t entry_size = is_map ? o.ordered_map_entry_words : o.ordered_set_entry_words;
-  uint64_t the_hole = heap_.Root(RootIndex::kTheHole);
+  uint64_t the_hole = heap_.Root(layout_.isolate.roots.the_hole);
   size_t shown = 0;
   for (int64_t i = 0; i < live + dead; ++i) {
     Address entry = base + (o.ordered_table_prefix_words + nb + i * entry_size) * 8;

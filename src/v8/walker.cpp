@@ -20,6 +20,22 @@ uint64_t WordAt(std::span<const std::byte> bytes, uint64_t offset) {
   return w;
 }
 
+// Copies [start, start + out.size()) into out; bytes in guard regions the process could not read
+// (NoAccessEnd, e.g. 14.6's read-only pages, whose hole objects are followed by inaccessible
+// memory) stay zero, which the walk counts as unused. Returns the length of the prefix that was
+// read or is guard; the rest is missing from the core.
+size_t ReadArea(const Memory& memory, Address start, std::vector<std::byte>& out) {
+  size_t done = 0;
+  for (int pieces = 0; done < out.size() && pieces < 1024; ++pieces) {
+    done += memory.Read(start + done, out.data() + done, out.size() - done);
+    if (done == out.size()) break;
+    auto guard_end = memory.NoAccessEnd(start + done);
+    if (!guard_end || *guard_end <= start + done) break;
+    done = static_cast<size_t>(std::min<uint64_t>(*guard_end - start, out.size()));
+  }
+  return done;
+}
+
 }  // namespace
 
 void PageWalkStats::Add(const PageWalkStats& o) {
@@ -55,7 +71,7 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
   }
   if (bytes.size() != area) {
     copy.resize(area);
-    size_t got = memory_.Read(page.area_start, copy.data(), area);
+    size_t got = ReadArea(memory_, page.area_start, copy);
     if (got < area) {
       stats.unreadable_bytes = area - got;
       stats.first_problem = "page area not fully in the core from " + Hex(page.area_start + got);

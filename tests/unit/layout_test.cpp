@@ -1,12 +1,15 @@
-// Unit tests of the V8 model on synthetic input: the layout table loaded from a checked-in copy
-// of Node 24.11.1's v8dbg_* constants placed in fake memory, the report of missing constants,
-// object sizes from synthetic object bodies, and bounded reading of a cyclic cons string.
+// Unit tests of the V8 model on synthetic input: the layout table loaded from the checked-in
+// v8dbg_* constants of every supported Node line (fixtures/layout/, made by
+// scripts/v8dbg-fixture.py) placed in fake memory, the report of missing constants, object sizes
+// from synthetic object bodies, and bounded reading of a cyclic cons string.
 #include "mortem/v8/layout.h"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -45,16 +48,35 @@ class FakeSymbols : public mortem::SymbolTable {
   std::map<std::string_view, mortem::Symbol, std::less<>> symbols_;
 };
 
-// Fake memory with the constants of fixtures/layout/v8dbg-24.11.1.txt, minus `omit`.
+// The V8 version a fixture's first line names: "... (V8 13.6.233.10): ...".
+std::vector<int32_t> FixtureVersion(const std::string& first_line) {
+  std::vector<int32_t> parts;
+  auto at = first_line.find("(V8 ");
+  REQUIRE(at != std::string::npos);
+  std::istringstream in(first_line.substr(at + 4));
+  for (int i = 0; i < 4; ++i) {
+    int32_t n = -1;
+    char dot = 0;
+    in >> n;
+    if (i < 3) in >> dot;
+    parts.push_back(n);
+  }
+  return parts;
+}
+
+// Fake memory with the constants of fixtures/layout/v8dbg-RELEASE.txt, minus `omit`.
 struct FakeTarget {
   mortem::FakeMemory memory;
   FakeSymbols symbols;
-  explicit FakeTarget(const std::vector<std::string>& omit = {}) {
+  explicit FakeTarget(const std::vector<std::string>& omit = {},
+                      const std::string& release = "24.11.1") {
     constexpr Address kBase = 0x100000;
     memory.AddBlock(kBase, 1 << 16);
-    std::ifstream in(MORTEM_SOURCE_DIR "/fixtures/layout/v8dbg-24.11.1.txt");
+    std::ifstream in(MORTEM_SOURCE_DIR "/fixtures/layout/v8dbg-" + release + ".txt");
     REQUIRE(in.good());
     std::string line;
+    std::getline(in, line);
+    const std::vector<int32_t> version = FixtureVersion(line);
     Address next = kBase;
     auto put = [&](const std::string& name, int32_t value) {
       memory.WriteBytes(next, &value, 4);
@@ -70,12 +92,22 @@ struct FakeTarget {
       if (std::find(omit.begin(), omit.end(), name) == omit.end())
         put(name, static_cast<int32_t>(value));
     }
-    put("_ZN2v88internal7Version6major_E", 13);
-    put("_ZN2v88internal7Version6minor_E", 6);
-    put("_ZN2v88internal7Version6build_E", 233);
-    put("_ZN2v88internal7Version6patch_E", 10);
+    put("_ZN2v88internal7Version6major_E", version[0]);
+    put("_ZN2v88internal7Version6minor_E", version[1]);
+    put("_ZN2v88internal7Version6build_E", version[2]);
+    put("_ZN2v88internal7Version6patch_E", version[3]);
   }
 };
+
+// The releases of scripts/node-versions.txt: the test matrix, one fixture each.
+std::vector<std::string> MatrixReleases() {
+  std::ifstream in(MORTEM_SOURCE_DIR "/scripts/node-versions.txt");
+  std::vector<std::string> releases;
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] >= '0' && line[0] <= '9') releases.push_back(line);
+  return releases;
+}
 
 std::vector<std::byte> Body(std::initializer_list<uint64_t> words) {
   std::vector<std::byte> bytes(words.size() * 8);
@@ -104,6 +136,73 @@ TEST_CASE("the layout loads from Node 24's constants with the 13.6 facts") {
   CHECK(layout.off.view_buffer == 32);
   CHECK(layout.TypeName(1057) == "JS_OBJECT_TYPE");
   CHECK(layout.TypeName(layout.types.native_context) == "NATIVE_CONTEXT_TYPE");
+}
+
+// The releases with a checked-in fixture (fixtures/layout/v8dbg-RELEASE.txt).
+std::vector<std::string> FixtureReleases() {
+  std::vector<std::string> releases;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(MORTEM_SOURCE_DIR "/fixtures/layout")) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with("v8dbg-") && name.ends_with(".txt"))
+      releases.push_back(name.substr(6, name.size() - 10));
+  }
+  std::sort(releases.begin(), releases.end());
+  return releases;
+}
+
+TEST_CASE("every release of the matrix has a fixture") {
+  const auto fixtures = FixtureReleases();
+  for (const auto& release : MatrixReleases()) {
+    CAPTURE(release);
+    CHECK(std::find(fixtures.begin(), fixtures.end(), release) != fixtures.end());
+  }
+}
+
+TEST_CASE("every fixture's layout loads with its line's facts") {
+  const auto releases = FixtureReleases();
+  REQUIRE(releases.size() >= 5);
+  for (const auto& release : releases) {
+    CAPTURE(release);
+    FakeTarget target({}, release);
+    auto layout = mortem::v8::LoadLayout(target.memory, target.symbols);
+    REQUIRE(layout.line != nullptr);
+    CHECK(layout.line->node_line == release.substr(0, release.find('.')));
+    const auto& t = layout.types;
+    // Derived types stand where their neighbours say, and no derived type collides with an
+    // exported one of another name.
+    CHECK(t.filler == t.free_space - 1);
+    CHECK(layout.TypeName(t.free_space) != "JS_OBJECT_TYPE");
+    for (uint16_t derived : {t.filler, t.free_space, t.native_context, t.feedback_metadata}) {
+      auto it = layout.type_names.find(derived);
+      if (it != layout.type_names.end()) {
+        CHECK((it->second == "FILLER_TYPE" || it->second == "FREE_SPACE_TYPE" ||
+               it->second == "NATIVE_CONTEXT_TYPE" || it->second == "FEEDBACK_METADATA_TYPE"));
+      }
+    }
+    CHECK(layout.IsContext(t.native_context));
+    CHECK(t.first_js_function <= t.js_function);
+    CHECK(t.js_function <= t.last_js_function);
+    CHECK(layout.spaces.names.size() > static_cast<size_t>(layout.spaces.old_space));
+    CHECK(layout.off.typed_array_length > layout.off.view_byte_length);
+    mortem::v8::SizeRules rules(layout, target.memory);  // builds for every line
+  }
+}
+
+TEST_CASE("a V8 line without a row is refused by name") {
+  FakeTarget target;
+  int32_t minor = 7;  // 13.7: no such row
+  auto sym = target.symbols.Find("_ZN2v88internal7Version6minor_E");
+  REQUIRE(sym);
+  target.memory.WriteBytes(sym->address, &minor, 4);
+  try {
+    mortem::v8::LoadLayout(target.memory, target.symbols);
+    FAIL("LoadLayout accepted V8 13.7");
+  } catch (const mortem::Error& e) {
+    std::string message = e.what();
+    CHECK(message.find("13.7") != std::string::npos);
+    CHECK(message.find("14.6") != std::string::npos);  // the supported lines are listed
+  }
 }
 
 TEST_CASE("every missing constant is reported in one error") {

@@ -71,3 +71,25 @@ TEST_CASE("source positions: empty, truncated and hostile tables end cleanly") {
   std::vector<std::byte> endless(64, std::byte{0xff});  // continuation bits forever
   CHECK(Lookup(endless, 100) == -1);
 }
+
+TEST_CASE("source positions: 14.6's packed entries (code delta << 2 | position flag | statement)") {
+  // handleRequest's table from a Node 26.12.1 core of fixtures/scenarios/crash.js; the expected
+  // offsets and positions are what `node --print-bytecode` printed for that function.
+  const uint8_t raw[] = {0x02, 0xe0, 0x29, 0x07, 0x38, 0x22, 0x78, 0x2e, 0x9c,
+                         0x01, 0x12, 0x27, 0x12, 0xcf, 0x01, 0x17, 0x98, 0x02};
+  std::vector<std::byte> table;
+  for (uint8_t b : raw) table.push_back(static_cast<std::byte>(b));
+  mortem::v8::Offsets o = Bits();
+  o.source_position_flagged_code = true;
+  auto at = [&](int64_t offset) { return mortem::v8::LookupSourcePosition(o, table, offset); };
+  CHECK(at(0) == 1349);
+  CHECK(at(7) == 1349);
+  CHECK(at(8) == 1379);
+  CHECK(at(19) == 1418);
+  CHECK(at(23) == 1408);
+  CHECK(at(27) == 1356);
+  CHECK(at(31) == 1356);
+  CHECK(at(32) == 1426);
+  // The same bytes read with the older encoding give other offsets: the fact matters.
+  CHECK(Lookup(table, 27) != 1356);
+}

@@ -46,6 +46,11 @@ class Memory {
   virtual void Prefetch(Address, size_t) const {}
   virtual void Release(Address, size_t) const {}
 
+  // Where address lies in memory the process mapped without any access right (a guard region,
+  // PROT_NONE): the end of that region. The process could not read those bytes either, so they
+  // hold nothing. nullopt for readable, unmapped or unknown memory.
+  virtual std::optional<Address> NoAccessEnd(Address) const { return std::nullopt; }
+
   // Why the byte at address cannot be read, in words for a user.
   virtual std::string WhyUnreadable(Address) const { return "not in the target's memory"; }
 

@@ -74,6 +74,7 @@ struct CoreSegment {
   uint64_t wanted_size = 0;  // p_filesz as written in the header
   bool writable = false;
   bool executable = false;
+  bool readable = true;  // PF_R: a mapping without it was PROT_NONE in the process
 };
 
 class CoreFile : public Memory {
@@ -98,6 +99,7 @@ class CoreFile : public Memory {
   std::vector<Region> Regions() const override;
   void Prefetch(Address address, size_t length) const override;
   void Release(Address address, size_t length) const override;
+  std::optional<Address> NoAccessEnd(Address address) const override;
   std::string WhyUnreadable(Address address) const override;
 
  private:

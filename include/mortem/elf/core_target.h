@@ -53,6 +53,9 @@ class CoreTarget : public Memory {
   std::vector<Region> Regions() const override;
   void Prefetch(Address address, size_t length) const override { core_->Prefetch(address, length); }
   void Release(Address address, size_t length) const override { core_->Release(address, length); }
+  std::optional<Address> NoAccessEnd(Address address) const override {
+    return core_->NoAccessEnd(address);
+  }
   std::string WhyUnreadable(Address address) const override {
     return core_->WhyUnreadable(address);
   }

@@ -61,6 +61,10 @@ class FrameDecoder {
   void Arguments(V8Frame& frame, Address fp, size_t max_arguments);
   std::vector<std::string> CallSites(uint64_t tagged_array, size_t max_frames);
   std::optional<std::string> CallSite(Address info);
+  std::vector<std::string> FlatCallSites(uint64_t tagged_array, int64_t length, size_t max_frames);
+  std::optional<std::string> CallSiteAt(Address code_slot, Address function_slot,
+                                        Address offset_slot, Address flags_slot);
+  uint64_t BytecodeOf(uint64_t code);
 
   const Memory& memory_;
   const Layout& layout_;

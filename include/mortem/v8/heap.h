@@ -50,6 +50,7 @@ class Heap {
   Heap(const Memory& memory, const Layout& layout) : memory_(&memory), layout_(&layout) {}
   void FindPages();
   void FindIsolate();
+  void CheckRootMaps() const;
   void FindUnusedAreas();
   std::optional<uint32_t> FindLabOffsetByScan() const;
 

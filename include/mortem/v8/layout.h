@@ -1,7 +1,7 @@
 // Purpose: all V8 and Node layout knowledge for one target, in one table. Loaded once from the
 // binary's v8dbg_* constants (read through the target's memory: the executable's data), the
-// nodedbg_* values the process set at start-up (read from the core), and documented per-version
-// facts the metadata lacks (src/v8/version_facts.cpp, each with its source). Loading validates
+// nodedbg_* values the process set at start-up (read from the core), and the facts the metadata
+// lacks: one row per V8 line (line_facts.h), applied by src/v8/version_facts.cpp. Loading validates
 // everything and reports every missing constant in one error.
 #pragma once
 #include <array>
@@ -13,77 +13,13 @@
 
 #include "mortem/core/memory.h"
 #include "mortem/core/symbols.h"
+#include "mortem/v8/line_facts.h"
 
 namespace mortem::v8 {
 
 struct Version {
   int major = 0, minor = 0, build = 0, patch = 0;
   std::string ToString() const;
-  int Key() const { return major * 100 + minor; }  // 1002, 1103, 1204, 1306
-};
-
-// Shape of the page (memory chunk) header, which V8 changed in 11.x→12.4→13.6.
-enum class PageHeaderKind {
-  kBasicMemoryChunk,  // 10.2/11.3: size, flags, heap, area_start, area_end in the page
-  kInPageMetadata,    // 12.4: flags, metadata* (== chunk), then size, heap, area bounds
-  kOffPageMetadata,   // 13.6: flags, metadata* pointing to a separate C++ object
-};
-
-struct PageHeaderLayout {
-  PageHeaderKind kind = PageHeaderKind::kBasicMemoryChunk;
-  // Offsets of the fields inside the page (kinds 1, 2) or inside the metadata object (kind 3).
-  uint32_t size = 0, flags = 0, heap = 0, area_start = 0, area_end = 0, owner = 0;
-  uint32_t metadata_chunk = 0;  // kind 3: offset of the reservation address (== chunk)
-  uint64_t flag_from_page = 0, flag_to_page = 0, flag_large_page = 0, flag_read_only = 0;
-};
-
-// AllocationSpace ids, which differ per version; -1 where a version lacks the space.
-struct SpaceIds {
-  std::vector<std::string> names;  // indexed by id
-  int read_only = -1, new_space = -1, old_space = -1, code = -1, map = -1, large_object = -1,
-      new_large_object = -1, code_large_object = -1, trusted = -1, trusted_large_object = -1;
-};
-
-struct IsolateFacts {
-  uint32_t roots_offset = 0;                               // Internals::kIsolateRootsOffset
-  uint32_t heap_isolate_pointer = 0;                       // offset of Heap::isolate_ inside Heap
-  std::optional<uint32_t> new_lab_offset, old_lab_offset;  // IsolateData LinearAllocationArea
-  // GlobalHandles: offset of regular_nodes_ (the NodeSpace pointer) after isolate_; NodeSpace's
-  // first_block_; NodeBlock {Node nodes_[block_nodes]; NodeBlock* next_; GlobalHandles*
-  // global_handles_;}; Node {object_, class_id u16, index u8, flags u8, ...} of node_size bytes,
-  // its state in the low bits (state_mask) of the flags byte at +state_byte: 1 strong, 2 weak.
-  uint32_t global_handles_regular_nodes = 8, global_handles_first_block = 8;
-  uint32_t global_handle_node_size = 32, global_handle_block_nodes = 256;
-  uint32_t global_handle_state_byte = 11;
-  uint8_t global_handle_state_mask = 3, global_handle_strong = 1, global_handle_weak = 2;
-  // EternalHandles: offsets of size_ (int), blocks_ and young_node_indices_ (std::vectors of
-  // begin, end, capacity), and the slots per block.
-  uint32_t eternal_handles_size = 0, eternal_handles_blocks = 8, eternal_handles_young = 32;
-  uint32_t eternal_handles_block_slots = 256;
-};
-
-// Read-only root indices, identical in 10.2-13.6 (v8-internal.h / roots.h).
-struct RootIndex {
-  static constexpr int kFreeSpaceMap = 0, kOnePointerFillerMap = 1, kTwoPointerFillerMap = 2,
-                       kUndefined = 4, kTheHole = 5, kNull = 6, kTrue = 7, kFalse = 8,
-                       kEmptyString = 9, kMetaMap = 10;
-};
-
-// ScopeInfo (objects/scope-info.tq at each tag): what the decoder needs of its header, of the
-// ScopeFlags bit field and of the ScopeType enum. Filled by the version facts.
-struct ScopeInfoFacts {
-  bool raw_flags = false;                  // 13.6: a uint32 and padding; before: a Smi
-  bool positions_in_header = false;        // 13.6: position_info right after the counts
-  bool module_count_after_locals = false;  // 12.4+: module_variable_count after the counts
-  uint32_t header_words = 4;               // map, flags, parameter_count, context_local_count
-  uint32_t type_mask = 0xF;
-  uint32_t saved_class_variable_bit = 10, function_variable_shift = 12, inferred_name_bit = 14,
-           outer_scope_bit = 22, context_extension_bit = 26, empty_bit = 29;
-  std::optional<uint32_t> locals_block_list_bit;  // the section exists up to 12.4
-  std::optional<uint32_t> dependent_code_bit;     // 13.6: dependent_code with sloppy eval
-  uint32_t class_scope = 0, eval_scope = 1, function_scope = 2, module_scope = 3, script_scope = 4,
-           shadow_realm_scope = 8;
-  int64_t max_inlined_local_names = 75;  // kScopeInfoMaxInlinedLocalNamesSize
 };
 
 struct StringTags {
@@ -136,7 +72,7 @@ struct Offsets {
   uint32_t wasm_memory_array_buffer;
   // Symbol flags (u32; bit 0 is_private), ExternalString's cached data pointer, and the Map bits
   // GetConstructorName reads (new_target_is_base in bit_field2, is_prototype_map in bit_field3).
-  uint32_t symbol_flags, external_resource_data;
+  uint32_t symbol_flags, external_resource_data, symbol_private_mask;
   uint32_t bit_field2_new_target_is_base_bit, bit_field3_is_prototype_map_bit;
   // Bytecode source positions (version facts) and JS frame slots (v8dbg_off_fp_*, version facts).
   uint32_t bytecode_array_source_positions, byte_array_data;
@@ -168,6 +104,8 @@ struct Offsets {
   // PropertyCell::name; SourcePosition's is_external bit and script offset (+1) bit field.
   uint32_t property_cell_name;
   uint32_t source_position_external_bit, source_position_offset_shift, source_position_offset_bits;
+  bool source_position_flagged_code;
+  uint32_t call_site_entry_words;
 };
 
 // Instance-type numbers the walker and namer need. Exported ones come from v8dbg_type_*;
@@ -205,7 +143,8 @@ struct NodeOffsets {  // nodedbg_*, read from the core (set by a static initiali
 
 struct Layout {
   Version v8;
-  std::string node_version;  // e.g. "20.20.2", from node::per_process::metadata
+  const LineFacts* line = nullptr;  // the row of this V8 line (never null once loaded)
+  std::string node_version;         // e.g. "20.20.2", from node::per_process::metadata
   PageHeaderLayout page;
   SpaceIds spaces;
   IsolateFacts isolate;
