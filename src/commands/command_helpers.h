@@ -23,7 +23,7 @@ inline ExitCode PartialIf(bool partial) {
   return partial ? ExitCode::kPartial : ExitCode::kOk;
 }
 
-void AddHeapCommands(std::vector<Command>& r);    // registry.cpp
+void AddHeapCommands(std::vector<Command>& r);    // commands_heap.cpp
 void AddBufferCommands(std::vector<Command>& r);  // commands_buffers.cpp
 void AddStackCommands(std::vector<Command>& r);   // commands_stack.cpp
 void AddGraphCommands(std::vector<Command>& r);   // commands_graph.cpp
