@@ -5,8 +5,17 @@
 #include "mortem/analysis/buffers.h"
 #include "mortem/analysis/inspect.h"
 #include "mortem/analysis/read.h"
+#include "mortem/commands/options.h"
 
 namespace mortem::commands {
+
+BuffersOptions BuffersOptionsFrom(const po::variables_map& vm) {
+  BuffersOptions options;
+  options.top = vm["top"].as<size_t>();
+  options.min_size = vm["min-size"].as<uint64_t>();
+  options.paths = vm.count("paths") > 0;
+  return options;
+}
 
 void AddBufferCommands(std::vector<Command>& r) {
   r.push_back(Command{
@@ -26,10 +35,7 @@ void AddBufferCommands(std::vector<Command>& r) {
           },
       .run =
           [](Invocation& in) {
-            BuffersOptions options;
-            options.top = in.options["top"].as<size_t>();
-            options.min_size = in.options["min-size"].as<uint64_t>();
-            options.paths = in.options.count("paths") > 0;
+            BuffersOptions options = BuffersOptionsFrom(in.options);
             if (in.options.count("dump")) {
               Address wanted = ParseAddress(in.options["dump"].as<std::string>());
               options.top = 0;

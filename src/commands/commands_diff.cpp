@@ -1,8 +1,20 @@
 // The command that compares two cores of one binary: per-type growth, DevTools' Comparison view.
 #include "command_helpers.h"
 #include "mortem/analysis/diff.h"
+#include "mortem/commands/options.h"
 
 namespace mortem::commands {
+
+DiffOptions DiffOptionsFrom(const po::variables_map& vm) {
+  DiffOptions options;
+  options.sort = SortFrom<DiffOptions::Sort>(vm);
+  options.retained = vm.count("retained") > 0;
+  options.top = vm["top"].as<size_t>();
+  options.grown_only = vm.count("grown-only") > 0;
+  options.paths = vm["paths"].as<size_t>();
+  options.path_depth = vm["depth"].as<uint32_t>();
+  return options;
+}
 
 void AddDiffCommands(std::vector<Command>& r) {
   Command diff{
@@ -24,19 +36,7 @@ void AddDiffCommands(std::vector<Command>& r) {
           },
       .run =
           [](Invocation& in) {
-            DiffOptions options;
-            auto sort = in.options["sort"].as<std::string>();
-            if (sort == "count")
-              options.sort = DiffOptions::Sort::kCount;
-            else if (sort == "retained")
-              options.sort = DiffOptions::Sort::kRetained;
-            else if (sort != "size")
-              throw po::error("--sort takes size, count or retained");
-            options.retained = in.options.count("retained") > 0;
-            options.top = in.options["top"].as<size_t>();
-            options.grown_only = in.options.count("grown-only") > 0;
-            options.paths = in.options["paths"].as<size_t>();
-            options.path_depth = in.options["depth"].as<uint32_t>();
+            DiffOptions options = DiffOptionsFrom(in.options);
             options.force = in.force;
             auto result = RunDiff(in.session, *in.second, options);
             Emit(in, result);

@@ -7,6 +7,7 @@
 #include "mortem/analysis/info.h"
 #include "mortem/analysis/inspect.h"
 #include "mortem/analysis/objects.h"
+#include "mortem/commands/options.h"
 
 namespace mortem::commands {
 namespace {
@@ -121,19 +122,7 @@ Command ObjectsCommand() {
           },
       .run =
           [](Invocation& in) {
-            ObjectsOptions options;
-            auto sort = in.options["sort"].as<std::string>();
-            options.retained = in.options.count("retained") > 0 || sort == "retained";
-            if (sort == "count")
-              options.sort = ObjectsOptions::Sort::kCount;
-            else if (sort == "retained")
-              options.sort = ObjectsOptions::Sort::kRetained;
-            else if (sort != "size")
-              throw po::error("--sort takes size, count or retained");
-            options.top = in.options["top"].as<size_t>();
-            options.by_instance_type = in.options.count("by-instance-type") > 0;
-            options.reachable = in.options.count("reachable") > 0;
-            auto result = RunObjects(in.session, options);
+            auto result = RunObjects(in.session, ObjectsOptionsFrom(in.options));
             Emit(in, result);
             return PartialIf(result.walk.skipped_bytes > 0);
           },
@@ -186,16 +175,8 @@ Command InspectCommand() {
           },
       .run =
           [](Invocation& in) {
-            v8::ValueLimits limits;
-            limits.depth = std::clamp(in.options["depth"].as<int>(), 0, 16);
-            limits.properties = in.options["properties"].as<size_t>();
-            limits.elements = in.options["elements"].as<size_t>();
-            limits.string_chars = in.options.count("full-string")
-                                      ? size_t{1} << 20
-                                      : in.options["string-length"].as<size_t>();
-            auto result =
-                RunInspect(in.session, ParseAddress(in.options["address"].as<std::string>()),
-                           limits, in.options.count("source") > 0);
+            const InspectOptions options = InspectOptionsFrom(in.options);
+            auto result = RunInspect(in.session, options.address, options.limits, options.source);
             Emit(in, result);
             return ExitCode::kOk;
           },
@@ -216,6 +197,28 @@ Command InspectCommand() {
 }
 
 }  // namespace
+
+ObjectsOptions ObjectsOptionsFrom(const po::variables_map& vm) {
+  ObjectsOptions options;
+  options.sort = SortFrom<ObjectsOptions::Sort>(vm);
+  options.retained = vm.count("retained") > 0 || options.sort == ObjectsOptions::Sort::kRetained;
+  options.top = vm["top"].as<size_t>();
+  options.by_instance_type = vm.count("by-instance-type") > 0;
+  options.reachable = vm.count("reachable") > 0;
+  return options;
+}
+
+InspectOptions InspectOptionsFrom(const po::variables_map& vm) {
+  InspectOptions options;
+  options.address = ParseAddress(vm["address"].as<std::string>());
+  options.limits.depth = std::clamp(vm["depth"].as<int>(), 0, 16);
+  options.limits.properties = vm["properties"].as<size_t>();
+  options.limits.elements = vm["elements"].as<size_t>();
+  options.limits.string_chars =
+      vm.count("full-string") ? size_t{1} << 20 : vm["string-length"].as<size_t>();
+  options.source = vm.count("source") > 0;
+  return options;
+}
 
 void AddHeapCommands(std::vector<Command>& r) {
   r.push_back(InfoCommand());

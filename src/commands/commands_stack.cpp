@@ -7,6 +7,7 @@
 #include "mortem/analysis/handles.h"
 #include "mortem/analysis/stack.h"
 #include "mortem/analysis/triage.h"
+#include "mortem/commands/options.h"
 #include "mortem/format/render.h"
 
 namespace mortem::commands {
@@ -54,6 +55,37 @@ Translator ActiveQueue(std::string only) {
 
 }  // namespace
 
+StackOptions StackOptionsFrom(const po::variables_map& vm) {
+  StackOptions options;
+  options.thread = vm["thread"].as<size_t>();
+  options.all = vm.count("all") > 0;
+  options.max_frames = std::max<size_t>(1, vm["frames"].as<size_t>());
+  options.max_arguments = vm["arguments"].as<size_t>();
+  return options;
+}
+
+TriageOptions TriageOptionsFrom(const po::variables_map& vm) {
+  TriageOptions options;
+  options.top = std::max<size_t>(1, vm["top"].as<size_t>());
+  options.retained = vm.count("no-retained") == 0;
+  return options;
+}
+
+SourceOptions SourceOptionsFrom(const po::variables_map& vm) {
+  SourceOptions options;
+  options.thread = vm["thread"].as<size_t>();
+  options.frame = vm["frame"].as<size_t>();
+  options.context = std::clamp(vm["lines"].as<int>(), 0, 1000);
+  return options;
+}
+
+HandlesOptions HandlesOptionsFrom(const po::variables_map& vm) {
+  HandlesOptions options;
+  options.handles = vm.count("requests-only") == 0;
+  options.requests = vm.count("handles-only") == 0;
+  return options;
+}
+
 void AddStackCommands(std::vector<Command>& r) {
   r.push_back(Command{
       .name = "stack",
@@ -69,12 +101,7 @@ void AddStackCommands(std::vector<Command>& r) {
           },
       .run =
           [](Invocation& in) {
-            StackOptions options;
-            options.thread = in.options["thread"].as<size_t>();
-            options.all = in.options.count("all") > 0;
-            options.max_frames = std::max<size_t>(1, in.options["frames"].as<size_t>());
-            options.max_arguments = in.options["arguments"].as<size_t>();
-            auto result = RunStack(in.session, options);
+            auto result = RunStack(in.session, StackOptionsFrom(in.options));
             Emit(in, result);
             return ExitCode::kOk;
           },
@@ -97,9 +124,7 @@ void AddStackCommands(std::vector<Command>& r) {
           },
       .run =
           [](Invocation& in) {
-            TriageOptions options;
-            options.top = std::max<size_t>(1, in.options["top"].as<size_t>());
-            options.retained = in.options.count("no-retained") == 0;
+            const TriageOptions options = TriageOptionsFrom(in.options);
             std::vector<std::string> conditions;
             if (in.options.count("fail-if"))
               conditions = in.options["fail-if"].as<std::vector<std::string>>();
@@ -133,11 +158,7 @@ void AddStackCommands(std::vector<Command>& r) {
           },
       .run =
           [](Invocation& in) {
-            SourceOptions options;
-            options.thread = in.options["thread"].as<size_t>();
-            options.frame = in.options["frame"].as<size_t>();
-            options.context = std::clamp(in.options["lines"].as<int>(), 0, 1000);
-            auto result = RunSource(in.session, options);
+            auto result = RunSource(in.session, SourceOptionsFrom(in.options));
             Emit(in, result);
             return ExitCode::kOk;
           },
@@ -155,10 +176,7 @@ void AddStackCommands(std::vector<Command>& r) {
           },
       .run =
           [](Invocation& in) {
-            HandlesOptions options;
-            options.handles = in.options.count("requests-only") == 0;
-            options.requests = in.options.count("handles-only") == 0;
-            auto result = RunHandles(in.session, options);
+            auto result = RunHandles(in.session, HandlesOptionsFrom(in.options));
             Emit(in, result);
             return PartialIf(result.environments.empty() || result.truncated);
           },

@@ -75,23 +75,28 @@ nlohmann::json DescribeCommands() {
   return commands;
 }
 
+po::variables_map ParseOptions(const Command& command, const std::vector<std::string>& args) {
+  auto options = CommandOptions(command);
+  po::options_description hidden;
+  po::positional_options_description positional;
+  for (const auto& p : command.positionals) {
+    hidden.add_options()(p.c_str(), po::value<std::string>());
+    positional.add(p.c_str(), 1);
+  }
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  for (const auto& p : command.positionals)
+    if (!vm.count(p)) throw po::error("missing argument " + p);
+  return vm;
+}
+
 ExitCode RunCommand(const Command& command, Session& session, const std::vector<std::string>& args,
                     std::ostream& out, std::ostream& err, const Frontend& frontend) {
   try {
-    auto options = CommandOptions(command);
-    po::options_description hidden;
-    po::positional_options_description positional;
-    for (const auto& p : command.positionals) {
-      hidden.add_options()(p.c_str(), po::value<std::string>());
-      positional.add(p.c_str(), 1);
-    }
-    po::options_description all;
-    all.add(options).add(hidden);
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-    for (const auto& p : command.positionals)
-      if (!vm.count(p)) throw po::error("missing argument " + p);
+    const po::variables_map vm = ParseOptions(command, args);
     CoreSession other;
     Session* second = nullptr;
     if (command.second_core) {

@@ -51,6 +51,11 @@ const Command* FindCommand(const std::string& name);
 // Options every command takes (--json, --threads), and the command's own.
 po::options_description CommandOptions(const Command& command);
 
+// The words of a command (after the target) parsed once with its spec: its options and
+// positionals by name (include/mortem/commands/options.h reads them into typed options). Throws
+// po::error (an unknown option, a missing argument).
+po::variables_map ParseOptions(const Command& command, const std::vector<std::string>& args);
+
 // Whether a command's long option ("--depth") takes a value, from its options spec.
 bool OptionTakesValue(const std::string& command, const std::string& option);
 
