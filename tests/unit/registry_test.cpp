@@ -1,7 +1,8 @@
 // Unit tests of the command registry against what documents it: every command's descriptor
 // names a schema file that exists in docs/schema/, every command has its row in docs/json.md's
-// and the README's command tables, every schema file belongs to a command, and the descriptors
-// are consistent (unique names and aliases, the second core as first positional).
+// and the README's command tables, every llnode alias is in the README's plugin section, every
+// schema file belongs to a command, and the descriptors are consistent (unique names and aliases,
+// the second core as first positional).
 #include "mortem/commands/registry.h"
 
 #include <doctest/doctest.h>
@@ -66,6 +67,18 @@ TEST_CASE("every command has its row in the README's command table") {
     CAPTURE(c.name);
     CHECK(HasTableRow(readme, "| `mortem " + c.name + " "));
   }
+}
+
+TEST_CASE("every llnode alias is in the README's LLDB plugin section") {
+  const std::string readme = ReadSourceFile("README.md");
+  const size_t plugin = readme.find("## LLDB plugin");
+  REQUIRE(plugin != std::string::npos);
+  const std::string section = readme.substr(plugin, readme.find("\n## ", plugin + 1) - plugin);
+  for (const auto& c : Registry())
+    for (const auto& a : c.aliases) {
+      CAPTURE(a.name);
+      CHECK(section.find("`v8 " + a.name) != std::string::npos);
+    }
 }
 
 TEST_CASE("names and llnode aliases are unique; an alias named as a command is that command's") {
