@@ -17,6 +17,23 @@ BuffersOptions BuffersOptionsFrom(const po::variables_map& vm) {
   return options;
 }
 
+std::optional<ReadOptions> DumpOptionsFrom(const po::variables_map& vm) {
+  if (!vm.count("dump")) return std::nullopt;
+  const std::string text = vm["dump"].as<std::string>();
+  return ReadOptions{.text = text,
+                     .address = ParseAddress(text),
+                     .length = vm["length"].as<uint64_t>(),
+                     .format = ReadFormat::kHex};
+}
+
+ReadOptions ReadOptionsFrom(const po::variables_map& vm) {
+  const std::string text = vm["address"].as<std::string>();
+  return ReadOptions{.text = text,
+                     .address = ParseAddress(text),
+                     .length = vm["length"].as<uint64_t>(),
+                     .format = ParseReadFormat(vm["format"].as<std::string>())};
+}
+
 void AddBufferCommands(std::vector<Command>& r) {
   r.push_back(Command{
       .name = "buffers",
@@ -36,48 +53,45 @@ void AddBufferCommands(std::vector<Command>& r) {
       .run =
           [](Invocation& in) {
             BuffersOptions options = BuffersOptionsFrom(in.options);
-            if (in.options.count("dump")) {
-              Address wanted = ParseAddress(in.options["dump"].as<std::string>());
+            if (const auto dump = DumpOptionsFrom(in.options)) {
+              const Address wanted = dump->address;
               options.top = 0;
               auto all = RunBuffers(in.session, options);
               for (const auto& b : all.array_buffers) {
                 if (b.address != wanted && b.address + 1 != wanted && b.backing_store != wanted)
                   continue;
-                auto length = std::min(b.byte_length, in.options["length"].as<uint64_t>());
+                auto length = std::min(b.byte_length, dump->length);
                 auto result = RunRead(in.session, b.backing_store, length, ReadFormat::kHex);
                 Emit(in, result);
                 return result.missing.empty() ? ExitCode::kOk : ExitCode::kPartial;
               }
-              throw Error("no ArrayBuffer or backing store at " +
-                          in.options["dump"].as<std::string>());
+              throw Error("no ArrayBuffer or backing store at " + dump->text);
             }
             auto result = RunBuffers(in.session, options);
             Emit(in, result);
             return ExitCode::kOk;
           },
       .schema = "buffers.json"});
-  r.push_back(Command{
-      .name = "read",
-      .summary = "raw bytes at an address, as hex, text or numbers",
-      .positionals = {"address"},
-      .add_options =
-          [](po::options_description& o) {
-            o.add_options()("length", po::value<uint64_t>()->default_value(256), "bytes to read")(
-                "format", po::value<std::string>()->default_value("hex"),
-                "hex, ascii, utf8, utf16, u8, u32, f32 or f64");
-          },
-      .run =
-          [](Invocation& in) {
-            auto result = RunRead(in.session, ParseAddress(in.options["address"].as<std::string>()),
-                                  in.options["length"].as<uint64_t>(),
-                                  ParseReadFormat(in.options["format"].as<std::string>()));
-            if (result.bytes.empty())
-              throw Error("cannot read " + in.options["address"].as<std::string>() + ": " +
-                          result.missing);
-            Emit(in, result);
-            return result.missing.empty() ? ExitCode::kOk : ExitCode::kPartial;
-          },
-      .schema = "read.json"});
+  r.push_back(Command{.name = "read",
+                      .summary = "raw bytes at an address, as hex, text or numbers",
+                      .positionals = {"address"},
+                      .add_options =
+                          [](po::options_description& o) {
+                            o.add_options()("length", po::value<uint64_t>()->default_value(256),
+                                            "bytes to read")(
+                                "format", po::value<std::string>()->default_value("hex"),
+                                "hex, ascii, utf8, utf16, u8, u32, f32 or f64");
+                          },
+                      .run =
+                          [](Invocation& in) {
+                            const ReadOptions o = ReadOptionsFrom(in.options);
+                            auto result = RunRead(in.session, o.address, o.length, o.format);
+                            if (result.bytes.empty())
+                              throw Error("cannot read " + o.text + ": " + result.missing);
+                            Emit(in, result);
+                            return result.missing.empty() ? ExitCode::kOk : ExitCode::kPartial;
+                          },
+                      .schema = "read.json"});
 }
 
 }  // namespace mortem::commands

@@ -6,6 +6,7 @@
 #include "mortem/analysis/dominators.h"
 #include "mortem/analysis/inspect.h"
 #include "mortem/analysis/retainers.h"
+#include "mortem/commands/options.h"
 
 namespace mortem::commands {
 namespace {
@@ -53,6 +54,29 @@ std::optional<Translation> FindRefs(std::vector<std::string> args, std::string& 
 
 }  // namespace
 
+DominatorsOptions DominatorsOptionsFrom(const po::variables_map& vm) {
+  return DominatorsOptions{.top = std::max<size_t>(1, vm["top"].as<size_t>()),
+                           .paths = vm["paths"].as<size_t>()};
+}
+
+RefsOptions RefsOptionsFrom(const po::variables_map& vm) {
+  RefsOptions options;
+  options.query = vm["address"].as<std::string>();
+  options.limit = vm["limit"].as<size_t>();
+  options.by = vm.count("name")     ? RefsOptions::By::kName
+               : vm.count("string") ? RefsOptions::By::kString
+                                    : RefsOptions::By::kAddress;
+  if (options.by == RefsOptions::By::kAddress) options.address = ParseAddress(options.query);
+  return options;
+}
+
+RetainersOptions RetainersOptionsFrom(const po::variables_map& vm) {
+  return RetainersOptions{.address = ParseAddress(vm["address"].as<std::string>()),
+                          .paths = vm["paths"].as<size_t>(),
+                          .depth = vm["depth"].as<uint32_t>(),
+                          .weak = vm.count("weak") > 0};
+}
+
 void AddGraphCommands(std::vector<Command>& r) {
   r.push_back(Command{
       .name = "dominators",
@@ -65,9 +89,8 @@ void AddGraphCommands(std::vector<Command>& r) {
           },
       .run =
           [](Invocation& in) {
-            auto result =
-                RunDominators(in.session, std::max<size_t>(1, in.options["top"].as<size_t>()),
-                              in.options["paths"].as<size_t>());
+            const DominatorsOptions options = DominatorsOptionsFrom(in.options);
+            auto result = RunDominators(in.session, options.top, options.paths);
             Emit(in, result);
             return PartialIf(result.partial);
           },
@@ -84,12 +107,12 @@ void AddGraphCommands(std::vector<Command>& r) {
           },
       .run =
           [](Invocation& in) {
-            const std::string arg = in.options["address"].as<std::string>();
-            const size_t limit = in.options["limit"].as<size_t>();
-            RefsResult result = in.options.count("name") ? RunRefsByName(in.session, arg, limit)
-                                : in.options.count("string")
-                                    ? RunRefsToString(in.session, arg, limit)
-                                    : RunRefs(in.session, ParseAddress(arg));
+            const RefsOptions o = RefsOptionsFrom(in.options);
+            using By = RefsOptions::By;
+            RefsResult result = o.by == By::kName ? RunRefsByName(in.session, o.query, o.limit)
+                                : o.by == By::kString
+                                    ? RunRefsToString(in.session, o.query, o.limit)
+                                    : RunRefs(in.session, o.address);
             Emit(in, result);
             return ExitCode::kOk;
           },
@@ -97,26 +120,24 @@ void AddGraphCommands(std::vector<Command>& r) {
       .aliases = {{"findrefs", "findrefs [-v EXPR | -n NAME | -s TEXT] [-r]",
                    "refs (-v EXPR | -n NAME --name | -s TEXT --string; -r: retainers)",
                    FindRefs}}});
-  r.push_back(Command{.name = "retainers",
-                      .summary = "the shortest retainer paths from the GC roots to an object",
-                      .positionals = {"address"},
-                      .add_options =
-                          [](po::options_description& o) {
-                            o.add_options()("paths", po::value<size_t>()->default_value(3),
-                                            "at most N paths")(
-                                "depth", po::value<uint32_t>()->default_value(64),
-                                "at most D steps per path")("weak", "follow weak references too");
-                          },
-                      .run =
-                          [](Invocation& in) {
-                            auto result = RunRetainers(
-                                in.session, ParseAddress(in.options["address"].as<std::string>()),
-                                in.options["paths"].as<size_t>(),
-                                in.options["depth"].as<uint32_t>(), in.options.count("weak") > 0);
-                            Emit(in, result);
-                            return PartialIf(result.partial);
-                          },
-                      .schema = "retainers.json"});
+  r.push_back(Command{
+      .name = "retainers",
+      .summary = "the shortest retainer paths from the GC roots to an object",
+      .positionals = {"address"},
+      .add_options =
+          [](po::options_description& o) {
+            o.add_options()("paths", po::value<size_t>()->default_value(3), "at most N paths")(
+                "depth", po::value<uint32_t>()->default_value(64), "at most D steps per path")(
+                "weak", "follow weak references too");
+          },
+      .run =
+          [](Invocation& in) {
+            const RetainersOptions o = RetainersOptionsFrom(in.options);
+            auto result = RunRetainers(in.session, o.address, o.paths, o.depth, o.weak);
+            Emit(in, result);
+            return PartialIf(result.partial);
+          },
+      .schema = "retainers.json"});
 }
 
 }  // namespace mortem::commands

@@ -146,9 +146,8 @@ Command InstancesCommand() {
           },
       .run =
           [](Invocation& in) {
-            auto result = RunInstances(in.session, in.options["name"].as<std::string>(),
-                                       in.options["kind"].as<std::string>(),
-                                       in.options["limit"].as<size_t>());
+            const InstancesOptions o = InstancesOptionsFrom(in.options);
+            auto result = RunInstances(in.session, o.name, o.kind, o.limit);
             Emit(in, result);
             return result.total == 0 ? ExitCode::kBadInput : ExitCode::kOk;
           },
@@ -206,6 +205,12 @@ ObjectsOptions ObjectsOptionsFrom(const po::variables_map& vm) {
   options.by_instance_type = vm.count("by-instance-type") > 0;
   options.reachable = vm.count("reachable") > 0;
   return options;
+}
+
+InstancesOptions InstancesOptionsFrom(const po::variables_map& vm) {
+  return InstancesOptions{.name = vm["name"].as<std::string>(),
+                          .kind = vm["kind"].as<std::string>(),
+                          .limit = vm["limit"].as<size_t>()};
 }
 
 InspectOptions InspectOptionsFrom(const po::variables_map& vm) {

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "mortem/core/error.h"
+
 namespace {
 
 namespace commands = mortem::commands;
@@ -77,4 +79,44 @@ TEST_CASE("stack, source, handles, triage, buffers: defaults and clamps") {
   CHECK(buffers.top == 50);
   CHECK(buffers.min_size == 4096);
   CHECK(!buffers.paths);
+}
+
+TEST_CASE("instances, read, buffers --dump: positionals, defaults, a bad --format") {
+  auto instances = commands::InstancesOptionsFrom(Parse("instances", {"Dog"}));
+  CHECK(instances.name == "Dog");
+  CHECK(instances.kind.empty());
+  CHECK(instances.limit == 50);
+  auto read = commands::ReadOptionsFrom(Parse("read", {"0x20", "--format", "u32"}));
+  CHECK(read.text == "0x20");
+  CHECK(read.address == 0x20);
+  CHECK(read.length == 256);
+  CHECK(read.format == mortem::ReadFormat::kU32);
+  CHECK_THROWS_AS(commands::ReadOptionsFrom(Parse("read", {"0x20", "--format", "u16"})),
+                  mortem::Error);
+  CHECK(!commands::DumpOptionsFrom(Parse("buffers", {})));
+  auto dump = commands::DumpOptionsFrom(Parse("buffers", {"--dump", "0x40", "--length", "8"}));
+  REQUIRE(dump);
+  CHECK(dump->address == 0x40);
+  CHECK(dump->length == 8);
+  CHECK(dump->format == mortem::ReadFormat::kHex);
+}
+
+TEST_CASE("refs by address, --name, --string; retainers; dominators --top 0 lists one") {
+  using By = commands::RefsOptions::By;
+  auto refs = commands::RefsOptionsFrom(Parse("refs", {"0x30"}));
+  CHECK(refs.by == By::kAddress);
+  CHECK(refs.address == 0x30);
+  refs = commands::RefsOptionsFrom(Parse("refs", {"cartId", "--name", "--limit", "0"}));
+  CHECK(refs.by == By::kName);
+  CHECK(refs.query == "cartId");
+  CHECK(refs.limit == 0);
+  CHECK(commands::RefsOptionsFrom(Parse("refs", {"hi there", "--string"})).by == By::kString);
+  auto retainers = commands::RetainersOptionsFrom(Parse("retainers", {"0x50", "--weak"}));
+  CHECK(retainers.address == 0x50);
+  CHECK(retainers.paths == 3);
+  CHECK(retainers.depth == 64);
+  CHECK(retainers.weak);
+  auto dominators = commands::DominatorsOptionsFrom(Parse("dominators", {"--top", "0"}));
+  CHECK(dominators.top == 1);
+  CHECK(dominators.paths == 20);
 }
