@@ -64,10 +64,13 @@ StackOptions StackOptionsFrom(const po::variables_map& vm) {
   return options;
 }
 
-TriageOptions TriageOptionsFrom(const po::variables_map& vm) {
-  TriageOptions options;
-  options.top = std::max<size_t>(1, vm["top"].as<size_t>());
-  options.retained = vm.count("no-retained") == 0;
+TriageCommandOptions TriageOptionsFrom(const po::variables_map& vm) {
+  TriageCommandOptions options;
+  options.triage.top = std::max<size_t>(1, vm["top"].as<size_t>());
+  options.triage.retained = vm.count("no-retained") == 0;
+  if (vm.count("fail-if")) options.fail_if = vm["fail-if"].as<std::vector<std::string>>();
+  FailingConditions(TriageResult{}, options.fail_if);  // a condition that does not parse: now
+  options.markdown = vm.count("markdown") > 0;
   return options;
 }
 
@@ -124,18 +127,14 @@ void AddStackCommands(std::vector<Command>& r) {
           },
       .run =
           [](Invocation& in) {
-            const TriageOptions options = TriageOptionsFrom(in.options);
-            std::vector<std::string> conditions;
-            if (in.options.count("fail-if"))
-              conditions = in.options["fail-if"].as<std::vector<std::string>>();
-            FailingConditions(TriageResult{}, conditions);  // a condition that does not parse: now
-            auto result = RunTriage(in.session, options);
-            auto holding = FailingConditions(result, conditions);
+            const TriageCommandOptions options = TriageOptionsFrom(in.options);
+            auto result = RunTriage(in.session, options.triage);
+            auto holding = FailingConditions(result, options.fail_if);
             if (in.json) {
               auto j = format::ToJson(result);
               j["failed_conditions"] = holding;
               in.out << j.dump(2) << "\n";
-            } else if (in.options.count("markdown")) {
+            } else if (options.markdown) {
               format::PrintMarkdown(result, in.out);
             } else {
               format::PrintText(result, in.out);

@@ -73,8 +73,15 @@ TEST_CASE("stack, source, handles, triage, buffers: defaults and clamps") {
   CHECK(handles.handles);
   CHECK(!handles.requests);
   auto triage = commands::TriageOptionsFrom(Parse("triage", {"--top", "0", "--no-retained"}));
-  CHECK(triage.top == 1);
-  CHECK(!triage.retained);
+  CHECK(triage.triage.top == 1);
+  CHECK(!triage.triage.retained);
+  CHECK(!triage.markdown);
+  triage = commands::TriageOptionsFrom(
+      Parse("triage", {"--markdown", "--fail-if", "objects > 0", "--fail-if", "self(Dog) >= 1MB"}));
+  CHECK(triage.markdown);
+  CHECK(triage.fail_if == Args{"objects > 0", "self(Dog) >= 1MB"});
+  CHECK_THROWS_AS(commands::TriageOptionsFrom(Parse("triage", {"--fail-if", "objects >"})),
+                  mortem::Error);
   auto buffers = commands::BuffersOptionsFrom(Parse("buffers", {"--min-size", "4096"}));
   CHECK(buffers.top == 50);
   CHECK(buffers.min_size == 4096);

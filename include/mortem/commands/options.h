@@ -5,6 +5,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mortem/analysis/buffers.h"
 #include "mortem/analysis/diff.h"
@@ -24,7 +25,13 @@ BuffersOptions BuffersOptionsFrom(const po::variables_map& vm);
 StackOptions StackOptionsFrom(const po::variables_map& vm);
 SourceOptions SourceOptionsFrom(const po::variables_map& vm);
 HandlesOptions HandlesOptionsFrom(const po::variables_map& vm);
-TriageOptions TriageOptionsFrom(const po::variables_map& vm);
+
+struct TriageCommandOptions {
+  TriageOptions triage;
+  std::vector<std::string> fail_if;  // --fail-if conditions (each parses: else Error)
+  bool markdown = false;
+};
+TriageCommandOptions TriageOptionsFrom(const po::variables_map& vm);
 
 struct InspectOptions {
   Address address = 0;
