@@ -9,15 +9,14 @@
 #include <lldb/API/SBThread.h>
 #include <lldb/API/SBValue.h>
 
-#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "mortem/commands/core_facts.h"
 #include "mortem/commands/registry.h"
 #include "mortem/core/error.h"
 #include "mortem/elf/core_target.h"
+#include "mortem/format/table.h"
 #include "target_session.h"
 #include "translate.h"
 
@@ -57,23 +56,17 @@ std::string EvaluateAddress(lldb::SBDebugger debugger, const std::string& expres
   return hex.str();
 }
 
-// Whether a registry command's long option takes a value, from its Program_options spec.
-bool OptionTakesValue(const std::string& command, const std::string& option) {
-  const commands::Command* c = commands::FindCommand(command);
-  if (!c || !option.starts_with("--")) return false;
-  const auto options = commands::CommandOptions(*c);
-  const auto* o = options.find_nothrow(option.substr(2), false);
-  return o && o->semantic()->max_tokens() > 0;
-}
-
 void PrintHelp(std::ostream& out) {
   out << "mortem: V8 heap analysis for Node.js (usage: v8 COMMAND [ARGS] [--json])\n\n"
          "commands:\n";
-  for (const auto& c : commands::Registry())
-    out << "  " << c.name << "  " << c.summary
-        << (c.second_core ? " (v8 diff NEW_CORE: the debugged core is the old one)" : "") << "\n";
+  commands::PrintCommandList(out, [](const commands::Command& c) {
+    return c.second_core ? " (v8 diff NEW_CORE: the debugged core is the old one)" : "";
+  });
   out << "\nllnode names:\n";
-  for (const auto& [alias, command] : Aliases()) out << "  " << alias << "  = " << command << "\n";
+  format::Table names;
+  for (const char* column : {"", "llnode", "means"}) names.AddColumn(column);
+  for (const auto* a : Aliases()) names.AddRow({"", a->usage, "= " + a->means});
+  names.Print(out, false);
   out << "  inspect EXPR: EXPR may be an address or an expression lldb evaluates\n"
          "\n`v8 COMMAND --help` lists a command's options.\n";
 }
@@ -143,7 +136,7 @@ class V8Subcommand : public lldb::SBCommandPluginInterface {
       }
     }
     std::string error;
-    auto t = Translate(name_, std::move(args), error, OptionTakesValue);
+    auto t = Translate(name_, std::move(args), error, commands::OptionTakesValue);
     if (!t) {
       err << "mortem: " << error;
       return false;
@@ -159,12 +152,6 @@ class V8Subcommand : public lldb::SBCommandPluginInterface {
         return true;
       }
     for (const auto& note : t->notes) out << "note: " << note << "\n";
-    // Any registry command whose argument is an address takes an expression too.
-    // (not refs --name / --string, whose argument is a property name or a text).
-    bool literal = false;
-    for (const auto& a : t->args) literal |= a == "--name" || a == "--string";
-    if (!t->address_arg && !literal && !c->positionals.empty() && c->positionals[0] == "address")
-      t->address_arg = MergePositionals(t->command, t->args, OptionTakesValue);
     try {
       if (t->address_arg && !IsPlainNumber(t->args[*t->address_arg]))
         t->args[*t->address_arg] = EvaluateAddress(debugger, t->args[*t->address_arg]);
@@ -172,17 +159,7 @@ class V8Subcommand : public lldb::SBCommandPluginInterface {
       AddSelection(debugger, session, *t);
       // Commands comparing two cores (diff) open the other core with mortem's own reader, for
       // this command only; the debugged target is the first (older) one.
-      std::unique_ptr<CoreTarget> other_core;
-      std::unique_ptr<Session> other_session;
-      commands::Frontend frontend;
-      frontend.open_core = [&](const std::string& path) -> Session& {
-        CoreTargetOptions options;
-        options.core_path = path;
-        other_core = CoreTarget::Open(options);
-        other_session = std::make_unique<Session>(*other_core, other_core->binary(),
-                                                  commands::FactsOfCore(*other_core));
-        return *other_session;
-      };
+      const commands::Frontend frontend{.other_cores = CoreTargetOptions{}};
       const ExitCode code = commands::RunCommand(*c, session, t->args, out, err, frontend);
       return code == ExitCode::kOk || code == ExitCode::kPartial;
     } catch (const Error& e) {
@@ -225,17 +202,11 @@ bool Initialize(lldb::SBDebugger debugger) {
       "v8", "Node.js V8 heap analysis by mortem (`v8 help` lists the commands)");
   if (!v8.IsValid()) return false;
   std::vector<std::pair<std::string, std::string>> names;
-  // Commands comparing two cores (diff) need the CLI: a debugger target is one process.
   for (const auto& c : commands::Registry()) names.emplace_back(c.name, c.summary);
-  names.emplace_back("findjsobjects", "llnode's name for `v8 objects`");
-  names.emplace_back("findjsinstances",
-                     "llnode's name: [-n N] NAME = `v8 instances NAME --limit N`");
-  names.emplace_back("print", "`v8 inspect EXPR --depth 0`");
-  names.emplace_back("nodeinfo", "llnode's name for `v8 info`");
-  names.emplace_back("bt", "llnode's backtrace: [N] = `v8 stack` of the selected thread");
-  names.emplace_back("findrefs", "llnode's [-v EXPR | -n NAME | -s TEXT] [-r] = `v8 refs`");
-  names.emplace_back("getactivehandles", "llnode's name for `v8 handles --handles-only`");
-  names.emplace_back("getactiverequests", "llnode's name for `v8 handles --requests-only`");
+  // llnode's names that are not a command's own (inspect, source: their flags only).
+  for (const auto* a : Aliases())
+    if (!commands::FindCommand(a->name))
+      names.emplace_back(a->name, "llnode's " + a->usage + " = `v8 " + a->means + "`");
   names.emplace_back("settings", "where memory comes from, the unwinder, threads");
   names.emplace_back("help", "the v8 commands");
   for (const auto& [name, help] : names) {

@@ -1,9 +1,11 @@
-// Unit tests of the plugin's llnode-name translation (no debugger needed).
+// Unit tests of the plugin's llnode-name translation, from the registry's descriptors (no
+// debugger needed).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "translate.h"
 
+using mortem::lldb_plugin::Aliases;
 using mortem::lldb_plugin::IsPlainNumber;
 using mortem::lldb_plugin::Translate;
 using Args = std::vector<std::string>;
@@ -137,4 +139,33 @@ TEST_CASE("source list [-l N]; getactivehandles; getactiverequests") {
   t = Translate("getactiverequests", {"--json"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->args == Args{"--json", "--requests-only"});
+}
+
+TEST_CASE("read: the address may be an expression of several words (the registry's options)") {
+  std::string error;
+  auto t = Translate("read", {"ptr", "+", "8", "--length", "4"}, error,
+                     mortem::commands::OptionTakesValue);
+  REQUIRE(t);
+  CHECK(t->command == "read");
+  CHECK(t->args == Args{"ptr + 8", "--length", "4"});
+  CHECK(t->address_arg == 0u);
+}
+
+TEST_CASE("refs --name takes its argument as it is") {
+  std::string error;
+  auto t = Translate("refs", {"cart", "id", "--name"}, error, TakesValue);
+  REQUIRE(t);
+  CHECK(t->args == Args{"cart", "id", "--name"});
+  CHECK(!t->address_arg);
+}
+
+TEST_CASE("every llnode alias of the registry runs a registry command") {
+  CHECK(Aliases().size() >= 10);
+  for (const auto* a : Aliases()) {
+    CAPTURE(a->name);
+    std::string error;
+    auto t = Translate(a->name, {"0x10"}, error, TakesValue);
+    REQUIRE(t);
+    CHECK(mortem::commands::FindCommand(t->command) != nullptr);
+  }
 }

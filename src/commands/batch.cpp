@@ -11,7 +11,6 @@
 #include <sstream>
 
 #include "mortem/commands/core_facts.h"
-#include "mortem/elf/core_unwinder.h"
 
 namespace mortem::commands {
 namespace {
@@ -43,12 +42,9 @@ nlohmann::json RunOne(const Command& command, const CoreTargetOptions& base,
   try {
     CoreTargetOptions target = base;
     target.core_path = core_path;
-    auto core = CoreTarget::Open(target);
-    warnings = core->warnings();
-    Session session(*core, core->binary(), FactsOfCore(*core));
-    CoreUnwinder unwinder(*core);
-    session.set_unwinder(&unwinder);
-    code = RunCommand(command, session, args, out, err);
+    auto core = OpenCoreSession(target);
+    warnings = core.core->warnings();
+    code = RunCommand(command, *core.session, args, out, err);
   } catch (const Error& e) {
     code = e.code();
     err << e.what();

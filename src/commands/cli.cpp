@@ -4,22 +4,29 @@
 
 #include <algorithm>
 #include <iostream>
-#include <memory>
 
 #include "mortem/commands/batch.h"
 #include "mortem/commands/core_facts.h"
 #include "mortem/commands/registry.h"
 #include "mortem/core/progress.h"
-#include "mortem/elf/core_target.h"
-#include "mortem/elf/core_unwinder.h"
 
 namespace mortem::commands {
 namespace {
 
 void PrintUsage(std::ostream& out) {
   out << "usage: mortem COMMAND CORE [--binary PATH] [--force] [options]\n\ncommands:\n";
-  for (const auto& c : Registry()) out << "  " << c.name << "  " << c.summary << "\n";
-  out << "\n`mortem COMMAND --help` lists a command's options.\n";
+  PrintCommandList(out);
+  out << "\n`mortem COMMAND --help` lists a command's options; `mortem --list-commands --json` "
+         "describes every command.\n";
+}
+
+// `mortem --list-commands [--json]`: the registry's descriptors, for scripts and tests.
+int ListCommands(bool json) {
+  if (json)
+    std::cout << DescribeCommands().dump(2) << "\n";
+  else
+    PrintCommandList(std::cout);
+  return 0;
 }
 
 }  // namespace
@@ -30,6 +37,8 @@ int RunCli(int argc, char** argv) {
     PrintUsage(argc < 2 ? std::cerr : std::cout);
     return argc < 2 ? static_cast<int>(ExitCode::kUsage) : 0;
   }
+  if (std::string(argv[1]) == "--list-commands")
+    return ListCommands(argc > 2 && std::string(argv[2]) == "--json");
   const Command* command = FindCommand(argv[1]);
   if (!command) {
     std::cerr << "mortem: unknown command '" << argv[1] << "'\n";
@@ -82,25 +91,11 @@ int RunCli(int argc, char** argv) {
     return static_cast<int>(ExitCode::kUsage);
   }
   try {
-    auto core = CoreTarget::Open(target);
+    auto core = OpenCoreSession(target);
     TracePhase("core opened");
-    Session session(*core, core->binary(), FactsOfCore(*core));
     // A second core (commands that compare two) opens the same way, with the same options.
-    std::unique_ptr<CoreTarget> second_core;
-    std::unique_ptr<Session> second_session;
-    Frontend frontend;
-    frontend.force = target.force;
-    frontend.open_core = [&](const std::string& path) -> Session& {
-      CoreTargetOptions options = target;
-      options.core_path = path;
-      second_core = CoreTarget::Open(options);
-      second_session =
-          std::make_unique<Session>(*second_core, second_core->binary(), FactsOfCore(*second_core));
-      return *second_session;
-    };
-    CoreUnwinder unwinder(*core);
-    session.set_unwinder(&unwinder);
-    auto code = RunCommand(*command, session, rest, std::cout, std::cerr, frontend);
+    const Frontend frontend{.other_cores = target, .force = target.force};
+    auto code = RunCommand(*command, *core.session, rest, std::cout, std::cerr, frontend);
     TracePhase("done");
     return static_cast<int>(code);
   } catch (const Error& e) {

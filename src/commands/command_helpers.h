@@ -1,5 +1,5 @@
-// Purpose: what the command definitions share: rendering a result as JSON or text, and the
-// groups of commands each file adds to the registry. Internal to mortem_commands.
+// Purpose: what the command definitions share: rendering a result as JSON or text, reading
+// --sort, and the groups of commands each file adds to the registry. Internal to mortem_commands.
 #pragma once
 #include <vector>
 
@@ -19,11 +19,21 @@ void Emit(const Invocation& in, const Result& result) {
     format::PrintText(result, in.out);
 }
 
+// --sort's word (size, count, retained) as the Sort of ObjectsOptions or DiffOptions.
+template <typename Sort>
+Sort SortFrom(const po::variables_map& vm) {
+  const auto sort = vm["sort"].as<std::string>();
+  if (sort == "size") return Sort::kSize;
+  if (sort == "count") return Sort::kCount;
+  if (sort == "retained") return Sort::kRetained;
+  throw po::error("--sort takes size, count or retained");
+}
+
 inline ExitCode PartialIf(bool partial) {
   return partial ? ExitCode::kPartial : ExitCode::kOk;
 }
 
-void AddHeapCommands(std::vector<Command>& r);    // registry.cpp
+void AddHeapCommands(std::vector<Command>& r);    // commands_heap.cpp
 void AddBufferCommands(std::vector<Command>& r);  // commands_buffers.cpp
 void AddStackCommands(std::vector<Command>& r);   // commands_stack.cpp
 void AddGraphCommands(std::vector<Command>& r);   // commands_graph.cpp

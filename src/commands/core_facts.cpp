@@ -23,4 +23,13 @@ ProcessFacts FactsOfCore(const CoreTarget& target) {
   return f;
 }
 
+CoreSession OpenCoreSession(const CoreTargetOptions& options) {
+  CoreSession s;
+  s.core = CoreTarget::Open(options);
+  s.unwinder = std::make_unique<CoreUnwinder>(*s.core);
+  s.session = std::make_unique<Session>(*s.core, s.core->binary(), FactsOfCore(*s.core));
+  s.session->set_unwinder(s.unwinder.get());
+  return s;
+}
+
 }  // namespace mortem::commands

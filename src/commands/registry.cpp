@@ -1,102 +1,14 @@
+// The registry of command descriptors, what is derived from it (option specs, the command list,
+// --list-commands), and running one command.
 #include "mortem/commands/registry.h"
 
 #include <algorithm>
-#include <iostream>
 
 #include "command_helpers.h"
-#include "mortem/analysis/buffers.h"
-#include "mortem/analysis/info.h"
-#include "mortem/analysis/inspect.h"
-#include "mortem/analysis/objects.h"
-#include "mortem/analysis/read.h"
-#include "mortem/format/render.h"
+#include "mortem/commands/core_facts.h"
+#include "mortem/format/table.h"
 
 namespace mortem::commands {
-void AddHeapCommands(std::vector<Command>& r) {
-  r.push_back(Command{"info",
-                      "process, versions, threads and the V8 heap per space",
-                      {},
-                      [](po::options_description&) {},
-                      [](Invocation& in) {
-                        auto result = RunInfo(in.session);
-                        Emit(in, result);
-                        return PartialIf(result.walk.skipped_bytes > 0);
-                      }});
-  r.push_back(Command{
-      "objects",
-      "the heap histogram: objects by type with counts and self sizes",
-      {},
-      [](po::options_description& o) {
-        o.add_options()("sort", po::value<std::string>()->default_value("size"),
-                        "sort rows by size, count or retained")(
-            "top", po::value<size_t>()->default_value(0), "show only the first N rows (0: all)")(
-            "by-instance-type", "one row per V8 instance type instead of per DevTools class")(
-            "retained", "add retained sizes (builds the heap graph and its dominator tree)")(
-            "reachable",
-            "count only objects the roots reach (over weak references too), as V8's heap "
-            "snapshot does (builds the heap graph)");
-      },
-      [](Invocation& in) {
-        ObjectsOptions options;
-        auto sort = in.options["sort"].as<std::string>();
-        options.retained = in.options.count("retained") > 0 || sort == "retained";
-        if (sort == "count")
-          options.sort = ObjectsOptions::Sort::kCount;
-        else if (sort == "retained")
-          options.sort = ObjectsOptions::Sort::kRetained;
-        else if (sort != "size")
-          throw po::error("--sort takes size, count or retained");
-        options.top = in.options["top"].as<size_t>();
-        options.by_instance_type = in.options.count("by-instance-type") > 0;
-        options.reachable = in.options.count("reachable") > 0;
-        auto result = RunObjects(in.session, options);
-        Emit(in, result);
-        return PartialIf(result.walk.skipped_bytes > 0);
-      }});
-  r.push_back(Command{
-      "instances",
-      "the objects of one type (a row of `objects`), with previews",
-      {"name"},
-      [](po::options_description& o) {
-        o.add_options()("limit", po::value<size_t>()->default_value(50),
-                        "show at most N objects (0: all)")(
-            "kind", po::value<std::string>()->default_value(""),
-            "only rows of this kind (object, closure, string, ...); default: object rows if any");
-      },
-      [](Invocation& in) {
-        auto result =
-            RunInstances(in.session, in.options["name"].as<std::string>(),
-                         in.options["kind"].as<std::string>(), in.options["limit"].as<size_t>());
-        Emit(in, result);
-        return result.total == 0 ? ExitCode::kBadInput : ExitCode::kOk;
-      }});
-  r.push_back(Command{
-      "inspect",
-      "one value in full: properties, elements, strings, functions, ...",
-      {"address"},
-      [](po::options_description& o) {
-        o.add_options()("depth", po::value<int>()->default_value(2), "levels of nested values")(
-            "properties", po::value<size_t>()->default_value(64), "properties shown per object")(
-            "elements", po::value<size_t>()->default_value(32), "elements shown per array")(
-            "string-length", po::value<size_t>()->default_value(1024), "characters per string")(
-            "full-string", "strings in full (up to 1 Mi characters)")(
-            "source", "a function's source text too");
-      },
-      [](Invocation& in) {
-        v8::ValueLimits limits;
-        limits.depth = std::clamp(in.options["depth"].as<int>(), 0, 16);
-        limits.properties = in.options["properties"].as<size_t>();
-        limits.elements = in.options["elements"].as<size_t>();
-        limits.string_chars = in.options.count("full-string")
-                                  ? size_t{1} << 20
-                                  : in.options["string-length"].as<size_t>();
-        auto result = RunInspect(in.session, ParseAddress(in.options["address"].as<std::string>()),
-                                 limits, in.options.count("source") > 0);
-        Emit(in, result);
-        return ExitCode::kOk;
-      }});
-}
-
 namespace {
 
 std::vector<Command> BuildRegistry() {
@@ -130,29 +42,71 @@ po::options_description CommandOptions(const Command& command) {
   return options;
 }
 
+bool OptionTakesValue(const std::string& command, const std::string& option) {
+  const Command* c = FindCommand(command);
+  if (!c || !option.starts_with("--")) return false;
+  const auto options = CommandOptions(*c);
+  const auto* o = options.find_nothrow(option.substr(2), false);
+  return o && o->semantic()->max_tokens() > 0;
+}
+
+void PrintCommandList(std::ostream& out, const std::function<std::string(const Command&)>& note) {
+  format::Table table;
+  table.AddColumn("");  // the indent
+  table.AddColumn("command");
+  table.AddColumn("summary");
+  for (const auto& c : Registry()) table.AddRow({"", c.name, c.summary + (note ? note(c) : "")});
+  table.Print(out, false);
+}
+
+nlohmann::json DescribeCommands() {
+  nlohmann::json commands = nlohmann::json::array();
+  for (const auto& c : Registry()) {
+    nlohmann::json aliases = nlohmann::json::array();
+    for (const auto& a : c.aliases)
+      aliases.push_back({{"name", a.name}, {"usage", a.usage}, {"means", a.means}});
+    commands.push_back({{"name", c.name},
+                        {"summary", c.summary},
+                        {"positionals", c.positionals},
+                        {"second_core", c.second_core},
+                        {"schema", c.schema},
+                        {"aliases", aliases}});
+  }
+  return commands;
+}
+
+po::variables_map ParseOptions(const Command& command, const std::vector<std::string>& args) {
+  auto options = CommandOptions(command);
+  po::options_description hidden;
+  po::positional_options_description positional;
+  for (const auto& p : command.positionals) {
+    hidden.add_options()(p.c_str(), po::value<std::string>());
+    positional.add(p.c_str(), 1);
+  }
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  for (const auto& p : command.positionals)
+    if (!vm.count(p)) throw po::error("missing argument " + p);
+  return vm;
+}
+
 ExitCode RunCommand(const Command& command, Session& session, const std::vector<std::string>& args,
                     std::ostream& out, std::ostream& err, const Frontend& frontend) {
   try {
-    auto options = CommandOptions(command);
-    po::options_description hidden;
-    po::positional_options_description positional;
-    for (const auto& p : command.positionals) {
-      hidden.add_options()(p.c_str(), po::value<std::string>());
-      positional.add(p.c_str(), 1);
-    }
-    po::options_description all;
-    all.add(options).add(hidden);
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-    for (const auto& p : command.positionals)
-      if (!vm.count(p)) throw po::error("missing argument " + p);
+    const po::variables_map vm = ParseOptions(command, args);
+    CoreSession other;
     Session* second = nullptr;
     if (command.second_core) {
-      if (!frontend.open_core)
+      if (!frontend.other_cores)
         throw po::error("this frontend has one target; " + command.name +
                         " compares two cores (use the mortem CLI)");
-      second = &frontend.open_core(vm[command.positionals.front()].as<std::string>());
+      CoreTargetOptions where = *frontend.other_cores;
+      where.core_path = vm[command.positionals.front()].as<std::string>();
+      other = OpenCoreSession(where);
+      second = other.session.get();
     }
     for (Session* s : {&session, second}) {
       if (s && vm.count("threads")) s->set_threads(std::max(1u, vm["threads"].as<unsigned>()));

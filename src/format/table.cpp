@@ -24,10 +24,10 @@ void Table::AddRow(std::vector<std::string> cells) {
   rows_.push_back(std::move(cells));
 }
 
-void Table::Print(std::ostream& out) const {
+void Table::Print(std::ostream& out, bool header) const {
   std::vector<size_t> width(headers_.size());
   for (size_t c = 0; c < headers_.size(); ++c) {
-    width[c] = headers_[c].size();
+    width[c] = header ? headers_[c].size() : 0;
     for (const auto& row : rows_) width[c] = std::max(width[c], row[c].size());
   }
   auto print_row = [&](const std::vector<std::string>& cells) {
@@ -43,7 +43,7 @@ void Table::Print(std::ostream& out) const {
     }
     out << line << '\n';
   };
-  print_row(headers_);
+  if (header) print_row(headers_);
   for (const auto& row : rows_) print_row(row);
 }
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""End-to-end check of the documented JSON output (docs/schema/*.json): runs every command with
---json on the scenario cores of one Node version and validates each document against its
-command's schema (JSON Schema draft 2020-12, python3-jsonschema), and each line of
-`triage --batch` against batch-line.json (its result against triage.json). Any document that does
-not match, any command that does not exit as expected (0; triage also 5, partial; 6 when a
---fail-if condition holds), any two schemas whose shared $defs differ, and a copy of one schema's
-part in another that differs from it (triage's process is info's document) fail it.
+"""End-to-end check of the documented JSON output (docs/schema/*.json): runs every command (the
+registry's, from `mortem --list-commands --json`) with --json on the scenario cores of one Node
+version and validates each document against its command's schema (JSON Schema draft 2020-12,
+python3-jsonschema), and each line of `triage --batch` against batch-line.json (its result
+against triage.json). Any document that does not match, any command that does not exit as
+expected (0; triage and dominators also 5, partial; 6 when a --fail-if condition holds), a
+command of the registry this script does not run, any two schemas whose shared $defs differ, and
+a copy of one schema's part in another that differs from it (triage's process is info's
+document) fail it.
 
 Usage: validate_json.py --mortem PATH --schemas DIR --cores DIR [--label TEXT]
   --cores: cores/VERSION with classes/, buffers/, crash/ and growth/ (made by
@@ -48,6 +50,7 @@ class Checker:
                 self.schemas[name[:-5]] = schema
         self.failures = []
         self.validated = {}  # schema name -> documents validated
+        self.ran = set()  # commands run with --json
         self.seconds = 0.0
 
     def fail(self, message):
@@ -80,6 +83,7 @@ class Checker:
     def run(self, schema, args, codes=(0,)):
         """Runs mortem ARGS --json, validates stdout against SCHEMA; returns the document."""
         what = "mortem " + " ".join(args)
+        self.ran.add(args[0])
         proc = self.mortem_run(args + ["--json"], codes)
         if proc is None:
             return None
@@ -179,9 +183,11 @@ def main():
     c = Checker(a.mortem, a.schemas)
     c.check_shared_defs()
     c.check_copies()
-    commands = {"info", "objects", "instances", "inspect", "buffers", "read", "refs", "retainers",
-                "diff", "stack", "source", "handles", "triage"}
-    expected = commands | {"batch-line"}
+    # The commands and their schemas, from the registry's descriptors.
+    listing = subprocess.run([a.mortem, "--list-commands", "--json"], capture_output=True,
+                             text=True, timeout=60, check=True)
+    commands = {d["name"]: d["schema"][:-len(".json")] for d in json.loads(listing.stdout)}
+    expected = set(commands.values()) | {"batch-line"}
     if set(c.schemas) != expected:
         c.fail(f"docs/schema has {sorted(c.schemas)}, expected one schema per command "
                f"{sorted(commands)} and batch-line")
@@ -215,6 +221,9 @@ def main():
         c.run("retainers", ["retainers", classes, keep, "--weak"])
     else:
         c.fail("refs --name records found no holder")
+    partial = (0, 5)  # graph commands exit 5 when parts of the heap could not be parsed
+    c.run("dominators", ["dominators", classes], partial)
+    c.run("dominators", ["dominators", classes, "--top", "5", "--paths", "2"], partial)
     c.run("refs", ["refs", classes, "/api/items/7", "--string"])
 
     doc = c.run("buffers", ["buffers", buffers])
@@ -246,7 +255,6 @@ def main():
     c.run("handles", ["handles", crash])
     c.run("handles", ["handles", crash, "--handles-only"])
     c.run("handles", ["handles", crash, "--requests-only"])
-    partial = (0, 5)  # triage exits 5 when parts of the heap could not be parsed
     c.run("triage", ["triage", crash], partial)
     c.run("triage", ["triage", crash, "--no-retained", "--top", "3"], partial)
     c.run("triage", ["triage", classes, "--no-retained"], partial)
@@ -268,9 +276,12 @@ def main():
     if lines and ("messages" not in lines[0] or not lines[0].get("result", {}).get("failed_conditions")):
         c.fail(f"triage --batch --fail-if 'objects > 0': no messages or failed_conditions: {lines[0]}")
 
+    not_run = set(commands) - c.ran
+    if not_run:
+        c.fail(f"commands of the registry this script does not run: {sorted(not_run)}")
     missing = expected - set(c.validated)
     if missing:
-        c.fail(f"no valid document of {sorted(missing)}")
+        c.fail(f"no valid document of {sorted(missing)} (every command's schema needs one)")
     total = sum(c.validated.values())
     print(f"[e2e] {a.label} json schemas: {total} documents of {len(c.validated)} schemas valid, "
           f"{len(c.failures)} failures; mortem {c.seconds:.1f}s")

@@ -1,16 +1,22 @@
-// Purpose: the one command registry that the CLI and the LLDB plugin share: each command's name,
-// summary, options (one Boost.Program_options spec), positional arguments and run function. The
-// frontends only supply the target (a Session), the output streams, and -- for commands that
-// compare two cores -- a way to open another core.
+// Purpose: the one command registry that the CLI and the LLDB plugin share: one descriptor per
+// command with its name, summary, options (one Boost.Program_options spec), positional arguments,
+// run function, JSON schema file, llnode aliases and whether it compares two cores. The CLI's
+// help and --list-commands, the plugin's commands and aliases, the schema tests and the docs'
+// checks all read it. The frontends only supply the target (a Session), the output streams, and
+// -- for commands that compare two cores -- how to open another core.
 #pragma once
 #include <boost/program_options.hpp>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "mortem/analysis/session.h"
+#include "mortem/commands/llnode.h"
 #include "mortem/core/error.h"
+#include "mortem/elf/core_target.h"
 
 namespace mortem::commands {
 
@@ -33,8 +39,10 @@ struct Command {
   std::function<void(po::options_description&)> add_options;
   std::function<ExitCode(Invocation&)> run;
   // The first positional is a second core (e.g. `diff OLD_CORE NEW_CORE`), which RunCommand
-  // opens with the frontend's open_core, the way the frontend opened the first.
+  // opens with the frontend's other_cores options, the way the frontend opened the first.
   bool second_core = false;
+  std::string schema;          // its --json document's schema, a file in docs/schema/
+  std::vector<Alias> aliases;  // llnode's names for it (LLDB plugin)
 };
 
 const std::vector<Command>& Registry();
@@ -43,10 +51,27 @@ const Command* FindCommand(const std::string& name);
 // Options every command takes (--json, --threads), and the command's own.
 po::options_description CommandOptions(const Command& command);
 
-// What a frontend offers besides its session: opening another core (for second_core commands;
-// empty: this frontend has only its one target), and whether the user said --force.
+// The words of a command (after the target) parsed once with its spec: its options and
+// positionals by name (include/mortem/commands/options.h reads them into typed options). Throws
+// po::error (an unknown option, a missing argument).
+po::variables_map ParseOptions(const Command& command, const std::vector<std::string>& args);
+
+// Whether a command's long option ("--depth") takes a value, from its options spec.
+bool OptionTakesValue(const std::string& command, const std::string& option);
+
+// The commands, one per line, names aligned: "  name  summary" (note: added to the summary).
+void PrintCommandList(std::ostream& out,
+                      const std::function<std::string(const Command&)>& note = nullptr);
+
+// `mortem --list-commands --json`: every command's name, summary, positionals, schema,
+// second_core and aliases.
+nlohmann::json DescribeCommands();
+
+// What a frontend offers besides its session: how it opens another core for second_core
+// commands (the core path is the command's first positional; none: this frontend has only its
+// one target), and whether the user said --force.
 struct Frontend {
-  std::function<Session&(const std::string& core_path)> open_core;  // throws Error
+  std::optional<CoreTargetOptions> other_cores;
   bool force = false;
 };
 

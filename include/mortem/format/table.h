@@ -14,7 +14,7 @@ class Table {
   enum class Align { kLeft, kRight };
   void AddColumn(std::string header, Align align = Align::kLeft);
   void AddRow(std::vector<std::string> cells);
-  void Print(std::ostream& out) const;
+  void Print(std::ostream& out, bool header = true) const;  // header: the headers' row
 
  private:
   std::vector<std::string> headers_;
