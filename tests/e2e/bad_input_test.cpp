@@ -1,16 +1,20 @@
 // End-to-end tests of the real CLI on bad input, per Node version: truncated copies of a real
 // core (first 1 MB, first half), a file that is not a core (the node binary itself), missing and
-// empty files, and a wrong --binary (another version's node). mortem must never crash: it exits
-// below 128 without a signal or sanitizer report, and says what is wrong.
+// empty files, a wrong --binary (another version's node), and FIFOs as the core, the binary, a
+// --batch entry and a library the core names. mortem must never crash or hang: it exits below
+// 128 without a signal or sanitizer report, and says what is wrong.
 // Environment (set by tests/CMakeLists.txt): MORTEM_E2E_DIR (cores/VERSION), MORTEM_E2E_SCENARIO
 // (a subdirectory holding a core), MORTEM_E2E_NODE (this version's node), MORTEM_E2E_OTHER_NODE
 // (another version's node), MORTEM_E2E_SCRATCH (a directory for truncated copies).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "support.h"
 
@@ -202,6 +206,155 @@ TEST_CASE("a core with garbage stamped through it never crashes or hangs") {
       const size_t line = r.out.rfind('\n', at) + 1;  // npos + 1 == 0 on the first line
       std::cout << "[e2e]   " << r.out.substr(line, r.out.find('\n', at) - line) << "\n";
     }
+  }
+  fs::remove(copy);
+}
+
+namespace {
+
+// A FIFO nobody writes to: opening it for reading blocks until a writer comes, so a reader that
+// opens before checking the file type hangs. Removed with the object.
+struct Fifo {
+  fs::path path;
+  explicit Fifo(fs::path p) : path(std::move(p)) {
+    fs::remove(path);
+    REQUIRE_MESSAGE(::mkfifo(path.c_str(), 0600) == 0, "mkfifo " << path << " failed");
+  }
+  ~Fifo() { fs::remove(path); }
+};
+
+// Runs mortem with a bound far below the tier's timeout: a hang fails the test in seconds.
+RunResult RunBounded(std::vector<std::string> args) {
+  args.insert(args.begin(), CliPath());
+  return Run(args, std::chrono::seconds(30));
+}
+
+void CheckRefusedAtOnce(const RunResult& r, const std::string& what, const std::string& path) {
+  INFO(what << ": " << r.Describe() << " in " << r.seconds << "s\nstderr:\n" << r.err);
+  REQUIRE_MESSAGE(!r.timed_out, what << " hung (blocked opening a FIFO?)");
+  REQUIRE(r.CleanExit());
+  CHECK(r.exit_code == 3);
+  auto lines = r.ErrLines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find(path) != std::string::npos);
+  CHECK(lines[0].find("FIFO") != std::string::npos);
+  std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " " << what << ": "
+            << r.Describe() << " in " << r.seconds << "s, " << lines[0] << "\n";
+}
+
+// The notes of a core follow its program headers at the start of the file.
+constexpr size_t kNotesArea = 8 << 20;
+
+std::string ReadHead(std::istream& in) {
+  std::string bytes(kNotesArea, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<size_t>(in.gcount()));
+  in.clear();
+  return bytes;
+}
+
+// Replaces every NUL-terminated occurrence of `from` in the file's notes area by `to` (of the
+// same length).
+size_t ReplaceCString(const fs::path& file, const std::string& from, const std::string& to) {
+  REQUIRE(from.size() == to.size());
+  std::fstream f(file, std::ios::binary | std::ios::in | std::ios::out);
+  const std::string bytes = ReadHead(f);
+  const std::string needle = from + '\0';
+  size_t count = 0;
+  for (size_t at = bytes.find(needle); at != std::string::npos; at = bytes.find(needle, at + 1)) {
+    f.seekp(static_cast<std::streamoff>(at));
+    f.write(to.data(), static_cast<std::streamsize>(to.size()));
+    ++count;
+  }
+  REQUIRE(f.good());
+  return count;
+}
+
+// The path of the libc the core's NT_FILE note names ("/.../libc.so.6").
+std::string LibcPathIn(const fs::path& core) {
+  std::ifstream in(core, std::ios::binary);
+  const std::string bytes = ReadHead(in);
+  const std::string tail = "/libc.so.6";
+  for (size_t at = bytes.find(tail + '\0'); at != std::string::npos;
+       at = bytes.find(tail + '\0', at + 1)) {
+    size_t start = bytes.rfind('\0', at);
+    start = start == std::string::npos ? 0 : start + 1;
+    std::string path = bytes.substr(start, at + tail.size() - start);
+    if (path.starts_with("/") && path.size() >= 24) return path;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("a FIFO as CORE or as --binary is refused at once (exit 3), never opened") {
+  Fifo fifo(Scratch() / "fifo");
+  CheckRefusedAtOnce(RunBounded({"info", fifo.path.string()}), "mortem info FIFO",
+                     fifo.path.string());
+  CheckRefusedAtOnce(RunBounded({"info", Core().string(), "--binary", fifo.path.string()}),
+                     "mortem info CORE --binary FIFO", fifo.path.string());
+}
+
+TEST_CASE("--batch says which entries it skips and never blocks on a FIFO") {
+  const fs::path dir = Scratch() / "batch-odd";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "b-subdirectory");
+  Fifo fifo(dir / "a-fifo");
+  fs::create_symlink("c-loop", dir / "c-loop");  // a symbolic link loop
+  fs::create_symlink(Core(), dir / "d-good.core");
+  const std::string node = Require("MORTEM_E2E_NODE");
+  auto r = RunBounded({"info", "--batch", dir.string(), "--binary", node});
+  INFO(r.Describe() << " in " << r.seconds << "s\nstdout:\n" << r.out << "stderr:\n" << r.err);
+  REQUIRE_MESSAGE(!r.timed_out, "--batch over a directory with a FIFO hung");
+  REQUIRE(r.CleanExit());
+  CHECK(r.exit_code == 0);  // the one core is fine; the others are no cores to run
+  std::istringstream out(r.out);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(out, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("d-good.core") != std::string::npos);
+  const auto err_lines = r.ErrLines();
+  for (const std::string entry : {"a-fifo", "b-subdirectory", "c-loop"}) {
+    const auto said = std::count_if(err_lines.begin(), err_lines.end(), [&](auto& l) {
+      return l.find(entry) != std::string::npos && l.find("skipped") != std::string::npos;
+    });
+    CHECK_MESSAGE(said == 1, "no stderr line says that " << entry << " was skipped");
+  }
+  // A glob that matches the FIFO runs it as a core: an error line at once, exit 5.
+  auto g = RunBounded({"info", "--batch", (dir / "a-*").string(), "--binary", node});
+  INFO(g.Describe() << " in " << g.seconds << "s\nstdout:\n" << g.out << "stderr:\n" << g.err);
+  REQUIRE_MESSAGE(!g.timed_out, "--batch over a glob matching a FIFO hung");
+  REQUIRE(g.CleanExit());
+  CHECK(g.exit_code == 5);
+  CHECK(g.out.find("FIFO") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a library path in the core's NT_FILE note that is a FIFO here is not opened") {
+  const fs::path core = Core();
+  const std::string libc = LibcPathIn(core);
+  if (libc.empty()) {
+    MESSAGE("no libc.so.6 path in the core: nothing to replace");
+    return;
+  }
+  // A FIFO path as long as libc's, so the note keeps its size.
+  std::string fifo_path = "/tmp/mortem-fifo-" + std::to_string(::getpid()) + "-";
+  REQUIRE(fifo_path.size() < libc.size());
+  fifo_path.resize(libc.size(), 'x');
+  Fifo fifo(fifo_path);
+  const fs::path copy = Scratch() / "core-fifo-library";
+  CopyPrefix(core, copy, fs::file_size(core));
+  REQUIRE(ReplaceCString(copy, libc, fifo_path) > 0);
+  const std::string node = Require("MORTEM_E2E_NODE");
+  const auto original = RunBounded({"info", core.string(), "--binary", node});
+  for (const std::string command : {"info", "stack"}) {
+    auto r = RunBounded({command, copy.string(), "--binary", node});
+    INFO(command << ": " << r.Describe() << " in " << r.seconds << "s\nstderr:\n" << r.err);
+    REQUIRE_MESSAGE(!r.timed_out, "mortem " << command << " hung opening " << fifo_path);
+    REQUIRE(r.CleanExit());
+    if (command == "info") CHECK(r.exit_code == original.exit_code);
+    std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " mortem " << command
+              << " with libc a FIFO: " << r.Describe() << " in " << r.seconds << "s\n";
   }
   fs::remove(copy);
 }
