@@ -1,13 +1,15 @@
 // End-to-end tests of the real CLI on bad input, per Node version: truncated copies of a real
 // core (first 1 MB, first half), a file that is not a core (the node binary itself), missing and
 // empty files, a wrong --binary (another version's node), and FIFOs as the core, the binary, a
-// --batch entry and a library the core names. mortem must never crash or hang: it exits below
-// 128 without a signal or sanitizer report, and says what is wrong.
+// --batch entry and a library the core names, and hostile v8dbg constants in the core. mortem
+// must never crash or hang: it exits below 128 without a signal or sanitizer report, and says
+// what is wrong.
 // Environment (set by tests/CMakeLists.txt): MORTEM_E2E_DIR (cores/VERSION), MORTEM_E2E_SCENARIO
 // (a subdirectory holding a core), MORTEM_E2E_NODE (this version's node), MORTEM_E2E_OTHER_NODE
 // (another version's node), MORTEM_E2E_SCRATCH (a directory for truncated copies).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+#include <elf.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,6 +225,15 @@ struct Fifo {
   ~Fifo() { fs::remove(path); }
 };
 
+// Removes a scratch file or directory when the test case ends, passed or failed.
+struct Removed {
+  fs::path path;
+  ~Removed() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
 // Runs mortem with a bound far below the tier's timeout: a hang fails the test in seconds.
 RunResult RunBounded(std::vector<std::string> args) {
   args.insert(args.begin(), CliPath());
@@ -298,6 +309,7 @@ TEST_CASE("a FIFO as CORE or as --binary is refused at once (exit 3), never open
 TEST_CASE("--batch says which entries it skips and never blocks on a FIFO") {
   const fs::path dir = Scratch() / "batch-odd";
   fs::remove_all(dir);
+  const Removed cleanup{dir};
   fs::create_directories(dir / "b-subdirectory");
   Fifo fifo(dir / "a-fifo");
   fs::create_symlink("c-loop", dir / "c-loop");  // a symbolic link loop
@@ -327,7 +339,6 @@ TEST_CASE("--batch says which entries it skips and never blocks on a FIFO") {
   REQUIRE(g.CleanExit());
   CHECK(g.exit_code == 5);
   CHECK(g.out.find("FIFO") != std::string::npos);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a library path in the core's NT_FILE note that is a FIFO here is not opened") {
@@ -343,6 +354,7 @@ TEST_CASE("a library path in the core's NT_FILE note that is a FIFO here is not 
   fifo_path.resize(libc.size(), 'x');
   Fifo fifo(fifo_path);
   const fs::path copy = Scratch() / "core-fifo-library";
+  const Removed cleanup{copy};
   CopyPrefix(core, copy, fs::file_size(core));
   REQUIRE(ReplaceCString(copy, libc, fifo_path) > 0);
   const std::string node = Require("MORTEM_E2E_NODE");
@@ -356,5 +368,95 @@ TEST_CASE("a library path in the core's NT_FILE note that is a FIFO here is not 
     std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " mortem " << command
               << " with libc a FIFO: " << r.Describe() << " in " << r.seconds << "s\n";
   }
-  fs::remove(copy);
+}
+
+namespace {
+
+// The address of a symbol in an ELF file's .symtab (0 if absent), read with <elf.h> alone.
+uint64_t SymbolAddress(const fs::path& elf, const std::string& wanted) {
+  std::ifstream in(elf, std::ios::binary);
+  auto read_at = [&](uint64_t offset, void* out, size_t size) {
+    in.seekg(static_cast<std::streamoff>(offset));
+    in.read(static_cast<char*>(out), static_cast<std::streamsize>(size));
+    return in.good();
+  };
+  Elf64_Ehdr eh{};
+  if (!read_at(0, &eh, sizeof eh)) return 0;
+  std::vector<Elf64_Shdr> sections(eh.e_shnum);
+  if (!read_at(eh.e_shoff, sections.data(), sections.size() * sizeof(Elf64_Shdr))) return 0;
+  for (const auto& s : sections) {
+    if (s.sh_type != SHT_SYMTAB || s.sh_link >= sections.size()) continue;
+    const auto& names = sections[s.sh_link];
+    std::string strtab(names.sh_size, '\0');
+    std::vector<Elf64_Sym> symbols(s.sh_size / sizeof(Elf64_Sym));
+    if (!read_at(names.sh_offset, strtab.data(), strtab.size()) ||
+        !read_at(s.sh_offset, symbols.data(), symbols.size() * sizeof(Elf64_Sym)))
+      return 0;
+    for (const auto& sym : symbols)
+      if (sym.st_name < strtab.size() && strtab.c_str() + sym.st_name == wanted)
+        return sym.st_value;
+  }
+  return 0;
+}
+
+// The file offset of a virtual address in a core's PT_LOAD segments (0 if not in the file).
+uint64_t CoreFileOffset(const fs::path& core, uint64_t address) {
+  std::ifstream in(core, std::ios::binary);
+  Elf64_Ehdr eh{};
+  in.read(reinterpret_cast<char*>(&eh), sizeof eh);
+  std::vector<Elf64_Phdr> segments(eh.e_phnum);
+  in.seekg(static_cast<std::streamoff>(eh.e_phoff));
+  in.read(reinterpret_cast<char*>(segments.data()),
+          static_cast<std::streamsize>(segments.size() * sizeof(Elf64_Phdr)));
+  if (!in.good()) return 0;
+  for (const auto& p : segments)
+    if (p.p_type == PT_LOAD && address >= p.p_vaddr && address - p.p_vaddr + 4 <= p.p_filesz)
+      return p.p_offset + (address - p.p_vaddr);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("hostile v8dbg constants in the core are refused, named, exit 3") {
+  // The postmortem constants are read from the core's copy of the binary's data, so a damaged
+  // core chooses them. Each of these once crashed or read out of bounds.
+  const std::pair<const char*, int32_t> hostile[] = {
+      {"v8dbg_FirstNonstringType", 70000},           // SizeRules' 65536-type table
+      {"v8dbg_class_Map__bit_field__char", 5000},    // MapCache::Decode's 24-byte copy
+      {"v8dbg_class_String__length__int32_t", 4096}  // RunRefsToString's read
+  };
+  const fs::path core = Core();
+  const std::string node = Require("MORTEM_E2E_NODE");
+  const fs::path copy = Scratch() / "core-hostile-constants";
+  const Removed cleanup{copy};
+  CopyPrefix(core, copy, fs::file_size(core));
+  {
+    std::fstream f(copy, std::ios::binary | std::ios::in | std::ios::out);
+    for (const auto& [name, value] : hostile) {
+      const uint64_t address = SymbolAddress(node, name);
+      const uint64_t offset = address ? CoreFileOffset(copy, address) : 0;
+      if (offset == 0) {
+        MESSAGE(name << " is not in the core's memory (address " << address << "): skipped");
+        return;
+      }
+      f.seekp(static_cast<std::streamoff>(offset));
+      f.write(reinterpret_cast<const char*>(&value), sizeof value);
+    }
+    REQUIRE(f.good());
+  }
+  for (const std::string command : {"objects", "refs"}) {
+    std::vector<std::string> args{command, copy.string(), "--binary", node};
+    if (command == "refs") args.insert(args.begin() + 2, {"some text", "--string"});
+    auto r = RunBounded(args);
+    INFO(command << ": " << r.Describe() << "\nstderr:\n" << r.err);
+    REQUIRE(r.CleanExit());
+    CHECK(r.exit_code == 3);
+    auto lines = r.ErrLines();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("FirstNonstringType = 70000") != std::string::npos);
+    CHECK(lines[0].find("class_Map__bit_field = 5000") != std::string::npos);
+    CHECK(lines[0].find("class_String__length = 4096") != std::string::npos);
+    std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " mortem " << command
+              << " with hostile constants: " << r.Describe() << "\n";
+  }
 }
