@@ -54,6 +54,11 @@ class RangeCheck {
          "a non-empty mask of a " + std::to_string(width) + "-bit field, none of it below bit " +
              std::to_string(shift));
   }
+  // A value of the bit field that mask and shift select.
+  void FieldValue(std::string_view name, uint32_t value, uint32_t mask, uint32_t shift) {
+    const int64_t largest = shift < 32 ? int64_t{mask >> shift} : 0;
+    In(name, Signed(value), 0, largest, "a value of its bit field");
+  }
   void Fail(std::string_view name, int64_t value, const std::string& why) {
     problems_.push_back(std::string(name) + " = " + std::to_string(value) + " (" + why + ")");
   }
@@ -145,7 +150,24 @@ void CheckBitFields(RangeCheck& c, const Offsets& o) {
   c.Shift("prop_representation_shift", o.prop_representation_shift, 32);
   c.Mask("prop_representation_mask", o.prop_representation_mask, o.prop_representation_shift, 32);
   c.Mask("prop_kind_mask", o.prop_kind_mask, 0, 32);
-  // Version facts, checked alike.
+}
+
+// The values decoders compare with what those bit fields hold.
+void CheckFieldValues(RangeCheck& c, const Offsets& o) {
+  const uint32_t kind_mask = o.bit_field2_elements_kind_mask,
+                 kind_shift = o.bit_field2_elements_kind_shift;
+  c.FieldValue("elements_dictionary_elements", o.elements_dictionary_kind, kind_mask, kind_shift);
+  c.FieldValue("elements_fast_elements", o.elements_fast_kind, kind_mask, kind_shift);
+  c.FieldValue("elements_fast_holey_elements", o.elements_fast_holey_kind, kind_mask, kind_shift);
+  c.FieldValue("prop_location_Field", o.prop_location_field, o.prop_location_mask,
+               o.prop_location_shift);
+  c.FieldValue("prop_representation_double", o.prop_representation_double,
+               o.prop_representation_mask, o.prop_representation_shift);
+  c.FieldValue("prop_kind_Accessor", o.prop_kind_accessor, o.prop_kind_mask, 0);
+}
+
+// Bit numbers of the version facts, checked alike.
+void CheckFactBits(RangeCheck& c, const Offsets& o) {
   c.Shift("bit_field2 new_target_is_base bit", o.bit_field2_new_target_is_base_bit, 8);
   c.Shift("bit_field3 is_prototype_map bit", o.bit_field3_is_prototype_map_bit, 32);
   c.Shift("JSArrayBuffer external bit", o.array_buffer_external_bit, 32);
@@ -253,6 +275,8 @@ void CheckLayoutRanges(const Layout& layout) {
   CheckStrings(c, layout.off);
   CheckObjectFields(c, layout.off);
   CheckBitFields(c, layout.off);
+  CheckFieldValues(c, layout.off);
+  CheckFactBits(c, layout.off);
   CheckSlots(c, layout.off);
   CheckFrames(c, layout.off);
   CheckTypes(c, layout);

@@ -142,6 +142,8 @@ TEST_CASE("a layout constant out of range is refused, naming it") {
       {"v8dbg_prop_location_shift", 33},
       {"v8dbg_prop_index_shift", -1},
       {"v8dbg_prop_representation_mask", 0},
+      {"v8dbg_prop_kind_Accessor", 2},       // compared with a 1-bit field
+      {"v8dbg_elements_fast_elements", 64},  // bit_field2 holds 6 bits of elements kind
       {"v8dbg_type_Map__MAP_TYPE", 65536 + 272},
       {"v8dbg_LastContextType", -5},
       {"v8dbg_IsNotStringMask", 0},
