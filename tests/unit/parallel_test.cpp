@@ -63,6 +63,9 @@ TEST_CASE("an exception in a worker thread is rethrown on the caller and stops a
         --running;
         throw mortem::Error("worker failed", mortem::ExitCode::kPartial);
       }
+      // However late the workers start on a busy machine, the caller waits for the throw.
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!thrown && std::chrono::steady_clock::now() < give_up) SlowItem();
       SlowItem();
       --running;
     });
