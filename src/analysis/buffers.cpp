@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <numeric>
 #include <unordered_map>
 
 #include "mortem/core/progress.h"
@@ -31,6 +32,30 @@ bool InCore(const Memory& memory, Address address, uint64_t length) {
   for (uint64_t at = 0; at < length; at += uint64_t{1} << 20)
     if (memory.Read(address + at, &b, 1) != 1) return false;
   return memory.Read(address + length - 1, &b, 1) == 1;
+}
+
+// Which thread walked which page decides the order the walk found things in: every list goes in
+// address order, so that the output is the same whatever --threads is.
+void SortByAddress(Found& f) {
+  auto by_address = [](const auto& a, const auto& b) { return a.address < b.address; };
+  std::sort(f.buffers.begin(), f.buffers.end(), by_address);
+  std::vector<size_t> order(f.views.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return f.views[a].second.address < f.views[b].second.address;
+  });
+  std::vector<std::pair<Address, BufferView>> views;
+  std::vector<Address> view_maps;
+  views.reserve(order.size());
+  view_maps.reserve(order.size());
+  for (size_t i : order) {
+    views.push_back(std::move(f.views[i]));
+    view_maps.push_back(f.view_maps[i]);
+  }
+  f.views = std::move(views);
+  f.view_maps = std::move(view_maps);
+  std::sort(f.wasm_buffers.begin(), f.wasm_buffers.end());
+  std::sort(f.external_strings.begin(), f.external_strings.end(), by_address);
 }
 
 void Collect(Session& session, Found& out) {
@@ -89,6 +114,7 @@ void Collect(Session& session, Found& out) {
     std::move(p.external_strings.begin(), p.external_strings.end(),
               std::back_inserter(out.external_strings));
   }
+  SortByAddress(out);
 }
 
 // Union of the views' ranges inside the buffer; views past the end are flagged.

@@ -132,6 +132,7 @@ RefsResult RunRefsToString(Session& session, const std::string& text, size_t lim
   walker.WalkAll(session.threads(), [&](unsigned, const v8::HeapObject& o) {
     if (!layout.IsString(o.map->instance_type)) return;
     int32_t length = 0;
+    if (layout.off.string_length + 4u > o.body.size()) return;
     std::memcpy(&length, o.body.data() + layout.off.string_length, 4);
     if (length < 0 || static_cast<size_t>(length) > text.size() * 2 + 2) return;
     auto value = strings.Read(o.address, text.size() + 1);

@@ -11,17 +11,28 @@
 #include <sstream>
 
 #include "mortem/commands/core_facts.h"
+#include "mortem/elf/mapped_file.h"
 
 namespace mortem::commands {
 namespace {
 
-std::vector<std::string> ExpandCores(const std::string& pattern) {
+// The regular files of DIR, or every path the glob matches. A directory entry that is no regular
+// file (a subdirectory, a FIFO, a symbolic link loop) is skipped with a line on stderr.
+std::vector<std::string> ExpandCores(const std::string& command, const std::string& pattern) {
   namespace fs = std::filesystem;
-  std::vector<std::string> paths;
+  std::vector<std::string> paths, skipped;
   std::error_code ec;
   if (fs::is_directory(pattern, ec)) {
-    for (const auto& entry : fs::directory_iterator(pattern, ec))
-      if (entry.is_regular_file(ec)) paths.push_back(entry.path().string());
+    for (const auto& entry : fs::directory_iterator(pattern, ec)) {
+      std::string path = entry.path().string();
+      if (std::string why = NotRegularFile(path); why.empty())
+        paths.push_back(std::move(path));
+      else
+        skipped.push_back(path + " " + why);
+    }
+    std::sort(skipped.begin(), skipped.end());
+    for (const auto& s : skipped)
+      std::cerr << "mortem " << command << ": --batch: " << s << ", skipped\n";
   } else {
     glob_t matches{};
     if (::glob(pattern.c_str(), 0, nullptr, &matches) == 0)
@@ -74,7 +85,7 @@ nlohmann::json RunOne(const Command& command, const CoreTargetOptions& base,
 
 int RunBatch(const Command& command, const std::string& pattern, const CoreTargetOptions& base,
              std::vector<std::string> args) {
-  auto cores = ExpandCores(pattern);
+  auto cores = ExpandCores(command.name, pattern);
   if (cores.empty()) {
     std::cerr << "mortem " << command.name << ": --batch " << pattern << " matches no file\n";
     return static_cast<int>(ExitCode::kUsage);

@@ -6,6 +6,7 @@
 
 #include "command_helpers.h"
 #include "mortem/commands/core_facts.h"
+#include "mortem/core/escape.h"
 #include "mortem/format/table.h"
 
 namespace mortem::commands {
@@ -111,7 +112,12 @@ ExitCode RunCommand(const Command& command, Session& session, const std::vector<
     for (Session* s : {&session, second}) {
       if (s && vm.count("threads")) s->set_threads(std::max(1u, vm["threads"].as<unsigned>()));
     }
-    Invocation in{session, second, frontend.force, vm, vm.count("json") > 0, out, err};
+    // Text goes out with the control bytes of names and strings from the core escaped (JSON
+    // escapes them itself).
+    const bool json = vm.count("json") > 0;
+    ControlEscaper escaped_out(out.rdbuf()), escaped_err(err.rdbuf());
+    std::ostream text_out(&escaped_out), text_err(&escaped_err);
+    Invocation in{session, second, frontend.force, vm, json, json ? out : text_out, text_err};
     ExitCode code = command.run(in);
     // A result from a truncated core may miss what the lost bytes held.
     const bool truncated = session.facts().truncated || (second && second->facts().truncated);

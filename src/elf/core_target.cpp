@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <map>
 
 #include "mortem/core/error.h"
+#include "mortem/elf/mapped_file.h"
 
 namespace mortem {
 
@@ -36,10 +36,15 @@ std::unique_ptr<CoreTarget> CoreTarget::Open(const CoreTargetOptions& options) {
 }
 
 namespace {
+// Whether the file starts with the ELF magic. Throws Error if it is not a regular file (the core
+// names the paths: a FIFO there must not block us).
 bool LooksLikeElf(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  return in.read(magic, 4) && std::memcmp(magic, ELFMAG, SELFMAG) == 0;
+  const int fd = OpenRegularFile(path);
+  char magic[SELFMAG] = {};
+  const bool elf =
+      ::pread(fd, magic, SELFMAG, 0) == SELFMAG && std::memcmp(magic, ELFMAG, SELFMAG) == 0;
+  ::close(fd);
+  return elf;
 }
 }  // namespace
 
@@ -63,10 +68,10 @@ void CoreTarget::OpenLibraries() {
     m.core_build_id = CoreBuildIdOf(m.mappings);
     if (::access(path.c_str(), R_OK) != 0) {
       m.problem = "not readable here";
-    } else if (!LooksLikeElf(path)) {
-      continue;  // a data file (locale archive, ICU data, ...): nothing to unwind or symbolize
     } else {
       try {
+        // A data file (locale archive, ICU data, ...): nothing to unwind or symbolize.
+        if (!LooksLikeElf(path)) continue;
         auto elf = std::make_shared<ElfBinary>(path);
         if (!m.core_build_id.empty() && elf->build_id() != m.core_build_id)
           m.problem =

@@ -13,13 +13,51 @@
 
 namespace mortem {
 
-MappedFile::MappedFile(const std::string& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error("cannot open " + path + ": " + std::strerror(errno));
+namespace {
+
+const char* KindOf(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+std::string NotRegular(mode_t mode) {
+  return std::string("is ") + KindOf(mode) + ", not a regular file";
+}
+
+}  // namespace
+
+std::string NotRegularFile(const std::string& path) {
   struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return std::string("cannot be opened: ") + std::strerror(errno);
+  return S_ISREG(st.st_mode) ? std::string() : NotRegular(st.st_mode);
+}
+
+int OpenRegularFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw Error("cannot open " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw Error(path + " " + NotRegular(st.st_mode));
+  // O_NONBLOCK: should a FIFO replace the file after the stat, open returns at once.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw Error("cannot open " + path + ": " + std::strerror(errno));
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    throw Error(path + " is not a regular file");
+    throw Error(path + " " + NotRegular(st.st_mode));
+  }
+  return fd;
+}
+
+MappedFile::MappedFile(const std::string& path) : path_(path) {
+  int fd = OpenRegularFile(path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    throw Error("cannot stat " + path + ": " + std::strerror(errno));
   }
   size_ = static_cast<size_t>(st.st_size);
   if (size_ > 0) {
@@ -34,6 +72,7 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
 }
 
 namespace {
+
 // Page-aligned [start, end) of a byte range of the mapping.
 bool PageRange(const std::byte* data, size_t size, size_t offset, size_t length, char** start,
                size_t* bytes) {

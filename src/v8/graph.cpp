@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
-#include <thread>
 
 #include "mortem/core/error.h"
+#include "mortem/core/parallel.h"
 #include "mortem/core/progress.h"
 
 namespace mortem::v8 {
@@ -16,15 +16,9 @@ namespace {
 template <typename Work>
 void ForEachIndexedPage(const Memory& memory, const Layout& layout, const ObjectIndex& index,
                         unsigned threads, Work&& work) {
-  std::atomic<size_t> next{0};
-  auto run = [&] {
-    MapCache maps(memory, layout);
-    for (size_t i; (i = next.fetch_add(1)) < index.pages().size();) work(index.pages()[i], maps);
-  };
-  std::vector<std::thread> workers;
-  for (unsigned t = 1; t < std::max(1u, threads); ++t) workers.emplace_back(run);
-  run();
-  for (auto& w : workers) w.join();
+  ParallelFor(
+      index.pages().size(), threads, [&](unsigned) { return MapCache(memory, layout); },
+      [&](MapCache& maps, size_t i) { work(index.pages()[i], maps); });
 }
 
 // Walks one page of the index, calling visit(node id, object) for the objects it numbered.
@@ -183,24 +177,19 @@ HeapGraph HeapGraph::BuildReverse(const Memory& memory, const Layout& layout, co
   for (size_t i = nodes; i > 0; --i) g.in_offsets_[i] = g.in_offsets_[i - 1];
   g.in_offsets_[0] = 0;
   // Sources in order, whatever thread placed them.
-  std::atomic<size_t> next{0};
   constexpr size_t kChunk = 1 << 16;
-  auto sort_lists = [&] {
-    for (size_t first; (first = next.fetch_add(kChunk)) < nodes;)
-      for (size_t n = first; n < std::min(nodes, first + kChunk); ++n) {
-        auto begin = g.in_.begin() + g.in_offsets_[n], end = g.in_.begin() + g.in_offsets_[n + 1];
-        if (end - begin > 16) {
-          std::sort(begin, end);
-          continue;
-        }
-        for (auto i = begin + 1; i < end; ++i)  // most lists are short
-          for (auto j = i; j > begin && *(j - 1) > *j; --j) std::iter_swap(j - 1, j);
+  ParallelFor((nodes + kChunk - 1) / kChunk, threads, [&](unsigned, size_t chunk) {
+    const size_t first = chunk * kChunk;
+    for (size_t n = first; n < std::min(nodes, first + kChunk); ++n) {
+      auto begin = g.in_.begin() + g.in_offsets_[n], end = g.in_.begin() + g.in_offsets_[n + 1];
+      if (end - begin > 16) {
+        std::sort(begin, end);
+        continue;
       }
-  };
-  std::vector<std::thread> workers;
-  for (unsigned t = 1; t < std::max(1u, threads); ++t) workers.emplace_back(sort_lists);
-  sort_lists();
-  for (auto& w : workers) w.join();
+      for (auto i = begin + 1; i < end; ++i)  // most lists are short
+        for (auto j = i; j > begin && *(j - 1) > *j; --j) std::iter_swap(j - 1, j);
+    }
+  });
   return g;
 }
 

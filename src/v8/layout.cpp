@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "layout_checks.h"
 #include "mortem/core/error.h"
 #include "version_facts.h"
 
@@ -400,6 +401,7 @@ Layout LoadLayout(const Memory& memory, const SymbolTable& symbols) {
     for (const auto& m : c.missing()) message += " " + m;
     throw Error(message);
   }
+  CheckLayoutRanges(layout);
   return layout;
 }
 

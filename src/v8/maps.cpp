@@ -17,7 +17,7 @@ MapInfo MapCache::Decode(Address map) const {
   MapInfo info;
   info.address = map;
   const Offsets& o = layout_.off;
-  uint8_t bytes[24];
+  uint8_t bytes[kDecodedBytes];
   if ((map & 7) != 0 || memory_.Read(map, bytes, sizeof bytes) != sizeof bytes) return info;
   uint64_t meta_tagged;
   std::memcpy(&meta_tagged, bytes, 8);

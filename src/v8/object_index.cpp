@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 
+#include "mortem/core/parallel.h"
 #include "mortem/v8/tagged.h"
 
 namespace mortem::v8 {
@@ -46,38 +46,32 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
   };
   std::vector<std::vector<Store>> stores(index.pages_.size());  // ArrayBuffers' backing stores
   HeapWalker walker(memory, layout, heap);
-  std::atomic<size_t> next{0};
   std::atomic<uint64_t> skipped{0};
-  auto run = [&] {
-    MapCache maps(memory, layout);
-    for (size_t i; (i = next.fetch_add(1)) < index.pages_.size();) {
-      const PageSpan& span = index.pages_[i];
-      const Page& page = heap_pages[span.heap_page];
-      auto stats = walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
-        // An object start is 8-aligned and new on its page; a corrupt page could say otherwise.
-        uint64_t bit = (o.address - span.area_start) / 8;
-        if (bit >= span.bits || (o.address & 7) != 0) return;
-        uint64_t& word = index.starts_[span.first_bit_word + bit / 64];
-        const uint64_t mask = uint64_t{1} << (bit % 64);
-        if (word & mask) return;
-        word |= mask;
-        sizes[i].push_back(static_cast<uint32_t>(std::min<uint64_t>(o.size, UINT32_MAX)));
-        if (o.map->instance_type == layout.types.js_array_buffer) {
-          const auto& off = layout.off;
-          const uint64_t store = BodyWord(o.body, off.array_buffer_backing_store);
-          const uint64_t bytes = BodyWord(o.body, off.array_buffer_byte_length);
-          if (store != 0 && bytes > 0 && bytes <= kMaxBackingStore)
-            stores[i].push_back({o.address, store, bytes});
-        }
+  ParallelFor(
+      index.pages_.size(), threads, [&](unsigned) { return MapCache(memory, layout); },
+      [&](MapCache& maps, size_t i) {
+        const PageSpan& span = index.pages_[i];
+        const Page& page = heap_pages[span.heap_page];
+        auto stats = walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
+          // An object start is 8-aligned and new on its page; a corrupt page could say otherwise.
+          uint64_t bit = (o.address - span.area_start) / 8;
+          if (bit >= span.bits || (o.address & 7) != 0) return;
+          uint64_t& word = index.starts_[span.first_bit_word + bit / 64];
+          const uint64_t mask = uint64_t{1} << (bit % 64);
+          if (word & mask) return;
+          word |= mask;
+          sizes[i].push_back(static_cast<uint32_t>(std::min<uint64_t>(o.size, UINT32_MAX)));
+          if (o.map->instance_type == layout.types.js_array_buffer) {
+            const auto& off = layout.off;
+            const uint64_t store = BodyWord(o.body, off.array_buffer_backing_store);
+            const uint64_t bytes = BodyWord(o.body, off.array_buffer_byte_length);
+            if (store != 0 && bytes > 0 && bytes <= kMaxBackingStore)
+              stores[i].push_back({o.address, store, bytes});
+          }
+        });
+        skipped += stats.skipped_bytes + stats.unreadable_bytes;
+        memory.Release(page.area_start, page.area_end - page.area_start);
       });
-      skipped += stats.skipped_bytes + stats.unreadable_bytes;
-      memory.Release(page.area_start, page.area_end - page.area_start);
-    }
-  };
-  std::vector<std::thread> workers;
-  for (unsigned t = 1; t < std::max(1u, threads); ++t) workers.emplace_back(run);
-  run();
-  for (auto& w : workers) w.join();
   index.skipped_bytes_ = skipped;
   size_t total = 0;
   for (const auto& s : sizes) total += s.size();

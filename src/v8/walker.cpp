@@ -1,10 +1,10 @@
 #include "mortem/v8/walker.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <thread>
 
+#include "mortem/core/parallel.h"
 #include "mortem/core/text.h"
 #include "mortem/v8/object_size.h"
 
@@ -158,20 +158,20 @@ WalkResult HeapWalker::WalkPages(std::span<const size_t> indices, unsigned threa
   const auto& pages = heap_.pages();
   WalkResult result;
   result.pages.resize(indices.size());
-  threads = std::max(1u, std::min<unsigned>(threads, indices.size()));
-  std::atomic<size_t> next{0};
-  auto work = [&](unsigned thread) {
-    MapCache maps(memory_, layout_);
-    for (size_t i; (i = next.fetch_add(1)) < indices.size();) {
-      const Page& page = pages.at(indices[i]);
-      result.pages[i] = WalkPage(page, maps, thread, visit);
-      memory_.Release(page.area_start, page.area_end - page.area_start);
-    }
+  struct Worker {
+    MapCache maps;
+    unsigned thread;
   };
-  std::vector<std::thread> workers;
-  for (unsigned i = 1; i < threads; ++i) workers.emplace_back(work, i);
-  work(0);
-  for (auto& w : workers) w.join();
+  ParallelFor(
+      indices.size(), threads,
+      [&](unsigned thread) {
+        return Worker{MapCache(memory_, layout_), thread};
+      },
+      [&](Worker& worker, size_t i) {
+        const Page& page = pages.at(indices[i]);
+        result.pages[i] = WalkPage(page, worker.maps, worker.thread, visit);
+        memory_.Release(page.area_start, page.area_end - page.area_start);
+      });
   for (const auto& p : result.pages) result.total.Add(p);
   return result;
 }

@@ -1,16 +1,22 @@
 // End-to-end tests of the real CLI on bad input, per Node version: truncated copies of a real
 // core (first 1 MB, first half), a file that is not a core (the node binary itself), missing and
-// empty files, and a wrong --binary (another version's node). mortem must never crash: it exits
-// below 128 without a signal or sanitizer report, and says what is wrong.
+// empty files, a wrong --binary (another version's node), and FIFOs as the core, the binary, a
+// --batch entry and a library the core names, and hostile v8dbg constants in the core. mortem
+// must never crash or hang: it exits below 128 without a signal or sanitizer report, and says
+// what is wrong.
 // Environment (set by tests/CMakeLists.txt): MORTEM_E2E_DIR (cores/VERSION), MORTEM_E2E_SCENARIO
 // (a subdirectory holding a core), MORTEM_E2E_NODE (this version's node), MORTEM_E2E_OTHER_NODE
 // (another version's node), MORTEM_E2E_SCRATCH (a directory for truncated copies).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+#include <elf.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "support.h"
 
@@ -204,4 +210,253 @@ TEST_CASE("a core with garbage stamped through it never crashes or hangs") {
     }
   }
   fs::remove(copy);
+}
+
+namespace {
+
+// A FIFO nobody writes to: opening it for reading blocks until a writer comes, so a reader that
+// opens before checking the file type hangs. Removed with the object.
+struct Fifo {
+  fs::path path;
+  explicit Fifo(fs::path p) : path(std::move(p)) {
+    fs::remove(path);
+    REQUIRE_MESSAGE(::mkfifo(path.c_str(), 0600) == 0, "mkfifo " << path << " failed");
+  }
+  ~Fifo() { fs::remove(path); }
+};
+
+// Removes a scratch file or directory when the test case ends, passed or failed.
+struct Removed {
+  fs::path path;
+  ~Removed() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+// Runs mortem with a bound far below the tier's timeout: a hang fails the test in seconds.
+RunResult RunBounded(std::vector<std::string> args) {
+  args.insert(args.begin(), CliPath());
+  return Run(args, std::chrono::seconds(30));
+}
+
+void CheckRefusedAtOnce(const RunResult& r, const std::string& what, const std::string& path) {
+  INFO(what << ": " << r.Describe() << " in " << r.seconds << "s\nstderr:\n" << r.err);
+  REQUIRE_MESSAGE(!r.timed_out, what << " hung (blocked opening a FIFO?)");
+  REQUIRE(r.CleanExit());
+  CHECK(r.exit_code == 3);
+  auto lines = r.ErrLines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find(path) != std::string::npos);
+  CHECK(lines[0].find("FIFO") != std::string::npos);
+  std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " " << what << ": "
+            << r.Describe() << " in " << r.seconds << "s, " << lines[0] << "\n";
+}
+
+// The notes of a core follow its program headers at the start of the file.
+constexpr size_t kNotesArea = 8 << 20;
+
+std::string ReadHead(std::istream& in) {
+  std::string bytes(kNotesArea, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<size_t>(in.gcount()));
+  in.clear();
+  return bytes;
+}
+
+// Replaces every NUL-terminated occurrence of `from` in the file's notes area by `to` (of the
+// same length).
+size_t ReplaceCString(const fs::path& file, const std::string& from, const std::string& to) {
+  REQUIRE(from.size() == to.size());
+  std::fstream f(file, std::ios::binary | std::ios::in | std::ios::out);
+  const std::string bytes = ReadHead(f);
+  const std::string needle = from + '\0';
+  size_t count = 0;
+  for (size_t at = bytes.find(needle); at != std::string::npos; at = bytes.find(needle, at + 1)) {
+    f.seekp(static_cast<std::streamoff>(at));
+    f.write(to.data(), static_cast<std::streamsize>(to.size()));
+    ++count;
+  }
+  REQUIRE(f.good());
+  return count;
+}
+
+// The path of the libc the core's NT_FILE note names ("/.../libc.so.6").
+std::string LibcPathIn(const fs::path& core) {
+  std::ifstream in(core, std::ios::binary);
+  const std::string bytes = ReadHead(in);
+  const std::string tail = "/libc.so.6";
+  for (size_t at = bytes.find(tail + '\0'); at != std::string::npos;
+       at = bytes.find(tail + '\0', at + 1)) {
+    size_t start = bytes.rfind('\0', at);
+    start = start == std::string::npos ? 0 : start + 1;
+    std::string path = bytes.substr(start, at + tail.size() - start);
+    if (path.starts_with("/") && path.size() >= 24) return path;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("a FIFO as CORE or as --binary is refused at once (exit 3), never opened") {
+  Fifo fifo(Scratch() / "fifo");
+  CheckRefusedAtOnce(RunBounded({"info", fifo.path.string()}), "mortem info FIFO",
+                     fifo.path.string());
+  CheckRefusedAtOnce(RunBounded({"info", Core().string(), "--binary", fifo.path.string()}),
+                     "mortem info CORE --binary FIFO", fifo.path.string());
+}
+
+TEST_CASE("--batch says which entries it skips and never blocks on a FIFO") {
+  const fs::path dir = Scratch() / "batch-odd";
+  fs::remove_all(dir);
+  const Removed cleanup{dir};
+  fs::create_directories(dir / "b-subdirectory");
+  Fifo fifo(dir / "a-fifo");
+  fs::create_symlink("c-loop", dir / "c-loop");  // a symbolic link loop
+  fs::create_symlink(Core(), dir / "d-good.core");
+  const std::string node = Require("MORTEM_E2E_NODE");
+  auto r = RunBounded({"info", "--batch", dir.string(), "--binary", node});
+  INFO(r.Describe() << " in " << r.seconds << "s\nstdout:\n" << r.out << "stderr:\n" << r.err);
+  REQUIRE_MESSAGE(!r.timed_out, "--batch over a directory with a FIFO hung");
+  REQUIRE(r.CleanExit());
+  CHECK(r.exit_code == 0);  // the one core is fine; the others are no cores to run
+  std::istringstream out(r.out);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(out, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("d-good.core") != std::string::npos);
+  const auto err_lines = r.ErrLines();
+  for (const std::string entry : {"a-fifo", "b-subdirectory", "c-loop"}) {
+    const auto said = std::count_if(err_lines.begin(), err_lines.end(), [&](auto& l) {
+      return l.find(entry) != std::string::npos && l.find("skipped") != std::string::npos;
+    });
+    CHECK_MESSAGE(said == 1, "no stderr line says that " << entry << " was skipped");
+  }
+  // A glob that matches the FIFO runs it as a core: an error line at once, exit 5.
+  auto g = RunBounded({"info", "--batch", (dir / "a-*").string(), "--binary", node});
+  INFO(g.Describe() << " in " << g.seconds << "s\nstdout:\n" << g.out << "stderr:\n" << g.err);
+  REQUIRE_MESSAGE(!g.timed_out, "--batch over a glob matching a FIFO hung");
+  REQUIRE(g.CleanExit());
+  CHECK(g.exit_code == 5);
+  CHECK(g.out.find("FIFO") != std::string::npos);
+}
+
+TEST_CASE("a library path in the core's NT_FILE note that is a FIFO here is not opened") {
+  const fs::path core = Core();
+  const std::string libc = LibcPathIn(core);
+  if (libc.empty()) {
+    MESSAGE("no libc.so.6 path in the core: nothing to replace");
+    return;
+  }
+  // A FIFO path as long as libc's, so the note keeps its size.
+  std::string fifo_path = "/tmp/mortem-fifo-" + std::to_string(::getpid()) + "-";
+  REQUIRE(fifo_path.size() < libc.size());
+  fifo_path.resize(libc.size(), 'x');
+  Fifo fifo(fifo_path);
+  const fs::path copy = Scratch() / "core-fifo-library";
+  const Removed cleanup{copy};
+  CopyPrefix(core, copy, fs::file_size(core));
+  REQUIRE(ReplaceCString(copy, libc, fifo_path) > 0);
+  const std::string node = Require("MORTEM_E2E_NODE");
+  const auto original = RunBounded({"info", core.string(), "--binary", node});
+  for (const std::string command : {"info", "stack"}) {
+    auto r = RunBounded({command, copy.string(), "--binary", node});
+    INFO(command << ": " << r.Describe() << " in " << r.seconds << "s\nstderr:\n" << r.err);
+    REQUIRE_MESSAGE(!r.timed_out, "mortem " << command << " hung opening " << fifo_path);
+    REQUIRE(r.CleanExit());
+    if (command == "info") CHECK(r.exit_code == original.exit_code);
+    std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " mortem " << command
+              << " with libc a FIFO: " << r.Describe() << " in " << r.seconds << "s\n";
+  }
+}
+
+namespace {
+
+// The address of a symbol in an ELF file's .symtab (0 if absent), read with <elf.h> alone.
+uint64_t SymbolAddress(const fs::path& elf, const std::string& wanted) {
+  std::ifstream in(elf, std::ios::binary);
+  auto read_at = [&](uint64_t offset, void* out, size_t size) {
+    in.seekg(static_cast<std::streamoff>(offset));
+    in.read(static_cast<char*>(out), static_cast<std::streamsize>(size));
+    return in.good();
+  };
+  Elf64_Ehdr eh{};
+  if (!read_at(0, &eh, sizeof eh)) return 0;
+  std::vector<Elf64_Shdr> sections(eh.e_shnum);
+  if (!read_at(eh.e_shoff, sections.data(), sections.size() * sizeof(Elf64_Shdr))) return 0;
+  for (const auto& s : sections) {
+    if (s.sh_type != SHT_SYMTAB || s.sh_link >= sections.size()) continue;
+    const auto& names = sections[s.sh_link];
+    std::string strtab(names.sh_size, '\0');
+    std::vector<Elf64_Sym> symbols(s.sh_size / sizeof(Elf64_Sym));
+    if (!read_at(names.sh_offset, strtab.data(), strtab.size()) ||
+        !read_at(s.sh_offset, symbols.data(), symbols.size() * sizeof(Elf64_Sym)))
+      return 0;
+    for (const auto& sym : symbols)
+      if (sym.st_name < strtab.size() && strtab.c_str() + sym.st_name == wanted)
+        return sym.st_value;
+  }
+  return 0;
+}
+
+// The file offset of a virtual address in a core's PT_LOAD segments (0 if not in the file).
+uint64_t CoreFileOffset(const fs::path& core, uint64_t address) {
+  std::ifstream in(core, std::ios::binary);
+  Elf64_Ehdr eh{};
+  in.read(reinterpret_cast<char*>(&eh), sizeof eh);
+  std::vector<Elf64_Phdr> segments(eh.e_phnum);
+  in.seekg(static_cast<std::streamoff>(eh.e_phoff));
+  in.read(reinterpret_cast<char*>(segments.data()),
+          static_cast<std::streamsize>(segments.size() * sizeof(Elf64_Phdr)));
+  if (!in.good()) return 0;
+  for (const auto& p : segments)
+    if (p.p_type == PT_LOAD && address >= p.p_vaddr && address - p.p_vaddr + 4 <= p.p_filesz)
+      return p.p_offset + (address - p.p_vaddr);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("hostile v8dbg constants in the core are refused, named, exit 3") {
+  // The postmortem constants are read from the core's copy of the binary's data, so a damaged
+  // core chooses them. Each of these once crashed or read out of bounds.
+  const std::pair<const char*, int32_t> hostile[] = {
+      {"v8dbg_FirstNonstringType", 70000},           // SizeRules' 65536-type table
+      {"v8dbg_class_Map__bit_field__char", 5000},    // MapCache::Decode's 24-byte copy
+      {"v8dbg_class_String__length__int32_t", 4096}  // RunRefsToString's read
+  };
+  const fs::path core = Core();
+  const std::string node = Require("MORTEM_E2E_NODE");
+  const fs::path copy = Scratch() / "core-hostile-constants";
+  const Removed cleanup{copy};
+  CopyPrefix(core, copy, fs::file_size(core));
+  {
+    std::fstream f(copy, std::ios::binary | std::ios::in | std::ios::out);
+    for (const auto& [name, value] : hostile) {
+      const uint64_t address = SymbolAddress(node, name);
+      const uint64_t offset = address ? CoreFileOffset(copy, address) : 0;
+      if (offset == 0) {
+        MESSAGE(name << " is not in the core's memory (address " << address << "): skipped");
+        return;
+      }
+      f.seekp(static_cast<std::streamoff>(offset));
+      f.write(reinterpret_cast<const char*>(&value), sizeof value);
+    }
+    REQUIRE(f.good());
+  }
+  for (const std::string command : {"objects", "refs"}) {
+    std::vector<std::string> args{command, copy.string(), "--binary", node};
+    if (command == "refs") args.insert(args.begin() + 2, {"some text", "--string"});
+    auto r = RunBounded(args);
+    INFO(command << ": " << r.Describe() << "\nstderr:\n" << r.err);
+    REQUIRE(r.CleanExit());
+    CHECK(r.exit_code == 3);
+    auto lines = r.ErrLines();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("FirstNonstringType = 70000") != std::string::npos);
+    CHECK(lines[0].find("class_Map__bit_field = 5000") != std::string::npos);
+    CHECK(lines[0].find("class_String__length = 4096") != std::string::npos);
+    std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " mortem " << command
+              << " with hostile constants: " << r.Describe() << "\n";
+  }
 }

@@ -4,7 +4,8 @@
 //  - allocator bytes (off-heap, not wasm, not resizable) equal memoryUsage().arrayBuffers +-1%;
 //  - every kind of view is found with the right offset and length, on a buffer of the right size;
 //  - the bytes read back from the core equal what the scenario wrote;
-//  - the 50 slabs kept by 16-byte views are named as retention with their sentence.
+//  - the 50 slabs kept by 16-byte views are named as retention with their sentence;
+//  - the text output is the same with any --threads (also on the classes and oom cores).
 // Environment: MORTEM_E2E_DIR (cores/VERSION), MORTEM_E2E_LABEL.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -161,6 +162,31 @@ TEST_CASE("buffers agree with what the scenario made") {
   }
   CHECK(detached >= 1);
   CHECK(resizable == (expect["resizable"].is_null() ? 0u : 1u));
+}
+
+TEST_CASE("buffers prints the same text whatever --threads is") {
+  // Which thread walks which page changes from run to run: nothing printed may follow it.
+  const fs::path root = Require("MORTEM_E2E_DIR");
+  for (const std::string scenario : {"buffers", "classes", "oom"}) {
+    const fs::path core = root / scenario / "core";
+    if (!fs::exists(core)) continue;
+    const auto one = RunCli({"buffers", core.string(), "--threads", "1"});
+    REQUIRE(one.CleanExit());
+    size_t differ = 0, runs = 0;
+    std::string example;
+    for (const std::string threads : {"2", "3", "4", "8"})
+      for (int run = 0; run < 10; ++run, ++runs) {
+        const auto r = RunCli({"buffers", core.string(), "--threads", threads});
+        REQUIRE(r.CleanExit());
+        if (r.out == one.out && r.exit_code == one.exit_code) continue;
+        ++differ;
+        if (example.empty()) example = "--threads " + threads + ":\n" + r.out;
+      }
+    INFO(scenario << ": --threads 1:\n" << one.out << "\n" << example);
+    CHECK_MESSAGE(differ == 0, differ << " of " << runs << " runs differ from --threads 1");
+    std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " buffers " << scenario
+              << ": " << runs << " runs with 2-8 threads, " << differ << " differ\n";
+  }
 }
 
 int main(int argc, char** argv) {

@@ -64,11 +64,13 @@ std::vector<int32_t> FixtureVersion(const std::string& first_line) {
   return parts;
 }
 
-// Fake memory with the constants of fixtures/layout/v8dbg-RELEASE.txt, minus `omit`.
+// Fake memory with the constants of fixtures/layout/v8dbg-RELEASE.txt, minus `omit`, with the
+// values of `replace` instead of the fixture's.
 struct FakeTarget {
   mortem::FakeMemory memory;
   FakeSymbols symbols;
   explicit FakeTarget(const std::vector<std::string>& omit = {},
+                      const std::map<std::string, int32_t>& replace = {},
                       const std::string& release = "24.11.1") {
     constexpr Address kBase = 0x100000;
     memory.AddBlock(kBase, 1 << 16);
@@ -89,6 +91,7 @@ struct FakeTarget {
       std::string name;
       int64_t value = 0;
       fields >> name >> value;
+      if (auto it = replace.find(name); it != replace.end()) value = it->second;
       if (std::find(omit.begin(), omit.end(), name) == omit.end())
         put(name, static_cast<int32_t>(value));
     }
@@ -164,7 +167,7 @@ TEST_CASE("every fixture's layout loads with its line's facts") {
   REQUIRE(releases.size() >= 5);
   for (const auto& release : releases) {
     CAPTURE(release);
-    FakeTarget target({}, release);
+    FakeTarget target({}, {}, release);
     auto layout = mortem::v8::LoadLayout(target.memory, target.symbols);
     REQUIRE(layout.line != nullptr);
     CHECK(layout.line->node_line == release.substr(0, release.find('.')));
@@ -216,6 +219,62 @@ TEST_CASE("every missing constant is reported in one error") {
     CHECK(message.find("class_Map__instance_type") != std::string::npos);
     CHECK(message.find("JS_OBJECT_TYPE") != std::string::npos);
     CHECK(message.find("prop_desc_size") != std::string::npos);
+  }
+}
+
+TEST_CASE("a layout constant out of range is refused, naming it") {
+  // One hostile value at a time, each where a decoder would read out of bounds, shift by the
+  // word size or more, or index past the instance-type range.
+  const std::pair<const char*, int32_t> hostile[] = {
+      {"v8dbg_FirstNonstringType", 70000},         // SizeRules sizes its table by 65536 types
+      {"v8dbg_class_Map__bit_field__char", 5000},  // MapCache::Decode copies 24 bytes
+      {"v8dbg_class_Map__bit_field2__char", -1},
+      {"v8dbg_class_Map__bit_field3__int", 22},
+      {"v8dbg_class_Map__instance_type__uint16_t", 23},
+      {"v8dbg_class_Map__instance_size_in_words__char", 24},
+      {"v8dbg_class_String__length__int32_t", 4096},  // read from every string's header
+      {"v8dbg_bit_field3_is_dictionary_map_shift", 40},
+      {"v8dbg_bit_field3_number_of_own_descriptors_shift", 32},
+      {"v8dbg_bit_field3_number_of_own_descriptors_mask", 0x3FF},  // below its shift
+      {"v8dbg_bit_field2_elements_kind_shift", 8},
+      {"v8dbg_bit_field2_elements_kind_mask", 0x1FC},  // wider than bit_field2
+      {"v8dbg_prop_location_shift", 33},
+      {"v8dbg_prop_index_shift", -1},
+      {"v8dbg_prop_representation_mask", 0},
+      {"v8dbg_prop_kind_Accessor", 2},       // compared with a 1-bit field
+      {"v8dbg_elements_fast_elements", 64},  // bit_field2 holds 6 bits of elements kind
+      {"v8dbg_type_Map__MAP_TYPE", 65536 + 272},
+      {"v8dbg_LastContextType", -5},
+      {"v8dbg_IsNotStringMask", 0},
+      {"v8dbg_StringRepresentationMask", 1000},
+      {"v8dbg_ThinStringTag", 13},
+      {"v8dbg_class_ConsString__second__String", 20},
+      {"v8dbg_class_JSObject__elements__Object", 1 << 20},
+      {"v8dbg_prop_desc_key", 3},
+      {"v8dbg_namedictionaryshape_entry_size", 1},
+      {"v8dbg_context_idx_prev", 2},
+      {"v8dbg_off_fp_function", -17},
+  };
+  {
+    FakeTarget unaltered;
+    CHECK_NOTHROW(mortem::v8::LoadLayout(unaltered.memory, unaltered.symbols));
+  }
+  for (const auto& [constant, value] : hostile) {
+    const std::string name = constant;
+    // The layout's name: without the v8dbg_ prefix and the C type suffix of class fields.
+    std::string shown = name.substr(6);
+    if (shown.starts_with("class_")) shown = shown.substr(0, shown.rfind("__"));
+    INFO(name << " = " << value);
+    FakeTarget target({}, {{name, value}});
+    try {
+      mortem::v8::LoadLayout(target.memory, target.symbols);
+      FAIL_CHECK("LoadLayout accepted " << name << " = " << value);
+    } catch (const mortem::Error& e) {
+      const std::string message = e.what();
+      INFO(message);
+      CHECK(e.code() == mortem::ExitCode::kBadInput);
+      CHECK(message.find(shown + " = " + std::to_string(value)) != std::string::npos);
+    }
   }
 }
 

@@ -7,9 +7,17 @@
 
 namespace mortem {
 
+// Why path (symbolic links followed) is not a regular file: "is a FIFO, not a regular file",
+// "cannot be opened: Too many levels of symbolic links"; empty if it is one.
+std::string NotRegularFile(const std::string& path);
+// Opens a regular file read-only, never blocking: a FIFO, device or directory is refused before
+// any open. Throws Error naming the path and what it is. The caller closes the descriptor.
+int OpenRegularFile(const std::string& path);
+
 class MappedFile {
  public:
-  explicit MappedFile(const std::string& path);  // throws Error if it cannot be opened or mapped
+  // Throws Error if path is not a regular file or cannot be opened or mapped.
+  explicit MappedFile(const std::string& path);
   ~MappedFile();
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&&) = delete;

@@ -173,7 +173,8 @@ struct Layout {
   std::string TypeName(uint16_t type) const;
 };
 
-// Loads and validates the layout of the target. Throws Error naming every missing constant.
+// Loads and validates the layout of the target. Throws Error naming every missing constant, or
+// every constant out of range (src/v8/layout_checks.cpp).
 Layout LoadLayout(const Memory& memory, const SymbolTable& symbols);
 
 }  // namespace mortem::v8

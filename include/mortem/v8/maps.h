@@ -22,6 +22,10 @@ struct MapInfo {
 
 class MapCache {
  public:
+  // Decode reads the Map fields it keeps from this many bytes at the map's start (LoadLayout
+  // checks that their offsets fall inside).
+  static constexpr size_t kDecodedBytes = 24;
+
   MapCache(const Memory& memory, const Layout& layout) : memory_(memory), layout_(layout) {}
   // The decoded map at address (untagged), or nullptr if that is not a map.
   const MapInfo* Get(Address map);
