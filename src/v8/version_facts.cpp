@@ -292,6 +292,10 @@ std::vector<std::string> ApplyVersionFacts(Layout& layout) {
   // 32 bytes, NodeState in the flags byte's low bits: 3 bits in 10.2 (FREE, NORMAL, WEAK, PENDING,
   // NEAR_DEATH), 2 bits from 11.3 (FREE, NORMAL, WEAK) (handles/global-handles.cc at each tag;
   // 13.6 [obs: the snapshot's "(Global handles)" edges]).
+  // LinearAllocationArea {Address start_, top_, limit_} (heap/linear-allocation-area.h at each
+  // tag; kSize = 3 * kSystemPointerSize, static_assert'ed there because IsolateData embeds it).
+  layout.isolate.lab_top = 8;
+  layout.isolate.lab_limit = 16;
   layout.isolate.global_handles_regular_nodes = key == 1002 ? 16 : 8;
   layout.isolate.global_handles_first_block = 8;
   layout.isolate.global_handle_node_size = 32;

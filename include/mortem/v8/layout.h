@@ -48,6 +48,8 @@ struct IsolateFacts {
   uint32_t roots_offset = 0;                               // Internals::kIsolateRootsOffset
   uint32_t heap_isolate_pointer = 0;                       // offset of Heap::isolate_ inside Heap
   std::optional<uint32_t> new_lab_offset, old_lab_offset;  // IsolateData LinearAllocationArea
+  // LinearAllocationArea {start_, top_, limit_}: offsets of top_ and limit_ after start_.
+  uint32_t lab_top = 8, lab_limit = 16;
   // GlobalHandles: offset of regular_nodes_ (the NodeSpace pointer) after isolate_; NodeSpace's
   // first_block_; NodeBlock {Node nodes_[block_nodes]; NodeBlock* next_; GlobalHandles*
   // global_handles_;}; Node {object_, class_id u16, index u8, flags u8, ...} of node_size bytes,
