@@ -134,8 +134,37 @@ SizeRules::SizeRules(const Layout& l, const Memory& memory)
   Set(t.coverage_info, Array(12, 16, 8, CountType::kInt32));
   // WasmNull is a bare map word without static roots (wasm-objects.h WasmNull::kSize).
   Set(Named(l, "WASM_NULL_TYPE"), SizeRule{SizeKind::kArray, 8, 0, 8, CountType::kUint8, 0});
-  // WasmTypeInfo: supertypes_length Smi@32 (wasm-objects.tq), variable from 11.3.
-  if (v >= 1103) Set(Named(l, "WASM_TYPE_INFO_TYPE"), Array(40, 8, 32));
+  // WasmTypeInfo: supertypes_length Smi@32 (wasm-objects.tq), variable from 11.3. 13.6 dropped
+  // native_type and trusted_data: {map, two uint32 type indices, supertypes_length Smi@16,
+  // supertypes[]} [obs: Node 24.11.1 with a wasm module, each ends at the next object's map].
+  if (v >= 1306)
+    Set(Named(l, "WASM_TYPE_INFO_TYPE"), Array(24, 8, 16));
+  else if (v >= 1103)
+    Set(Named(l, "WASM_TYPE_INFO_TYPE"), Array(40, 8, 32));
+  // WasmDispatchTable (13.6, trusted space; not exported, see WasmDispatchTableType): length u32
+  // @8, capacity i32 @12, protected_offheap_data, protected_uses, table_type u32 + padding, then
+  // capacity entries of {target, implicit_arg, sig + padding}, 24 bytes each (SizeFor(capacity),
+  // wasm-objects.h of the 13.x line) [obs: Node 24.11.1, capacity 0 and 4 tables end at the
+  // next object's map].
+  if (auto type = WasmDispatchTableType(l)) Set(type, Array(40, 24, 12, CountType::kInt32));
+  // Turboshaft set types (compiler/turboshaft/types.tq): Word32 {map, set_size u32 @8,
+  // elements[set_size] u32 @12}; Word64 {set_size @8, elements_high[] u32, elements_low[] u32};
+  // Float64 {special_values u32 @8, set_size u32 @12, elements[] float64 @16}.
+  Set(Named(l, "TURBOSHAFT_WORD32_SET_TYPE_TYPE"), Array(12, 4, 8, CountType::kInt32));
+  Set(Named(l, "TURBOSHAFT_WORD64_SET_TYPE_TYPE"), Array(12, 8, 8, CountType::kInt32));
+  Set(Named(l, "TURBOSHAFT_FLOAT64_SET_TYPE_TYPE"), Array(16, 8, 12, CountType::kInt32));
+}
+
+// WASM_DISPATCH_TABLE_TYPE has no v8dbg constant (no class the metadata script maps it to). In
+// 13.6 it is the exposed trusted type between INTERPRETER_DATA_TYPE and
+// WASM_INTERNAL_FUNCTION_TYPE, which the instance-type list orders by class name [obs: type 189
+// on Node 24.11.1 = 188 + 1 = 190 - 1]. Absent (nullopt) where those two are not one apart.
+std::optional<uint16_t> SizeRules::WasmDispatchTableType(const Layout& l) {
+  if (l.v8.Key() < 1306) return std::nullopt;
+  auto before = Named(l, "INTERPRETER_DATA_TYPE"), after = Named(l, "WASM_INTERNAL_FUNCTION_TYPE");
+  if (!before || !after || *after != *before + 2 || l.type_names.count(*before + 1))
+    return std::nullopt;
+  return static_cast<uint16_t>(*before + 1);
 }
 
 std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map,

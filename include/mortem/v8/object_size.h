@@ -47,6 +47,8 @@ class SizeRules {
   // Returns nullopt if the size cannot be determined or the fields are not in body.
   std::optional<uint64_t> SizeOf(const MapInfo& map, std::span<const std::byte> body) const;
   const SizeRule& RuleFor(uint16_t type) const { return rules_[type]; }
+  // The instance type of WasmDispatchTable, which V8's metadata does not export (13.6 only).
+  static std::optional<uint16_t> WasmDispatchTableType(const Layout& layout);
 
  private:
   void Set(std::optional<uint16_t> type, SizeRule rule);
