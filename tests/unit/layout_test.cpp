@@ -13,9 +13,11 @@
 
 #include "mortem/core/error.h"
 #include "mortem/core/fake_memory.h"
+#include "mortem/v8/heap.h"
 #include "mortem/v8/object_size.h"
 #include "mortem/v8/snapshot_tags.h"
 #include "mortem/v8/strings.h"
+#include "mortem/v8/walker.h"
 
 namespace {
 
@@ -259,6 +261,90 @@ TEST_CASE("every variable-size instance type of Node 24's list has a size rule")
   CHECK(size_of(294, Body({1, 0x20a00000323, Smi(3), 0, 0, 0})) == 48);
   // WasmDispatchTable of capacity 4: 40-byte header + 4 entries of 24 bytes [obs].
   CHECK(size_of(189, Body({1, (uint64_t{4} << 32) | 4, 0, 0, 0x925})) == 136);
+}
+
+// One old-space page of a 13.6 heap in fake memory (off-page metadata, v8-heap-brief.md 3.2), with
+// the Heap, its Isolate's roots and two maps (the meta map and a 32-byte JS_OBJECT_TYPE map)
+// beside it. The page holds: a live object at +16; the stale copy of a moved object (its map word
+// the live copy's address, MapWord::FromForwardingAddress); a live object; the unused tail of an
+// allocation area whose top holds stale bytes (not an object start); a live object after its
+// limit. With lab, a LinearAllocationArea {start, top, limit} of that area sits in C++ memory.
+struct FakeHeap {
+  static constexpr Address kChunk = 0x40000000, kData = 0x50000000;
+  static constexpr Address kMeta = kData, kSpace = kData + 0x200, kHeap = kData + 0x400,
+                           kIsolate = kData + 0x800, kMetaMap = kData + 0x2000,
+                           kObjectMap = kData + 0x2100, kLab = kData + 0x3000;
+  static constexpr Address kArea = kChunk + 16, kTop = kArea + 96, kLimit = kArea + 256;
+  FakeTarget target;
+  mortem::v8::Layout layout;
+  explicit FakeHeap(bool lab) : layout(mortem::v8::LoadLayout(target.memory, target.symbols)) {
+    auto& m = target.memory;
+    m.AddBlock(kChunk, mortem::v8::kPageSize);
+    m.AddBlock(kData, 0x10000);
+    const auto& p = layout.page;
+    m.WriteWord(kChunk + p.flags, 0x104);  // an old page's flags [obs]
+    m.WriteWord(kChunk + 8, kMeta);
+    m.WriteWord(kMeta + p.metadata_chunk, kChunk);
+    m.WriteWord(kMeta + p.size, mortem::v8::kPageSize);
+    m.WriteWord(kMeta + p.area_start, kArea);
+    m.WriteWord(kMeta + p.area_end, kChunk + mortem::v8::kPageSize);
+    m.WriteWord(kMeta + p.heap, kHeap);
+    m.WriteWord(kMeta + p.owner, kSpace);
+    m.WriteWord(kSpace + 8, kHeap);
+    m.WriteWord(kSpace + 16, static_cast<uint64_t>(layout.spaces.old_space));
+    m.WriteWord(kHeap + layout.isolate.heap_isolate_pointer, kIsolate);
+    for (int i = 0; i < 16; ++i)
+      m.WriteWord(kIsolate + layout.isolate.roots_offset + 8 * i, kMetaMap + 1);
+    // The meta map is its own map; the object map is a map of 4-word JS objects.
+    m.WriteWord(kMetaMap, kMetaMap + 1);
+    uint16_t map_type = layout.types.map, object_type = layout.types.js_object;
+    m.WriteBytes(kMetaMap + layout.off.map_instance_type, &map_type, 2);
+    m.WriteWord(kObjectMap, kMetaMap + 1);
+    uint8_t words = 4;
+    m.WriteBytes(kObjectMap + layout.off.map_instance_size_in_words, &words, 1);
+    m.WriteBytes(kObjectMap + layout.off.map_instance_type, &object_type, 2);
+    m.WriteWord(kArea, kObjectMap + 1);       // live
+    m.WriteWord(kArea + 32, kArea);           // moved: forwards to the live copy at kArea
+    m.WriteWord(kArea + 64, kObjectMap + 1);  // live
+    m.WriteWord(kTop, 0x1234);                // stale bytes at the allocation top
+    m.WriteWord(kTop + 8, 0xdeadbeef00);
+    m.WriteWord(kLimit, kObjectMap + 1);  // live, after the area's limit
+    if (lab) {
+      m.WriteWord(kLab, kArea + 64);  // start
+      m.WriteWord(kLab + 8, kTop);    // top
+      m.WriteWord(kLab + 16, kLimit);
+    }
+  }
+};
+
+TEST_CASE("the walker: moved objects and an allocation area found by its shape") {
+  for (bool lab : {true, false}) {
+    CAPTURE(lab);
+    FakeHeap fake(lab);
+    auto heap = mortem::v8::Heap::Discover(fake.target.memory, fake.layout);
+    REQUIRE(heap.pages().size() == 1);
+    mortem::v8::HeapWalker walker(fake.target.memory, fake.layout, heap);
+    std::vector<Address> visited;
+    auto result = walker.WalkAll(
+        1, [&](unsigned, const mortem::v8::HeapObject& o) { visited.push_back(o.address); });
+    const auto& w = result.total;
+    CHECK(w.moved_objects == 1);
+    CHECK(w.moved_bytes == 32);
+    if (lab) {
+      CHECK(heap.LabLimitAt(FakeHeap::kTop) == FakeHeap::kLimit);
+      CHECK_FALSE(heap.LabLimitAt(FakeHeap::kTop + 8).has_value());
+      CHECK(w.skipped_bytes == 0);
+      CHECK(w.resyncs == 0);
+      CHECK(w.lab_bytes == FakeHeap::kLimit - FakeHeap::kTop);
+      CHECK(visited ==
+            std::vector<Address>{FakeHeap::kArea, FakeHeap::kArea + 64, FakeHeap::kLimit});
+    } else {
+      // Without the triple the same bytes are unparsed: the walk reports them.
+      CHECK(w.skipped_bytes > 0);
+      CHECK(w.resyncs == 1);
+      CHECK(w.lab_bytes == 0);
+    }
+  }
 }
 
 TEST_CASE("a cyclic cons string is read with bounded effort") {
