@@ -141,12 +141,14 @@ SizeRules::SizeRules(const Layout& l, const Memory& memory)
     Set(Named(l, "WASM_TYPE_INFO_TYPE"), Array(24, 8, 16));
   else if (v >= 1103)
     Set(Named(l, "WASM_TYPE_INFO_TYPE"), Array(40, 8, 32));
-  // WasmDispatchTable (13.6, trusted space; not exported, see WasmDispatchTableType): length u32
-  // @8, capacity i32 @12, protected_offheap_data, protected_uses, table_type u32 + padding, then
-  // capacity entries of {target, implicit_arg, sig + padding}, 24 bytes each (SizeFor(capacity),
-  // wasm-objects.h of the 13.x line) [obs: Node 24.11.1, capacity 0 and 4 tables end at the
-  // next object's map].
-  if (auto type = WasmDispatchTableType(l)) Set(type, Array(40, 24, 12, CountType::kInt32));
+  // WasmDispatchTable (trusted space; not exported, see WasmDispatchTableType): length u32 @8,
+  // capacity i32 @12, then capacity entries of {target/ref, implicit_arg/call target, sig +
+  // padding}, 24 bytes each (SizeFor(capacity), wasm-objects.h). 13.6 adds
+  // protected_offheap_data, protected_uses and table_type (+ padding) before the entries [obs:
+  // Node 24.11.1, tables of capacity 0 and 4 end at the next object's map: 40 + 24n]; 12.4 has
+  // none [obs: Node 22.22.2, the same module: 16 + 24n].
+  if (auto type = WasmDispatchTableType(l))
+    Set(type, Array(v >= 1306 ? 40 : 16, 24, 12, CountType::kInt32));
   // Turboshaft set types (compiler/turboshaft/types.tq): Word32 {map, set_size u32 @8,
   // elements[set_size] u32 @12}; Word64 {set_size @8, elements_high[] u32, elements_low[] u32};
   // Float64 {special_values u32 @8, set_size u32 @12, elements[] float64 @16}.
@@ -155,14 +157,24 @@ SizeRules::SizeRules(const Layout& l, const Memory& memory)
   Set(Named(l, "TURBOSHAFT_FLOAT64_SET_TYPE_TYPE"), Array(16, 8, 12, CountType::kInt32));
 }
 
-// WASM_DISPATCH_TABLE_TYPE has no v8dbg constant (no class the metadata script maps it to). In
-// 13.6 it is the exposed trusted type between INTERPRETER_DATA_TYPE and
-// WASM_INTERNAL_FUNCTION_TYPE, which the instance-type list orders by class name [obs: type 189
-// on Node 24.11.1 = 188 + 1 = 190 - 1]. Absent (nullopt) where those two are not one apart.
+// WASM_DISPATCH_TABLE_TYPE has no v8dbg constant (no class the metadata script maps it to); the
+// instance-type list orders each group by class name. 13.6: the exposed trusted type between
+// INTERPRETER_DATA_TYPE and WASM_INTERNAL_FUNCTION_TYPE [obs: 189 on Node 24.11.1]. 12.4: the
+// trusted type after TRUSTED_FIXED_ARRAY_TYPE, before TurboshaftFloat64Type and its range type
+// [obs: 214 on Node 22.22.2]. Absent (nullopt) where the neighbours are not so placed.
 std::optional<uint16_t> SizeRules::WasmDispatchTableType(const Layout& l) {
-  if (l.v8.Key() < 1306) return std::nullopt;
-  auto before = Named(l, "INTERPRETER_DATA_TYPE"), after = Named(l, "WASM_INTERNAL_FUNCTION_TYPE");
-  if (!before || !after || *after != *before + 2 || l.type_names.count(*before + 1))
+  std::optional<uint16_t> before, after;
+  int gap = 0;
+  if (l.v8.Key() >= 1306) {
+    before = Named(l, "INTERPRETER_DATA_TYPE");
+    after = Named(l, "WASM_INTERNAL_FUNCTION_TYPE");
+    gap = 2;
+  } else if (l.v8.Key() == 1204) {
+    before = Named(l, "TRUSTED_FIXED_ARRAY_TYPE");
+    after = Named(l, "TURBOSHAFT_FLOAT64_RANGE_TYPE_TYPE");
+    gap = 3;
+  }
+  if (!before || !after || *after != *before + gap || l.type_names.count(*before + 1))
     return std::nullopt;
   return static_cast<uint16_t>(*before + 1);
 }
