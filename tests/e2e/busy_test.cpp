@@ -7,7 +7,8 @@
 //  - `mortem info` exits 0: nothing unparsed, nothing missing (allocation-area tails, moved
 //    objects and background threads' areas are understood);
 //  - `mortem objects --reachable` counts exactly the snapshot's BusyOrder instances and exits 0;
-//  - `mortem objects` (the whole heap) exits 0 and counts at least that many (garbage included).
+//  - `mortem objects` (the whole heap) exits 0 and counts at least that many (garbage included);
+//  - `objects --retained` (the heap graph) and `triage` exit 0.
 // Environment: MORTEM_E2E_DIR (cores/VERSION, holding busy/), MORTEM_E2E_LABEL.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -80,6 +81,11 @@ TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's sn
   CHECK(reachable == it->second.count);
   const uint64_t all = CountOf(RunStrict({"objects", core.string()}));
   CHECK(all >= reachable);
+  // The heap graph's commands (references into the heap that hit no object start make them
+  // partial) and triage exit 0 too.
+  RunStrict({"objects", core.string(), "--retained", "--top", "5"});
+  json triage = RunStrict({"triage", core.string(), "--no-retained"});
+  CHECK(triage.at("partial") == false);
   std::cout << "[e2e] " << Label() << " busy (seed " << scenario.value("seed", 0) << ", "
             << scenario.value("rounds", 0) << " rounds): " << kClass << " scenario " << expected
             << ", snapshot " << it->second.count << ", mortem --reachable " << reachable
