@@ -18,6 +18,7 @@ nlohmann::json ToJson(const WalkSummary& w) {
           {"resyncs", w.resyncs},
           {"moved_objects", w.moved_objects},
           {"moved_bytes", w.moved_bytes},
+          {"allocation_area_bytes", w.lab_bytes},
           {"problem_pages", problems}};
 }
 

@@ -89,7 +89,9 @@ TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's sn
   std::cout << "[e2e] " << Label() << " busy (seed " << scenario.value("seed", 0) << ", "
             << scenario.value("rounds", 0) << " rounds): " << kClass << " scenario " << expected
             << ", snapshot " << it->second.count << ", mortem --reachable " << reachable
-            << ", whole heap " << all << "; unused " << walk.at("unused_bytes") << " bytes, moved "
+            << ", whole heap " << all << "; unused " << walk.at("unused_bytes")
+            << " bytes (allocation "
+            << "areas found by shape " << walk.value("allocation_area_bytes", 0) << "), moved "
             << walk.value("moved_objects", 0) << " objects\n";
 }
 
