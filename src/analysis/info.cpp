@@ -16,6 +16,9 @@ WalkSummary SummariseWalk(Session& session, const v8::WalkResult& walk) {
   s.skipped_bytes = t.skipped_bytes;
   s.unreadable_bytes = t.unreadable_bytes;
   s.resyncs = t.resyncs;
+  s.moved_objects = t.moved_objects;
+  s.moved_bytes = t.moved_bytes;
+  s.lab_bytes = t.lab_bytes;
   const auto& pages = session.heap().pages();
   for (size_t i = 0; i < pages.size(); ++i) {
     const auto& p = walk.pages[i];

@@ -16,6 +16,9 @@ nlohmann::json ToJson(const WalkSummary& w) {
           {"skipped_bytes", w.skipped_bytes},
           {"unreadable_bytes", w.unreadable_bytes},
           {"resyncs", w.resyncs},
+          {"moved_objects", w.moved_objects},
+          {"moved_bytes", w.moved_bytes},
+          {"allocation_area_bytes", w.lab_bytes},
           {"problem_pages", problems}};
 }
 
@@ -88,6 +91,10 @@ void PrintText(const InfoResult& r, std::ostream& out) {
   t.AddRow({"total", Grouped(total.committed), Grouped(total.used), Grouped(total.pages),
             Grouped(total.objects)});
   t.Print(out);
+  if (r.walk.moved_objects)
+    out << "\n"
+        << Grouped(r.walk.moved_objects) << " stale copies of moved objects ("
+        << Grouped(r.walk.moved_bytes) << " bytes) left by a compaction; not counted\n";
   PrintWalkWarning(r.walk, out);
   for (const auto& warning : r.warnings) out << "warning: " << warning << "\n";
 }

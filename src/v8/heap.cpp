@@ -64,6 +64,10 @@ std::optional<Candidate> ReadHeader(const Memory& memory, const PageHeaderLayout
 Heap Heap::Discover(const Memory& memory, const Layout& layout) {
   Heap heap(memory, layout);
   heap.FindPages();
+  heap.by_start_.resize(heap.pages_.size());
+  for (size_t i = 0; i < heap.pages_.size(); ++i) heap.by_start_[i] = i;
+  std::sort(heap.by_start_.begin(), heap.by_start_.end(),
+            [&](size_t a, size_t b) { return heap.pages_[a].start < heap.pages_[b].start; });
   heap.FindIsolate();
   heap.FindUnusedAreas();
   // The probes and the page metadata they followed (off the pages since V8 12.x, in the C++
@@ -198,13 +202,87 @@ void Heap::FindUnusedAreas() {
   }
   for (auto offset : {facts.new_lab_offset, facts.old_lab_offset}) {
     if (!offset) continue;
-    auto top = memory_->ReadWord(isolate_ + *offset + 8);
-    auto limit = memory_->ReadWord(isolate_ + *offset + 16);
+    auto top = memory_->ReadWord(isolate_ + *offset + facts.lab_top);
+    auto limit = memory_->ReadWord(isolate_ + *offset + facts.lab_limit);
     if (top && limit && *top < *limit && *limit - *top < (uint64_t{1} << 32))
       unused_.push_back(AddressRange{*top, *limit});
   }
   std::sort(unused_.begin(), unused_.end(),
             [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+}
+
+const Page* Heap::PageAt(Address address) const {
+  auto it = std::upper_bound(by_start_.begin(), by_start_.end(), address,
+                             [&](Address a, size_t i) { return a < pages_[i].start; });
+  if (it == by_start_.begin()) return nullptr;
+  const Page& p = pages_[*std::prev(it)];
+  return address - p.start < p.size ? &p : nullptr;
+}
+
+// The unused tails of the linear allocation areas IsolateData does not hold: those of the main
+// thread's other spaces (code space on 10.2/11.3, trusted and code space on 12.4/13.6: a
+// MainAllocator's owned_allocation_info_, heap/main-allocator.h; before 12.4 the space's own
+// allocation info, heap/spaces.h) and of every background LocalHeap (its allocators, on the
+// background thread's stack or in the C++ heap). The chains that lead there (Heap ->
+// main_thread_local_heap_ -> heap_allocator_ -> MainAllocator, IsolateSafepoint's list of
+// LocalHeaps) differ in every version and have no exported offsets, so the triples are found by
+// their shape: three aligned words start <= top < limit in anonymous writable memory outside the
+// heap pages (V8's C++ objects and thread stacks), lying in one regular page's area. The walker
+// uses one only where a page stops parsing exactly at its top, which a stray triple would not
+// match.
+std::vector<AddressRange> Heap::FindLabsByShape() const {
+  std::vector<AddressRange> found;
+  const uint32_t top_word = layout_->isolate.lab_top / 8,
+                 limit_word = layout_->isolate.lab_limit / 8;
+  constexpr size_t kWindow = 1 << 20;
+  std::vector<uint64_t> words(kWindow / 8 + 3);
+  for (const auto& region : memory_->Regions()) {
+    if (!region.name.empty() || !region.writable || !region.readable) continue;
+    for (Address a = region.start; a < region.end;) {
+      if (const Page* p = PageAt(a)) {  // heap pages hold objects, not allocator state
+        a = p->start + p->size;
+        continue;
+      }
+      // Up to the next page or the window's end, plus the two words a triple may run over.
+      Address end = std::min<Address>(region.end, a + kWindow);
+      auto next = std::upper_bound(by_start_.begin(), by_start_.end(), a,
+                                   [&](Address x, size_t i) { return x < pages_[i].start; });
+      if (next != by_start_.end()) end = std::min<Address>(end, pages_[*next].start);
+      size_t got = memory_->Read(a, words.data(), std::min<uint64_t>(end - a + 16, region.end - a));
+      memory_->Release(a, end - a);
+      size_t n = got / 8;
+      for (size_t i = 0; i + limit_word < n && i * 8 < end - a; ++i) {
+        uint64_t start = words[i], top = words[i + top_word], limit = words[i + limit_word];
+        if (start == 0 || start > top || top >= limit || limit - start > kPageSize ||
+            ((start | top | limit) & 7) != 0)
+          continue;
+        const Page* page = PageAt(start);
+        if (!page || page->large || page->read_only || page->from_space ||
+            start < page->area_start || limit > page->area_end)
+          continue;
+        found.push_back(AddressRange{top, limit});
+      }
+      a = end;
+    }
+  }
+  std::sort(found.begin(), found.end(), [](const AddressRange& x, const AddressRange& y) {
+    return x.start < y.start || (x.start == y.start && x.end < y.end);
+  });
+  // One area per top: the shortest, should two triples disagree.
+  found.erase(
+      std::unique(found.begin(), found.end(),
+                  [](const AddressRange& x, const AddressRange& y) { return x.start == y.start; }),
+      found.end());
+  return found;
+}
+
+std::optional<Address> Heap::LabLimitAt(Address top) const {
+  std::call_once(labs_->once, [&] { labs_->areas = FindLabsByShape(); });
+  const auto& areas = labs_->areas;
+  auto it = std::lower_bound(areas.begin(), areas.end(), top,
+                             [](const AddressRange& r, Address a) { return r.start < a; });
+  if (it == areas.end() || it->start != top) return std::nullopt;
+  return it->end;
 }
 
 uint64_t Heap::Root(int index) const {

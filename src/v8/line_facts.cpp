@@ -360,17 +360,20 @@ constexpr FieldFacts kFields146 = From146(kFields136);
 // (48). 11.3/12.4 add padding and parent_feedback_cell (56). 13.6 drops maybe_optimized_code,
 // which moved to the dispatch table with leaptiering (48) [obs: slots end at the next object's
 // map on Node 24.11.1]. FeedbackMetadata: 13.6 adds two words after slot_count and
-// create_closure_slot_count [obs 24.11.1]. WasmTypeInfo: supertypes inline from 11.3
-// (wasm-objects.tq). FreeSpace::size is a Smi count of bytes up to 13.6 and of tagged words in
-// 14.6 [obs 26.12.1: free spaces end at the next object's map]. Hole objects: 14.6's are a bare
-// map word (their map says variable size) that read-only space places right before an
-// inaccessible guard region, so that any field read of a hole faults [obs 26.12.1: every hole root
-// at offset 0xfff8 of its 64 KiB block, the next block PROT_NONE].
-constexpr SizeFacts kSizes102{CodeShape::kCodeWithInstructions, 48, 0, false, 1, 0};
-constexpr SizeFacts kSizes113{CodeShape::kStreamSizedByCode, 56, 0, true, 1, 0};
-constexpr SizeFacts kSizes124{CodeShape::kStreamWithBodySize, 56, 0, true, 1, 0};
-constexpr SizeFacts kSizes136{CodeShape::kStreamWithBodySize, 48, 2, true, 1, 0};
-constexpr SizeFacts kSizes146{CodeShape::kStreamWithBodySize, 48, 2, true, 8, 8};
+// create_closure_slot_count [obs 24.11.1]. FreeSpace::size is a Smi count of bytes up to 13.6 and
+// of tagged words in 14.6 [obs 26.12.1: free spaces end at the next object's map]. Hole
+// objects: 14.6's are a bare map word (their map says variable size) that read-only space places
+// right before an inaccessible guard region, so that any field read of a hole faults [obs 26.12.1:
+// every hole root at offset 0xfff8 of its 64 KiB block, the next block PROT_NONE]. WasmTypeInfo:
+// supertypes_length Smi@32 after a 40-byte header from 11.3 (wasm-objects.tq); 13.6 dropped
+// native_type and trusted_data: {map, two uint32 type indices, supertypes_length Smi@16,
+// supertypes[]} [obs: Node 24.11.1 with a wasm module, each ends at the next object's map].
+// 14.6 as 13.6 [obs 26.12.1: the busy scenario's wasm modules].
+constexpr SizeFacts kSizes102{CodeShape::kCodeWithInstructions, 48, 0, 0, 0, 1, 0};
+constexpr SizeFacts kSizes113{CodeShape::kStreamSizedByCode, 56, 0, 40, 32, 1, 0};
+constexpr SizeFacts kSizes124{CodeShape::kStreamWithBodySize, 56, 0, 40, 32, 1, 0};
+constexpr SizeFacts kSizes136{CodeShape::kStreamWithBodySize, 48, 2, 24, 16, 1, 0};
+constexpr SizeFacts kSizes146{CodeShape::kStreamWithBodySize, 48, 2, 24, 16, 8, 8};
 
 // ---- Unexported types --------------------------------------------------------------------------
 // 10.2/11.3: FixedArray's subtypes are the HashTable family, then ClosureFeedbackCellArray,
@@ -380,12 +383,37 @@ constexpr SizeFacts kSizes146{CodeShape::kStreamWithBodySize, 48, 2, true, 8, 8}
 // FEEDBACK_VECTOR_TYPE and the next exported type as in 13.6 (266, 267 filler, 268 free space,
 // 269 hole) [obs 26.12.1: root 0's map (FreeSpaceMap) has type FEEDBACK_VECTOR_TYPE + 2; the
 // heap checks it on every core].
+// WasmDispatchTable (wasm-objects.h; trusted space; not exported): length u32 @8, capacity i32
+// @12, then `capacity` entries after a header. 12.4: the trusted type after
+// TRUSTED_FIXED_ARRAY_TYPE, before TurboshaftFloat64Type and its range type, entries of
+// {target/ref, implicit_arg/call target, sig + padding} (24) right after the counts [obs: 214 on
+// Node 22.22.2: 16 + 24n]. 13.6: the exposed trusted type between INTERPRETER_DATA_TYPE and
+// WASM_INTERNAL_FUNCTION_TYPE, with protected_offheap_data, protected_uses and table_type
+// (+ padding) before the entries [obs: 189 on Node 24.11.1, tables of capacity 0 and 4: 40 +
+// 24n]. 14.6: the same place and header, entries of 16 bytes [obs: 188 on Node 26.12.1, a table
+// of capacity 4: 40 + 16 * 4]; and a second table type between TRUSTED_WEAK_FIXED_ARRAY_TYPE and
+// WASM_IMPORT_DATA_TYPE with only protected_offheap_data before its entries [obs: 200 on
+// 26.12.1, tables of capacity 0: 24 bytes; entries taken as 16 bytes].
+constexpr PlacedArrayType kDispatch124{
+    "TRUSTED_FIXED_ARRAY_TYPE", "TURBOSHAFT_FLOAT64_RANGE_TYPE_TYPE", 3, 16, 24, 12};
+constexpr PlacedArrayType kDispatch136{
+    "INTERPRETER_DATA_TYPE", "WASM_INTERNAL_FUNCTION_TYPE", 2, 40, 24, 12};
+constexpr PlacedArrayType kDispatch146{
+    "INTERPRETER_DATA_TYPE", "WASM_INTERNAL_FUNCTION_TYPE", 2, 40, 16, 12};
+constexpr PlacedArrayType kImportDispatch146{
+    "TRUSTED_WEAK_FIXED_ARRAY_TYPE", "WASM_IMPORT_DATA_TYPE", 2, 24, 16, 12};
 constexpr TypeFacts kTypesBefore124{.code_arrays_below_byte_array = true,
-                                    .free_space_after_feedback_vector = 0};
-constexpr TypeFacts kTypesExported{.code_arrays_below_byte_array = false,
-                                   .free_space_after_feedback_vector = 0};
+                                    .free_space_after_feedback_vector = 0,
+                                    .wasm_dispatch_tables = {}};
+constexpr TypeFacts kTypes124{.code_arrays_below_byte_array = false,
+                              .free_space_after_feedback_vector = 0,
+                              .wasm_dispatch_tables = {kDispatch124}};
+constexpr TypeFacts kTypes136{.code_arrays_below_byte_array = false,
+                              .free_space_after_feedback_vector = 0,
+                              .wasm_dispatch_tables = {kDispatch136}};
 constexpr TypeFacts kTypes146{.code_arrays_below_byte_array = false,
-                              .free_space_after_feedback_vector = 2};
+                              .free_space_after_feedback_vector = 2,
+                              .wasm_dispatch_tables = {kDispatch146, kImportDispatch146}};
 
 // ---- Snapshot naming ---------------------------------------------------------------------------
 // "object shape" exists from V8 11.3 as shipped in Node 20 (HeapEntry::kObjectShape); 13.6's
@@ -436,7 +464,7 @@ std::vector<LineFacts> BuildTable() {
                            .scope_info = ScopeInfoBefore136(true),
                            .fields = kFields124,
                            .sizes = kSizes124,
-                           .types = kTypesExported,
+                           .types = kTypes124,
                            .snapshot = kSnapshot113,
                            .node = kNodeBefore26});
   rows.push_back(LineFacts{.major = 13,
@@ -448,7 +476,7 @@ std::vector<LineFacts> BuildTable() {
                            .scope_info = ScopeInfoFrom136(),
                            .fields = kFields136,
                            .sizes = kSizes136,
-                           .types = kTypesExported,
+                           .types = kTypes136,
                            .snapshot = kSnapshot136,
                            .node = kNodeBefore26});
   rows.push_back(LineFacts{.major = 14,

@@ -145,8 +145,31 @@ SizeRules::SizeRules(const Layout& l, const Memory& memory)
   // WasmNull is a bare map word without static roots (wasm-objects.h WasmNull::kSize).
   Set(Named(l, "WASM_NULL_TYPE"), Fixed(8));
   if (facts.hole_size) Set(t.hole, Fixed(facts.hole_size));
-  // WasmTypeInfo: supertypes_length Smi@32 (wasm-objects.tq), variable from 11.3.
-  if (facts.wasm_type_info_variable) Set(Named(l, "WASM_TYPE_INFO_TYPE"), Array(40, 8, 32));
+  // WasmTypeInfo: variable from 11.3, {header, supertypes[]} with supertypes_length a Smi (the
+  // line's facts).
+  if (facts.wasm_type_info_header)
+    Set(Named(l, "WASM_TYPE_INFO_TYPE"),
+        Array(facts.wasm_type_info_header, 8, facts.wasm_type_info_count_offset));
+  // The wasm dispatch tables, which the metadata does not export (the line's facts place them).
+  for (const auto& placed : l.line->types.wasm_dispatch_tables)
+    if (auto type = PlacedType(l, placed))
+      Set(type, Array(placed.header, placed.unit, placed.count_offset, CountType::kInt32));
+  // Turboshaft set types (compiler/turboshaft/types.tq): Word32 {map, set_size u32 @8,
+  // elements[set_size] u32 @12}; Word64 {set_size @8, elements_high[] u32, elements_low[] u32};
+  // Float64 {special_values u32 @8, set_size u32 @12, elements[] float64 @16}.
+  Set(Named(l, "TURBOSHAFT_WORD32_SET_TYPE_TYPE"), Array(12, 4, 8, CountType::kInt32));
+  Set(Named(l, "TURBOSHAFT_WORD64_SET_TYPE_TYPE"), Array(12, 8, 8, CountType::kInt32));
+  Set(Named(l, "TURBOSHAFT_FLOAT64_SET_TYPE_TYPE"), Array(16, 8, 12, CountType::kInt32));
+}
+
+// The type a PlacedArrayType names, where its neighbours stand as the line says.
+std::optional<uint16_t> SizeRules::PlacedType(const Layout& l, const PlacedArrayType& placed) {
+  if (!placed.after || !placed.before) return std::nullopt;
+  auto before = Named(l, placed.after);
+  auto after = Named(l, placed.before);
+  if (!before || !after || *after != *before + placed.gap || l.type_names.count(*before + 1))
+    return std::nullopt;
+  return static_cast<uint16_t>(*before + 1);
 }
 
 std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map,

@@ -45,12 +45,46 @@ void PageWalkStats::Add(const PageWalkStats& o) {
   skipped_bytes += o.skipped_bytes;
   unreadable_bytes += o.unreadable_bytes;
   objects += o.objects;
+  moved_objects += o.moved_objects;
+  moved_bytes += o.moved_bytes;
+  lab_bytes += o.lab_bytes;
   resyncs += o.resyncs;
   if (first_problem.empty()) first_problem = o.first_problem;
 }
 
 unsigned HeapWalker::DefaultThreads() {
   return std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+}
+
+// MapWord (objects/map-word-inl.h at each tag): built without V8_EXTERNAL_CODE_SPACE, as Node's
+// are (v8_enable_external_code_space 0, see v8-heap-brief.md 2), a forwarding map word is the
+// live copy's untagged address, MapWord::FromForwardingAddress storing object.ptr() -
+// kHeapObjectTag: low bits kForwardingTag 0 (10.2: IsForwardingAddress is HAS_SMI_TAG, the same
+// for an aligned address). The stale copy has the size of the live one.
+std::optional<HeapWalker::Moved> HeapWalker::MovedTo(uint64_t word, MapCache& maps) const {
+  constexpr uint64_t kMaxCopied = 64 << 10;
+  if (word == 0 || (word & 7) != 0) return std::nullopt;
+  const Page* target = heap_.PageAt(word);
+  if (!target || target->read_only || target->from_space || word < target->area_start ||
+      word + 8 > target->area_end)
+    return std::nullopt;
+  auto map_word = memory_.ReadWord(word);
+  if (!map_word || (*map_word & 3) != 1) return std::nullopt;
+  const MapInfo* map = maps.Get(*map_word - 1);
+  if (!map || map->instance_type == layout_.types.free_space ||
+      map->instance_type == layout_.types.filler)
+    return std::nullopt;
+  const uint64_t available = target->area_end - word;
+  auto body = memory_.View(word, available);
+  std::vector<std::byte> copy;
+  if (body.size() != available) {
+    copy.resize(std::min(available, kMaxCopied));
+    copy.resize(memory_.Read(word, copy.data(), copy.size()));
+    body = copy;
+  }
+  auto size = sizes_.SizeOf(*map, body);
+  if (!size) return std::nullopt;
+  return Moved{*size, map->instance_type};
 }
 
 PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned thread,
@@ -85,6 +119,7 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
   bool resyncing = false;
   Address previous = 0;
   uint16_t previous_type = 0;
+  uint64_t zero_start = 0, zero_end = 0;  // the last run of zero words [start, end)
   while (pos + 8 <= bytes.size()) {
     const Address address = page.area_start + pos;
     // Jump over a known unused linear allocation area.
@@ -102,6 +137,8 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
       uint64_t end = pos;
       while (end + 8 <= bytes.size() && WordAt(bytes, end) == 0) end += 8;
       stats.unused_bytes += end - pos;
+      zero_start = pos;
+      zero_end = end;
       pos = end;
       continue;
     }
@@ -109,6 +146,34 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
     std::optional<uint64_t> size;
     if (map) size = sizes_.SizeOf(*map, bytes.subspan(pos));
     if (!map || !size || *size < 8 || *size > bytes.size() - pos) {
+      if (!resyncing && (word & 3) == 0) {
+        if (auto moved = MovedTo(word, maps);
+            moved && moved->size >= 8 && moved->size <= bytes.size() - pos) {
+          ++stats.moved_objects;
+          stats.moved_bytes += moved->size;
+          previous = address;
+          previous_type = moved->type;
+          pos += moved->size;
+          continue;
+        }
+      }
+      if (!resyncing) {
+        // The unused tail of an allocation area that IsolateData does not hold: the walk stops
+        // exactly at its top, or at the end of a run of zeros that began there.
+        Address top = address;
+        auto limit = heap_.LabLimitAt(top);
+        if (!limit && zero_end == pos && zero_start < zero_end) {
+          top = page.area_start + zero_start;
+          limit = heap_.LabLimitAt(top);
+        }
+        if (limit && *limit > address && *limit <= page.area_end) {
+          uint64_t end = std::min<uint64_t>(*limit - page.area_start, bytes.size());
+          stats.unused_bytes += end - pos;
+          stats.lab_bytes += *limit - top;
+          pos = end;
+          continue;
+        }
+      }
       if (page.space == layout_.spaces.new_space && !resyncing) {
         // A semispace page is allocated linearly up to its allocation top; what lies beyond is
         // stale memory of earlier cycles (V8 cannot iterate it either without

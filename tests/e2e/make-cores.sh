@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # CTest fixture setup of the e2e tier: makes (or reuses) one scenario core per scenario for one
 # Node version, via fixtures/make-core.sh.
-# Usage: tests/e2e/make-cores.sh VERSION OUTROOT abort|gcore|gcore2 SCENARIO...
+# Usage: tests/e2e/make-cores.sh VERSION OUTROOT abort|gcore|gcore2|busy SCENARIO...
 #   abort: OUTROOT/SCENARIO/{core,heap.heapsnapshot,scenario.json}; falls back to gcore when the
 #          kernel writes no core file (e.g. core_pattern pipes to systemd-coredump)
 #   gcore: OUTROOT/SCENARIO-gcore/... made by gdb's gcore
 #   gcore2: OUTROOT/SCENARIO/{core-before,core,...}: two gcore cores of one run (before, after)
+#   busy:   OUTROOT/SCENARIO/{core,...}: a gcore core, the snapshot written after it
 # A directory whose .stamp matches the scenario script, make-core.sh and the mode is reused, so
 # several build trees (e.g. build and build-asan) can share OUTROOT and make each core once.
 # Exits 77 (CTest: skipped) when cores cannot be made here, saying why.

@@ -3,6 +3,7 @@
 // table (src/v8/line_facts.cpp). The row is chosen once, when the layout loads; nothing else in
 // mortem tests a version number. docs/v8-lines.md says how to add a line.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,6 +46,10 @@ struct IsolateFacts {
   RootIndices roots;
   uint32_t heap_isolate_pointer = 0;                       // offset of Heap::isolate_ inside Heap
   std::optional<uint32_t> new_lab_offset, old_lab_offset;  // IsolateData LinearAllocationArea
+  // LinearAllocationArea {Address start_, top_, limit_}: offsets of top_ and limit_ after start_
+  // (heap/linear-allocation-area.h at each tag; kSize = 3 * kSystemPointerSize, static_assert'ed
+  // there because IsolateData embeds it).
+  uint32_t lab_top = 8, lab_limit = 16;
   // GlobalHandles: offset of regular_nodes_ (the NodeSpace pointer) after isolate_; NodeSpace's
   // first_block_; NodeBlock {Node nodes_[block_nodes]; NodeBlock* next_; GlobalHandles*
   // global_handles_;}; Node {object_, class_id u16, index u8, flags u8, ...} of node_size bytes,
@@ -111,9 +116,22 @@ struct SizeFacts {
   CodeShape code_shape;
   uint16_t feedback_vector_header;         // FeedbackVector's header bytes before the slots
   uint16_t feedback_metadata_extra_words;  // FeedbackMetadata words after slot_count/create_closure
-  bool wasm_type_info_variable;            // WasmTypeInfo carries its supertypes inline
-  uint16_t free_space_size_unit;           // FreeSpace::size counts bytes (1) or tagged words (8)
-  uint16_t hole_size;                      // 0: the map's instance size; else a fixed size
+  // WasmTypeInfo {header, supertypes[]}: header bytes and the supertypes_length Smi's offset
+  // (0: not variable-size, the map's instance size).
+  uint16_t wasm_type_info_header, wasm_type_info_count_offset;
+  uint16_t free_space_size_unit;  // FreeSpace::size counts bytes (1) or tagged words (8)
+  uint16_t hole_size;             // 0: the map's instance size; else a fixed size
+};
+
+// An instance type the metadata does not export, found by its exported neighbours (each group of
+// the instance-type list is in class-name order): the type right after `after`, where `before`
+// stands `gap` types after `after`. Its objects are arrays: `header` bytes, then an int32 count
+// at `count_offset` of `unit`-byte entries. No type where `after` is null.
+struct PlacedArrayType {
+  const char* after = nullptr;
+  const char* before = nullptr;
+  int gap = 0;
+  uint16_t header = 0, unit = 0, count_offset = 0;
 };
 
 // Instance types the metadata leaves out, where the line lays them out by rule.
@@ -124,6 +142,8 @@ struct TypeFacts {
   // 14.6: FILLER_TYPE, FREE_SPACE_TYPE and HOLE_TYPE are not exported; they follow
   // FEEDBACK_VECTOR_TYPE (alphabetical Torque order). 0: exported.
   uint16_t free_space_after_feedback_vector;
+  // The wasm dispatch tables' types (not exported) with their sizes.
+  std::array<PlacedArrayType, 2> wasm_dispatch_tables;
 };
 
 // How V8's heap snapshot names what it finds (heap-snapshot-generator.cc at each tag).

@@ -47,6 +47,8 @@ class SizeRules {
   // Returns nullopt if the size cannot be determined or the fields are not in body.
   std::optional<uint64_t> SizeOf(const MapInfo& map, std::span<const std::byte> body) const;
   const SizeRule& RuleFor(uint16_t type) const { return rules_[type]; }
+  // The instance type a line fact places by its neighbours (e.g. the wasm dispatch tables).
+  static std::optional<uint16_t> PlacedType(const Layout& layout, const PlacedArrayType& placed);
 
  private:
   void Set(std::optional<uint16_t> type, SizeRule rule);

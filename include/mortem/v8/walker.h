@@ -1,7 +1,8 @@
 // Purpose: walks the heap by structure: every page, object by object, advancing by each object's
 // map-derived size. Fillers are reported as such, known unused allocation areas are jumped over,
-// and a position that is not an object start is resynchronised (the skipped bytes are counted and
-// the page reported), never trusted. Pages are spread over worker threads.
+// objects moved by a compaction (a forwarding map word) are sized from their live copy and
+// counted as moved, and a position that is not an object start is resynchronised (the skipped
+// bytes are counted and the page reported), never trusted. Pages are spread over worker threads.
 #pragma once
 #include <functional>
 #include <span>
@@ -29,6 +30,11 @@ struct PageWalkStats {
   uint64_t skipped_bytes = 0;     // could not be parsed; resynchronised past
   uint64_t unreadable_bytes = 0;  // not in the core
   uint64_t objects = 0;
+  // Stale copies left by an evacuation: their map word is a forwarding address to the live copy
+  // (counted, never visited; the live copy is walked on its own page).
+  uint64_t moved_objects = 0;
+  uint64_t moved_bytes = 0;
+  uint64_t lab_bytes = 0;  // of unused_bytes: tails of allocation areas found by their shape
   uint64_t resyncs = 0;
   std::string first_problem;  // e.g. "no size rule for type 261 at 0x..."
   void Add(const PageWalkStats& o);
@@ -58,6 +64,14 @@ class HeapWalker {
  private:
   const Memory& memory_;
   const Layout& layout_;
+  // A stale copy whose map word is `word`: its size and type, if word is a forwarding address to
+  // an object of the heap with a valid map.
+  struct Moved {
+    uint64_t size = 0;
+    uint16_t type = 0;
+  };
+  std::optional<Moved> MovedTo(uint64_t word, MapCache& maps) const;
+
   const Heap& heap_;
   SizeRules sizes_;
 };

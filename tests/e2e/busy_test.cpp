@@ -1,0 +1,110 @@
+// End-to-end test on the core of a busy process (fixtures/scenarios/busy.js): an allocation-heavy
+// workload under V8's own GCs, cored by gcore while its main thread blocks in Atomics.wait, with
+// no GC before the core; V8's heap snapshot is written after the core, so it holds the core's
+// reachable heap while the core still holds the garbage and the unfinished allocation areas.
+// Ground truth is the scenario's own count of its live BusyOrder instances and the snapshot:
+//  - the snapshot holds exactly the scenario's count (else the scenario itself is wrong);
+//  - `mortem info` exits 0: nothing unparsed, nothing missing (allocation-area tails, moved
+//    objects and background threads' areas are understood);
+//  - `mortem objects --reachable` counts exactly the snapshot's BusyOrder instances and exits 0;
+//  - `mortem objects` (the whole heap) exits 0 and counts at least that many (garbage included);
+//  - `objects --retained` (the heap graph) and `triage` exit 0.
+// Environment: MORTEM_E2E_DIR (cores/VERSION, holding busy/), MORTEM_E2E_LABEL.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "support.h"
+
+namespace fs = std::filesystem;
+using namespace mortem::e2e;
+using nlohmann::json;
+
+namespace {
+
+const char* const kClass = "BusyOrder";
+
+fs::path Dir() {
+  return fs::path(Require("MORTEM_E2E_DIR")) / "busy";
+}
+
+std::string Label() {
+  return Env("MORTEM_E2E_LABEL").value_or("?");
+}
+
+// Runs mortem with --json; it must exit 0 exactly (a busy core is a healthy core).
+json RunStrict(std::vector<std::string> args) {
+  args.push_back("--json");
+  auto r = RunCli(args);
+  INFO("mortem " << args[0] << ": " << r.Describe() << " in " << r.seconds << "s\nstderr:\n"
+                 << r.err);
+  REQUIRE(r.CleanExit());
+  CHECK(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+uint64_t CountOf(const json& objects) {
+  uint64_t n = 0;
+  for (const auto& t : objects.at("types"))
+    if (t.at("kind") == "object" && t.at("name") == kClass) n += t.at("count").get<uint64_t>();
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's snapshot does") {
+  const fs::path core = Dir() / "core";
+  std::ifstream in(Dir() / "scenario.json");
+  REQUIRE(in.good());
+  const json scenario = json::parse(in);
+  const uint64_t expected = scenario.at("counts").at(kClass).get<uint64_t>();
+  REQUIRE(expected > 0);
+
+  auto snapshot = LoadSnapshot(Dir() / "heap.heapsnapshot");
+  auto it = snapshot.rows.find(RowKey{"object", kClass});
+  REQUIRE(it != snapshot.rows.end());
+  CHECK_MESSAGE(it->second.count == expected, "the snapshot holds " << it->second.count << " "
+                                                                    << kClass << ", the scenario "
+                                                                    << expected);
+
+  json info = RunStrict({"info", core.string()});
+  const json& walk = info.at("walk");
+  INFO("walk: " << walk.dump());
+  CHECK(walk.at("skipped_bytes") == 0);
+  CHECK(walk.at("unreadable_bytes") == 0);
+  CHECK(walk.at("problem_pages").empty());
+
+  const uint64_t reachable = CountOf(RunStrict({"objects", core.string(), "--reachable"}));
+  CHECK(reachable == it->second.count);
+  const uint64_t all = CountOf(RunStrict({"objects", core.string()}));
+  CHECK(all >= reachable);
+  // The heap graph's commands (references into the heap that hit no object start make them
+  // partial) and triage exit 0 too.
+  RunStrict({"objects", core.string(), "--retained", "--top", "5"});
+  json triage = RunStrict({"triage", core.string(), "--no-retained"});
+  CHECK(triage.at("partial") == false);
+  std::cout << "[e2e] " << Label() << " busy (seed " << scenario.value("seed", 0) << ", "
+            << scenario.value("rounds", 0) << " rounds): " << kClass << " scenario " << expected
+            << ", snapshot " << it->second.count << ", mortem --reachable " << reachable
+            << ", whole heap " << all << "; unused " << walk.at("unused_bytes")
+            << " bytes (allocation "
+            << "areas found by shape " << walk.value("allocation_area_bytes", 0) << "), moved "
+            << walk.value("moved_objects", 0) << " objects\n";
+}
+
+int main(int argc, char** argv) {
+  if (auto root = Env("MORTEM_E2E_DIR")) {
+    for (const char* file : {"core", "heap.heapsnapshot", "scenario.json"}) {
+      if (!fs::exists(fs::path(*root) / "busy" / file)) {
+        std::cout << "[e2e] " << Label() << " busy: SKIPPED, no " << file
+                  << " (the e2e_cores_busy fixture could not make it; see its output)\n";
+        return Env("MORTEM_E2E_REQUIRED") == std::optional<std::string>("1") ? 1 : kSkipExitCode;
+      }
+    }
+  }
+  doctest::Context context(argc, argv);
+  return context.run();
+}
