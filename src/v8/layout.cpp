@@ -377,6 +377,19 @@ std::string Layout::TypeName(uint16_t type) const {
   return DerivedTypeName(*this, type);
 }
 
+// mortem reads heaps of 8-byte tagged values with 32-bit Smis, as the official Node builds have
+// them. A pointer-compressed build (4-byte tagged values, 31-bit Smis: Electron, community images
+// such as node-caged) is refused by name rather than misread.
+void RefusePointerCompression(const ConstantReader& c, const Version& v8) {
+  auto tagged = c.Find("TaggedSize");
+  auto smi_shift = c.Find("SmiShiftSize");
+  if ((tagged && *tagged != 8) || (smi_shift && *smi_shift != 31))
+    throw Error("V8 " + v8.ToString() + " was built with pointer compression (TaggedSize " +
+                std::to_string(tagged.value_or(-1)) + ", SmiShiftSize " +
+                std::to_string(smi_shift.value_or(-1)) +
+                "): mortem reads the official Node builds, which have none");
+}
+
 Layout LoadLayout(const Memory& memory, const SymbolTable& symbols) {
   Layout layout;
   layout.v8 = ReadVersion(memory, symbols);
@@ -384,6 +397,7 @@ Layout LoadLayout(const Memory& memory, const SymbolTable& symbols) {
   ConstantReader c(memory, symbols, layout);
   if (layout.constants.empty())
     throw Error("the binary has no v8dbg_* postmortem metadata (V8 " + layout.v8.ToString() + ")");
+  RefusePointerCompression(c, layout.v8);
   c.IndexTypes();
   LoadStringTags(c, layout.strings);
   LoadOffsets(c, layout.off);

@@ -194,6 +194,21 @@ TEST_CASE("every fixture's layout loads with its line's facts") {
   }
 }
 
+TEST_CASE("a pointer-compressed build is refused by name") {
+  for (const auto& [name, value] : std::vector<std::pair<std::string, int32_t>>{
+           {"v8dbg_TaggedSize", 4}, {"v8dbg_SmiShiftSize", 0}}) {
+    CAPTURE(name);
+    FakeTarget target({}, {{name, value}});
+    try {
+      mortem::v8::LoadLayout(target.memory, target.symbols);
+      FAIL("LoadLayout accepted a pointer-compressed layout");
+    } catch (const mortem::Error& e) {
+      CHECK(std::string(e.what()).find("pointer compression") != std::string::npos);
+      CHECK(e.code() == mortem::ExitCode::kBadInput);
+    }
+  }
+}
+
 TEST_CASE("a V8 line without a row is refused by name") {
   FakeTarget target;
   int32_t minor = 7;  // 13.7: no such row
