@@ -154,7 +154,7 @@ std::vector<std::string> FrameDecoder::CallSites(uint64_t tagged_array, size_t m
   if (map->instance_type != layout_.types.fixed_array) return lines;
   auto length = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_length);
   if (!length || !IsSmi(*length)) return lines;
-  if (layout_.off.call_site_entry_words != 0)
+  if (layout_.off.flat_call_site_words != 0)
     return FlatCallSites(tagged_array, SmiValue(*length), max_frames);
   uint64_t count = std::min<uint64_t>(std::max<int64_t>(SmiValue(*length), 0), max_frames);
   for (uint64_t i = 0; i < count; ++i) {
@@ -168,17 +168,20 @@ std::vector<std::string> FrameDecoder::CallSites(uint64_t tagged_array, size_t m
   return lines;
 }
 
-// 14.6's flat frames: entries of call_site_entry_words words (code, receiver, function, code
-// offset, parameters, flags), read as a CallSiteInfo at each entry's start with those offsets.
+// 14.6's flat frames: entries of flat_call_site_words words, the slots at the line's indices.
 std::vector<std::string> FrameDecoder::FlatCallSites(uint64_t tagged_array, int64_t length,
                                                      size_t max_frames) {
+  const Offsets& o = layout_.off;
   std::vector<std::string> lines;
-  const uint64_t words = layout_.off.call_site_entry_words;
+  const uint64_t words = o.flat_call_site_words;
   const uint64_t entries = std::min<uint64_t>(std::max<int64_t>(length, 0) / words, max_frames);
-  const Address data = tagged_array - 1 + layout_.off.fixed_array_data;
+  const Address data = tagged_array - 1 + o.fixed_array_data;
+  auto slot = [](Address entry, uint32_t index) { return entry + uint64_t{index} * 8; };
   for (uint64_t i = 0; i < entries; ++i) {
     Address entry = data + i * words * 8;
-    if (auto line = CallSiteAt(entry, entry + 16, entry + 24, entry + 40))
+    if (auto line =
+            CallSiteAt(slot(entry, o.flat_call_site_code), slot(entry, o.flat_call_site_function),
+                       slot(entry, o.flat_call_site_offset), slot(entry, o.flat_call_site_flags)))
       lines.push_back("at " + *line);
   }
   return lines;

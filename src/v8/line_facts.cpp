@@ -312,7 +312,7 @@ constexpr FieldFacts kFields102{.view_buffer = 24,
                                 .deopt_inlining_index = 7,
                                 .symbol_private_mask = 1,
                                 .source_position_flagged_code = false,
-                                .call_site_entry_words = 0};
+                                .flat_call_sites = {0, 0, 0, 0, 0}};
 
 constexpr FieldFacts With(FieldFacts f, uint32_t host_defined_options,
                           uint32_t instruction_stream) {
@@ -338,7 +338,7 @@ constexpr FieldFacts kFields124{.view_buffer = 24,
                                 .deopt_inlining_index = 7,
                                 .symbol_private_mask = 1,
                                 .source_position_flagged_code = false,
-                                .call_site_entry_words = 0};
+                                .flat_call_sites = {0, 0, 0, 0, 0}};
 constexpr FieldFacts From136(FieldFacts f) {
   f.view_buffer = 32;
   f.deopt_literal_index = 3;
@@ -349,7 +349,7 @@ constexpr FieldFacts kFields136 = From136(kFields124);
 constexpr FieldFacts From146(FieldFacts f) {
   f.symbol_private_mask = 3;
   f.source_position_flagged_code = true;
-  f.call_site_entry_words = 6;
+  f.flat_call_sites = {.entry_words = 6, .code = 0, .function = 2, .offset = 3, .flags = 5};
   return f;
 }
 constexpr FieldFacts kFields146 = From146(kFields136);

@@ -102,7 +102,11 @@ void ApplyLineFieldFacts(const FieldFacts& f, Offsets& o) {
   o.deopt_inlining_index = f.deopt_inlining_index;
   o.symbol_private_mask = f.symbol_private_mask;
   o.source_position_flagged_code = f.source_position_flagged_code;
-  o.call_site_entry_words = f.call_site_entry_words;
+  o.flat_call_site_words = f.flat_call_sites.entry_words;
+  o.flat_call_site_code = f.flat_call_sites.code;
+  o.flat_call_site_function = f.flat_call_sites.function;
+  o.flat_call_site_offset = f.flat_call_sites.offset;
+  o.flat_call_site_flags = f.flat_call_sites.flags;
 }
 
 // Instance types that are not exported, derived from their neighbours.

@@ -105,7 +105,8 @@ struct Offsets {
   uint32_t property_cell_name;
   uint32_t source_position_external_bit, source_position_offset_shift, source_position_offset_bits;
   bool source_position_flagged_code;
-  uint32_t call_site_entry_words;
+  uint32_t flat_call_site_words, flat_call_site_code, flat_call_site_function,
+      flat_call_site_offset, flat_call_site_flags;
 };
 
 // Instance-type numbers the walker and namer need. Exported ones come from v8dbg_type_*;

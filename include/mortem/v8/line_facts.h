@@ -105,10 +105,12 @@ struct FieldFacts {
   // zig-zag position delta; true (14.6), an unsigned code_delta << 2 | has_position << 1 |
   // is_statement, then the zig-zag position delta where has_position.
   bool source_position_flagged_code;
-  // An error's captured frames: CallSiteInfo objects in a FixedArray (0), or (14.6) a flat
-  // FixedArray of entries of this many words: code (or its wrapper), receiver, function, code
-  // offset, parameters, flags.
-  uint32_t call_site_entry_words;
+  // An error's captured frames: CallSiteInfo objects in a FixedArray (entry_words 0), or (14.6)
+  // a flat FixedArray of entries of entry_words words, with the code (or its wrapper), function,
+  // code offset and flags at these word indices.
+  struct {
+    uint32_t entry_words, code, function, offset, flags;
+  } flat_call_sites;
 };
 
 // Per-type sizes and shapes that differ between lines.
