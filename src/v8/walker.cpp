@@ -115,6 +115,20 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
   }
   const auto& unused = heap_.unused_areas();
   const Types& t = layout_.types;
+  // An object is visited once the walk has parsed what follows it: a dead object whose tail the
+  // allocator reused (a core taken while the sweeper and the allocator work on a page) is then
+  // dropped rather than visited, and the walk goes on at the object that overlaps it.
+  struct Pending {
+    uint64_t pos = 0, size = 0;
+    const MapInfo* map = nullptr;
+  };
+  std::optional<Pending> pending;
+  auto flush = [&] {
+    if (pending)
+      visit(thread, HeapObject{page.area_start + pending->pos, &page, pending->map, pending->size,
+                               bytes.subspan(pending->pos)});
+    pending.reset();
+  };
   uint64_t pos = 0;
   bool resyncing = false;
   Address previous = 0;
@@ -174,6 +188,17 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
           continue;
         }
       }
+      if (!resyncing && pending) {
+        if (auto start = OverlappingStart(bytes, pending->pos, pos, maps)) {
+          // The pending object is stale: its bytes up to the overlapping object are unused.
+          stats.object_bytes -= pending->size;
+          --stats.objects;
+          stats.unused_bytes += *start - pending->pos;
+          pending.reset();
+          pos = *start;
+          continue;
+        }
+      }
       if (page.space == layout_.spaces.new_space && !resyncing) {
         // A semispace page is allocated linearly up to its allocation top; what lies beyond is
         // stale memory of earlier cycles (V8 cannot iterate it either without
@@ -192,6 +217,7 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
                    : "");
       }
       resyncing = true;
+      flush();
       stats.skipped_bytes += 8;
       pos += 8;
       continue;
@@ -200,16 +226,39 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
     uint16_t type = map->instance_type;
     previous = address;
     previous_type = type;
+    flush();
     if (type == t.free_space || type == t.filler) {
       stats.filler_bytes += *size;
     } else {
       stats.object_bytes += *size;
       ++stats.objects;
-      visit(thread, HeapObject{address, &page, map, *size, bytes.subspan(pos)});
+      pending = Pending{pos, *size, map};
     }
     pos += *size;
   }
+  flush();
   return stats;
+}
+
+// Where the walk failed at `failed` right after the object at `object`: an object that starts
+// inside that one and ends past `failed`, followed by an object start, the area's end or zeros.
+// It means the object at `object` was dead and the allocator reused its tail.
+std::optional<uint64_t> HeapWalker::OverlappingStart(std::span<const std::byte> bytes,
+                                                     uint64_t object, uint64_t failed,
+                                                     MapCache& maps) const {
+  for (uint64_t q = object + 8; q + 8 <= failed; q += 8) {
+    const uint64_t word = WordAt(bytes, q);
+    if ((word & 3) != 1) continue;
+    const MapInfo* map = maps.Get(word - 1);
+    if (!map) continue;
+    auto size = sizes_.SizeOf(*map, bytes.subspan(q));
+    if (!size || *size < 8 || *size > bytes.size() - q || q + *size <= failed) continue;
+    const uint64_t end = q + *size;
+    if (end + 8 > bytes.size()) return q;
+    const uint64_t next = WordAt(bytes, end);
+    if (next == 0 || ((next & 3) == 1 && maps.Get(next - 1))) return q;
+  }
+  return std::nullopt;
 }
 
 WalkResult HeapWalker::WalkAll(unsigned threads, const ObjectVisitor& visit) const {

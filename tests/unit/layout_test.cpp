@@ -659,3 +659,33 @@ TEST_CASE("the snapshot's re-typing by holder (13.6 facts): what each holder tag
     CHECK(shared.tags.size() < 1000 * 8);
   }
 }
+
+TEST_CASE("the walker: a dead object whose tail the allocator reused is dropped, not resynced") {
+  FakeHeap fake(true);
+  auto& m = fake.target.memory;
+  // A map of 6-word objects; after the live object at kLimit (4 words): a dead 4-word object D,
+  // an object O of 6 words that starts inside D and ends past it (allocated into memory the
+  // sweeper freed, which began in the middle of D), then a live 4-word object.
+  constexpr Address kMap6 = FakeHeap::kData + 0x2300;
+  uint8_t words = 6;
+  uint16_t object_type = fake.layout.types.js_object;
+  m.WriteWord(kMap6, FakeHeap::kMetaMap + 1);
+  m.WriteBytes(kMap6 + fake.layout.off.map_instance_size_in_words, &words, 1);
+  m.WriteBytes(kMap6 + fake.layout.off.map_instance_type, &object_type, 2);
+  const Address dead = FakeHeap::kLimit + 32, overlapping = dead + 16, after = overlapping + 48;
+  m.WriteWord(dead, FakeHeap::kObjectMap + 1);
+  m.WriteWord(overlapping, kMap6 + 1);
+  m.WriteWord(dead + 32, 0x1234);  // O's field where D ends: not an object start
+  m.WriteWord(after, FakeHeap::kObjectMap + 1);
+  auto heap = mortem::v8::Heap::Discover(m, fake.layout);
+  mortem::v8::HeapWalker walker(m, fake.layout, heap);
+  std::vector<Address> visited;
+  auto result = walker.WalkAll(
+      1, [&](unsigned, const mortem::v8::HeapObject& o) { visited.push_back(o.address); });
+  const auto& w = result.total;
+  CHECK(w.skipped_bytes == 0);
+  CHECK(w.resyncs == 0);
+  CHECK(visited == std::vector<Address>{FakeHeap::kArea, FakeHeap::kArea + 64, FakeHeap::kLimit,
+                                        overlapping, after});
+  CHECK(w.objects == visited.size());
+}

@@ -71,6 +71,8 @@ class HeapWalker {
     uint16_t type = 0;
   };
   std::optional<Moved> MovedTo(uint64_t word, MapCache& maps) const;
+  std::optional<uint64_t> OverlappingStart(std::span<const std::byte> bytes, uint64_t object,
+                                           uint64_t failed, MapCache& maps) const;
 
   const Heap& heap_;
   SizeRules sizes_;
