@@ -178,9 +178,17 @@ class V8Subcommand : public lldb::SBCommandPluginInterface {
     };
     if (has("--thread") || has("--all")) t.selected_thread = false;
     if (has("--frame")) t.selected_frame = false;
-    if (!t.selected_thread && !t.selected_frame) return;
     lldb::SBThread thread = debugger.GetSelectedTarget().GetProcess().GetSelectedThread();
     if (!thread.IsValid()) return;
+    // Heap commands default to the isolate the selected thread runs, if it runs one.
+    const commands::Command* command = commands::FindCommand(t.command);
+    if (command && command->isolates == commands::IsolateScope::kEach && !has("--isolate"))
+      for (const auto& isolate : session.isolates())
+        if (isolate.tid != 0 && static_cast<lldb::tid_t>(isolate.tid) == thread.GetThreadID()) {
+          t.args.push_back("--isolate");
+          t.args.push_back(std::to_string(isolate.index));
+        }
+    if (!t.selected_thread && !t.selected_frame) return;
     const auto& threads = session.facts().threads;
     for (size_t i = 0; i < threads.size(); ++i)
       if (static_cast<lldb::tid_t>(threads[i].tid) == thread.GetThreadID() && t.selected_thread) {

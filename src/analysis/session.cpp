@@ -1,7 +1,11 @@
 #include "mortem/analysis/session.h"
 
+#include <algorithm>
+
 #include "mortem/analysis/graph_state.h"
+#include "mortem/core/error.h"
 #include "mortem/core/progress.h"
+#include "mortem/core/text.h"
 
 namespace mortem {
 
@@ -19,18 +23,139 @@ const v8::Layout& Session::layout() {
   return *layout_;
 }
 
-const v8::Heap& Session::heap() {
-  if (!heap_) {
-    heap_ = v8::Heap::Discover(memory_, layout());
-    TracePhase("heap discovered");
+namespace {
+
+// The OS thread that runs each isolate. V8 sets an isolate's JS stack limit, for the thread that
+// entered it, a fixed size (--stack-size) below that thread's stack position at entry: inside the
+// thread's stack mapping, or below it for the main thread, whose [stack] mapping grows only as
+// far as it was touched. Each isolate takes the thread whose stack pointer lies closest above its
+// limit, and a thread runs one isolate.
+std::vector<int> MatchThreads(const std::vector<uint64_t>& limits,
+                              const std::vector<ThreadInfo>& threads, int pid,
+                              const Memory& memory) {
+  constexpr uint64_t kMaxDistance = uint64_t{64} << 20;
+  const auto regions = memory.Regions();
+  auto region_of = [&](uint64_t a) -> const Region* {
+    for (const auto& r : regions)
+      if (a >= r.start && a < r.end) return &r;
+    return nullptr;
+  };
+  struct Pair {
+    uint64_t distance;
+    size_t isolate, thread;
+  };
+  std::vector<Pair> pairs;
+  for (size_t i = 0; i < limits.size(); ++i) {
+    if (limits[i] == 0) continue;
+    const Region* limit_region = region_of(limits[i]);
+    for (size_t t = 0; t < threads.size(); ++t) {
+      const uint64_t sp = threads[t].sp;
+      if (sp <= limits[i] || sp - limits[i] > kMaxDistance) continue;
+      const Region* stack = region_of(sp);
+      bool same_stack = stack && limit_region == stack;
+      bool main_below = threads[t].tid == pid && (!limit_region || limit_region->end <= sp);
+      if (same_stack || main_below) pairs.push_back({sp - limits[i], i, t});
+    }
   }
-  return *heap_;
+  std::sort(pairs.begin(), pairs.end(),
+            [](const Pair& a, const Pair& b) { return a.distance < b.distance; });
+  std::vector<int> tid(limits.size(), 0);
+  std::vector<bool> taken(threads.size(), false);
+  for (const auto& p : pairs) {
+    if (tid[p.isolate] != 0 || taken[p.thread]) continue;
+    tid[p.isolate] = threads[p.thread].tid;
+    taken[p.thread] = true;
+  }
+  return tid;
+}
+
+}  // namespace
+
+void Session::DiscoverIsolates() {
+  if (discovered_) return;
+  auto found = v8::Heap::DiscoverAll(memory_, layout());
+  discovered_ = true;
+  for (const auto& b : found.broken) broken_.push_back(BrokenIsolate{b.heap, b.pages, b.reason});
+  std::vector<uint64_t> limits;
+  for (const auto& h : found.heaps) limits.push_back(h.StackLimit());
+  const auto tids = MatchThreads(limits, facts_.threads, facts_.pid, memory_);
+  std::vector<size_t> order(found.heaps.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // The main thread's isolate first, then by OS thread id; unmatched isolates last.
+  auto rank = [&](size_t i) {
+    bool main = tids[i] != 0 && tids[i] == facts_.pid;
+    return std::make_tuple(main ? 0 : tids[i] != 0 ? 1 : 2, tids[i], found.heaps[i].heap_address());
+  };
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rank(a) < rank(b); });
+  for (size_t i : order) {
+    IsolateInfo info;
+    info.index = isolates_.size();
+    info.isolate = found.heaps[i].isolate_address();
+    info.heap = found.heaps[i].heap_address();
+    info.tid = tids[i];
+    info.main_thread = tids[i] != 0 && tids[i] == facts_.pid;
+    info.stack_limit = limits[i];
+    isolates_.push_back(info);
+    per_isolate_.emplace_back();
+    per_isolate_.back().heap.emplace(std::move(found.heaps[i]));
+  }
+  TracePhase("heaps discovered");
+}
+
+const std::vector<IsolateInfo>& Session::isolates() {
+  DiscoverIsolates();
+  return isolates_;
+}
+
+const std::vector<BrokenIsolate>& Session::broken_isolates() {
+  DiscoverIsolates();
+  return broken_;
+}
+
+void Session::SelectIsolate(size_t index) {
+  DiscoverIsolates();
+  if (index >= isolates_.size())
+    throw Error("no isolate " + std::to_string(index) + ": the process has " +
+                    std::to_string(isolates_.size()) + " (0 to " +
+                    std::to_string(isolates_.size() - 1) + "; see `info`)",
+                ExitCode::kUsage);
+  selected_ = index;
+}
+
+const IsolateInfo& Session::isolate() {
+  DiscoverIsolates();
+  return isolates_.at(selected_);
+}
+
+Session::PerIsolate& Session::current() {
+  DiscoverIsolates();
+  return per_isolate_.at(selected_);
+}
+
+std::optional<size_t> Session::IsolateOf(Address address) {
+  DiscoverIsolates();
+  for (size_t i = 0; i < per_isolate_.size(); ++i)
+    if (const v8::Page* p = per_isolate_[i].heap->PageAt(address); p && !p->read_only) return i;
+  return std::nullopt;
+}
+
+const v8::Heap& Session::heap() {
+  return *current().heap;
+}
+
+bool Session::has_census() const {
+  return selected_ < per_isolate_.size() && per_isolate_[selected_].census.has_value();
 }
 
 std::vector<std::string> Session::Warnings() {
   std::vector<std::string> out = facts_.warnings;
-  if (heap_)
-    for (const auto& w : heap_->warnings()) out.push_back(w);
+  for (const auto& b : broken_)
+    out.push_back("an isolate's heap (Heap " + Hex(b.heap) + ", " + std::to_string(b.pages) +
+                  " pages) could not be read: " + b.reason);
+  if (!discovered_ || selected_ >= per_isolate_.size()) return out;
+  const PerIsolate& here = per_isolate_[selected_];
+  for (const auto& w : here.heap->warnings()) out.push_back(w);
+  const auto& graph_ = here.graph;
   if (graph_ && graph_->index.skipped_bytes() > 0)
     out.push_back("the heap graph leaves out " + std::to_string(graph_->index.skipped_bytes()) +
                   " bytes of heap pages that could not be parsed or read");
@@ -42,34 +167,38 @@ std::vector<std::string> Session::Warnings() {
 }
 
 const GraphState& Session::graph() {
-  if (!graph_) {
+  PerIsolate& here = current();
+  if (!here.graph) {
     ProgressStep step("building the heap graph and its roots");
-    graph_ = std::make_shared<GraphState>(BuildGraphState(*this));
+    here.graph = std::make_shared<GraphState>(BuildGraphState(*this));
   }
-  return *graph_;
+  return *here.graph;
 }
 
 const v8::DominatorTree& Session::dominators() {
-  if (!dominators_) {
+  PerIsolate& here = current();
+  if (!here.dominators) {
     graph();
     ProgressStep step("computing dominators and retained sizes");
-    dominators_ = std::make_shared<v8::DominatorTree>(BuildDominators(*graph_));
+    here.dominators = std::make_shared<v8::DominatorTree>(BuildDominators(*here.graph));
     TracePhase("dominators");
   }
-  return *dominators_;
+  return *here.dominators;
 }
 
 v8::MapCache& Session::maps() {
-  if (!maps_) maps_.emplace(memory_, layout());
-  return *maps_;
+  PerIsolate& here = current();
+  if (!here.maps) here.maps.emplace(memory_, layout());
+  return *here.maps;
 }
 
 const Census& Session::census() {
-  if (!census_) {
+  PerIsolate& here = current();
+  if (!here.census) {
     ProgressStep step("walking the heap");
-    census_ = TakeCensus(*this);
+    here.census = TakeCensus(*this);
   }
-  return *census_;
+  return *here.census;
 }
 
 }  // namespace mortem

@@ -123,6 +123,31 @@ std::vector<std::string> FatalMessages(Session& session, const ThreadStack& stac
   return messages;
 }
 
+// A frame decoder per isolate: a thread's JS frames are its own isolate's objects.
+class IsolateDecoders {
+ public:
+  explicit IsolateDecoders(Session& session) : session_(session) {
+    const size_t selected = session.selected_isolate();
+    for (const auto& i : session.isolates()) {
+      session.SelectIsolate(i.index);
+      decoders_.push_back(
+          std::make_unique<v8::FrameDecoder>(session.memory(), session.layout(), session.heap()));
+    }
+    session.SelectIsolate(selected);
+  }
+  // The isolate a thread runs, if it runs one, and the decoder for its frames (the main
+  // thread's isolate's for threads that run none: they hold no JS frames of their own).
+  std::pair<std::optional<size_t>, v8::FrameDecoder&> For(int tid) {
+    for (const auto& i : session_.isolates())
+      if (i.tid != 0 && i.tid == tid) return {i.index, *decoders_[i.index]};
+    return {std::nullopt, *decoders_.front()};
+  }
+
+ private:
+  Session& session_;
+  std::vector<std::unique_ptr<v8::FrameDecoder>> decoders_;
+};
+
 }  // namespace
 
 ThreadStack UnwindThread(Session& session, v8::FrameDecoder& decoder, const ThreadInfo& thread,
@@ -155,16 +180,20 @@ StackResult RunStack(Session& session, const StackOptions& options) {
     throw Error("no thread " + std::to_string(options.thread) + " (the target has " +
                     std::to_string(threads.size()) + ")",
                 ExitCode::kUsage);
-  v8::FrameDecoder decoder(session.memory(), session.layout(), session.heap());
+  IsolateDecoders decoders(session);
   for (size_t i = 0; i < threads.size(); ++i) {
     bool wanted = options.all || (options.thread ? options.thread == i + 1 : i == 0);
     if (!wanted) continue;
+    auto [isolate, decoder] = decoders.For(threads[i].tid);
     result.threads.push_back(UnwindThread(session, decoder, threads[i], i + 1, options));
+    result.threads.back().isolate = isolate;
   }
   // The thread that dumped is the first; if it died throwing, find what it threw.
   if (!result.threads.empty() && result.threads.front().number == 1) {
     const ThreadStack& dumping = result.threads.front();
-    if (IsThrowing(dumping)) result.exception = FindThrownError(session.memory(), decoder, dumping);
+    if (IsThrowing(dumping))
+      result.exception =
+          FindThrownError(session.memory(), decoders.For(dumping.tid).second, dumping);
     result.fatal_function = FatalFunction(dumping);
     if (!result.fatal_function.empty() && !dumping.frames.empty())
       result.fatal_messages = FatalMessages(session, dumping);
@@ -179,7 +208,8 @@ SourceResult RunSource(Session& session, const SourceOptions& options) {
     throw Error("no thread " + std::to_string(number) + " (the target has " +
                     std::to_string(threads.size()) + ")",
                 ExitCode::kUsage);
-  v8::FrameDecoder decoder(session.memory(), session.layout(), session.heap());
+  IsolateDecoders decoders(session);
+  v8::FrameDecoder& decoder = decoders.For(threads[number - 1].tid).second;
   StackOptions stack_options;
   stack_options.max_arguments = 0;
   ThreadStack stack = UnwindThread(session, decoder, threads[number - 1], number, stack_options);

@@ -267,17 +267,23 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   ObjectsOptions objects_options;
   objects_options.retained = options.retained;
   auto objects = RunObjects(session, objects_options);  // takes the census: info reuses its walk
-  r.info = RunInfo(session);
+  r.info = RunInfo(session, false);
   r.warnings = r.info.warnings;
   r.partial = r.info.walk.skipped_bytes > 0;
   uint64_t heap_used = r.info.walk.object_bytes;
   StackOptions stack_options;
   stack_options.max_frames = kStackFrames;
   auto stack = RunStack(session, stack_options);
-  if (!stack.threads.empty()) r.crashing_thread = stack.threads.front();
-  r.exception = stack.exception;
-  r.fatal_function = stack.fatal_function;
-  r.fatal_messages = stack.fatal_messages;
+  // The crashing thread belongs to the report of the isolate it runs (the main thread's if it
+  // runs none): never a worker's stack next to the main thread's heap, or the reverse.
+  const bool ours = !stack.threads.empty() &&
+                    stack.threads.front().isolate.value_or(0) == session.selected_isolate();
+  if (ours) {
+    r.crashing_thread = stack.threads.front();
+    r.exception = stack.exception;
+    r.fatal_function = stack.fatal_function;
+    r.fatal_messages = stack.fatal_messages;
+  }
   r.top_by_count = TopBy(objects.types, options.top, &TypeRow::count);
   r.top_by_size = TopBy(objects.types, options.top, &TypeRow::self_size);
   if (options.retained) {

@@ -91,7 +91,8 @@ void AddBufferCommands(std::vector<Command>& r) {
                             Emit(in, result);
                             return result.missing.empty() ? ExitCode::kOk : ExitCode::kPartial;
                           },
-                      .schema = "read.json"});
+                      .schema = "read.json",
+                      .isolates = IsolateScope::kProcess});
 }
 
 }  // namespace mortem::commands

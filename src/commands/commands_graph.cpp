@@ -118,8 +118,8 @@ void AddGraphCommands(std::vector<Command>& r) {
           },
       .schema = "refs.json",
       .aliases = {{"findrefs", "findrefs [-v EXPR | -n NAME | -s TEXT] [-r]",
-                   "refs (-v EXPR | -n NAME --name | -s TEXT --string; -r: retainers)",
-                   FindRefs}}});
+                   "refs (-v EXPR | -n NAME --name | -s TEXT --string; -r: retainers)", FindRefs}},
+      .isolates = IsolateScope::kByAddress});
   r.push_back(Command{
       .name = "retainers",
       .summary = "the shortest retainer paths from the GC roots to an object",
@@ -137,7 +137,8 @@ void AddGraphCommands(std::vector<Command>& r) {
             Emit(in, result);
             return PartialIf(result.partial);
           },
-      .schema = "retainers.json"});
+      .schema = "retainers.json",
+      .isolates = IsolateScope::kByAddress});
 }
 
 }  // namespace mortem::commands

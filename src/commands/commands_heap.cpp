@@ -93,14 +93,22 @@ Command InfoCommand() {
           [](Invocation& in) {
             auto result = RunInfo(in.session);
             Emit(in, result);
-            return PartialIf(result.walk.skipped_bytes > 0);
+            bool partial = !result.broken_isolates.empty();
+            for (const auto& i : result.isolates) partial |= i.walk.skipped_bytes > 0;
+            return PartialIf(partial);
           },
       .schema = "info.json",
       .aliases = {{"nodeinfo", "nodeinfo", "info",
                    [](std::vector<std::string> args, std::string&, const TakesValue&) {
                      return std::optional<Translation>(
                          Translation{.command = "info", .args = std::move(args)});
+                   }},
+                  {"isolates", "isolates", "info (its isolates: threads and heaps)",
+                   [](std::vector<std::string> args, std::string&, const TakesValue&) {
+                     return std::optional<Translation>(
+                         Translation{.command = "info", .args = std::move(args)});
                    }}},
+      .isolates = IsolateScope::kProcess,
   };
 }
 
@@ -192,6 +200,7 @@ Command InspectCommand() {
                      t.args.push_back("0");
                      return std::optional<Translation>(std::move(t));
                    }}},
+      .isolates = IsolateScope::kByAddress,
   };
 }
 

@@ -109,7 +109,8 @@ void AddStackCommands(std::vector<Command>& r) {
             return ExitCode::kOk;
           },
       .schema = "stack.json",
-      .aliases = {{"bt", "bt [N]", "stack --thread SELECTED [--frames N]", Backtrace}}});
+      .aliases = {{"bt", "bt [N]", "stack --thread SELECTED [--frames N]", Backtrace}},
+      .isolates = IsolateScope::kProcess});
   r.push_back(Command{
       .name = "triage",
       .summary =
@@ -163,7 +164,8 @@ void AddStackCommands(std::vector<Command>& r) {
           },
       .schema = "source.json",
       .aliases = {{"source", "source list [-l N]",
-                   "source --thread SELECTED --frame SELECTED [--lines N]", SourceList}}});
+                   "source --thread SELECTED --frame SELECTED [--lines N]", SourceList}},
+      .isolates = IsolateScope::kProcess});
   r.push_back(Command{
       .name = "handles",
       .summary =

@@ -3,10 +3,15 @@
 #include "mortem/commands/registry.h"
 
 #include <algorithm>
+#include <charconv>
+#include <set>
+#include <sstream>
 
 #include "command_helpers.h"
+#include "mortem/analysis/inspect.h"
 #include "mortem/commands/core_facts.h"
 #include "mortem/core/escape.h"
+#include "mortem/core/text.h"
 #include "mortem/format/table.h"
 
 namespace mortem::commands {
@@ -39,6 +44,9 @@ po::options_description CommandOptions(const Command& command) {
   po::options_description options(command.name + " options");
   options.add_options()("json", "print JSON instead of text")(
       "threads", po::value<unsigned>(), "worker threads for heap walks (default: all cores)");
+  if (command.isolates != IsolateScope::kProcess)
+    options.add_options()("isolate", po::value<std::string>()->default_value("all"),
+                          "the isolate to analyse: N (0: the main thread; see `info`) or all");
   command.add_options(options);
   return options;
 }
@@ -71,6 +79,7 @@ nlohmann::json DescribeCommands() {
                         {"positionals", c.positionals},
                         {"second_core", c.second_core},
                         {"schema", c.schema},
+                        {"isolates", c.isolates == IsolateScope::kProcess ? "process" : "each"},
                         {"aliases", aliases}});
   }
   return commands;
@@ -93,6 +102,155 @@ po::variables_map ParseOptions(const Command& command, const std::vector<std::st
     if (!vm.count(p)) throw po::error("missing argument " + p);
   return vm;
 }
+
+namespace {
+
+// The isolates a run of the command covers: --isolate N, the isolate of an address argument, or
+// all of them.
+std::vector<size_t> TargetIsolates(const Command& command, Session& session,
+                                   const po::variables_map& vm) {
+  const auto& isolates = session.isolates();
+  const std::string which = vm.count("isolate") ? vm["isolate"].as<std::string>() : "all";
+  if (which != "all") {
+    size_t index = 0;
+    auto [end, ec] = std::from_chars(which.data(), which.data() + which.size(), index);
+    if (ec != std::errc() || end != which.data() + which.size())
+      throw po::error("--isolate takes an isolate's index (see `info`) or all");
+    session.SelectIsolate(index);  // throws if out of range
+    return {index};
+  }
+  if (command.isolates == IsolateScope::kByAddress && !command.positionals.empty() &&
+      vm.count(command.positionals.front()) && !vm.count("name") && !vm.count("string")) {
+    try {
+      auto address = ParseAddress(vm[command.positionals.front()].as<std::string>());
+      if (auto index = session.IsolateOf(address)) return {*index};
+    } catch (const Error&) {
+      // Not an address: the command says so itself.
+    }
+    return {0};
+  }
+  std::vector<size_t> all;
+  for (const auto& i : isolates) all.push_back(i.index);
+  return all;
+}
+
+std::string IsolateTitle(const IsolateInfo& i) {
+  std::string title = "isolate " + std::to_string(i.index) + ": ";
+  title += i.main_thread ? "main thread" : i.tid ? "worker thread" : "thread not found";
+  if (i.tid) title += " (tid " + std::to_string(i.tid) + ")";
+  return title;
+}
+
+nlohmann::json IsolateJson(const IsolateInfo& i) {
+  return {{"isolate", i.index},
+          {"tid", i.tid},
+          {"main_thread", i.main_thread},
+          {"isolate_address", Hex(i.isolate)},
+          {"heap_address", Hex(i.heap)}};
+}
+
+// One document for all isolates: the first isolate's fields; every top-level array of objects
+// concatenated over the isolates, each element tagged with its "isolate"; warnings prefixed with
+// their isolate where there are several; and "isolates": each isolate with its own top-level
+// values that are not such arrays.
+nlohmann::json MergeIsolateDocuments(
+    const std::vector<std::pair<IsolateInfo, nlohmann::json>>& docs) {
+  nlohmann::json merged = docs.front().second;
+  nlohmann::json isolates = nlohmann::json::array();
+  for (auto& [key, value] : merged.items())
+    if (value.is_array() && (value.empty() || value.front().is_object()))
+      value = nlohmann::json::array();
+  std::set<std::string> warnings_seen;
+  nlohmann::json warnings = nlohmann::json::array();
+  for (const auto& [info, doc] : docs) {
+    nlohmann::json entry = IsolateJson(info);
+    for (const auto& [key, value] : doc.items()) {
+      if (key == "warnings" && value.is_array()) {
+        for (const auto& w : value) {
+          if (!w.is_string()) continue;
+          std::string text = w.get<std::string>();
+          if (docs.size() > 1 && !warnings_seen.count(text))
+            text = "isolate " + std::to_string(info.index) + ": " + text;
+          if (warnings_seen.insert(w.get<std::string>()).second) warnings.push_back(text);
+        }
+      } else if (value.is_array() && (value.empty() || value.front().is_object())) {
+        for (auto element : value) {
+          element["isolate"] = info.index;
+          merged[key].push_back(std::move(element));
+        }
+      } else if (key != "schema") {
+        entry[key] = value;
+      }
+    }
+    isolates.push_back(std::move(entry));
+  }
+  if (merged.contains("warnings")) merged["warnings"] = warnings;
+  merged["isolates"] = isolates;
+  return merged;
+}
+
+// Exit codes of the isolates' runs as one: a condition met wins, then a partial result; "not
+// found" (bad input) only if no isolate had a result.
+ExitCode CombineCodes(const std::vector<ExitCode>& codes) {
+  bool any_ok = false, partial = false, condition = false;
+  for (ExitCode c : codes) {
+    any_ok |= c == ExitCode::kOk || c == ExitCode::kPartial || c == ExitCode::kConditionMet;
+    partial |= c == ExitCode::kPartial;
+    condition |= c == ExitCode::kConditionMet;
+  }
+  if (!any_ok) return codes.front();
+  return condition ? ExitCode::kConditionMet : partial ? ExitCode::kPartial : ExitCode::kOk;
+}
+
+// Runs the command once per target isolate: text in sections, JSON merged into one document.
+ExitCode RunOverIsolates(const Command& command, Invocation& in) {
+  if (command.isolates == IsolateScope::kProcess) return command.run(in);
+  Session& session = in.session;
+  if (command.second_core) {  // both cores' isolate N (default: their main threads')
+    const std::string which = in.options["isolate"].as<std::string>();
+    const size_t index = which == "all" ? 0 : TargetIsolates(command, session, in.options).front();
+    session.SelectIsolate(index);
+    if (in.second) in.second->SelectIsolate(index);
+    return command.run(in);
+  }
+  const auto targets = TargetIsolates(command, session, in.options);
+  const auto& all = session.isolates();
+  std::vector<ExitCode> codes;
+  std::vector<std::pair<IsolateInfo, nlohmann::json>> docs;
+  bool failed = false;
+  for (size_t n = 0; n < targets.size(); ++n) {
+    session.SelectIsolate(targets[n]);
+    const IsolateInfo& info = all[targets[n]];
+    std::ostringstream captured;
+    Invocation here{session, in.second, in.force, in.options, in.json, in.json ? captured : in.out,
+                    in.err};
+    if (!in.json && all.size() > 1)
+      in.out << (n ? "\n" : "") << "== " << IsolateTitle(info) << " ==\n";
+    try {
+      codes.push_back(command.run(here));
+    } catch (const Error& e) {
+      if (targets.size() == 1) throw;
+      // One unreadable isolate: said, and the others still analysed.
+      in.err << "mortem " << command.name << ": " << IsolateTitle(info) << ": error: " << e.what()
+             << "\n";
+      failed = true;
+      continue;
+    }
+    if (in.json) docs.emplace_back(info, nlohmann::json::parse(captured.str()));
+  }
+  session.SelectIsolate(0);
+  if (in.json && !docs.empty())
+    in.out << MergeIsolateDocuments(docs).dump(2, ' ', false,
+                                               nlohmann::json::error_handler_t::replace)
+           << "\n";
+  if (codes.empty()) throw Error("no isolate could be analysed");
+  ExitCode code = CombineCodes(codes);
+  if (code == ExitCode::kOk && (failed || !session.broken_isolates().empty()))
+    code = ExitCode::kPartial;
+  return code;
+}
+
+}  // namespace
 
 ExitCode RunCommand(const Command& command, Session& session, const std::vector<std::string>& args,
                     std::ostream& out, std::ostream& err, const Frontend& frontend) {
@@ -118,7 +276,7 @@ ExitCode RunCommand(const Command& command, Session& session, const std::vector<
     ControlEscaper escaped_out(out.rdbuf()), escaped_err(err.rdbuf());
     std::ostream text_out(&escaped_out), text_err(&escaped_err);
     Invocation in{session, second, frontend.force, vm, json, json ? out : text_out, text_err};
-    ExitCode code = command.run(in);
+    ExitCode code = RunOverIsolates(command, in);
     // A result from a truncated core may miss what the lost bytes held.
     const bool truncated = session.facts().truncated || (second && second->facts().truncated);
     if (code == ExitCode::kOk && truncated) code = ExitCode::kPartial;

@@ -33,14 +33,86 @@ void PrintWalkWarning(const WalkSummary& w, std::ostream& out) {
   if (w.problems.size() > 20) out << "  ... and " << w.problems.size() - 20 << " more pages\n";
 }
 
+namespace {
+
+nlohmann::json SpacesJson(const std::vector<SpaceInfo>& spaces) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : spaces)
+    out.push_back({{"name", s.name},
+                   {"committed", s.committed},
+                   {"used", s.used},
+                   {"pages", s.pages},
+                   {"objects", s.objects}});
+  return out;
+}
+
+std::string ThreadOf(const IsolateInfo& i) {
+  if (!i.tid) return "thread not found";
+  return std::string(i.main_thread ? "main thread" : "worker thread") + ", tid " +
+         std::to_string(i.tid);
+}
+
+SpaceInfo Total(const std::vector<SpaceInfo>& spaces) {
+  SpaceInfo total{"total"};
+  for (const auto& s : spaces) {
+    total.committed += s.committed;
+    total.used += s.used;
+    total.pages += s.pages;
+    total.objects += s.objects;
+  }
+  return total;
+}
+
+void PrintSpaces(const std::vector<SpaceInfo>& spaces, std::ostream& out) {
+  Table t;
+  t.AddColumn("space");
+  t.AddColumn("committed", Table::Align::kRight);
+  t.AddColumn("used", Table::Align::kRight);
+  t.AddColumn("pages", Table::Align::kRight);
+  t.AddColumn("objects", Table::Align::kRight);
+  for (const auto& s : spaces)
+    t.AddRow({s.name, Grouped(s.committed), Grouped(s.used), Grouped(s.pages), Grouped(s.objects)});
+  const SpaceInfo total = Total(spaces);
+  t.AddRow({"total", Grouped(total.committed), Grouped(total.used), Grouped(total.pages),
+            Grouped(total.objects)});
+  t.Print(out);
+}
+
+void PrintIsolateList(const InfoResult& r, std::ostream& out) {
+  Table t;
+  t.AddColumn("isolate", Table::Align::kRight);
+  t.AddColumn("thread");
+  t.AddColumn("Isolate");
+  t.AddColumn("committed", Table::Align::kRight);
+  t.AddColumn("used", Table::Align::kRight);
+  t.AddColumn("objects", Table::Align::kRight);
+  for (const auto& i : r.isolates) {
+    const SpaceInfo total = Total(i.spaces);
+    t.AddRow({std::to_string(i.isolate.index), ThreadOf(i.isolate), Hex(i.isolate.isolate),
+              Grouped(total.committed), Grouped(total.used), Grouped(total.objects)});
+  }
+  t.Print(out);
+  for (const auto& b : r.broken_isolates)
+    out << "unreadable isolate: Heap " << Hex(b.heap) << " (" << b.pages << " pages): " << b.reason
+        << "\n";
+}
+
+}  // namespace
+
 nlohmann::json ToJson(const InfoResult& r) {
-  nlohmann::json spaces = nlohmann::json::array();
-  for (const auto& s : r.spaces)
-    spaces.push_back({{"name", s.name},
-                      {"committed", s.committed},
-                      {"used", s.used},
-                      {"pages", s.pages},
-                      {"objects", s.objects}});
+  nlohmann::json spaces = SpacesJson(r.spaces);
+  nlohmann::json isolates = nlohmann::json::array();
+  for (const auto& i : r.isolates)
+    isolates.push_back({{"isolate", i.isolate.index},
+                        {"tid", i.isolate.tid},
+                        {"main_thread", i.isolate.main_thread},
+                        {"isolate_address", Hex(i.isolate.isolate)},
+                        {"heap_address", Hex(i.isolate.heap)},
+                        {"spaces", SpacesJson(i.spaces)},
+                        {"walk", ToJson(i.walk)}});
+  nlohmann::json broken = nlohmann::json::array();
+  for (const auto& b : r.broken_isolates)
+    broken.push_back({{"heap_address", Hex(b.heap)}, {"pages", b.pages}, {"reason", b.reason}});
   nlohmann::json threads = nlohmann::json::array();
   for (const auto& t : r.process.threads)
     threads.push_back({{"tid", t.tid}, {"pc", Hex(t.pc)}, {"sp", Hex(t.sp)}});
@@ -59,6 +131,8 @@ nlohmann::json ToJson(const InfoResult& r) {
           {"heap", Hex(r.heap)},
           {"spaces", spaces},
           {"walk", ToJson(r.walk)},
+          {"isolates", isolates},
+          {"broken_isolates", broken},
           {"warnings", r.warnings}};
 }
 
@@ -72,30 +146,24 @@ void PrintText(const InfoResult& r, std::ostream& out) {
         << strsignal(r.process.signal) << ")\n";
   }
   out << "binary " << r.process.binary_path << " (build-id " << r.process.build_id << ")\n";
-  out << r.process.threads.size() << " threads; isolate " << Hex(r.isolate) << ", heap "
-      << Hex(r.heap) << "\n\n";
-  Table t;
-  t.AddColumn("space");
-  t.AddColumn("committed", Table::Align::kRight);
-  t.AddColumn("used", Table::Align::kRight);
-  t.AddColumn("pages", Table::Align::kRight);
-  t.AddColumn("objects", Table::Align::kRight);
-  SpaceInfo total{"total"};
-  for (const auto& s : r.spaces) {
-    t.AddRow({s.name, Grouped(s.committed), Grouped(s.used), Grouped(s.pages), Grouped(s.objects)});
-    total.committed += s.committed;
-    total.used += s.used;
-    total.pages += s.pages;
-    total.objects += s.objects;
+  out << r.process.threads.size() << " threads, " << r.isolates.size()
+      << (r.isolates.size() == 1 ? " isolate" : " isolates") << "\n\n";
+  if (r.isolates.size() > 1 || !r.broken_isolates.empty()) {
+    PrintIsolateList(r, out);
+    out << "\n";
   }
-  t.AddRow({"total", Grouped(total.committed), Grouped(total.used), Grouped(total.pages),
-            Grouped(total.objects)});
-  t.Print(out);
-  if (r.walk.moved_objects)
-    out << "\n"
-        << Grouped(r.walk.moved_objects) << " stale copies of moved objects ("
-        << Grouped(r.walk.moved_bytes) << " bytes) left by a compaction; not counted\n";
-  PrintWalkWarning(r.walk, out);
+  for (size_t n = 0; n < r.isolates.size(); ++n) {
+    const IsolateHeapInfo& i = r.isolates[n];
+    if (n) out << "\n";
+    out << "isolate " << i.isolate.index << " (" << ThreadOf(i.isolate) << "): Isolate "
+        << Hex(i.isolate.isolate) << ", Heap " << Hex(i.isolate.heap)
+        << (n ? "; the read-only space is shared, counted in isolate 0" : "") << "\n";
+    PrintSpaces(i.spaces, out);
+    if (i.walk.moved_objects)
+      out << Grouped(i.walk.moved_objects) << " stale copies of moved objects ("
+          << Grouped(i.walk.moved_bytes) << " bytes) left by a compaction; not counted\n";
+    PrintWalkWarning(i.walk, out);
+  }
   for (const auto& warning : r.warnings) out << "warning: " << warning << "\n";
 }
 

@@ -68,11 +68,13 @@ nlohmann::json ToJson(const StackResult& r) {
   for (const auto& t : r.threads) {
     nlohmann::json frames = nlohmann::json::array();
     for (const auto& f : t.frames) frames.push_back(FrameJson(f));
-    threads.push_back({{"number", t.number},
-                       {"tid", t.tid},
-                       {"js_frames", t.js_frames},
-                       {"stopped_because", t.stopped_because},
-                       {"frames", frames}});
+    threads.push_back(
+        {{"number", t.number},
+         {"tid", t.tid},
+         {"isolate", t.isolate ? nlohmann::json(*t.isolate) : nlohmann::json(nullptr)},
+         {"js_frames", t.js_frames},
+         {"stopped_because", t.stopped_because},
+         {"frames", frames}});
   }
   return {{"schema", kSchemaVersion},
           {"signal", r.signal},
@@ -86,8 +88,9 @@ nlohmann::json ToJson(const StackResult& r) {
 }
 
 void PrintThread(const ThreadStack& t, std::ostream& out) {
-  out << "thread #" << t.number << " (tid " << t.tid << "), " << t.frames.size() << " frames, "
-      << t.js_frames << " JavaScript\n";
+  out << "thread #" << t.number << " (tid " << t.tid;
+  if (t.isolate) out << ", isolate " << *t.isolate;
+  out << "), " << t.frames.size() << " frames, " << t.js_frames << " JavaScript\n";
   for (const auto& f : t.frames) {
     std::string index = "#" + std::to_string(f.index);
     index.resize(std::max<size_t>(index.size(), 4), ' ');

@@ -59,79 +59,104 @@ std::optional<Candidate> ReadHeader(const Memory& memory, const PageHeaderLayout
   return c;
 }
 
-}  // namespace
-
-Heap Heap::Discover(const Memory& memory, const Layout& layout) {
-  Heap heap(memory, layout);
-  heap.FindPages();
-  heap.by_start_.resize(heap.pages_.size());
-  for (size_t i = 0; i < heap.pages_.size(); ++i) heap.by_start_[i] = i;
-  std::sort(heap.by_start_.begin(), heap.by_start_.end(),
-            [&](size_t a, size_t b) { return heap.pages_[a].start < heap.pages_[b].start; });
-  heap.FindIsolate();
-  heap.FindUnusedAreas();
-  // The probes and the page metadata they followed (off the pages since V8 12.x, in the C++
-  // heap) mapped parts of the core that a walk does not need resident.
-  for (const auto& region : memory.Regions()) memory.Release(region.start, region.size());
-  return heap;
-}
-
 // Probes every 256 KiB boundary of the regions for a page header. V8 maps its pages anonymously,
 // so regions backed by a file (the binary, libraries) are probed only if the others hold none.
-void Heap::FindPages() {
+std::vector<Candidate> ProbePages(const Memory& memory, const Layout& layout) {
   std::vector<Candidate> candidates;
-  std::map<Address, size_t> heap_votes;
-  const auto regions = memory_->Regions();
+  const auto regions = memory.Regions();
   for (bool file_backed : {false, true}) {
-    if (file_backed && !heap_votes.empty()) break;
+    if (file_backed && !candidates.empty()) break;
     Address skip_until = 0;
     for (const auto& region : regions) {
       if (region.name.empty() == file_backed) continue;
       Address first = (region.start + kPageSize - 1) & ~(kPageSize - 1);
       for (Address a = first; a < region.end && a >= first; a += kPageSize) {
         if (a < skip_until) continue;
-        auto c = ReadHeader(*memory_, layout_->page, a);
+        auto c = ReadHeader(memory, layout.page, a);
         // The probe may have mapped far more of the core than the header; drop it as we go.
-        memory_->Release(a, kPageSize);
+        memory.Release(a, kPageSize);
         if (!c) continue;
-        if (c->heap != 0) heap_votes[c->heap]++;
         if (c->page.size > kPageSize) skip_until = a + c->page.size;
         candidates.push_back(*c);
       }
     }
   }
-  if (heap_votes.empty())
+  return candidates;
+}
+
+// The space a candidate page belongs to: its owner points back to the page's heap and has a
+// valid id; -1 if not. Read-only pages have neither heap nor owner.
+int OwnerSpace(const Memory& memory, const Layout& layout, const Candidate& c) {
+  if (c.heap == 0 && c.owner == 0 && c.page.read_only) return layout.spaces.read_only;
+  if (c.heap == 0) return -1;
+  auto owner_heap = memory.ReadWord(c.owner + layout.page.space_heap);
+  auto owner_id = memory.ReadValue<int32_t>(c.owner + layout.page.space_id);
+  if (!owner_heap || *owner_heap != c.heap || !owner_id || *owner_id < 0 ||
+      *owner_id >= static_cast<int>(layout.spaces.names.size()))
+    return -1;
+  return *owner_id;
+}
+
+}  // namespace
+
+DiscoveredHeaps Heap::DiscoverAll(const Memory& memory, const Layout& layout) {
+  std::vector<Page> shared_read_only;
+  std::map<Address, std::vector<Page>> by_heap;
+  for (auto& c : ProbePages(memory, layout)) {
+    c.page.space = OwnerSpace(memory, layout, c);
+    if (c.page.space < 0) continue;
+    if (c.heap == 0)
+      shared_read_only.push_back(c.page);
+    else
+      by_heap[c.heap].push_back(c.page);
+  }
+  if (by_heap.empty())
     throw Error(
         "no V8 heap pages found in the core (not a node process, or its heap was not "
         "dumped)");
-  heap_ = std::max_element(heap_votes.begin(), heap_votes.end(), [](auto& a, auto& b) {
-            return a.second < b.second;
-          })->first;
-  std::map<Address, size_t> other_heaps;  // heaps whose pages pass the owner check too
-  for (auto& c : candidates) {
-    if (c.heap == 0 && c.owner == 0 && c.page.read_only) {
-      c.page.space = layout_->spaces.read_only;
-      pages_.push_back(c.page);
-      continue;
+  auto labs = std::make_shared<LabIndex>();
+  for (const auto& [address, pages] : by_heap)
+    labs->all_pages.insert(labs->all_pages.end(), pages.begin(), pages.end());
+  labs->all_pages.insert(labs->all_pages.end(), shared_read_only.begin(), shared_read_only.end());
+  std::sort(labs->all_pages.begin(), labs->all_pages.end(),
+            [](const Page& a, const Page& b) { return a.start < b.start; });
+  DiscoveredHeaps out;
+  for (auto& [address, pages] : by_heap) {
+    Heap heap(memory, layout, labs);
+    heap.heap_ = address;
+    heap.pages_ = std::move(pages);
+    heap.pages_.insert(heap.pages_.end(), shared_read_only.begin(), shared_read_only.end());
+    try {
+      heap.IndexPages();
+      heap.FindIsolate();
+      heap.FindUnusedAreas();
+      out.heaps.push_back(std::move(heap));
+    } catch (const Error& e) {
+      out.broken.push_back(
+          BrokenHeap{address, heap.pages_.size() - shared_read_only.size(), e.what()});
     }
-    if (c.heap == 0) continue;
-    // The owning space points back to the page's heap and has a valid id.
-    auto owner_heap = memory_->ReadWord(c.owner + layout_->page.space_heap);
-    auto owner_id = memory_->ReadValue<int32_t>(c.owner + layout_->page.space_id);
-    if (!owner_heap || *owner_heap != c.heap || !owner_id || *owner_id < 0 ||
-        *owner_id >= static_cast<int>(layout_->spaces.names.size()))
-      continue;
-    if (c.heap != heap_) {
-      other_heaps[c.heap]++;
-      continue;
-    }
-    c.page.space = *owner_id;
-    pages_.push_back(c.page);
   }
-  if (!other_heaps.empty())
-    warnings_.push_back(std::to_string(other_heaps.size()) +
-                        " other V8 heap(s) in the core (worker threads?); only the heap with the "
-                        "most pages is analysed");
+  // The probes and the page metadata they followed (off the pages since V8 12.x, in the C++
+  // heap) mapped parts of the core that a walk does not need resident.
+  for (const auto& region : memory.Regions()) memory.Release(region.start, region.size());
+  if (out.heaps.empty())
+    throw Error("no readable V8 heap in the core: " + out.broken.front().reason);
+  return out;
+}
+
+Heap Heap::Discover(const Memory& memory, const Layout& layout) {
+  auto found = DiscoverAll(memory, layout);
+  auto most = std::max_element(found.heaps.begin(), found.heaps.end(), [](auto& a, auto& b) {
+    return a.pages().size() < b.pages().size();
+  });
+  return std::move(*most);
+}
+
+void Heap::IndexPages() {
+  by_start_.resize(pages_.size());
+  for (size_t i = 0; i < pages_.size(); ++i) by_start_[i] = i;
+  std::sort(by_start_.begin(), by_start_.end(),
+            [&](size_t a, size_t b) { return pages_[a].start < pages_[b].start; });
 }
 
 void Heap::FindIsolate() {
@@ -230,13 +255,13 @@ const Page* Heap::PageAt(Address address) const {
 // heap pages (V8's C++ objects and thread stacks), lying in one regular page's area. The walker
 // uses one only where a page stops parsing exactly at its top, which a stray triple would not
 // match.
-std::vector<AddressRange> Heap::FindLabsByShape() const {
+std::vector<AddressRange> Heap::LabIndex::FindByShape(const Memory& memory,
+                                                      const Layout& layout) const {
   std::vector<AddressRange> found;
-  const uint32_t top_word = layout_->isolate.lab_top / 8,
-                 limit_word = layout_->isolate.lab_limit / 8;
+  const uint32_t top_word = layout.isolate.lab_top / 8, limit_word = layout.isolate.lab_limit / 8;
   constexpr size_t kWindow = 1 << 20;
   std::vector<uint64_t> words(kWindow / 8 + 3);
-  for (const auto& region : memory_->Regions()) {
+  for (const auto& region : memory.Regions()) {
     if (!region.name.empty() || !region.writable || !region.readable) continue;
     for (Address a = region.start; a < region.end;) {
       if (const Page* p = PageAt(a)) {  // heap pages hold objects, not allocator state
@@ -245,11 +270,11 @@ std::vector<AddressRange> Heap::FindLabsByShape() const {
       }
       // Up to the next page or the window's end, plus the two words a triple may run over.
       Address end = std::min<Address>(region.end, a + kWindow);
-      auto next = std::upper_bound(by_start_.begin(), by_start_.end(), a,
-                                   [&](Address x, size_t i) { return x < pages_[i].start; });
-      if (next != by_start_.end()) end = std::min<Address>(end, pages_[*next].start);
-      size_t got = memory_->Read(a, words.data(), std::min<uint64_t>(end - a + 16, region.end - a));
-      memory_->Release(a, end - a);
+      auto next = std::upper_bound(all_pages.begin(), all_pages.end(), a,
+                                   [](Address x, const Page& p) { return x < p.start; });
+      if (next != all_pages.end()) end = std::min<Address>(end, next->start);
+      size_t got = memory.Read(a, words.data(), std::min<uint64_t>(end - a + 16, region.end - a));
+      memory.Release(a, end - a);
       size_t n = got / 8;
       for (size_t i = 0; i + limit_word < n && i * 8 < end - a; ++i) {
         uint64_t start = words[i], top = words[i + top_word], limit = words[i + limit_word];
@@ -276,13 +301,27 @@ std::vector<AddressRange> Heap::FindLabsByShape() const {
   return found;
 }
 
+const Page* Heap::LabIndex::PageAt(Address address) const {
+  auto it = std::upper_bound(all_pages.begin(), all_pages.end(), address,
+                             [](Address a, const Page& p) { return a < p.start; });
+  if (it == all_pages.begin()) return nullptr;
+  const Page& p = *std::prev(it);
+  return address - p.start < p.size ? &p : nullptr;
+}
+
 std::optional<Address> Heap::LabLimitAt(Address top) const {
-  std::call_once(labs_->once, [&] { labs_->areas = FindLabsByShape(); });
+  std::call_once(labs_->once, [&] { labs_->areas = labs_->FindByShape(*memory_, *layout_); });
   const auto& areas = labs_->areas;
   auto it = std::lower_bound(areas.begin(), areas.end(), top,
                              [](const AddressRange& r, Address a) { return r.start < a; });
   if (it == areas.end() || it->start != top) return std::nullopt;
   return it->end;
+}
+
+uint64_t Heap::StackLimit() const {
+  if (!layout_->isolate.stack_limit_offset) return 0;
+  auto v = memory_->ReadWord(isolate_ + *layout_->isolate.stack_limit_offset);
+  return v && (*v & 7) == 0 ? *v : 0;
 }
 
 uint64_t Heap::Root(int index) const {

@@ -180,7 +180,11 @@ SpaceIds Spaces136() {
 // in 10.2 (FREE, NORMAL, WEAK, PENDING, NEAR_DEATH), 2 bits from 11.3 (FREE, NORMAL, WEAK)
 // (handles/global-handles.cc; 13.6 [obs: the snapshot's "(Global handles)" edges]). NodeBlock,
 // Node and EternalHandles (blocks of 1 << kShift = 256 slots) are the same at every tag: the
-// IsolateFacts defaults.
+// IsolateFacts defaults. StackGuard::ThreadLocal::real_jslimit_ (the stack guard is among
+// IsolateData's first fields, isolate-data.h ISOLATE_DATA_FIELDS) is the Isolate's third word on
+// every line [obs on each line's cores of fixtures/scenarios/workers.js: the word and the next
+// equal ones lie in, or for the main thread just below, the stack of the thread that runs the
+// isolate, about --stack-size (984 KiB) below where it entered; the main thread's 969-978 KiB].
 IsolateFacts Isolate(uint32_t roots, uint32_t heap_isolate, std::optional<uint32_t> new_lab,
                      uint32_t regular_nodes, uint8_t state_mask) {
   IsolateFacts f;
@@ -188,6 +192,7 @@ IsolateFacts Isolate(uint32_t roots, uint32_t heap_isolate, std::optional<uint32
   f.heap_isolate_pointer = heap_isolate;
   f.new_lab_offset = new_lab;
   if (new_lab) f.old_lab_offset = *new_lab + 24;
+  f.stack_limit_offset = 16;
   f.global_handles_regular_nodes = regular_nodes;
   f.global_handle_state_mask = state_mask;
   return f;

@@ -233,10 +233,11 @@ Snapshot LoadSnapshot(const std::filesystem::path& path) {
   return s;
 }
 
-Rows ParseObjectsJson(const std::string& json_text) {
+Rows ParseObjectsJson(const std::string& json_text, std::optional<size_t> isolate) {
   auto doc = nlohmann::json::parse(json_text);
   Rows rows;
   for (const auto& t : doc.at("types")) {
+    if (isolate && t.at("isolate").get<size_t>() != *isolate) continue;
     auto& row = rows[RowKey{t.at("kind").get<std::string>(), t.at("name").get<std::string>()}];
     row.count += t.at("count").get<uint64_t>();
     row.self_size += t.at("self_size").get<uint64_t>();

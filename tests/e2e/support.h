@@ -65,6 +65,7 @@ struct RowKey {
 struct RowStats {
   uint64_t count = 0;
   uint64_t self_size = 0;
+  bool operator==(const RowStats&) const = default;
 };
 using Rows = std::map<RowKey, RowStats>;
 
@@ -84,8 +85,9 @@ struct Snapshot {
 // Reads a V8 .heapsnapshot (field layout from snapshot.meta, not assumed).
 Snapshot LoadSnapshot(const std::filesystem::path& path);
 
-// mortem's `objects --json` rows (every kind; compared kinds are filtered by the caller).
-Rows ParseObjectsJson(const std::string& json_text);
+// mortem's `objects --json` rows (every kind; compared kinds are filtered by the caller), of
+// every isolate or of one.
+Rows ParseObjectsJson(const std::string& json_text, std::optional<size_t> isolate = std::nullopt);
 
 // Fixed-width table for failure messages.
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows);

@@ -1,6 +1,7 @@
 // Purpose: the `info` command: what process the target was (versions, pid, command line,
-// signal, threads) and its V8 heap per space (committed and used bytes, pages, objects), with
-// what the heap walk could not parse.
+// signal, threads), its isolates (the main thread's and each worker's, with the thread that runs
+// it) and each isolate's V8 heap per space (committed and used bytes, pages, objects), with what
+// the heap walk could not parse.
 #pragma once
 #include <string>
 #include <vector>
@@ -32,17 +33,27 @@ struct WalkSummary {
   std::vector<PageProblem> problems;
 };
 
+// One isolate's heap. The read-only space, which all isolates share, is counted in isolate 0's.
+struct IsolateHeapInfo {
+  IsolateInfo isolate;
+  std::vector<SpaceInfo> spaces;
+  WalkSummary walk;
+};
+
 struct InfoResult {
   std::string node_version, v8_version;
   ProcessFacts process;
-  Address isolate = 0, heap = 0;
-  std::vector<SpaceInfo> spaces;
-  WalkSummary walk;
+  Address isolate = 0, heap = 0;  // the main thread's (isolate 0)
+  std::vector<SpaceInfo> spaces;  // isolate 0's
+  WalkSummary walk;               // isolate 0's
+  std::vector<IsolateHeapInfo> isolates;
+  std::vector<BrokenIsolate> broken_isolates;
   std::vector<std::string> warnings;
 };
 
 // Summarises a walk: totals and the pages that could not be fully parsed.
 WalkSummary SummariseWalk(Session& session, const v8::WalkResult& walk);
-InfoResult RunInfo(Session& session);
+// Every isolate's heap, or (all_isolates false) only the selected one's.
+InfoResult RunInfo(Session& session, bool all_isolates = true);
 
 }  // namespace mortem

@@ -1,6 +1,9 @@
-// Purpose: one analysis target: its memory, symbols, V8 layout and heap, built lazily and kept,
-// so that every command run against the same target (CLI run or LLDB session) shares them.
-// The session owns no frontend types; the frontend hands it a Memory and a SymbolTable.
+// Purpose: one analysis target: its memory, symbols, V8 layout and its isolates (the main thread
+// and each worker thread, each with its own heap), built lazily and kept, so that every command
+// run against the same target (CLI run or LLDB session) shares them. One isolate is selected at a
+// time; heap(), census(), graph() and dominators() are the selected isolate's, each built once
+// per isolate. The session owns no frontend types; the frontend hands it a Memory and a
+// SymbolTable.
 #pragma once
 #include <memory>
 #include <mutex>
@@ -42,6 +45,22 @@ struct ProcessFacts {
   bool truncated = false;             // the core file is shorter than its headers say
 };
 
+// One isolate of the process: index 0 is the main thread's, workers follow by OS thread id.
+struct IsolateInfo {
+  size_t index = 0;
+  Address isolate = 0, heap = 0;
+  int tid = 0;               // the OS thread that runs it (0: not found)
+  bool main_thread = false;  // its thread is the process's first (tid == pid)
+  uint64_t stack_limit = 0;  // the JS stack limit V8 keeps for that thread
+};
+
+// An isolate whose heap was found but could not be read (reported, the others still analysed).
+struct BrokenIsolate {
+  Address heap = 0;
+  size_t pages = 0;
+  std::string reason;
+};
+
 class Session {
  public:
   Session(const Memory& memory, const SymbolTable& symbols, ProcessFacts facts);
@@ -50,9 +69,18 @@ class Session {
   const SymbolTable& symbols() const { return symbols_; }
   const ProcessFacts& facts() const { return facts_; }
   const v8::Layout& layout();  // throws Error
-  const v8::Heap& heap();      // throws Error
-  const Census& census();      // one walk of the whole heap, kept
-  bool has_census() const { return census_.has_value(); }
+  // Every readable isolate, in index order (finds them all in one pass on first use).
+  const std::vector<IsolateInfo>& isolates();  // throws Error
+  const std::vector<BrokenIsolate>& broken_isolates();
+  // Selects the isolate that heap(), census(), graph(), dominators() and maps() describe.
+  void SelectIsolate(size_t index);  // throws Error if out of range
+  size_t selected_isolate() const { return selected_; }
+  const IsolateInfo& isolate();  // the selected one
+  // The isolate whose heap holds address (its pages; shared read-only pages: the selected one).
+  std::optional<size_t> IsolateOf(Address address);
+  const v8::Heap& heap();  // throws Error
+  const Census& census();  // one walk of the whole heap, kept
+  bool has_census() const;
   v8::MapCache& maps();                   // for single-threaded lookups by commands
   const GraphState& graph();              // the heap graph with roots, built on first use and kept
   const v8::DominatorTree& dominators();  // over graph(), built on first use and kept
@@ -70,12 +98,23 @@ class Session {
   ProcessFacts facts_;
   unsigned threads_;
   const Unwinder* unwinder_ = nullptr;
+  // What is built per isolate, once.
+  struct PerIsolate {
+    std::optional<v8::Heap> heap;
+    std::optional<Census> census;
+    std::optional<v8::MapCache> maps;
+    std::shared_ptr<GraphState> graph;
+    std::shared_ptr<v8::DominatorTree> dominators;
+  };
+  void DiscoverIsolates();
+  PerIsolate& current();
+
   std::optional<v8::Layout> layout_;
-  std::optional<v8::Heap> heap_;
-  std::optional<Census> census_;
-  std::optional<v8::MapCache> maps_;
-  std::shared_ptr<GraphState> graph_;
-  std::shared_ptr<v8::DominatorTree> dominators_;
+  bool discovered_ = false;
+  std::vector<IsolateInfo> isolates_;
+  std::vector<BrokenIsolate> broken_;
+  std::vector<PerIsolate> per_isolate_;
+  size_t selected_ = 0;
 };
 
 }  // namespace mortem

@@ -32,6 +32,12 @@ struct Invocation {
   std::ostream& err;
 };
 
+// Which isolates a command describes. kEach: every heap command; it takes --isolate N|all
+// (default all: one text section, one JSON "isolates" entry per isolate, rows tagged "isolate").
+// kByAddress: like kEach, but an address given as the first positional selects the isolate whose
+// heap holds it. kProcess: the command describes the process once (it may list isolates itself).
+enum class IsolateScope { kEach, kByAddress, kProcess };
+
 struct Command {
   std::string name;
   std::string summary;
@@ -43,6 +49,7 @@ struct Command {
   bool second_core = false;
   std::string schema;          // its --json document's schema, a file in docs/schema/
   std::vector<Alias> aliases;  // llnode's names for it (LLDB plugin)
+  IsolateScope isolates = IsolateScope::kEach;
 };
 
 const std::vector<Command>& Registry();

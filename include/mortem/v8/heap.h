@@ -1,8 +1,9 @@
-// Purpose: the V8 heap of a target, located by structure: every page (memory chunk) found by
-// validating page headers at 256 KiB-aligned addresses, each with its space; the Heap and
-// Isolate; the roots table; and the unused linear allocation areas the walker must skip: the main
-// thread's new- and old-space ones from IsolateData, and, found by their shape when a walk needs
-// them, those of every other space and of background threads' LocalHeaps.
+// Purpose: the V8 heaps of a target, located by structure: every page (memory chunk) found by
+// validating page headers at 256 KiB-aligned addresses, each with its space and its Heap (one per
+// isolate: the main thread and each worker thread); per heap its Isolate, the roots table, and
+// the unused linear allocation areas the walker must skip: the main thread's new- and old-space
+// ones from IsolateData, and, found by their shape when a walk needs them, those of every other
+// space and of background threads' LocalHeaps. The read-only pages are shared by all isolates.
 #pragma once
 #include <memory>
 #include <mutex>
@@ -34,9 +35,26 @@ struct AddressRange {
   Address end = 0;
 };
 
+class Heap;
+
+// A heap whose pages were found but whose Heap or Isolate could not be read or validated.
+struct BrokenHeap {
+  Address heap = 0;
+  size_t pages = 0;
+  std::string reason;
+};
+
+struct DiscoveredHeaps {
+  std::vector<Heap> heaps;  // in order of their Heap address
+  std::vector<BrokenHeap> broken;
+};
+
 class Heap {
  public:
-  // Finds the heap in the target; throws Error if there is none (e.g. not a node process).
+  // Finds every heap in the target in one pass over it; throws Error if there is none at all
+  // (e.g. not a node process).
+  static DiscoveredHeaps DiscoverAll(const Memory& memory, const Layout& layout);
+  // The heap with the most pages (unit tests of single-heap memories); throws Error if none.
   static Heap Discover(const Memory& memory, const Layout& layout);
 
   Address heap_address() const { return heap_; }
@@ -53,23 +71,31 @@ class Heap {
   // The page whose [start, start + size) holds address, or nullptr.
   const Page* PageAt(Address address) const;
   Address roots_address() const { return roots_; }
+  // The JS stack limit V8 keeps for the thread that runs this isolate (0: unknown).
+  uint64_t StackLimit() const;
   // The tagged value of a root, or 0 if unreadable.
   uint64_t Root(int index) const;
   std::string SpaceName(int space) const;
   const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
-  Heap(const Memory& memory, const Layout& layout) : memory_(&memory), layout_(&layout) {}
-  void FindPages();
+  struct LabIndex;
+  Heap(const Memory& memory, const Layout& layout, std::shared_ptr<LabIndex> labs)
+      : memory_(&memory), layout_(&layout), labs_(std::move(labs)) {}
+  void IndexPages();
   void FindIsolate();
   void CheckRootMaps() const;
   void FindUnusedAreas();
   std::optional<uint32_t> FindLabOffsetByScan() const;
-  std::vector<AddressRange> FindLabsByShape() const;
 
+  // Shared by all the heaps of a target: the scan for allocation areas runs once, outside the
+  // pages of every heap.
   struct LabIndex {
     std::once_flag once;
+    std::vector<Page> all_pages;      // of every heap, sorted by start
     std::vector<AddressRange> areas;  // [top, limit), sorted by top
+    const Page* PageAt(Address address) const;
+    std::vector<AddressRange> FindByShape(const Memory& memory, const Layout& layout) const;
   };
 
   const Memory* memory_;
@@ -79,7 +105,7 @@ class Heap {
   Address roots_ = 0;
   std::vector<Page> pages_;
   std::vector<size_t> by_start_;  // indices of pages_ sorted by start
-  std::shared_ptr<LabIndex> labs_ = std::make_shared<LabIndex>();
+  std::shared_ptr<LabIndex> labs_;
   std::vector<AddressRange> unused_;
   std::vector<std::string> warnings_;
 };

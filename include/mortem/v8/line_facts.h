@@ -50,6 +50,10 @@ struct IsolateFacts {
   // (heap/linear-allocation-area.h at each tag; kSize = 3 * kSystemPointerSize, static_assert'ed
   // there because IsolateData embeds it).
   uint32_t lab_top = 8, lab_limit = 16;
+  // IsolateData's StackGuard::ThreadLocal (execution/stack-guard.h {real_jslimit_, ...}): the
+  // offset of real_jslimit_ from the Isolate. V8 sets it for the thread that runs the isolate,
+  // below that thread's stack; it names the isolate's thread.
+  std::optional<uint32_t> stack_limit_offset;
   // GlobalHandles: offset of regular_nodes_ (the NodeSpace pointer) after isolate_; NodeSpace's
   // first_block_; NodeBlock {Node nodes_[block_nodes]; NodeBlock* next_; GlobalHandles*
   // global_handles_;}; Node {object_, class_id u16, index u8, flags u8, ...} of node_size bytes,

@@ -1,0 +1,203 @@
+// End-to-end test on the core of a process with worker threads (fixtures/scenarios/workers.js):
+// the main thread and two workers, each an isolate with its own heap and its own class (worker B's
+// heap bigger than the main thread's; worker A runs a TCP server), each thread blocked in a
+// function named after it, cored by gcore with no GC before it; each isolate then writes V8's
+// heap snapshot of its own heap. Ground truth: the scenario's class counts, each isolate's own
+// snapshot, the process's pid (the main thread's tid).
+//  - `info` finds every isolate (the three, and the scenario's waker), the main thread's first (its
+//  thread is the pid), each with a
+//    thread, none with unparsed bytes; exit 0;
+//  - `objects --reachable`: each scenario class lives in exactly one isolate, counted exactly as
+//    that isolate's snapshot counts it, and every JS object row of 50 or more instances in that
+//    snapshot is within 2% in that isolate; `--isolate N` gives the same rows as the section of
+//    the all-isolates document;
+//  - `stack --all`: the thread that runs each isolate shows that isolate's blocking function;
+//  - `handles`: the TCP server is worker A's, not the main thread's;
+//  - `inspect` of an object of a worker resolves to that worker's isolate without --isolate.
+// Environment: MORTEM_E2E_DIR (cores/VERSION, holding workers/), MORTEM_E2E_LABEL.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "support.h"
+
+namespace fs = std::filesystem;
+using namespace mortem::e2e;
+using nlohmann::json;
+
+namespace {
+
+fs::path Dir() {
+  return fs::path(Require("MORTEM_E2E_DIR")) / "workers";
+}
+
+std::string Label() {
+  return Env("MORTEM_E2E_LABEL").value_or("?");
+}
+
+// Runs mortem with --json; it must exit 0 (a process with workers is a healthy core).
+json RunStrict(std::vector<std::string> args) {
+  args.push_back("--json");
+  auto r = RunCli(args);
+  INFO("mortem " << args[0] << ": " << r.Describe() << " in " << r.seconds << "s\nstderr:\n"
+                 << r.err);
+  REQUIRE(r.CleanExit());
+  CHECK(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+struct ScenarioIsolate {
+  std::string class_name, waits;
+  uint64_t count = 0;
+  fs::path snapshot;
+};
+
+std::vector<ScenarioIsolate> LoadScenario(int& pid, size_t& others) {
+  std::ifstream in(Dir() / "scenario.json");
+  REQUIRE(in.good());
+  const json scenario = json::parse(in);
+  pid = scenario.at("pid").get<int>();
+  others = scenario.at("other_isolates").get<size_t>();
+  std::vector<ScenarioIsolate> out;
+  for (const auto& i : scenario.at("isolates")) {
+    ScenarioIsolate s;
+    const auto& counts = i.at("counts");
+    s.class_name = counts.begin().key();
+    s.count = counts.begin().value().get<uint64_t>();
+    s.waits = i.at("waits").get<std::string>();
+    s.snapshot = Dir() / i.at("snapshot").get<std::string>();
+    out.push_back(s);
+  }
+  return out;
+}
+
+// The isolates whose rows hold instances of a class.
+std::vector<size_t> IsolatesHolding(const json& objects, const std::string& name) {
+  std::vector<size_t> out;
+  for (const auto& t : objects.at("types"))
+    if (t.at("kind") == "object" && t.at("name") == name)
+      out.push_back(t.at("isolate").get<size_t>());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("worker threads: every isolate found, each analysed against its own snapshot") {
+  const std::string core = (Dir() / "core").string();
+  int pid = 0;
+  size_t others = 0;
+  const auto scenario = LoadScenario(pid, others);
+  REQUIRE(scenario.size() == 3);
+
+  json info = RunStrict({"info", core});
+  const json& isolates = info.at("isolates");
+  REQUIRE(isolates.size() == scenario.size() + others);
+  CHECK(isolates[0].at("main_thread") == true);
+  CHECK(isolates[0].at("tid") == pid);
+  for (const auto& i : isolates) {
+    INFO("isolate " << i.at("isolate") << ": " << i.at("walk").dump());
+    CHECK(i.at("tid").get<int>() != 0);
+    CHECK(i.at("walk").at("skipped_bytes") == 0);
+    CHECK(i.at("walk").at("unreadable_bytes") == 0);
+  }
+
+  const auto run = RunCli({"objects", core, "--reachable", "--json"});
+  REQUIRE(run.CleanExit());
+  CHECK(run.exit_code == 0);
+  const json objects = json::parse(run.out);
+  std::vector<size_t> index_of(scenario.size());
+  std::ostringstream summary;
+  for (size_t s = 0; s < scenario.size(); ++s) {
+    const auto& want = scenario[s];
+    INFO("scenario isolate " << s << ": " << want.class_name);
+    auto holding = IsolatesHolding(objects, want.class_name);
+    REQUIRE_MESSAGE(holding.size() == 1,
+                    want.class_name << " is in " << holding.size() << " isolates' rows");
+    index_of[s] = holding.front();
+    if (s == 0) CHECK(index_of[s] == 0);  // the main thread's isolate is isolate 0
+
+    const Snapshot snapshot = LoadSnapshot(want.snapshot);
+    const Rows mine = ParseObjectsJson(run.out, index_of[s]);
+    auto theirs = snapshot.rows.find(RowKey{"object", want.class_name});
+    REQUIRE(theirs != snapshot.rows.end());
+    CHECK(theirs->second.count == want.count);  // else the scenario itself is wrong
+    auto ours = mine.find(RowKey{"object", want.class_name});
+    REQUIRE(ours != mine.end());
+    CHECK(ours->second.count == want.count);
+    size_t compared = 0, within = 0;
+    for (const auto& [key, stats] : snapshot.rows) {
+      if (key.kind != "object" || stats.count < 50) continue;
+      ++compared;
+      auto it = mine.find(key);
+      const double got = it == mine.end() ? 0 : static_cast<double>(it->second.count);
+      const double off = std::abs(got - static_cast<double>(stats.count)) / stats.count;
+      CHECK_MESSAGE(off <= 0.02, key.name << ": mortem " << got << ", snapshot " << stats.count);
+      within += off <= 0.02;
+    }
+    summary << " isolate " << index_of[s] << " " << want.class_name << " " << ours->second.count
+            << " (rows within 2%: " << within << "/" << compared << ");";
+
+    // --isolate N: that isolate's rows alone, the same as its section of the whole document.
+    const auto one = RunCli(
+        {"objects", core, "--reachable", "--json", "--isolate", std::to_string(index_of[s])});
+    REQUIRE(one.CleanExit());
+    CHECK(ParseObjectsJson(one.out) == mine);
+  }
+  CHECK(index_of[1] != index_of[2]);
+
+  // Each thread's JS frames, decoded with its own isolate.
+  json stack = RunStrict({"stack", core, "--all"});
+  for (size_t s = 0; s < scenario.size(); ++s) {
+    bool found = false;
+    for (const auto& t : stack.at("threads")) {
+      if (t.at("isolate") != index_of[s]) continue;
+      for (const auto& f : t.at("frames"))
+        if (f.dump().find(scenario[s].waits) != std::string::npos) found = true;
+    }
+    CHECK_MESSAGE(found, "no thread of isolate " << index_of[s] << " shows " << scenario[s].waits);
+  }
+
+  // Worker A's TCP server is its own handle.
+  json handles = RunStrict({"handles", core});
+  size_t tcp_main = 0, tcp_worker_a = 0;
+  for (const auto& h : handles.at("handles")) {
+    if (h.dump().find("TCP") == std::string::npos) continue;
+    if (h.at("isolate") == index_of[0]) ++tcp_main;
+    if (h.at("isolate") == index_of[1]) ++tcp_worker_a;
+  }
+  CHECK(tcp_worker_a >= 1);
+  CHECK(tcp_main == 0);
+
+  // An address resolves to its isolate without --isolate.
+  json instances = RunStrict({"instances", core, scenario[2].class_name, "--limit", "1",
+                              "--isolate", std::to_string(index_of[2])});
+  REQUIRE(!instances.at("instances").empty());
+  const std::string address = instances.at("instances")[0].at("address").get<std::string>();
+  json inspect = RunStrict({"inspect", core, address});
+  REQUIRE(inspect.at("isolates").size() == 1);
+  CHECK(inspect.at("isolates")[0].at("isolate") == index_of[2]);
+  CHECK(inspect.dump().find(scenario[2].class_name) != std::string::npos);
+
+  json triage = RunStrict({"triage", core, "--no-retained"});
+  CHECK(triage.at("isolates").size() == scenario.size() + others);
+  std::cout << "[e2e] " << Label() << " workers: " << isolates.size() << " isolates;"
+            << summary.str() << " stack and handles per isolate\n";
+}
+
+int main(int argc, char** argv) {
+  if (auto root = Env("MORTEM_E2E_DIR")) {
+    for (const char* file : {"core", "heap.heapsnapshot", "scenario.json"}) {
+      if (!fs::exists(fs::path(*root) / "workers" / file)) {
+        std::cout << "[e2e] " << Label() << " workers: SKIPPED, no " << file
+                  << " (the e2e_cores_workers fixture could not make it; see its output)\n";
+        return Env("MORTEM_E2E_REQUIRED") == std::optional<std::string>("1") ? 1 : kSkipExitCode;
+      }
+    }
+  }
+  doctest::Context context(argc, argv);
+  return context.run();
+}
