@@ -18,6 +18,20 @@ ProcessFacts FactsOfCore(const CoreTarget& target) {
   f.core_build_id = target.core_build_id();
   for (const auto& t : core.threads())
     f.threads.push_back(ThreadInfo{t.tid, t.reg(Reg::rip), t.reg(Reg::rsp), t.reg(Reg::rbp)});
+  for (const auto& s : core.segments()) {
+    Mapping m{.start = s.vaddr,
+              .end = s.vaddr + s.mem_size,
+              .readable = s.readable,
+              .writable = s.writable,
+              .executable = s.executable,
+              .core_bytes = s.file_size};
+    for (const auto& file : core.mapped_files())
+      if (file.start <= m.start && m.start < file.end) {
+        m.path = file.path;
+        m.file_offset = file.file_offset + (m.start - file.start);
+      }
+    f.mappings.push_back(std::move(m));
+  }
   f.warnings = target.warnings();
   f.truncated = core.truncated_bytes() > 0;
   return f;
