@@ -52,10 +52,14 @@ struct MallocArena {
     return fastbins.bytes + unsorted.bytes + small_bins.bytes + large_bins.bytes + top.bytes;
   }
   // Bytes in chunks the program holds: the walked chunks less the free ones (in bins, fastbins
-  // and tcaches).
+  // and tcaches); where a bad header cut the walk short, the system bytes less the free ones.
   uint64_t in_use_bytes() const {
-    const uint64_t free = walked_free.bytes + fastbins.bytes + tcache.bytes;
-    return walked.bytes > free ? walked.bytes - free : 0;
+    const uint64_t held = fastbins.bytes + tcache.bytes;
+    if (unwalked_bytes > 0) {
+      const uint64_t free = free_bytes() + tcache.bytes;
+      return system_bytes > free ? system_bytes - free : 0;
+    }
+    return walked.bytes > walked_free.bytes + held ? walked.bytes - walked_free.bytes - held : 0;
   }
   bool Holds(Address a) const;  // inside one of its heaps
 };
