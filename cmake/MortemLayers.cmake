@@ -1,7 +1,7 @@
 # mortem_layer(TARGET DIR DEPS EXTERNAL_LIBS): one static library per layer from src/DIR/*.cpp,
 # with public headers under include/mortem/DIR. A layer may include only its own headers and
 # those of the layers in DEPS (checked at configure time by scanning #include lines).
-set(MORTEM_LAYER_ORDER core elf v8 analysis format commands)
+set(MORTEM_LAYER_ORDER core elf v8 native analysis format commands)
 
 function(mortem_layer target dir deps externals)
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/${dir}/*.cpp)

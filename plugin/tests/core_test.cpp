@@ -56,7 +56,7 @@ std::vector<std::string> AddressesOf(const std::string& text, const std::string&
 const e2e::RunResult& MainRun() {
   static const e2e::RunResult run =
       RunLldbBatch({"v8 objects --json", "v8 findjsinstances -n 2 RequestRecord", "v8 nodeinfo",
-                    "v8 help", "v8 findjsobjects -d"},
+                    "v8 help", "v8 findjsobjects -d", "v8 memory --json"},
                    {"-c", Core(), Node()});
   return run;
 }
@@ -127,6 +127,21 @@ TEST_CASE("llnode names: findjsinstances, nodeinfo, findjsobjects -d; v8 help") 
   const auto detailed = OutputOf(r.out, "v8 findjsobjects -d");
   CHECK(detailed.find("note: llnode's -d is ignored") != std::string::npos);
   CHECK(detailed.find("RequestRecord") != std::string::npos);
+}
+
+TEST_CASE("v8 memory equals the CLI's memory --json (one descriptor serves both)") {
+  const auto& r = MainRun();
+  INFO(Transcript(r));
+  REQUIRE(r.CleanExit());
+  const std::string text = OutputOf(r.out, "v8 memory --json");
+  REQUIRE(!text.empty());
+  const json in_lldb = json::parse(text);
+  const e2e::RunResult cli = e2e::RunCli({"memory", Core(), "--binary", Node(), "--json"});
+  REQUIRE(cli.exit_code == 0);
+  const json from_cli = json::parse(cli.out);
+  CHECK(in_lldb["malloc"] == from_cli["malloc"]);
+  CHECK(in_lldb["totals"] == from_cli["totals"]);
+  CHECK(in_lldb["malloc"]["arenas"].size() >= 1);
 }
 
 TEST_CASE("a failing command is an lldb error; in batch mode lldb stops there, cleanly") {

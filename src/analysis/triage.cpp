@@ -9,6 +9,7 @@
 
 #include "mortem/analysis/dominators.h"
 #include "mortem/analysis/graph_state.h"
+#include "mortem/analysis/memory.h"
 #include "mortem/analysis/retainers.h"
 #include "mortem/core/error.h"
 #include "mortem/core/progress.h"
@@ -228,6 +229,21 @@ void BufferAndHandleSuspects(TriageResult& r) {
                             {"mortem handles CORE --requests-only"}});
 }
 
+// Native memory: glibc malloc's arenas and mmapped chunks against the JS heap.
+void NativeSuspects(Session& session, TriageResult& r) {
+  const native::MallocReport malloc =
+      native::ReadMalloc(session.memory(), SessionMappings(session));
+  r.native_bytes = MallocNativeBytes(malloc);
+  r.malloc_free_bytes = MallocFreeBytes(malloc);
+  uint64_t committed = 0;
+  for (const auto& s : r.info.spaces) committed += s.committed;
+  const std::string dominates = NativeDominatesSentence(r.native_bytes, committed);
+  if (!dominates.empty()) r.suspects.push_back({"native", dominates, {"mortem memory CORE"}});
+  for (const auto& sentence : FragmentationSentences(malloc))
+    r.suspects.push_back({"native", sentence, {"mortem memory CORE"}});
+  for (const auto& w : malloc.warnings) r.warnings.push_back(w);
+}
+
 void Metrics(TriageResult& r, const std::vector<TypeRow>& rows, uint64_t heap_used) {
   auto& m = r.metrics;
   m["heap_used"] = static_cast<double>(heap_used);
@@ -257,6 +273,8 @@ void Metrics(TriageResult& r, const std::vector<TypeRow>& rows, uint64_t heap_us
   m["requests"] = static_cast<double>(requests);
   m["js_frames"] = r.crashing_thread ? static_cast<double>(r.crashing_thread->js_frames) : 0;
   m["exception"] = r.exception ? 1 : 0;
+  m["malloc_free"] = static_cast<double>(r.malloc_free_bytes);
+  m["native"] = static_cast<double>(r.native_bytes);
   m["suspects"] = static_cast<double>(r.suspects.size());
 }
 
@@ -313,6 +331,7 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   CrashSuspect(r);
   HeapSuspects(r, heap_used);
   BufferAndHandleSuspects(r);
+  NativeSuspects(session, r);
   Metrics(r, objects.types, heap_used);
   return r;
 }
@@ -367,8 +386,8 @@ std::vector<std::string> FailingConditions(const TriageResult& result,
   for (const auto& text : conditions) {
     Condition c = ParseCondition(text);
     static const std::set<std::string> kPlain = {
-        "heap_used", "objects",  "slab_waste", "buffers",   "duplicate_strings",
-        "handles",   "requests", "js_frames",  "exception", "suspects"};
+        "heap_used", "objects",   "slab_waste", "buffers",  "duplicate_strings", "handles",
+        "requests",  "js_frames", "exception",  "suspects", "malloc_free",       "native"};
     static const std::set<std::string> kKeyed = {"count", "self", "retained", "handles",
                                                  "requests"};
     auto open = c.metric.find('(');

@@ -38,5 +38,6 @@ void AddBufferCommands(std::vector<Command>& r);  // commands_buffers.cpp
 void AddStackCommands(std::vector<Command>& r);   // commands_stack.cpp
 void AddGraphCommands(std::vector<Command>& r);   // commands_graph.cpp
 void AddDiffCommands(std::vector<Command>& r);    // commands_diff.cpp
+void AddMemoryCommands(std::vector<Command>& r);  // commands_memory.cpp
 
 }  // namespace mortem::commands

@@ -21,6 +21,7 @@ std::vector<Command> BuildRegistry() {
   std::vector<Command> r;
   AddHeapCommands(r);
   AddBufferCommands(r);
+  AddMemoryCommands(r);
   AddGraphCommands(r);
   AddStackCommands(r);
   AddDiffCommands(r);

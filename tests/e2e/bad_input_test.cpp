@@ -194,6 +194,7 @@ TEST_CASE("a core with garbage stamped through it never crashes or hangs") {
        {std::vector<std::string>{"info", copy.string()},
         std::vector<std::string>{"objects", copy.string(), "--json"},
         std::vector<std::string>{"buffers", copy.string(), "--json"},
+        std::vector<std::string>{"memory", copy.string(), "--json"},
         std::vector<std::string>{"dominators", copy.string(), "--top", "3"},
         std::vector<std::string>{"triage", copy.string(), "--json"}}) {
     args.insert(args.end(), {"--binary", node});

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # CTest fixture setup of the e2e tier: makes (or reuses) one scenario core per scenario for one
 # Node version, via fixtures/make-core.sh.
-# Usage: tests/e2e/make-cores.sh VERSION OUTROOT abort|gcore|gcore2|busy SCENARIO...
+# Usage: tests/e2e/make-cores.sh VERSION OUTROOT abort|gcore|gcore2|busy|oracle SCENARIO...
 #   abort: OUTROOT/SCENARIO/{core,heap.heapsnapshot,scenario.json}; falls back to gcore when the
 #          kernel writes no core file (e.g. core_pattern pipes to systemd-coredump)
 #   gcore: OUTROOT/SCENARIO-gcore/... made by gdb's gcore
 #   gcore2: OUTROOT/SCENARIO/{core-before,core,...}: two gcore cores of one run (before, after)
 #   busy:   OUTROOT/SCENARIO/{core,...}: a gcore core, the snapshot written after it
+#   oracle: OUTROOT/SCENARIO/{core,scenario.json,smaps,malloc_info.xml}: a kernel core with
+#           glibc's malloc_info() and the process's smaps, no snapshot
 # A directory whose .stamp matches the scenario script, make-core.sh and the mode is reused, so
 # several build trees (e.g. build and build-asan) can share OUTROOT and make each core once.
 # Exits 77 (CTest: skipped) when cores cannot be made here, saying why.
@@ -46,14 +48,17 @@ for scenario in "$@"; do
     # One maker per directory at a time (build trees sharing OUTROOT may run concurrently).
     flock 9
     complete() {
-      [ -s "$dir/core" ] && [ -s "$dir/heap.heapsnapshot" ] && [ -s "$dir/scenario.json" ] &&
+      [ -s "$dir/core" ] && [ -s "$dir/scenario.json" ] &&
+        { [ "$mode" = oracle ] || [ -s "$dir/heap.heapsnapshot" ]; } &&
+        { [ "$mode" != oracle ] || { [ -s "$dir/smaps" ] && [ -s "$dir/malloc_info.xml" ]; }; } &&
         { [ "$mode" != gcore2 ] || [ -s "$dir/core-before" ]; }
     }
     if complete && [ "$(cat "$dir/.stamp" 2>/dev/null)" = "$want" ]; then
       echo "reusing $dir ($(du -h "$dir/core" | cut -f1) core)"
       exit 0
     fi
-    rm -f "$dir/.stamp" "$dir/core" "$dir/core-before" "$dir/heap.heapsnapshot" "$dir/scenario.json"
+    rm -f "$dir/.stamp" "$dir/core" "$dir/core-before" "$dir/heap.heapsnapshot" "$dir/scenario.json" \
+      "$dir/smaps" "$dir/malloc_info.xml"
     start=$SECONDS
     used=$mode
     if ! "$root/fixtures/make-core.sh" "$version" "$scenario" "$dir" "$mode"; then

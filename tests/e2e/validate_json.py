@@ -10,8 +10,8 @@ a copy of one schema's part in another that differs from it (triage's process is
 document) fail it.
 
 Usage: validate_json.py --mortem PATH --schemas DIR --cores DIR [--label TEXT]
-  --cores: cores/VERSION with classes/, buffers/, crash/ and growth/ (made by
-  tests/e2e/make-cores.sh)
+  --cores: cores/VERSION with classes/, buffers/, crash/ and growth/ (and memory/ if made; made
+  by tests/e2e/make-cores.sh)
 Exits 77 (CTest: skipped) when the cores or the jsonschema module are missing, unless
 MORTEM_E2E_REQUIRED=1.
 """
@@ -232,6 +232,12 @@ def main():
         first = next((b for b in doc["array_buffers"] if b["byte_length"] > 0 and b["data_in_core"]), None)
         if first:
             c.run("read", ["buffers", buffers, "--dump", first["address"], "--length", "32"])
+
+    # memory: on the scenario made for it (malloc churn) when present, and on other cores.
+    memory = os.path.join(a.cores, "memory", "core")
+    for target in ([memory] if os.path.exists(memory) else []) + [classes, crash]:
+        c.run("memory", ["memory", target])
+    c.run("memory", ["memory", buffers, "--mappings"])
 
     old, new = os.path.join(growth, "core-before"), os.path.join(growth, "core")
     c.run("diff", ["diff", old, new, "--top", "30"])

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mortem/analysis/census.h"
+#include "mortem/core/mapping.h"
 #include "mortem/core/memory.h"
 #include "mortem/core/symbols.h"
 #include "mortem/core/unwind.h"
@@ -41,6 +42,9 @@ struct ProcessFacts {
   std::string build_id;       // of the binary read as the executable
   std::string core_build_id;  // the executable's build-id the core itself holds (empty: unknown)
   std::vector<ThreadInfo> threads;
+  // Every mapping of the process in address order (a core: each PT_LOAD, named by NT_FILE);
+  // empty where the frontend cannot list them (then Memory::Regions() stands in).
+  std::vector<Mapping> mappings;
   std::vector<std::string> warnings;  // from loading (truncation, unverified binary, ...)
   bool truncated = false;             // the core file is shorter than its headers say
 };

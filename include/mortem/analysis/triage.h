@@ -31,7 +31,7 @@ struct DuplicateString {
 };
 
 struct Suspect {
-  std::string kind;  // "leak", "buffers", "strings", "closures", "handles", "crash"
+  std::string kind;  // "leak", "buffers", "strings", "closures", "handles", "crash", "native"
   std::string sentence;
   std::vector<std::string> evidence;
 };
@@ -57,8 +57,12 @@ struct TriageResult {
   std::vector<TypeRow> closures;  // closure rows by count (repeated new Function / eval show here)
   std::map<std::string, size_t> handles, requests;
   std::vector<Suspect> suspects;
+  // glibc malloc (mortem memory): what it holds from the system (arenas and mmapped chunks),
+  // and what its arenas hold free.
+  uint64_t native_bytes = 0, malloc_free_bytes = 0;
   // Named numbers for --fail-if: heap_used, objects, retained(NAME), self(NAME), count(NAME),
-  // slab_waste, buffers, duplicate_strings, handles(TYPE), requests(TYPE), js_frames, exception.
+  // slab_waste, buffers, duplicate_strings, handles(TYPE), requests(TYPE), js_frames, exception,
+  // malloc_free, native.
   std::map<std::string, double> metrics;
   bool partial = false;
   std::vector<std::string> warnings;

@@ -11,6 +11,7 @@
 #include "mortem/analysis/handles.h"
 #include "mortem/analysis/info.h"
 #include "mortem/analysis/inspect.h"
+#include "mortem/analysis/memory.h"
 #include "mortem/analysis/objects.h"
 #include "mortem/analysis/read.h"
 #include "mortem/analysis/retainers.h"
@@ -34,6 +35,9 @@ void PrintText(const InspectResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const BuffersResult& r);
 void PrintText(const BuffersResult& r, std::ostream& out);
+nlohmann::json ToJson(const MemoryResult& r);
+void PrintText(const MemoryResult& r, std::ostream& out);
+
 nlohmann::json ToJson(const ReadResult& r);
 void PrintText(const ReadResult& r, std::ostream& out);
 
