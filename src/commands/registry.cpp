@@ -17,6 +17,7 @@ std::vector<Command> BuildRegistry() {
   AddHeapCommands(r);
   AddBufferCommands(r);
   AddGraphCommands(r);
+  AddSnapshotCommands(r);
   AddStackCommands(r);
   AddDiffCommands(r);
   return r;
