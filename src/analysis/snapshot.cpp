@@ -361,9 +361,7 @@ SnapshotResult WriteHeapSnapshot(Session& session, const SnapshotOptions& option
     edges.Flush();
     // The edges, copied over from the scratch file.
     std::rewind(scratch.f);
-    std::vector<char> block(1 << 20);
-    for (size_t n; (n = std::fread(block.data(), 1, block.size(), scratch.f)) > 0;)
-      nodes.Raw(std::string_view(block.data(), n));
+    nodes.CopyFrom(scratch.f);
     nodes.Raw(
         "],\n\"trace_function_infos\":[],\n\"trace_tree\":[],\n\"samples\":[],\n"
         "\"locations\":[],\n\"strings\":[");

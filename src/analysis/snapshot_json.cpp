@@ -73,11 +73,31 @@ void Writer::Flush() {
   buffer_.clear();
 }
 
+void Writer::CopyFrom(std::FILE* from) {
+  Flush();
+  std::vector<char> block(1 << 20);
+  for (size_t n; (n = std::fread(block.data(), 1, block.size(), from)) > 0;) {
+    if (std::fwrite(block.data(), 1, n, file_) != n)
+      throw Error(std::string("cannot write the snapshot: ") + std::strerror(errno));
+    written_ += n;
+  }
+  if (std::ferror(from)) throw Error("cannot read the snapshot's scratch file back");
+}
+
 uint32_t StringTable::Intern(std::string_view text) {
-  if (auto it = index_.find(text); it != index_.end()) return it->second;
-  const auto number = static_cast<uint32_t>(order_.size());
-  auto [it, added] = index_.emplace(std::string(text), number);
-  order_.push_back(&it->first);
+  const size_t hash = StringHash{}(text);
+  Recent& recent = recent_[hash & (kRecent - 1)];
+  if (recent.hash == hash && recent.number < order_.size() && *order_[recent.number] == text)
+    return recent.number;
+  uint32_t number;
+  if (auto it = index_.find(text); it != index_.end()) {
+    number = it->second;
+  } else {
+    number = static_cast<uint32_t>(order_.size());
+    auto [added, ok] = index_.emplace(std::string(text), number);
+    order_.push_back(&added->first);
+  }
+  recent = {hash, number};
   return number;
 }
 

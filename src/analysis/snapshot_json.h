@@ -22,6 +22,8 @@ class Writer {
   void Number(uint64_t value);
   void String(std::string_view text);  // quoted; invalid UTF-8 becomes U+FFFD
   void Flush();                        // throws Error when the file cannot be written
+  // Appends the rest of `from` (read in blocks, written straight to the file).
+  void CopyFrom(std::FILE* from);
   uint64_t written() const { return written_ + buffer_.size(); }
 
  private:
@@ -47,6 +49,14 @@ class StringTable {
   void WriteAll(Writer& out) const;  // the strings, comma-separated
 
  private:
+  // A direct-mapped cache in front of the table: the names most edges and nodes carry ("map",
+  // "elements", class names, small indices) are found without probing the big table.
+  struct Recent {
+    size_t hash = 0;
+    uint32_t number = UINT32_MAX;
+  };
+  static constexpr size_t kRecent = 1 << 14;
+  std::vector<Recent> recent_ = std::vector<Recent>(kRecent);
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index_;
   std::vector<const std::string*> order_;
 };
