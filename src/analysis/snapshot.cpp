@@ -72,6 +72,11 @@ struct File {
   }
 };
 
+// Property and element entries the reader may read: about one per word of the heap's objects.
+uint64_t Budget(const Census& census) {
+  return census.walk.total.object_bytes / 8 + (uint64_t{1} << 20);
+}
+
 struct OutEdge {
   SnapshotEdgeType type;
   uint32_t name_or_index;
@@ -89,7 +94,7 @@ class SnapshotWriter {
         nodes_(nodes),
         edges_(edges),
         namer_(session.memory(), layout_, session.heap()),
-        reader_(session.memory(), layout_, namer_),
+        reader_(session.memory(), layout_, namer_, Budget(session.census())),
         fields_(facts_.trace_node_ids ? 7 : 6) {}
 
   void Plan();
@@ -308,6 +313,10 @@ void SnapshotWriter::WriteHeap() {
       if (position_[cursor] != kAbsent) WritePlaceholder(cursor);
     session_.memory().Release(page.area_start, page.area_end - page.area_start);
   }
+  if (reader_.over_budget() > 0)
+    missing_.push_back(std::to_string(reader_.over_budget()) +
+                       " objects without their property and element edges: the core's property "
+                       "and element tables exceed what its heap can hold");
   if (unvisited_ > 0)
     missing_.push_back(std::to_string(unvisited_) +
                        " indexed objects were not found again: written without edges");

@@ -40,12 +40,14 @@ std::string SystemTypeName(const std::string& instance_type_name) {
   return out;
 }
 
-SnapshotReader::SnapshotReader(const Memory& memory, const Layout& layout, Namer& namer)
+SnapshotReader::SnapshotReader(const Memory& memory, const Layout& layout, Namer& namer,
+                               uint64_t budget)
     : memory_(memory),
       layout_(layout),
       namer_(namer),
       edge_namer_(memory, layout, namer),
-      properties_(memory, layout) {}
+      properties_(memory, layout),
+      budget_(budget) {}
 
 std::string SnapshotReader::NodeName(const HeapObject& o, const TypeLabel& label) {
   switch (label.kind) {
@@ -136,7 +138,9 @@ void SnapshotReader::AddElements(const HeapObject& o, std::vector<SnapshotEdge>&
   if (!length_word || !IsSmi(*length_word)) return;
   const int64_t length = SmiValue(*length_word);
   if (length <= 0) return;
-  std::vector<uint64_t> slots(static_cast<size_t>(std::min<uint64_t>(length, kMaxElements)));
+  const uint64_t count = std::min<uint64_t>({static_cast<uint64_t>(length), kMaxElements, budget_});
+  budget_ -= count;
+  std::vector<uint64_t> slots(static_cast<size_t>(count));
   slots.resize(memory_.Read(array + off.fixed_array_data, slots.data(), slots.size() * 8) / 8);
   for (size_t i = 0; i < slots.size(); ++i) {
     const uint64_t v = slots[i];
@@ -148,8 +152,14 @@ void SnapshotReader::AddElements(const HeapObject& o, std::vector<SnapshotEdge>&
 void SnapshotReader::Edges(const HeapObject& o, std::vector<SnapshotEdge>& out) {
   out.clear();
   const bool receiver = layout_.IsJSReceiver(o.map->instance_type);
+  const bool within_budget = receiver && budget_ > 0;
+  over_budget_ += receiver && !within_budget;
   std::vector<Property> properties;
-  if (receiver) properties = properties_.OwnProperties(o.address, *o.map, kMaxProperties);
+  if (within_budget) {
+    properties =
+        properties_.OwnProperties(o.address, *o.map, std::min<uint64_t>(kMaxProperties, budget_));
+    budget_ -= std::min<uint64_t>(budget_, properties.size());
+  }
   std::vector<Property> in_object;
   for (const auto& p : properties)
     if (p.in_object && !p.is_accessor) in_object.push_back(p);
@@ -166,7 +176,7 @@ void SnapshotReader::Edges(const HeapObject& o, std::vector<SnapshotEdge>& out) 
     }
     out.push_back(std::move(e));
   });
-  if (!receiver) return;
+  if (!within_budget) return;
   for (const auto& p : properties)
     if (!p.in_object && !p.is_accessor && IsHeapObject(p.value) && (p.value & 3) != 3)
       out.push_back({SnapshotEdgeType::kProperty, KeyName(p.key), 0, p.value - 1});

@@ -36,11 +36,16 @@ struct SnapshotEdge {
 
 class SnapshotReader {
  public:
-  SnapshotReader(const Memory& memory, const Layout& layout, Namer& namer);
+  // `budget`: property and element entries read in all (an honest heap reads each of its slots
+  // about once; a hostile core that makes millions of objects share one huge table does not
+  // make the walk quadratic: past the budget, objects get their slot edges only).
+  SnapshotReader(const Memory& memory, const Layout& layout, Namer& namer, uint64_t budget);
   // The object's edges, in slot order, then its out-of-object properties and fast elements.
   void Edges(const HeapObject& object, std::vector<SnapshotEdge>& out);
   // The node name V8 gives the object, for the row label the census gave it.
   std::string NodeName(const HeapObject& object, const TypeLabel& label);
+  // Objects whose property and element edges were left out for the budget.
+  uint64_t over_budget() const { return over_budget_; }
   // The bytes of an external string's characters (outside the heap), else 0.
   uint64_t ExternalStringBytes(const HeapObject& object) const;
 
@@ -56,6 +61,7 @@ class SnapshotReader {
   EdgeNamer edge_namer_;
   PropertyReader properties_;
   std::unordered_map<uint16_t, std::string> system_names_;  // by instance type
+  uint64_t budget_ = 0, over_budget_ = 0;
 };
 
 // "FIXED_ARRAY_TYPE" -> "FixedArray", as V8 names system nodes ("system / FixedArray").
