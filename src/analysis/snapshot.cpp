@@ -14,10 +14,10 @@
 
 #include "mortem/analysis/census.h"
 #include "mortem/analysis/graph_state.h"
+#include "mortem/analysis/snapshot_json.h"
 #include "mortem/core/error.h"
 #include "mortem/core/progress.h"
 #include "mortem/v8/snapshot_edges.h"
-#include "snapshot_json.h"
 
 namespace mortem {
 namespace {

@@ -1,4 +1,4 @@
-#include "snapshot_json.h"
+#include "mortem/analysis/snapshot_json.h"
 
 #include <cerrno>
 #include <charconv>

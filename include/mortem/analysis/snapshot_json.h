@@ -1,6 +1,6 @@
 // Purpose: the streaming side of `snapshot`: a buffered writer of JSON text (numbers, escaped
 // strings) to a file, and the snapshot's string table (each distinct string once, numbered by
-// first use, index 0 V8's "<dummy>"). Internal to mortem_analysis.
+// first use, index 0 V8's "<dummy>").
 #pragma once
 #include <cstdint>
 #include <cstdio>
