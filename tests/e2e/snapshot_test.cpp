@@ -173,6 +173,7 @@ void CompareScenario(const fs::path& dir, const fs::path& scratch) {
             << "), edges " << our_graph.edges.size() / our_graph.ke << " (V8 "
             << v8_graph.edges.size() / v8_graph.ke << "), object rows of 50+ within 2%: " << within
             << "/" << compared << ", " << summary["seconds"] << " s\n";
+  fs::remove(ours_path);
 }
 
 }  // namespace
