@@ -43,6 +43,8 @@ read -r fast_s fast_k < <(measure "triage --no-retained" "$mortem" triage "$core
 read -r triage_s triage_k < <(measure "mortem triage" "$mortem" triage "$core" --json)
 read -r dom_s dom_k < <(measure "mortem dominators" "$mortem" dominators "$core" --json)
 read -r diff_s diff_k < <(measure "mortem diff (itself)" "$mortem" diff "$core" "$core" --json)
+read -r snap_s snap_k < <(measure "mortem snapshot" "$mortem" snapshot "$core" -o "$dir/bench.heapsnapshot" --json)
+rm -f "$dir/bench.heapsnapshot"
 count=$("$mortem" info "$core" --json | tr -d ' \n' | grep -o '"objects":[0-9]*' | tail -1 | grep -o '[0-9]*$')
 echo "objects walked: $count"
 printf 'mortem objects: %.2fx the raw read time, %.0f ns per object, %.0f MB peak RSS (%.2f of the core size)\n' \
@@ -52,3 +54,5 @@ printf 'mortem triage: %.1f s (target 20 s), %.2fx the raw read; %.0f bytes of p
   "$triage_s" "$(echo "$triage_s / ($base_s + 0.001)" | bc -l)" "$(echo "$triage_k * 1024 / $count" | bc -l)"
 printf 'mortem diff of two such cores: %.1f s (target: twice triage, %.1f s)\n' "$diff_s" \
   "$(echo "2 * $triage_s" | bc -l)"
+printf 'mortem snapshot: %.1f s (target 30 s at 16 M objects), %.0f MB peak RSS (target 1.5 GB)\n' \
+  "$snap_s" "$(echo "$snap_k / 1024" | bc -l)"

@@ -33,11 +33,12 @@ inline ExitCode PartialIf(bool partial) {
   return partial ? ExitCode::kPartial : ExitCode::kOk;
 }
 
-void AddHeapCommands(std::vector<Command>& r);    // commands_heap.cpp
-void AddBufferCommands(std::vector<Command>& r);  // commands_buffers.cpp
-void AddStackCommands(std::vector<Command>& r);   // commands_stack.cpp
-void AddGraphCommands(std::vector<Command>& r);   // commands_graph.cpp
-void AddDiffCommands(std::vector<Command>& r);    // commands_diff.cpp
-void AddMemoryCommands(std::vector<Command>& r);  // commands_memory.cpp
+void AddHeapCommands(std::vector<Command>& r);      // commands_heap.cpp
+void AddBufferCommands(std::vector<Command>& r);    // commands_buffers.cpp
+void AddStackCommands(std::vector<Command>& r);     // commands_stack.cpp
+void AddGraphCommands(std::vector<Command>& r);     // commands_graph.cpp
+void AddDiffCommands(std::vector<Command>& r);      // commands_diff.cpp
+void AddMemoryCommands(std::vector<Command>& r);    // commands_memory.cpp
+void AddSnapshotCommands(std::vector<Command>& r);  // commands_snapshot.cpp
 
 }  // namespace mortem::commands

@@ -23,6 +23,7 @@ std::vector<Command> BuildRegistry() {
   AddBufferCommands(r);
   AddMemoryCommands(r);
   AddGraphCommands(r);
+  AddSnapshotCommands(r);
   AddStackCommands(r);
   AddDiffCommands(r);
   return r;

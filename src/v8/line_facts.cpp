@@ -422,10 +422,52 @@ constexpr TypeFacts kTypes146{.code_arrays_below_byte_array = false,
 
 // ---- Snapshot naming ---------------------------------------------------------------------------
 // "object shape" exists from V8 11.3 as shipped in Node 20 (HeapEntry::kObjectShape); 13.6's
-// GetSystemEntryType counts CODE_WRAPPER and BYTECODE_WRAPPER as code.
-constexpr SnapshotFacts kSnapshot102{.object_shape_rows = false, .wrappers_are_code = false};
-constexpr SnapshotFacts kSnapshot113{.object_shape_rows = true, .wrappers_are_code = false};
-constexpr SnapshotFacts kSnapshot136{.object_shape_rows = true, .wrappers_are_code = true};
+// GetSystemEntryType counts CODE_WRAPPER and BYTECODE_WRAPPER as code. The format facts are read
+// off the snapshots Node 18.20.8, 20.20.2, 22.22.2 (trace_node_id, read-only sizes) and 24.11.1,
+// 26.12.1 (no trace_node_id, "extra_native_bytes", read-only objects of size 0, external strings
+// sized with their characters: the (string) row's self size exceeds the heap's by what
+// `buffers` counts as external string bytes) write; 11.3's node_types list "wasm object", 13.6's
+// keeps five "number" entries for four number fields.
+constexpr SnapshotFacts kSnapshot102{.object_shape_rows = false,
+                                     .wrappers_are_code = false,
+                                     .trace_node_ids = true,
+                                     .extra_native_bytes = false,
+                                     .read_only_sizes = true,
+                                     .external_string_payload = false,
+                                     .wasm_object_type = false,
+                                     .node_type_numbers = 5};
+constexpr SnapshotFacts kSnapshot113{.object_shape_rows = true,
+                                     .wrappers_are_code = false,
+                                     .trace_node_ids = true,
+                                     .extra_native_bytes = false,
+                                     .read_only_sizes = true,
+                                     .external_string_payload = false,
+                                     .wasm_object_type = true,
+                                     .node_type_numbers = 5};
+constexpr SnapshotFacts kSnapshot124{.object_shape_rows = true,
+                                     .wrappers_are_code = false,
+                                     .trace_node_ids = true,
+                                     .extra_native_bytes = false,
+                                     .read_only_sizes = true,
+                                     .external_string_payload = false,
+                                     .wasm_object_type = false,
+                                     .node_type_numbers = 5};
+constexpr SnapshotFacts kSnapshot136{.object_shape_rows = true,
+                                     .wrappers_are_code = true,
+                                     .trace_node_ids = false,
+                                     .extra_native_bytes = true,
+                                     .read_only_sizes = false,
+                                     .external_string_payload = true,
+                                     .wasm_object_type = false,
+                                     .node_type_numbers = 5};
+constexpr SnapshotFacts kSnapshot146{.object_shape_rows = true,
+                                     .wrappers_are_code = true,
+                                     .trace_node_ids = false,
+                                     .extra_native_bytes = true,
+                                     .read_only_sizes = false,
+                                     .external_string_payload = true,
+                                     .wasm_object_type = false,
+                                     .node_type_numbers = 4};
 
 // ---- Node
 // ----------------------------------------------------------------------------------------
@@ -470,7 +512,7 @@ std::vector<LineFacts> BuildTable() {
                            .fields = kFields124,
                            .sizes = kSizes124,
                            .types = kTypes124,
-                           .snapshot = kSnapshot113,
+                           .snapshot = kSnapshot124,
                            .node = kNodeBefore26});
   rows.push_back(LineFacts{.major = 13,
                            .minor = 6,
@@ -494,7 +536,7 @@ std::vector<LineFacts> BuildTable() {
                            .fields = kFields146,
                            .sizes = kSizes146,
                            .types = kTypes146,
-                           .snapshot = kSnapshot136,
+                           .snapshot = kSnapshot146,
                            .node = kNode26});
   return rows;
 }

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "mortem/v8/dominators.h"
+#include "snapshot_graph.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
@@ -63,73 +63,6 @@ std::set<std::multiset<std::string>> SnapshotRetainers(const fs::path& path,
     if (nt[nodes[i + ti].get<size_t>()] == "object" && strings[nodes[i + ni].get<size_t>()] == name)
       distinct.insert(retainers[i]);
   return distinct;
-}
-
-// V8's snapshot as a graph (weak edges left out) rooted at node 0, with its dominator tree by
-// the same algorithm mortem uses (unit-tested on its own).
-struct SnapshotGraph {
-  json strings;
-  std::vector<uint64_t> nodes, edges;
-  std::vector<std::string> nt, et;
-  size_t k = 0, ke = 0, n = 0, ti = 0, ni = 0, eci = 0, ett = 0, eto = 0, eni = 0;
-  mortem::v8::DominatorTree tree;
-  std::string Type(size_t node) const { return nt[nodes[node * k + ti]]; }
-  std::string Name(size_t node) const { return strings[nodes[node * k + ni]]; }
-};
-
-SnapshotGraph LoadSnapshotGraph(const fs::path& path) {
-  std::ifstream in(path);
-  json s = json::parse(in);
-  SnapshotGraph g;
-  const auto& meta = s["snapshot"]["meta"];
-  std::vector<std::string> nf = meta["node_fields"], ef = meta["edge_fields"];
-  g.nt = meta["node_types"][0].get<std::vector<std::string>>();
-  g.et = meta["edge_types"][0].get<std::vector<std::string>>();
-  g.nodes = s["nodes"].get<std::vector<uint64_t>>();
-  g.edges = s["edges"].get<std::vector<uint64_t>>();
-  g.strings = std::move(s["strings"]);
-  auto col = [](const std::vector<std::string>& f, const char* n) {
-    return static_cast<size_t>(std::find(f.begin(), f.end(), n) - f.begin());
-  };
-  g.k = nf.size(), g.ke = ef.size(), g.n = g.nodes.size() / g.k;
-  g.ti = col(nf, "type"), g.ni = col(nf, "name"), g.eci = col(nf, "edge_count");
-  g.ett = col(ef, "type"), g.eto = col(ef, "to_node"), g.eni = col(ef, "name_or_index");
-  const size_t si = col(nf, "self_size");
-  std::vector<std::vector<uint32_t>> adjacency(g.n);
-  std::vector<uint32_t> sizes(g.n);
-  for (size_t i = 0, e = 0; i < g.n; ++i) {
-    sizes[i] = static_cast<uint32_t>(g.nodes[i * g.k + si]);
-    for (uint64_t j = 0; j < g.nodes[i * g.k + g.eci]; ++j, ++e)
-      if (g.et[g.edges[e * g.ke + g.ett]] != "weak")
-        adjacency[i].push_back(static_cast<uint32_t>(g.edges[e * g.ke + g.eto] / g.k));
-  }
-  uint32_t roots[] = {0};
-  auto csr = mortem::v8::MakeCsr(adjacency);
-  g.tree = mortem::v8::ComputeDominators(csr.View(), roots, sizes);
-  return g;
-}
-
-// Retained size per class, summed with DevTools' rule: instances no other instance of the class
-// dominates.
-std::map<std::string, uint64_t> SnapshotRetained(const SnapshotGraph& g,
-                                                 const std::vector<std::string>& classes) {
-  std::map<std::string, uint64_t> out;
-  for (const auto& c : classes) {
-    std::vector<bool> in_class(g.n);
-    for (size_t i = 0; i < g.n; ++i) in_class[i] = g.Type(i) == "object" && g.Name(i) == c;
-    for (size_t i = 0; i < g.n; ++i) {
-      if (!in_class[i]) continue;
-      bool dominated = false;
-      for (uint32_t d = g.tree.idom[i];
-           d != mortem::v8::DominatorTree::kNone && d != g.tree.virtual_root; d = g.tree.idom[d])
-        if (in_class[d]) {
-          dominated = true;
-          break;
-        }
-      if (!dominated) out[c] += g.tree.retained[i];
-    }
-  }
-  return out;
 }
 
 // The retained sizes of the objects a property edge named `property` points to.

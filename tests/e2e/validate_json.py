@@ -225,6 +225,9 @@ def main():
     c.run("dominators", ["dominators", classes], partial)
     c.run("dominators", ["dominators", classes, "--top", "5", "--paths", "2"], partial)
     c.run("refs", ["refs", classes, "/api/items/7", "--string"])
+    with tempfile.TemporaryDirectory() as scratch:
+        c.run("snapshot", ["snapshot", classes, "-o", os.path.join(scratch, "classes.heapsnapshot")],
+              partial)
 
     doc = c.run("buffers", ["buffers", buffers])
     c.run("buffers", ["buffers", buffers, "--paths", "--top", "5"])

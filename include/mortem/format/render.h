@@ -15,6 +15,7 @@
 #include "mortem/analysis/objects.h"
 #include "mortem/analysis/read.h"
 #include "mortem/analysis/retainers.h"
+#include "mortem/analysis/snapshot.h"
 #include "mortem/analysis/stack.h"
 #include "mortem/analysis/triage.h"
 
@@ -24,6 +25,9 @@ constexpr int kSchemaVersion = 1;
 
 nlohmann::json ToJson(const InfoResult& r);
 void PrintText(const InfoResult& r, std::ostream& out);
+
+nlohmann::json ToJson(const SnapshotResult& r);
+void PrintText(const SnapshotResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const ObjectsResult& r);
 void PrintText(const ObjectsResult& r, std::ostream& out);

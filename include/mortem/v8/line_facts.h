@@ -156,6 +156,19 @@ struct TypeFacts {
 struct SnapshotFacts {
   bool object_shape_rows;  // "(object shape)" nodes: maps, descriptors, transitions (11.3+)
   bool wrappers_are_code;  // CodeWrapper/BytecodeWrapper count as "(compiled code)" (13.6+)
+  // The .heapsnapshot format (heap-snapshot-generator.cc HeapSnapshotJSONSerializer): a
+  // trace_node_id node field (up to 12.4), an extra_native_bytes count in the header (13.6+),
+  // and read-only space objects with their sizes (up to 12.4; 13.6+ writes 0 for them). From
+  // 13.6 an external string's self size includes its characters outside the heap.
+  bool trace_node_ids;
+  bool extra_native_bytes;
+  bool read_only_sizes;
+  bool external_string_payload;
+  // The meta's node_types: 11.3 lists a "wasm object" type after "object shape"; the "number"
+  // entries after "string" (the name): one per number field, and one more on 13.6 (the dropped
+  // trace_node_id's).
+  bool wasm_object_type;
+  uint8_t node_type_numbers;
 };
 
 // Node's own facts on the line that ships this V8 (each V8 line is one Node line).
