@@ -242,6 +242,8 @@ void LoadOffsets(ConstantReader& c, Offsets& o) {
   c.RequireField(o.script_name, "Script", "name");
   c.RequireField(o.script_line_ends, "Script", "line_ends");
   c.RequireField(o.symbol_description, "Symbol", "name");
+  if (auto start = c.FindField("UncompiledData", "start_position"))
+    o.uncompiled_start_position = static_cast<uint32_t>(*start);
   c.Require(o.scopeinfo_first_vars, c.Find("scopeinfo_idx_first_vars"), "scopeinfo_idx_first_vars");
   c.Require(o.scopeinfo_ncontextlocals, c.Find("scopeinfo_idx_ncontextlocals"),
             "scopeinfo_idx_ncontextlocals");

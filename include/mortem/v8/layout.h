@@ -43,6 +43,8 @@ struct Offsets {
   uint32_t receiver_properties, object_elements, object_internal_fields;
   uint32_t function_shared, function_context;
   uint32_t sfi_name_or_scope_info, sfi_script;
+  // UncompiledData::start_position (int32): where a not yet compiled function's source starts.
+  std::optional<uint32_t> uncompiled_start_position;
   uint32_t oddball_kind;
   uint32_t bytecode_array_header;
   // Bit fields
