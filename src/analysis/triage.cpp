@@ -301,7 +301,9 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   for (const auto& row : objects.types)
     if (row.kind == "closure") r.closures.push_back(row);
   r.closures = TopBy(r.closures, options.top, &TypeRow::count);
-  auto handles = RunHandles(session);
+  HandlesOptions handle_options;
+  handle_options.timers = false;  // the wraps by Node's names; no further walk of the heap
+  auto handles = RunHandles(session, handle_options);
   r.handles = handles.handle_counts;
   r.requests = handles.request_counts;
   CrashSuspect(r);
