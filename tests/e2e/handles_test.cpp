@@ -10,7 +10,9 @@
 //    requests' classes those of _getActiveRequests();
 //  - every timer the scenario made is listed with its callback's name, duration and repeat, and
 //    its location is the callback's source in the script (the line that defines it, the column
-//    of its parameter list, where V8's function start position is); the immediate likewise.
+//    of its parameter list, where V8's function start position is); the immediate likewise;
+//  - `inspect --properties 3` of the scenario's WideRecord (20,000 properties, dictionary mode)
+//    and NarrowRecord (12, fast mode) counts exactly the properties it leaves out.
 // Environment: MORTEM_E2E_DIR (cores/VERSION), MORTEM_E2E_LABEL.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -145,6 +147,28 @@ TEST_CASE("handles: each timer and immediate with its callback, duration and rep
   CHECK(text.out.find("repeats every 30000 ms  heartbeat") != std::string::npos);
   CHECK(text.out.find("as process.getActiveResourcesInfo() lists them: " +
                       std::to_string(scenario["resources"].size())) != std::string::npos);
+}
+
+// inspect counts what it leaves out from the object's own property count: the scenario's
+// records (one in dictionary mode, one in fast mode) shown with 3 properties.
+TEST_CASE("inspect: omitted_children is the number of properties left out") {
+  json scenario = Scenario();
+  for (const auto& [cls, count] : scenario["property_counts"].items()) {
+    json instances = RunCliJson({"instances", (Dir() / "core").string(), cls});
+    REQUIRE_MESSAGE(instances["instances"].size() == 1, cls);
+    std::string address = instances["instances"][0]["address"];
+    json value =
+        RunCliJson({"inspect", (Dir() / "core").string(), address, "--properties", "3"})["value"];
+    const size_t total = count.get<size_t>();
+    CHECK_MESSAGE(value["children"].size() == 3, cls);
+    CHECK_MESSAGE(value["omitted_children"] == total - 3, cls << " of " << total << " properties");
+    auto text = RunCli({"inspect", (Dir() / "core").string(), address, "--properties", "3"});
+    std::string more = std::to_string(total - 3);
+    if (more.size() > 3) more.insert(more.size() - 3, ",");
+    CHECK_MESSAGE(text.out.find("… " + more + " more") != std::string::npos, text.out);
+    std::cout << "[e2e] " << Require("MORTEM_E2E_LABEL") << " inspect " << cls << ": "
+              << value["omitted_children"] << " of " << total << " left out with 3 shown\n";
+  }
 }
 
 int main(int argc, char** argv) {
