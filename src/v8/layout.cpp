@@ -176,6 +176,12 @@ void LoadOffsets(ConstantReader& c, Offsets& o) {
   c.RequireField(o.object_internal_fields, "JSObject", "internal_fields");
   c.RequireField(o.function_shared, "JSFunction", "shared");
   c.RequireField(o.function_context, "JSFunction", "context");
+  auto optional_field = [&](std::optional<uint32_t>& out, const char* cls, const char* field) {
+    if (auto v = c.FindField(cls, field)) out = static_cast<uint32_t>(*v);
+  };
+  optional_field(o.function_feedback_cell, "JSFunction", "raw_feedback_cell");
+  optional_field(o.function_code, "JSFunction", "code");
+  optional_field(o.function_prototype_or_initial_map, "JSFunction", "prototype_or_initial_map");
   c.RequireField(o.sfi_name_or_scope_info, "SharedFunctionInfo", "name_or_scope_info");
   auto script = c.FindField("SharedFunctionInfo", "script");
   if (!script) script = c.FindField("SharedFunctionInfo", "script_or_debug_info");

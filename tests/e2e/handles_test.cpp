@@ -12,15 +12,19 @@
 //    its location is the callback's source in the script (the line that defines it, the column
 //    of its parameter list, where V8's function start position is); the immediate likewise;
 //  - `inspect --properties 3` of the scenario's WideRecord (20,000 properties, dictionary mode)
-//    and NarrowRecord (12, fast mode) counts exactly the properties it leaves out.
+//    and NarrowRecord (12, fast mode) counts exactly the properties it leaves out;
+//  - retainer paths through a Map, a typed array and an anonymous closure name the edges
+//    "table", "buffer" and "context", names V8's heap snapshot gives those holders' edges.
 // Environment: MORTEM_E2E_DIR (cores/VERSION), MORTEM_E2E_LABEL.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "support.h"
 
@@ -169,6 +173,78 @@ TEST_CASE("inspect: omitted_children is the number of properties left out") {
     std::cout << "[e2e] " << Require("MORTEM_E2E_LABEL") << " inspect " << cls << ": "
               << value["omitted_children"] << " of " << total << " left out with 3 shown\n";
   }
+}
+
+// The names V8's snapshot gives the edges out of the nodes named `holders` (object and closure
+// nodes; an anonymous closure, "" in the snapshot, as "(anonymous)").
+std::map<std::string, std::set<std::string>> SnapshotEdgeNames(
+    const std::set<std::string>& holders) {
+  std::ifstream in(Dir() / "heap.heapsnapshot");
+  json s = json::parse(in);
+  const auto& meta = s["snapshot"]["meta"];
+  std::vector<std::string> nf = meta["node_fields"], ef = meta["edge_fields"];
+  std::vector<std::string> nt = meta["node_types"][0], et = meta["edge_types"][0];
+  auto col = [](const std::vector<std::string>& f, const char* n) {
+    return static_cast<size_t>(std::find(f.begin(), f.end(), n) - f.begin());
+  };
+  const auto& nodes = s["nodes"];
+  const auto& edges = s["edges"];
+  const auto& strings = s["strings"];
+  size_t k = nf.size(), ke = ef.size(), ti = col(nf, "type"), ni = col(nf, "name"),
+         eci = col(nf, "edge_count"), ett = col(ef, "type"), eni = col(ef, "name_or_index");
+  std::map<std::string, std::set<std::string>> out;
+  size_t e = 0;
+  for (size_t i = 0; i < nodes.size(); i += k) {
+    const std::string type = nt[nodes[i + ti].get<size_t>()];
+    std::string name = strings[nodes[i + ni].get<size_t>()];
+    if (type == "closure" && name.empty()) name = "(anonymous)";
+    const size_t count = nodes[i + eci];
+    const bool wanted = (type == "object" || type == "closure") && holders.count(name);
+    for (size_t j = 0; j < count; ++j, e += ke) {
+      if (!wanted) continue;
+      const std::string edge_type = et[edges[e + ett].get<size_t>()];
+      const size_t name_or_index = edges[e + eni];
+      out[name].insert(edge_type == "element" || edge_type == "hidden"
+                           ? "[" + std::to_string(name_or_index) + "]"
+                           : strings[name_or_index].get<std::string>());
+    }
+  }
+  return out;
+}
+
+// Paths through a Map's table, a typed array's buffer and a closure's context name those edges
+// as V8's snapshot does: every edge out of these holders on the paths is one of the names the
+// snapshot gives edges out of nodes of that name.
+TEST_CASE("retainers: internal edges named as V8's snapshot names them") {
+  const std::string core = (Dir() / "core").string();
+  auto first = [&](const std::string& cls) {
+    json instances = RunCliJson({"instances", core, cls});
+    REQUIRE_MESSAGE(instances["instances"].size() == 1, cls);
+    return instances["instances"][0]["address"].get<std::string>();
+  };
+  // The ArrayBuffer under the scenario's Pixels view.
+  json pixels = RunCliJson({"inspect", core, first("Pixels"), "--depth", "0"})["value"];
+  std::string text = pixels["text"];
+  auto at = text.find("buffer 0x");
+  REQUIRE(at != std::string::npos);
+  std::string buffer = text.substr(at + 7, text.find(')', at) - at - 7);
+  const std::set<std::string> holders = {"Map", "Pixels", "(anonymous)"};
+  auto snapshot = SnapshotEdgeNames(holders);
+  std::map<std::string, std::set<std::string>> seen;  // holder -> edge names mortem gave
+  for (const auto& target : {first("MapEntryValue"), first("ClosedOver"), buffer}) {
+    json r = RunCliJson({"retainers", core, target, "--paths", "1"});
+    REQUIRE_MESSAGE(r["paths"].size() == 1, target);
+    const json& steps = r["paths"][0]["steps"];
+    for (size_t i = 0; i + 1 < steps.size(); ++i) {
+      std::string holder = steps[i + 1]["type"], edge = steps[i]["edge"];
+      if (!holders.count(holder)) continue;
+      seen[holder].insert(edge);
+      CHECK_MESSAGE(snapshot[holder].count(edge), "\"" << edge << "\" of " << holder);
+    }
+  }
+  CHECK(seen["Map"] == std::set<std::string>{"table"});
+  CHECK(seen["Pixels"] == std::set<std::string>{"buffer"});
+  CHECK(seen["(anonymous)"] == std::set<std::string>{"context"});
 }
 
 int main(int argc, char** argv) {
