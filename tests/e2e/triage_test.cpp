@@ -123,6 +123,9 @@ TEST_CASE("triage: the crash is the first suspect; handles; markdown") {
   CHECK(markdown.out.starts_with("# mortem triage"));
   CHECK(markdown.out.find("\n## Suspects\n") != std::string::npos);
   CHECK(markdown.out.find("|---|") != std::string::npos);
+  // --no-retained leaves the retained column out instead of printing 0 bytes in it.
+  CHECK(markdown.out.find("| type | count | self | kind |") != std::string::npos);
+  CHECK(markdown.out.find("| retained |") == std::string::npos);
 }
 
 TEST_CASE("triage --batch: two clear errors and one report, in order, exit partial") {

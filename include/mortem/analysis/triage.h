@@ -61,6 +61,7 @@ struct TriageResult {
   // slab_waste, buffers, duplicate_strings, handles(TYPE), requests(TYPE), js_frames, exception.
   std::map<std::string, double> metrics;
   bool partial = false;
+  bool retained_listed = true;  // retained sizes were computed (not --no-retained)
   std::vector<std::string> warnings;
 };
 
