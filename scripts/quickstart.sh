@@ -33,3 +33,5 @@ args=("$core")
 "$mortem" info "${args[@]}"
 echo
 "$mortem" objects "${args[@]}" --top 25
+echo
+"$mortem" triage "${args[@]}"

@@ -127,6 +127,7 @@ TEST_CASE("llnode names: findjsinstances, nodeinfo, findjsobjects -d; v8 help") 
   const auto detailed = OutputOf(r.out, "v8 findjsobjects -d");
   CHECK(detailed.find("note: llnode's -d is ignored") != std::string::npos);
   CHECK(detailed.find("RequestRecord") != std::string::npos);
+  CHECK(detailed.find("smaller rows not shown") != std::string::npos);  // the top rows only
 }
 
 TEST_CASE("v8 memory equals the CLI's memory --json (one descriptor serves both)") {

@@ -38,6 +38,16 @@ TEST_CASE("findjsobjects is objects; -d is dropped with a note") {
   CHECK(t->notes.size() == 1);
 }
 
+TEST_CASE("findjsobjects shows the top rows unless --top or --json asks otherwise") {
+  std::string error;
+  auto t = Translate("findjsobjects", {}, error, TakesValue);
+  REQUIRE(t);
+  CHECK(t->args == Args{"--top", "50"});
+  t = Translate("findjsobjects", {"--top", "0"}, error, TakesValue);
+  REQUIRE(t);
+  CHECK(t->args == Args{"--top", "0"});
+}
+
 TEST_CASE("findjsinstances [-n N] NAME") {
   std::string error;
   auto t = Translate("findjsinstances", {"-n", "2", "RequestRecord"}, error, TakesValue);

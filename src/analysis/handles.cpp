@@ -6,6 +6,7 @@
 #include "mortem/v8/tagged.h"
 #include "mortem/v8/values.h"
 #include "mortem/v8/walker.h"
+#include "wrap_names.h"
 
 namespace mortem {
 namespace {
@@ -65,16 +66,48 @@ std::vector<Address> WalkQueue(const Memory& memory, Address queue_head, uint64_
 
 ActiveWrap Describe(Session& session, v8::ValueReader& values, Address wrap,
                     uint64_t persistent_offset) {
-  ActiveWrap out{wrap, 0, "(no JS object)", ""};
+  ActiveWrap out;
+  out.wrap = wrap;
+  out.type = out.js_class = "(no JS object)";
   // BaseObject::persistent_handle_ is a global handle: the node's first word is the object.
   auto handle = session.memory().ReadWord(wrap + persistent_offset);
   auto tagged = handle && IsAligned(*handle) ? session.memory().ReadWord(*handle) : std::nullopt;
   const v8::MapInfo* map = tagged ? values.namer().MapOf(*tagged) : nullptr;
   if (!map) return out;
   out.object = *tagged - 1;
-  out.type = values.namer().Label(out.object, *map, false).name;
+  out.type = out.js_class = values.namer().Label(out.object, *map, false).name;
   out.preview = values.Preview(*tagged, 160);
   return out;
+}
+
+// Describes and names every wrap; the provider field is found from all of them at once.
+void NameWraps(Session& session, v8::ValueReader& values, const std::vector<Address>& handles,
+               const std::vector<Address>& requests, HandlesResult& result) {
+  const auto persistent = *session.layout().node.base_object_persistent;
+  WrapNamer namer(session, values);
+  std::vector<Address> all(handles);
+  all.insert(all.end(), requests.begin(), requests.end());
+  namer.Prepare(all);
+  for (Address wrap : handles) {
+    result.handles.push_back(Describe(session, values, wrap, persistent));
+    namer.Name(result.handles.back(), true);
+    ++result.handle_counts[result.handles.back().type];
+  }
+  for (Address wrap : requests) {
+    result.requests.push_back(Describe(session, values, wrap, persistent));
+    namer.Name(result.requests.back(), false);
+    ++result.request_counts[result.requests.back().type];
+  }
+}
+
+// process.getActiveResourcesInfo(): every request, the refed handles, timers and immediates.
+void CountResources(HandlesResult& result) {
+  for (const auto& w : result.requests) ++result.resource_counts[w.type];
+  for (const auto& w : result.handles)
+    if (w.refed) ++result.resource_counts[w.type];
+  for (const auto* list : {&result.timers, &result.immediates})
+    for (const auto& t : *list)
+      if (t.refed && !t.destroyed) ++result.resource_counts[t.kind];
 }
 
 }  // namespace
@@ -95,22 +128,24 @@ HandlesResult RunHandles(Session& session, const HandlesOptions& options) {
   result.environments = FindEnvironments(session, result.warnings);
   v8::ValueReader values(session.memory(), session.layout(), session.heap());
   // One queue: its head inside the Environment, the wraps' list-node offset, where they go.
-  auto walk = [&](Address head, uint64_t node_offset, std::vector<ActiveWrap>& out,
-                  std::map<std::string, size_t>& counts) {
+  std::vector<Address> handle_wraps, request_wraps;
+  auto walk = [&](Address head, uint64_t node_offset, std::vector<Address>& out) {
     for (Address wrap : WalkQueue(session.memory(), head, *n.list_node_next, node_offset,
-                                  options.max_per_queue, result.truncated)) {
-      out.push_back(Describe(session, values, wrap, *n.base_object_persistent));
-      ++counts[out.back().type];
-    }
+                                  options.max_per_queue, result.truncated))
+      out.push_back(wrap);
   };
   for (Address env : result.environments) {
     if (options.handles)
       walk(env + *n.environment_handle_wrap_queue + *n.handle_wrap_queue_head,
-           *n.handle_wrap_queue_node, result.handles, result.handle_counts);
+           *n.handle_wrap_queue_node, handle_wraps);
     if (options.requests)
       walk(env + *n.environment_req_wrap_queue + *n.req_wrap_queue_head, *n.req_wrap_queue_node,
-           result.requests, result.request_counts);
+           request_wraps);
   }
+  NameWraps(session, values, handle_wraps, request_wraps, result);
+  if (options.timers) FindJsTimers(session, options.max_per_queue, result);
+  result.listed_timers = options.timers;
+  CountResources(result);
   if (result.truncated) result.warnings.push_back("a handle or request queue was cut short");
   return result;
 }

@@ -269,7 +269,9 @@ void EternalHandles(Session& session, const v8::ObjectIndex& index, RootSet& set
 void NodeWraps(Session& session, const v8::ObjectIndex& index, RootSet& set) {
   HandlesResult wraps;
   try {
-    wraps = RunHandles(session);
+    HandlesOptions options;
+    options.timers = false;  // only the wraps are roots; the timers are on the JS heap
+    wraps = RunHandles(session, options);
   } catch (const Error& e) {
     set.notes.push_back(std::string("Node's handle and request queues: ") + e.what());
     return;

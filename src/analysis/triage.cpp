@@ -143,6 +143,14 @@ std::string Percent(uint64_t part, uint64_t whole) {
   return buffer;
 }
 
+// "(12% of the heap)"; more than the heap holds (backing stores and other memory outside it
+// count in retained sizes) says so instead of a percentage above 100.
+std::string ShareOfHeap(uint64_t part, uint64_t heap_used) {
+  if (part <= heap_used) return "(" + Percent(part, heap_used) + " of the heap)";
+  return "(more than the " + HumanBytes(heap_used) +
+         " the V8 heap uses: memory outside the heap, such as buffers' backing stores, counts too)";
+}
+
 void CrashSuspect(TriageResult& r) {
   if (r.exception) {
     std::string where = r.exception->stack.empty() ? "" : ", " + r.exception->stack.front();
@@ -173,8 +181,7 @@ void HeapSuspects(TriageResult& r, uint64_t heap_used) {
     r.suspects.push_back(
         {"leak",
          Grouped(t.row.count) + " " + t.row.name + " objects retain " +
-             HumanBytes(t.row.retained_size) + " (" + Percent(t.row.retained_size, heap_used) +
-             " of the heap)",
+             HumanBytes(t.row.retained_size) + " " + ShareOfHeap(t.row.retained_size, heap_used),
          {"held by: " + (t.path.steps.empty() ? "(no path found)" : DescribePath(t.path)),
           "example: v8 inspect " + Hex(t.example)}});
   }
@@ -186,8 +193,8 @@ void HeapSuspects(TriageResult& r, uint64_t heap_used) {
     if (listed) continue;
     r.suspects.push_back({"leak",
                           Grouped(row.count) + " " + row.name + " objects take " +
-                              HumanBytes(row.self_size) + " (" + Percent(row.self_size, heap_used) +
-                              " of the heap) by themselves",
+                              HumanBytes(row.self_size) + " " +
+                              ShareOfHeap(row.self_size, heap_used) + " by themselves",
                           {"mortem instances CORE " + row.name}});
   }
   if (r.duplicate_string_bytes * 10 > heap_used && r.duplicate_string_bytes > (1u << 20)) {
@@ -196,8 +203,8 @@ void HeapSuspects(TriageResult& r, uint64_t heap_used) {
       evidence.push_back(Grouped(r.duplicate_strings[i].count) + " copies of \"" +
                          r.duplicate_strings[i].preview + "\"");
     r.suspects.push_back({"strings",
-                          "Duplicated strings waste " + HumanBytes(r.duplicate_string_bytes) +
-                              " (" + Percent(r.duplicate_string_bytes, heap_used) + " of the heap)",
+                          "Duplicated strings waste " + HumanBytes(r.duplicate_string_bytes) + " " +
+                              ShareOfHeap(r.duplicate_string_bytes, heap_used),
                           evidence});
   }
   for (const auto& c : r.closures)
@@ -304,6 +311,7 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   }
   r.top_by_count = TopBy(objects.types, options.top, &TypeRow::count);
   r.top_by_size = TopBy(objects.types, options.top, &TypeRow::self_size);
+  r.retained_listed = options.retained;
   if (options.retained) {
     for (const auto& row : TopBy(objects.types, options.top, &TypeRow::retained_size)) {
       TypeWithPath t{row, 0, {}};
@@ -325,7 +333,9 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   for (const auto& row : objects.types)
     if (row.kind == "closure") r.closures.push_back(row);
   r.closures = TopBy(r.closures, options.top, &TypeRow::count);
-  auto handles = RunHandles(session);
+  HandlesOptions handle_options;
+  handle_options.timers = false;  // the wraps by Node's names; no further walk of the heap
+  auto handles = RunHandles(session, handle_options);
   r.handles = handles.handle_counts;
   r.requests = handles.request_counts;
   CrashSuspect(r);

@@ -12,16 +12,29 @@
 namespace mortem::commands {
 namespace {
 
+// llnode's findjsobjects prints every row; here the biggest kFindJsObjectsTop rows come first
+// with the note `objects --top` prints ("N smaller rows not shown"); --top N (0: all) or --json
+// for the rest, `v8 findjsinstances NAME` for one row's objects.
+constexpr const char* kFindJsObjectsTop = "50";
+
 std::optional<Translation> FindJsObjects(std::vector<std::string> args, std::string&,
                                          const TakesValue&) {
   Translation t{.command = "objects"};
+  bool top_given = false, json = false;
   for (auto& a : args) {
-    if (a == "-d" || a == "--detailed" || a == "-v" || a == "--verbose")
+    if (a == "-d" || a == "--detailed" || a == "-v" || a == "--verbose") {
       t.notes.push_back("llnode's " + a +
                         " is ignored: mortem's objects rows are already per class; "
                         "`v8 instances NAME` lists one row's objects");
-    else
-      t.args.push_back(a);
+      continue;
+    }
+    top_given |= a == "--top" || a.starts_with("--top=");
+    json |= a == "--json";
+    t.args.push_back(a);
+  }
+  if (!top_given && !json) {
+    t.args.push_back("--top");
+    t.args.push_back(kFindJsObjectsTop);
   }
   return t;
 }

@@ -86,6 +86,7 @@ HandlesOptions HandlesOptionsFrom(const po::variables_map& vm) {
   HandlesOptions options;
   options.handles = vm.count("requests-only") == 0;
   options.requests = vm.count("handles-only") == 0;
+  options.timers = options.handles && options.requests;  // the JS timers: neither flag given
   return options;
 }
 
@@ -169,7 +170,8 @@ void AddStackCommands(std::vector<Command>& r) {
   r.push_back(Command{
       .name = "handles",
       .summary =
-          "Node's active handles (sockets, servers, timers, ...) and requests (fs, dns, ...)",
+          "Node's active handles (servers, sockets, ...), requests (fs, dns, ...), JS timers and "
+          "immediates, named as process.getActiveResourcesInfo() names them",
       .add_options =
           [](po::options_description& o) {
             o.add_options()("handles-only", "only the handle queue")("requests-only",

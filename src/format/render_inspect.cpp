@@ -63,7 +63,7 @@ void PrintValue(const v8::Value& v, std::ostream& out, int indent) {
     PrintValue(child, out, indent + 2);
   }
   if (v.omitted_children)
-    out << std::string(indent, ' ') << "… " << v.omitted_children << " more\n";
+    out << std::string(indent, ' ') << "… " << Grouped(v.omitted_children) << " more\n";
 }
 
 }  // namespace

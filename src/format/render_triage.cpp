@@ -23,7 +23,9 @@ std::string TopFrames(const ThreadStack& t, size_t n) {
     std::string line;
     if (f.v8.kind == v8::V8Frame::Kind::kJavaScript)
       line = "JS " + (f.v8.function_name.empty() ? "(anonymous)" : f.v8.function_name) + " at " +
-             f.v8.location.ToString();
+             f.v8.location.ToString() +
+             // As `stack` prints it: a frame whose exact position is unknown (baseline code)
+             (!f.v8.position_exact && f.v8.location.line > 0 ? " (function start)" : "");
     else if (f.v8.kind == v8::V8Frame::Kind::kNone)
       line = (f.native.module.empty() ? "" : f.native.module + "`") +
              (f.native.symbol.empty() ? "???" : f.native.symbol.substr(0, 100));
@@ -154,17 +156,23 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
   for (const auto& s : r.info.spaces)
     spaces.push_back({s.name, HumanBytes(s.committed), HumanBytes(s.used), Grouped(s.objects), ""});
   table({"space", "committed", "used", "objects", ""}, spaces);
+  // Without retained sizes (--no-retained) the column is left out rather than shown as 0 bytes.
   auto rows = [&](const std::vector<TypeRow>& types, bool retained) {
     std::vector<std::vector<std::string>> out_rows;
-    for (const auto& t : types)
-      out_rows.push_back({t.name, Grouped(t.count), HumanBytes(t.self_size),
-                          retained ? HumanBytes(t.retained_size) : "", t.kind});
+    for (const auto& t : types) {
+      out_rows.push_back({t.name, Grouped(t.count), HumanBytes(t.self_size)});
+      if (retained) out_rows.back().push_back(HumanBytes(t.retained_size));
+      out_rows.back().push_back(t.kind);
+    }
     return out_rows;
   };
+  const std::vector<std::string> type_columns =
+      r.retained_listed ? std::vector<std::string>{"type", "count", "self", "retained", "kind"}
+                        : std::vector<std::string>{"type", "count", "self", "kind"};
   heading("Top types by self size");
-  table({"type", "count", "self", "retained", "kind"}, rows(r.top_by_size, true));
+  table(type_columns, rows(r.top_by_size, r.retained_listed));
   heading("Top types by count");
-  table({"type", "count", "self", "retained", "kind"}, rows(r.top_by_count, true));
+  table(type_columns, rows(r.top_by_count, r.retained_listed));
   if (!r.top_by_retained.empty()) {
     heading("Top types by retained size");
     std::vector<TypeRow> plain;
@@ -195,7 +203,7 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
         {"\"" + d.preview.substr(0, 60) + "\"", Grouped(d.count), HumanBytes(d.wasted_bytes), ""});
   table({"value", "copies", "wasted", ""}, s);
   heading("Closures by name");
-  table({"function", "count", "self", "retained", "kind"}, rows(r.closures, false));
+  table({"function", "count", "self", "kind"}, rows(r.closures, false));
   heading("Active handles and requests");
   if (r.handles.empty() && r.requests.empty()) out << "none\n";
   for (const auto& [type, count] : r.handles) out << "  handle  " << type << ": " << count << "\n";

@@ -1,5 +1,7 @@
 #include "mortem/v8/edge_names.h"
 
+#include <optional>
+
 #include "mortem/v8/properties.h"
 #include "scope_info.h"
 
@@ -34,6 +36,35 @@ std::vector<EdgeName> EdgeNamer::Names(Address holder, Address target) {
   return out;
 }
 
+// The names V8's heap snapshot gives internal fields (heap-snapshot-generator.cc's
+// SetInternalReference calls): a closure's "shared", "context", "feedback_cell", "code" and
+// "initial_map" (or its "prototype" property), a Map's or Set's "table", a view's "buffer".
+std::optional<std::string> EdgeNamer::InternalFieldName(Address holder, uint16_t type,
+                                                        uint32_t offset) {
+  const Offsets& o = layout_.off;
+  const Types& t = layout_.types;
+  if (layout_.IsJSFunction(type)) {
+    if (offset == o.function_shared) return "shared";
+    if (offset == o.function_context) return "context";
+    if (offset == o.function_feedback_cell) return "feedback_cell";
+    if (offset == o.function_code) return "code";
+    if (offset == o.function_prototype_or_initial_map) {
+      auto value = memory_.ReadWord(holder + offset);
+      const MapInfo* map = value ? namer_.MapOf(*value) : nullptr;
+      return map && map->instance_type == t.map ? "initial_map" : "prototype";
+    }
+    return std::nullopt;
+  }
+  const bool collection = type == t.js_map || type == t.js_set ||
+                          (t.js_weak_map && type == *t.js_weak_map) ||
+                          (t.js_weak_set && type == *t.js_weak_set);
+  if (collection && offset == o.collection_table) return "table";
+  const bool view = type == t.js_typed_array || type == t.js_data_view ||
+                    (t.js_rab_gsab_data_view && type == *t.js_rab_gsab_data_view);
+  if (view && offset == o.view_buffer) return "buffer";
+  return std::nullopt;
+}
+
 EdgeName EdgeNamer::NameSlot(Address holder, const MapInfo& map, uint32_t offset) {
   const Offsets& o = layout_.off;
   const uint16_t type = map.instance_type;
@@ -41,6 +72,11 @@ EdgeName EdgeNamer::NameSlot(Address holder, const MapInfo& map, uint32_t offset
   e.offset = offset;
   if (offset == 0) {
     e.name = "map";
+    return e;
+  }
+  if (auto internal = InternalFieldName(holder, type, offset)) {
+    e.name = *internal;
+    if (e.name == "prototype") e.kind = EdgeName::Kind::kProperty;
     return e;
   }
   if (layout_.IsJSReceiver(type)) {

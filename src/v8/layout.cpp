@@ -176,6 +176,12 @@ void LoadOffsets(ConstantReader& c, Offsets& o) {
   c.RequireField(o.object_internal_fields, "JSObject", "internal_fields");
   c.RequireField(o.function_shared, "JSFunction", "shared");
   c.RequireField(o.function_context, "JSFunction", "context");
+  auto optional_field = [&](std::optional<uint32_t>& out, const char* cls, const char* field) {
+    if (auto v = c.FindField(cls, field)) out = static_cast<uint32_t>(*v);
+  };
+  optional_field(o.function_feedback_cell, "JSFunction", "raw_feedback_cell");
+  optional_field(o.function_code, "JSFunction", "code");
+  optional_field(o.function_prototype_or_initial_map, "JSFunction", "prototype_or_initial_map");
   c.RequireField(o.sfi_name_or_scope_info, "SharedFunctionInfo", "name_or_scope_info");
   auto script = c.FindField("SharedFunctionInfo", "script");
   if (!script) script = c.FindField("SharedFunctionInfo", "script_or_debug_info");
@@ -242,6 +248,8 @@ void LoadOffsets(ConstantReader& c, Offsets& o) {
   c.RequireField(o.script_name, "Script", "name");
   c.RequireField(o.script_line_ends, "Script", "line_ends");
   c.RequireField(o.symbol_description, "Symbol", "name");
+  if (auto start = c.FindField("UncompiledData", "start_position"))
+    o.uncompiled_start_position = static_cast<uint32_t>(*start);
   c.Require(o.scopeinfo_first_vars, c.Find("scopeinfo_idx_first_vars"), "scopeinfo_idx_first_vars");
   c.Require(o.scopeinfo_ncontextlocals, c.Find("scopeinfo_idx_ncontextlocals"),
             "scopeinfo_idx_ncontextlocals");

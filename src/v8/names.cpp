@@ -51,7 +51,10 @@ const MapInfo* Namer::MapOf(uint64_t tagged) {
 TypeLabel Namer::Label(Address object, const MapInfo& map, bool in_read_only) {
   const uint16_t type = map.instance_type;
   const Types& t = layout_.types;
-  if (layout_.IsJSFunction(type)) return {NodeKind::kClosure, FunctionName(object)};
+  if (layout_.IsJSFunction(type)) {
+    std::string name = FunctionName(object);  // DevTools shows an anonymous one as "(anonymous)"
+    return {NodeKind::kClosure, name.empty() ? "(anonymous)" : name};
+  }
   if (type == t.symbol) {
     auto flags = memory_.ReadValue<uint32_t>(object + layout_.off.symbol_flags);
     if (flags && (*flags & layout_.off.symbol_private_mask)) return {NodeKind::kHidden, "(system)"};

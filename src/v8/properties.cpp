@@ -19,6 +19,30 @@ std::vector<Property> PropertyReader::OwnProperties(Address object, const MapInf
   return out;
 }
 
+std::optional<uint64_t> PropertyReader::CountOwn(Address object, const MapInfo& map) const {
+  const Offsets& o = layout_.off;
+  bool dictionary = (map.bit_field3 >> o.bit_field3_dictionary_map_shift) & 1;
+  if (!dictionary)
+    return (map.bit_field3 & o.bit_field3_descriptors_mask) >> o.bit_field3_descriptors_shift;
+  // HashTable prefix: the number of elements (live entries) first.
+  auto dict = memory_.ReadWord(object + o.receiver_properties);
+  if (!dict || !IsHeapObject(*dict)) return std::nullopt;
+  auto elements = memory_.ReadWord(*dict - 1 + o.fixed_array_data);
+  if (!elements || !IsSmi(*elements) || SmiValue(*elements) < 0 ||
+      SmiValue(*elements) > kMaxCapacity)
+    return std::nullopt;
+  return static_cast<uint64_t>(SmiValue(*elements));
+}
+
+bool PropertyReader::IsName(uint64_t tagged) const {
+  if (!IsHeapObject(tagged)) return false;
+  auto map = memory_.ReadWord(tagged - 1);
+  auto type = map && IsHeapObject(*map)
+                  ? memory_.ReadValue<uint16_t>(*map - 1 + layout_.off.map_instance_type)
+                  : std::nullopt;
+  return type && (layout_.IsString(*type) || *type == layout_.types.symbol);
+}
+
 std::optional<uint64_t> PropertyReader::FindOwnData(
     Address object, const MapInfo& map, const std::function<bool(uint64_t key)>& match) const {
   for (const auto& p : OwnProperties(object, map))
@@ -86,9 +110,7 @@ void PropertyReader::FromDictionary(Address object, size_t limit,
   for (int64_t i = 0; i < cap && out.size() < limit; ++i) {
     Address entry = base + (start + i * entry_size) * 8;
     auto key = memory_.ReadWord(entry);
-    if (!key || !IsHeapObject(*key))
-      continue;  // empty or deleted (undefined/the_hole are
-                 // heap objects too; filtered by callers' match)
+    if (!key || !IsName(*key)) continue;  // empty (undefined) or deleted (the hole)
     auto details_word = memory_.ReadWord(entry + 16);
     if (!details_word || (*details_word & 1) != 0) continue;
     uint32_t details = static_cast<uint32_t>(static_cast<int64_t>(*details_word) >> 32);

@@ -148,8 +148,30 @@ int64_t ScriptReader::FunctionStart(uint64_t tagged_sfi) {
   if (!IsHeapObject(tagged_sfi)) return -1;
   auto scope = memory_.ReadWord(tagged_sfi - 1 + layout_.off.sfi_name_or_scope_info);
   const MapInfo* map = scope ? namer_.MapOf(*scope) : nullptr;
-  if (!map || map->instance_type != layout_.types.scope_info) return -1;
+  if (!map || map->instance_type != layout_.types.scope_info) return UncompiledStart(tagged_sfi);
   return ScopeInfoReader(memory_, layout_).FunctionNames(*scope - 1).position_start;
+}
+
+int64_t ScriptReader::UncompiledStart(uint64_t tagged_sfi) {
+  // A function never compiled has no ScopeInfo; its function data is an UncompiledData that
+  // holds the source range. The field's offset is not exported on every line (a trusted pointer
+  // from V8 12 on, plain without the sandbox, as Node builds it): it is the SFI's one slot
+  // pointing at an object of an UncompiledData type.
+  if (!layout_.off.uncompiled_start_position) return -1;
+  auto is_uncompiled_data = [&](uint16_t type) {
+    auto it = layout_.type_names.find(type);
+    return it != layout_.type_names.end() && it->second.starts_with("UNCOMPILED_DATA");
+  };
+  const MapInfo* sfi_map = namer_.MapOf(tagged_sfi);
+  if (!sfi_map || sfi_map->instance_size == 0 || sfi_map->instance_size > 256) return -1;
+  for (uint64_t at = 8; at + 8 <= sfi_map->instance_size; at += 8) {
+    auto slot = memory_.ReadWord(tagged_sfi - 1 + at);
+    const MapInfo* map = slot && IsHeapObject(*slot) ? namer_.MapOf(*slot) : nullptr;
+    if (!map || !is_uncompiled_data(map->instance_type)) continue;
+    auto start = memory_.ReadValue<int32_t>(*slot - 1 + *layout_.off.uncompiled_start_position);
+    return start && *start >= 0 ? *start : -1;
+  }
+  return -1;
 }
 
 std::optional<std::string> ScriptReader::FunctionSource(uint64_t tagged_sfi, size_t max_chars) {

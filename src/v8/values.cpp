@@ -195,12 +195,11 @@ Value ValueReader::ReadAt(uint64_t tagged, const ValueLimits& limits, int depth)
 void ValueReader::ReadObject(Value& v, Address address, const MapInfo& map,
                              const ValueLimits& limits, int depth) {
   PropertyReader reader(memory_, layout_);
-  auto properties = reader.OwnProperties(address, map, limits.properties + 1);
+  auto properties = reader.OwnProperties(address, map, limits.properties);
+  // Those left out are counted from the object's own count, not by reading them all.
+  auto total = reader.CountOwn(address, map);
+  if (total && *total > properties.size()) v.omitted_children += *total - properties.size();
   for (const auto& p : properties) {
-    if (v.children.size() >= limits.properties) {
-      ++v.omitted_children;
-      continue;
-    }
     std::string key = KeyName(p.key);
     if (p.is_accessor) {
       Value accessor;

@@ -176,6 +176,8 @@ bool CliHasCommand(const std::string& command) {
 }
 
 std::string RowName(const std::string& kind, const std::string& node_name) {
+  // An anonymous closure is "" in the snapshot; DevTools (and mortem) show it as "(anonymous)".
+  if (kind == "closure" && node_name.empty()) return "(anonymous)";
   if (kind == "object" || kind == "native" || kind == "closure") return node_name;
   if (kind == "hidden") return "(system)";
   if (kind == "code") return "(compiled code)";

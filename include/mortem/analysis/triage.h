@@ -65,6 +65,7 @@ struct TriageResult {
   // malloc_free, native.
   std::map<std::string, double> metrics;
   bool partial = false;
+  bool retained_listed = true;  // retained sizes were computed (not --no-retained)
   std::vector<std::string> warnings;
 };
 

@@ -1,7 +1,9 @@
 // Purpose: naming a reference the way DevTools' Retainers pane does: for a holder object and one
 // of its slots, "map", "(properties)", "(elements)", a property name, "[index]", a context
-// variable's name, or "+offset" for internal fields.
+// variable's name, an internal field by the name V8's snapshot gives it ("shared", "context",
+// "table", "buffer", ...), or "+offset" for the other internal fields.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,7 @@ class EdgeNamer {
   EdgeName NameSlot(Address holder, const MapInfo& map, uint32_t offset);
 
  private:
+  std::optional<std::string> InternalFieldName(Address holder, uint16_t type, uint32_t offset);
   const Memory& memory_;
   const Layout& layout_;
   Namer& namer_;

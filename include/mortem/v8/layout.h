@@ -42,7 +42,12 @@ struct Offsets {
   // Objects and functions
   uint32_t receiver_properties, object_elements, object_internal_fields;
   uint32_t function_shared, function_context;
+  // JSFunction fields the snapshot names (feedback_cell, code, prototype_or_initial_map), where
+  // the line exports them.
+  std::optional<uint32_t> function_feedback_cell, function_code, function_prototype_or_initial_map;
   uint32_t sfi_name_or_scope_info, sfi_script;
+  // UncompiledData::start_position (int32): where a not yet compiled function's source starts.
+  std::optional<uint32_t> uncompiled_start_position;
   uint32_t oddball_kind;
   uint32_t bytecode_array_header;
   // Bit fields

@@ -26,6 +26,8 @@ class PropertyReader {
   // The object's own properties, in descriptor or dictionary order; at most limit of them.
   std::vector<Property> OwnProperties(Address object, const MapInfo& map,
                                       size_t limit = 4096) const;
+  // How many own properties the object has (descriptors or dictionary entries), if readable.
+  std::optional<uint64_t> CountOwn(Address object, const MapInfo& map) const;
   // The value of the own data property whose key satisfies match, if any.
   std::optional<uint64_t> FindOwnData(Address object, const MapInfo& map,
                                       const std::function<bool(uint64_t key)>& match) const;
@@ -34,6 +36,7 @@ class PropertyReader {
   void FromDescriptors(Address object, const MapInfo& map, size_t limit,
                        std::vector<Property>& out) const;
   void FromDictionary(Address object, size_t limit, std::vector<Property>& out) const;
+  bool IsName(uint64_t tagged) const;  // a String or Symbol: a dictionary entry in use
   const Memory& memory_;
   const Layout& layout_;
 };

@@ -46,6 +46,7 @@ class ScriptReader {
 
  private:
   std::optional<std::string> Source(uint64_t tagged_script, size_t max_chars);
+  int64_t UncompiledStart(uint64_t tagged_sfi);
   const Memory& memory_;
   const Layout& layout_;
   Namer& namer_;
