@@ -159,20 +159,49 @@ MemoryTotals Totals(const std::vector<MappingInfo>& mappings) {
   return t;
 }
 
+// Every isolate's heap per space (named "isolate N: space" where there are several).
 void AddV8(Session& session, MemoryResult& r) {
   const InfoResult info = RunInfo(session);
-  for (const auto& s : info.spaces) {
-    r.v8_spaces.push_back(SpaceTotal{s.name, s.pages, s.committed, s.used});
-    r.v8_committed += s.committed;
-    r.v8_used += s.used;
-  }
+  for (const auto& isolate : info.isolates)
+    for (const auto& s : isolate.spaces) {
+      std::string name = info.isolates.size() == 1
+                             ? s.name
+                             : "isolate " + std::to_string(isolate.isolate.index) + ": " + s.name;
+      r.v8_spaces.push_back(SpaceTotal{name, s.pages, s.committed, s.used});
+      r.v8_committed += s.committed;
+      r.v8_used += s.used;
+    }
   r.v8_heap_found = true;
 }
 
+void AddIsolateBackingStores(Session& session, MemoryResult& r);
+
+// Every isolate's pages (the read-only ones, which isolates share, once).
+std::vector<v8::Page> AllPages(Session& session) {
+  std::vector<v8::Page> pages;
+  const size_t selected = session.selected_isolate();
+  for (const auto& isolate : session.isolates()) {
+    session.SelectIsolate(isolate.index);
+    for (const auto& p : session.heap().pages())
+      if (!p.read_only || isolate.index == 0) pages.push_back(p);
+  }
+  session.SelectIsolate(selected);
+  return pages;
+}
+
 void AddBackingStores(Session& session, MemoryResult& r) {
+  const size_t selected = session.selected_isolate();
+  for (const auto& isolate : session.isolates()) {
+    session.SelectIsolate(isolate.index);
+    AddIsolateBackingStores(session, r);
+  }
+  session.SelectIsolate(selected);
+}
+
+void AddIsolateBackingStores(Session& session, MemoryResult& r) {
   const BuffersResult buffers = RunBuffers(session, BuffersOptions{});
   auto& b = r.backing_stores;
-  b.allocator_bytes = buffers.totals.allocator_bytes;
+  b.allocator_bytes += buffers.totals.allocator_bytes;
   for (const auto& ab : buffers.array_buffers) {
     if (ab.backing_store == 0 || ab.detached || ab.byte_length == 0 || ab.kind == "on-heap")
       continue;
@@ -311,9 +340,11 @@ MemoryResult RunMemory(Session& session) {
   MemoryResult r;
   const std::vector<Mapping> mappings = SessionMappings(session);
   r.malloc = native::ReadMalloc(session.memory(), mappings);
+  std::vector<v8::Page> all_pages;
   const std::vector<v8::Page>* pages = nullptr;
   try {
-    pages = &session.heap().pages();
+    all_pages = AllPages(session);
+    pages = &all_pages;
     AddV8(session, r);
     AddBackingStores(session, r);
   } catch (const Error& e) {

@@ -20,7 +20,8 @@ void AddMemoryCommands(std::vector<Command>& r) {
             Emit(in, result);
             return PartialIf(result.partial);
           },
-      .schema = "memory.json"});
+      .schema = "memory.json",
+      .isolates = IsolateScope::kProcess});
 }
 
 }  // namespace mortem::commands

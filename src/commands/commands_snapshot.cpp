@@ -34,7 +34,8 @@ void AddSnapshotCommands(std::vector<Command>& r) {
                             Emit(in, result);
                             return PartialIf(result.partial);
                           },
-                      .schema = "snapshot.json"});
+                      .schema = "snapshot.json",
+                      .isolates = IsolateScope::kOne});
 }
 
 }  // namespace mortem::commands

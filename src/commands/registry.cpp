@@ -46,7 +46,10 @@ po::options_description CommandOptions(const Command& command) {
   po::options_description options(command.name + " options");
   options.add_options()("json", "print JSON instead of text")(
       "threads", po::value<unsigned>(), "worker threads for heap walks (default: all cores)");
-  if (command.isolates != IsolateScope::kProcess)
+  if (command.isolates == IsolateScope::kOne)
+    options.add_options()("isolate", po::value<std::string>()->default_value("0"),
+                          "the isolate: N (0: the main thread; see `info`)");
+  else if (command.isolates != IsolateScope::kProcess)
     options.add_options()("isolate", po::value<std::string>()->default_value("all"),
                           "the isolate to analyse: N (0: the main thread; see `info`) or all");
   command.add_options(options);
@@ -81,7 +84,9 @@ nlohmann::json DescribeCommands() {
                         {"positionals", c.positionals},
                         {"second_core", c.second_core},
                         {"schema", c.schema},
-                        {"isolates", c.isolates == IsolateScope::kProcess ? "process" : "each"},
+                        {"isolates", c.isolates == IsolateScope::kProcess ? "process"
+                                     : c.isolates == IsolateScope::kOne   ? "one"
+                                                                          : "each"},
                         {"aliases", aliases}});
   }
   return commands;
@@ -113,6 +118,8 @@ std::vector<size_t> TargetIsolates(const Command& command, Session& session,
                                    const po::variables_map& vm) {
   const auto& isolates = session.isolates();
   const std::string which = vm.count("isolate") ? vm["isolate"].as<std::string>() : "all";
+  if (which == "all" && command.isolates == IsolateScope::kOne)
+    throw po::error(command.name + " describes one isolate: --isolate N (see `info`)");
   if (which != "all") {
     size_t index = 0;
     auto [end, ec] = std::from_chars(which.data(), which.data() + which.size(), index);
@@ -208,6 +215,12 @@ ExitCode CombineCodes(const std::vector<ExitCode>& codes) {
 ExitCode RunOverIsolates(const Command& command, Invocation& in) {
   if (command.isolates == IsolateScope::kProcess) return command.run(in);
   Session& session = in.session;
+  if (command.isolates == IsolateScope::kOne) {  // selected, and run as it is
+    session.SelectIsolate(TargetIsolates(command, session, in.options).front());
+    const ExitCode code = command.run(in);
+    session.SelectIsolate(0);
+    return code;
+  }
   if (command.second_core) {  // both cores' isolate N (default: their main threads')
     const std::string which = in.options["isolate"].as<std::string>();
     const size_t index = which == "all" ? 0 : TargetIsolates(command, session, in.options).front();

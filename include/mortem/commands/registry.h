@@ -35,8 +35,9 @@ struct Invocation {
 // Which isolates a command describes. kEach: every heap command; it takes --isolate N|all
 // (default all: one text section, one JSON "isolates" entry per isolate, rows tagged "isolate").
 // kByAddress: like kEach, but an address given as the first positional selects the isolate whose
-// heap holds it. kProcess: the command describes the process once (it may list isolates itself).
-enum class IsolateScope { kEach, kByAddress, kProcess };
+// heap holds it. kOne: one isolate, --isolate N (default 0, the main thread's; e.g. a snapshot
+// file). kProcess: the command describes the process once (it may list isolates itself).
+enum class IsolateScope { kEach, kByAddress, kOne, kProcess };
 
 struct Command {
   std::string name;
