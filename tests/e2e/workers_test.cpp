@@ -13,12 +13,17 @@
 //    the all-isolates document;
 //  - `stack --all`: the thread that runs each isolate shows that isolate's blocking function;
 //  - `handles`: the TCP server is worker A's, not the main thread's;
-//  - `inspect` of an object of a worker resolves to that worker's isolate without --isolate.
-// Environment: MORTEM_E2E_DIR (cores/VERSION, holding workers/), MORTEM_E2E_LABEL.
+//  - `inspect` of an object of a worker resolves to that worker's isolate without --isolate;
+//  - a copy of the core with one worker's Isolate (its roots table) zeroed: that isolate is
+//    reported unreadable, the others are still analysed exactly, exit 5.
+// Environment: MORTEM_E2E_DIR (cores/VERSION, holding workers/), MORTEM_E2E_LABEL,
+// MORTEM_E2E_SCRATCH (where the damaged copy is made).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+#include <elf.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -82,6 +87,21 @@ std::vector<size_t> IsolatesHolding(const json& objects, const std::string& name
     if (t.at("kind") == "object" && t.at("name") == name)
       out.push_back(t.at("isolate").get<size_t>());
   return out;
+}
+
+// The file offset of a virtual address in an ELF core (its PT_LOAD), or 0.
+uint64_t FileOffsetOf(const fs::path& core, uint64_t address) {
+  std::ifstream f(core, std::ios::binary);
+  Elf64_Ehdr eh{};
+  f.read(reinterpret_cast<char*>(&eh), sizeof eh);
+  for (unsigned i = 0; f && i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    f.seekg(static_cast<std::streamoff>(eh.e_phoff + i * eh.e_phentsize));
+    f.read(reinterpret_cast<char*>(&ph), sizeof ph);
+    if (ph.p_type == PT_LOAD && address >= ph.p_vaddr && address - ph.p_vaddr < ph.p_filesz)
+      return ph.p_offset + (address - ph.p_vaddr);
+  }
+  return 0;
 }
 
 }  // namespace
@@ -186,6 +206,56 @@ TEST_CASE("worker threads: every isolate found, each analysed against its own sn
   CHECK(triage.at("isolates").size() == scenario.size() + others);
   std::cout << "[e2e] " << Label() << " workers: " << isolates.size() << " isolates;"
             << summary.str() << " stack and handles per isolate\n";
+}
+
+TEST_CASE("an isolate whose structures are unreadable is reported, and the others analysed") {
+  const fs::path core = Dir() / "core";
+  int pid = 0;
+  size_t others = 0;
+  const auto scenario = LoadScenario(pid, others);
+  json info = RunStrict({"info", core.string()});
+  const json objects = RunStrict({"objects", core.string(), "--reachable"});
+  // Worker B's isolate: its Isolate's first 8 KiB after the stack guard (the roots table starts
+  // there on every line) zeroed in a copy of the core.
+  const auto holding = IsolatesHolding(objects, scenario[2].class_name);
+  REQUIRE(holding.size() == 1);
+  const std::string isolate_text =
+      info.at("isolates").at(holding.front()).at("isolate_address").get<std::string>();
+  const uint64_t isolate = std::stoull(isolate_text, nullptr, 16);
+  const uint64_t offset = FileOffsetOf(core, isolate + 64);
+  REQUIRE(offset != 0);
+  const fs::path dir = fs::path(Require("MORTEM_E2E_SCRATCH"));
+  fs::create_directories(dir);
+  const fs::path copy = dir / "workers-broken-isolate.core";
+  fs::copy_file(core, copy, fs::copy_options::overwrite_existing);
+  {
+    std::fstream f(copy, std::ios::binary | std::ios::in | std::ios::out);
+    std::vector<char> zeros(8192, 0);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+    REQUIRE(f.good());
+  }
+  auto r = RunCli({"objects", copy.string(), "--reachable", "--json"});
+  INFO("mortem objects: " << r.Describe() << "\nstderr:\n" << r.err);
+  REQUIRE(r.CleanExit());
+  CHECK(r.exit_code == 5);
+  const json damaged = json::parse(r.out);
+  CHECK(damaged.at("isolates").size() + 1 == info.at("isolates").size());
+  CHECK(damaged.dump().find("could not be read") != std::string::npos);
+  CHECK(IsolatesHolding(damaged, scenario[2].class_name).empty());
+  for (size_t s = 0; s < 2; ++s) {
+    auto rows = ParseObjectsJson(r.out);
+    auto it = rows.find(RowKey{"object", scenario[s].class_name});
+    REQUIRE(it != rows.end());
+    CHECK(it->second.count == scenario[s].count);
+  }
+  auto i = RunCli({"info", copy.string(), "--json"});
+  REQUIRE(i.CleanExit());
+  CHECK(i.exit_code == 5);
+  CHECK(json::parse(i.out).at("broken_isolates").size() == 1);
+  fs::remove(copy);
+  std::cout << "[e2e] " << Label() << " workers, one isolate zeroed: exit " << r.exit_code << ", "
+            << damaged.at("isolates").size() << " isolates analysed, the damaged one named\n";
 }
 
 int main(int argc, char** argv) {
