@@ -1,8 +1,12 @@
 #include "mortem/analysis/info.h"
 
 #include <map>
+#include <mutex>
+#include <set>
 
 #include "mortem/core/progress.h"
+#include "mortem/v8/tagged.h"
+#include "mortem/v8/walker.h"
 
 namespace mortem {
 
@@ -31,20 +35,66 @@ WalkSummary SummariseWalk(Session& session, const v8::WalkResult& walk) {
 
 namespace {
 
+// The Environment* a native context holds in its embedder data (ContextEmbedderIndex::
+// kEnvironment), or 0.
+Address EnvironmentOf(const Memory& memory, const v8::Layout& layout, Address context) {
+  const auto index = layout.node.environment_index;
+  if (!index) return 0;
+  auto eda = memory.ReadWord(context + layout.off.native_context_embedder_data);
+  if (!eda || !v8::IsHeapObject(*eda)) return 0;
+  auto length = memory.ReadWord(*eda - 1 + layout.off.fixed_array_length);
+  if (!length || !v8::IsSmi(*length) || v8::SmiValue(*length) <= static_cast<int64_t>(*index))
+    return 0;
+  auto env = memory.ReadWord(*eda - 1 + layout.off.embedder_data_array_header +
+                             layout.off.embedder_data_slot_size * *index);
+  return env && *env != 0 && (*env & 7) == 0 ? *env : 0;
+}
+
+// Node's threadId of the isolate: what its Environments hold at Environment::thread_id_, if they
+// agree.
+std::optional<uint64_t> ThreadIdOf(const Memory& memory, const v8::Layout& layout,
+                                   const std::set<Address>& environments) {
+  const uint32_t offset = layout.line->node.environment_thread_id;
+  std::optional<uint64_t> id;
+  for (Address env : environments) {
+    auto v = memory.ReadWord(env + offset);
+    if (!offset || !v || (id && *id != *v)) return std::nullopt;
+    id = *v;
+  }
+  return id;
+}
+
 // The selected isolate's heap per space, from the census's walk if one was taken (it visits the
-// same pages), else a plain walk.
+// same pages), else a plain walk; and its Environments' threadId, from a walk.
 IsolateHeapInfo DescribeIsolate(Session& session) {
   IsolateHeapInfo out;
   out.isolate = session.isolate();
   const auto& heap = session.heap();
+  const auto& layout = session.layout();
+  std::mutex mutex;
+  std::set<Address> environments;
+  auto visit = [&](unsigned, const v8::HeapObject& o) {
+    if (o.map->instance_type != layout.types.native_context) return;
+    if (Address env = EnvironmentOf(session.memory(), layout, o.address)) {
+      std::lock_guard<std::mutex> lock(mutex);
+      environments.insert(env);
+    }
+  };
   v8::WalkResult walk;
   if (session.has_census()) {
     walk = session.census().walk;
+    // Native contexts live in old space: only its pages are walked again.
+    v8::HeapWalker walker(session.memory(), layout, heap);
+    v8::MapCache maps(session.memory(), layout);
+    for (const auto& page : heap.pages())
+      if (page.space == layout.spaces.old_space && !page.from_space)
+        walker.WalkPage(page, maps, 0, visit);
   } else {
-    v8::HeapWalker walker(session.memory(), session.layout(), heap);
+    v8::HeapWalker walker(session.memory(), layout, heap);
     ProgressStep step("walking the heap");
-    walk = walker.WalkAll(session.threads(), [](unsigned, const v8::HeapObject&) {});
+    walk = walker.WalkAll(session.threads(), visit);
   }
+  out.node_thread_id = ThreadIdOf(session.memory(), layout, environments);
   std::map<int, SpaceInfo> spaces;
   for (size_t i = 0; i < heap.pages().size(); ++i) {
     const auto& page = heap.pages()[i];
@@ -59,6 +109,21 @@ IsolateHeapInfo DescribeIsolate(Session& session) {
   for (auto& [id, s] : spaces) out.spaces.push_back(s);
   out.walk = SummariseWalk(session, walk);
   return out;
+}
+
+// Node's threadIds are 0 for the main thread and distinct for the workers; a layout that reads
+// anything else is not this release's: all unknown.
+void ValidateThreadIds(std::vector<IsolateHeapInfo>& isolates) {
+  std::set<uint64_t> seen;
+  bool valid = true;
+  for (const auto& i : isolates) {
+    if (!i.node_thread_id) continue;
+    const uint64_t id = *i.node_thread_id;
+    valid &=
+        seen.insert(id).second && id < (uint64_t{1} << 32) && (id == 0) == (i.isolate.main_thread);
+  }
+  if (!valid)
+    for (auto& i : isolates) i.node_thread_id.reset();
 }
 
 }  // namespace
@@ -76,6 +141,7 @@ InfoResult RunInfo(Session& session, bool all_isolates) {
     r.isolates.push_back(DescribeIsolate(session));
   }
   session.SelectIsolate(selected);
+  ValidateThreadIds(r.isolates);
   r.broken_isolates = session.broken_isolates();
   const IsolateHeapInfo& main = r.isolates.front();  // isolate 0, or the selected one
   r.isolate = main.isolate.isolate;

@@ -82,13 +82,15 @@ void PrintIsolateList(const InfoResult& r, std::ostream& out) {
   Table t;
   t.AddColumn("isolate", Table::Align::kRight);
   t.AddColumn("thread");
+  t.AddColumn("threadId", Table::Align::kRight);
   t.AddColumn("Isolate");
   t.AddColumn("committed", Table::Align::kRight);
   t.AddColumn("used", Table::Align::kRight);
   t.AddColumn("objects", Table::Align::kRight);
   for (const auto& i : r.isolates) {
     const SpaceInfo total = Total(i.spaces);
-    t.AddRow({std::to_string(i.isolate.index), ThreadOf(i.isolate), Hex(i.isolate.isolate),
+    t.AddRow({std::to_string(i.isolate.index), ThreadOf(i.isolate),
+              i.node_thread_id ? std::to_string(*i.node_thread_id) : "?", Hex(i.isolate.isolate),
               Grouped(total.committed), Grouped(total.used), Grouped(total.objects)});
   }
   t.Print(out);
@@ -105,6 +107,8 @@ nlohmann::json ToJson(const InfoResult& r) {
   for (const auto& i : r.isolates)
     isolates.push_back({{"isolate", i.isolate.index},
                         {"tid", i.isolate.tid},
+                        {"thread_id", i.node_thread_id ? nlohmann::json(*i.node_thread_id)
+                                                       : nlohmann::json(nullptr)},
                         {"main_thread", i.isolate.main_thread},
                         {"isolate_address", Hex(i.isolate.isolate)},
                         {"heap_address", Hex(i.isolate.heap)},

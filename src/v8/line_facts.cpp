@@ -473,8 +473,14 @@ constexpr SnapshotFacts kSnapshot146{.object_shape_rows = true,
 // ----------------------------------------------------------------------------------------
 // Buffer.poolSize: 8 KiB up to Node 24, 64 KiB in Node 26 (lib/buffer.js; [obs] `node -p
 // Buffer.poolSize` on 18.20.8, 20.20.2, 22.22.2, 24.11.1 and 26.12.1).
-constexpr NodeFacts kNodeBefore26{.buffer_pool_size = 8 * 1024};
-constexpr NodeFacts kNode26{.buffer_pool_size = 64 * 1024};
+// Environment::thread_id_ [obs on each pinned release's cores of fixtures/scenarios/workers.js:
+// the only offset below 8 KiB where each of the four isolates' Environment holds its threadId,
+// 0 for the main thread, 1-3 for the workers in the order they were started].
+constexpr NodeFacts kNode18{.buffer_pool_size = 8 * 1024, .environment_thread_id = 1936};
+constexpr NodeFacts kNode20{.buffer_pool_size = 8 * 1024, .environment_thread_id = 2192};
+constexpr NodeFacts kNode22{.buffer_pool_size = 8 * 1024, .environment_thread_id = 2256};
+constexpr NodeFacts kNode24{.buffer_pool_size = 8 * 1024, .environment_thread_id = 2264};
+constexpr NodeFacts kNode26{.buffer_pool_size = 64 * 1024, .environment_thread_id = 2496};
 
 std::vector<LineFacts> BuildTable() {
   std::vector<LineFacts> rows;
@@ -489,7 +495,7 @@ std::vector<LineFacts> BuildTable() {
                            .sizes = kSizes102,
                            .types = kTypesBefore124,
                            .snapshot = kSnapshot102,
-                           .node = kNodeBefore26});
+                           .node = kNode18});
   rows.push_back(LineFacts{.major = 11,
                            .minor = 3,
                            .node_line = "20",
@@ -501,7 +507,7 @@ std::vector<LineFacts> BuildTable() {
                            .sizes = kSizes113,
                            .types = kTypesBefore124,
                            .snapshot = kSnapshot113,
-                           .node = kNodeBefore26});
+                           .node = kNode20});
   rows.push_back(LineFacts{.major = 12,
                            .minor = 4,
                            .node_line = "22",
@@ -513,7 +519,7 @@ std::vector<LineFacts> BuildTable() {
                            .sizes = kSizes124,
                            .types = kTypes124,
                            .snapshot = kSnapshot124,
-                           .node = kNodeBefore26});
+                           .node = kNode22});
   rows.push_back(LineFacts{.major = 13,
                            .minor = 6,
                            .node_line = "24",
@@ -525,7 +531,7 @@ std::vector<LineFacts> BuildTable() {
                            .sizes = kSizes136,
                            .types = kTypes136,
                            .snapshot = kSnapshot136,
-                           .node = kNodeBefore26});
+                           .node = kNode24});
   rows.push_back(LineFacts{.major = 14,
                            .minor = 6,
                            .node_line = "26",

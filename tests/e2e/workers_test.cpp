@@ -11,6 +11,7 @@
 //    that isolate's snapshot counts it, and every JS object row of 50 or more instances in that
 //    snapshot is within 2% in that isolate; `--isolate N` gives the same rows as the section of
 //    the all-isolates document;
+//  - `info` gives each isolate Node's threadId, as the scenario's threads saw it;
 //  - `stack --all`: the thread that runs each isolate shows that isolate's blocking function;
 //  - `handles`: the TCP server is worker A's, not the main thread's;
 //  - `inspect` of an object of a worker resolves to that worker's isolate without --isolate;
@@ -58,6 +59,7 @@ json RunStrict(std::vector<std::string> args) {
 struct ScenarioIsolate {
   std::string class_name, waits;
   uint64_t count = 0;
+  uint64_t thread_id = 0;  // Node's threadId
   fs::path snapshot;
 };
 
@@ -74,6 +76,7 @@ std::vector<ScenarioIsolate> LoadScenario(int& pid, size_t& others) {
     s.class_name = counts.begin().key();
     s.count = counts.begin().value().get<uint64_t>();
     s.waits = i.at("waits").get<std::string>();
+    s.thread_id = i.at("threadId").get<uint64_t>();
     s.snapshot = Dir() / i.at("snapshot").get<std::string>();
     out.push_back(s);
   }
@@ -168,6 +171,10 @@ TEST_CASE("worker threads: every isolate found, each analysed against its own sn
     CHECK(ParseObjectsJson(one.out) == mine);
   }
   CHECK(index_of[1] != index_of[2]);
+  // Node's threadId of each isolate, as the scenario's threads saw it.
+  for (size_t s = 0; s < scenario.size(); ++s)
+    CHECK_MESSAGE(isolates.at(index_of[s]).at("thread_id") == scenario[s].thread_id,
+                  "isolate " << index_of[s] << ": " << isolates.at(index_of[s]).dump());
 
   // Each thread's JS frames, decoded with its own isolate.
   json stack = RunStrict({"stack", core, "--all"});

@@ -3,6 +3,7 @@
 // it) and each isolate's V8 heap per space (committed and used bytes, pages, objects), with what
 // the heap walk could not parse.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,8 @@ struct WalkSummary {
 // One isolate's heap. The read-only space, which all isolates share, is counted in isolate 0's.
 struct IsolateHeapInfo {
   IsolateInfo isolate;
+  // Node's threadId (0: the main thread), from the isolate's Environment; unset if unknown.
+  std::optional<uint64_t> node_thread_id;
   std::vector<SpaceInfo> spaces;
   WalkSummary walk;
 };

@@ -174,6 +174,11 @@ struct SnapshotFacts {
 // Node's own facts on the line that ships this V8 (each V8 line is one Node line).
 struct NodeFacts {
   uint32_t buffer_pool_size;  // Buffer.poolSize (lib/buffer.js): the shared pool of small Buffers
+  // Environment::thread_id_ (src/env.h: the uint64 process.threadId / worker.threadId; 0 on the
+  // main thread), the offset inside the Environment. Node's own layout, so a patch release of
+  // the line may move it: readers validate what they read (0 for the main thread's isolate,
+  // distinct small numbers for the workers) and say "unknown" otherwise.
+  uint32_t environment_thread_id = 0;
 };
 
 struct LineFacts {
