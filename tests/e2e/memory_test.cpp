@@ -162,7 +162,14 @@ TEST_CASE("memory agrees with glibc's malloc_info, smaps and memoryUsage") {
     INFO("arena " << i << " " << a["address"].get<std::string>());
     CHECK(a["main"] == (i == 0));
     CHECK(Within(a["system_bytes"].get<double>(), g.system, 0.01));
-    CHECK(Within(a["free_bytes"].get<double>(), g.fast + g.rest, 0.02));
+    // glibc's account is taken a moment before the core, and threads the scenario does not
+    // block (V8's platform workers, libuv's pool) may free or allocate in between: 2%, or up to
+    // 64 KiB in an arena small enough for that to be more (seen: 33 KiB freed in a 1 MiB thread
+    // arena on Node 24).
+    const double free_want = g.fast + g.rest;
+    CHECK_MESSAGE(std::fabs(a["free_bytes"].get<double>() - free_want) <=
+                      std::max(0.02 * free_want, 64.0 * 1024),
+                  "mortem " << a["free_bytes"] << " free, glibc " << free_want);
     CHECK(a["in_use_bytes"].get<uint64_t>() + a["free_bytes"].get<uint64_t>() <=
           a["system_bytes"].get<uint64_t>() + 4096);
   }
