@@ -22,7 +22,6 @@ std::vector<Address> FindEnvironments(Session& session, std::vector<std::string>
   const auto& heap = session.heap();
   const auto& memory = session.memory();
   std::set<Address> found;
-  auto index = layout.node.environment_index;
   v8::HeapWalker walker(memory, layout, heap);
   v8::MapCache maps(memory, layout);
   for (const auto& page : heap.pages()) {
@@ -31,14 +30,7 @@ std::vector<Address> FindEnvironments(Session& session, std::vector<std::string>
     memory.Prefetch(page.start, page.size);
     walker.WalkPage(page, maps, 0, [&](unsigned, const v8::HeapObject& o) {
       if (o.map->instance_type != layout.types.native_context) return;
-      auto eda = memory.ReadWord(o.address + layout.off.native_context_embedder_data);
-      if (!eda || !v8::IsHeapObject(*eda)) return;
-      auto length = memory.ReadWord(*eda - 1 + layout.off.fixed_array_length);
-      if (!length || !v8::IsSmi(*length) || v8::SmiValue(*length) <= static_cast<int64_t>(*index))
-        return;
-      auto env = memory.ReadWord(*eda - 1 + layout.off.embedder_data_array_header +
-                                 layout.off.embedder_data_slot_size * *index);
-      if (env && IsAligned(*env)) found.insert(*env);
+      if (Address env = EnvironmentOf(memory, layout, o.address)) found.insert(env);
     });
     memory.Release(page.start, page.size);
   }
@@ -111,6 +103,19 @@ void CountResources(HandlesResult& result) {
 }
 
 }  // namespace
+
+Address EnvironmentOf(const Memory& memory, const v8::Layout& layout, Address native_context) {
+  const auto index = layout.node.environment_index;
+  if (!index) return 0;
+  auto eda = memory.ReadWord(native_context + layout.off.native_context_embedder_data);
+  if (!eda || !v8::IsHeapObject(*eda)) return 0;
+  auto length = memory.ReadWord(*eda - 1 + layout.off.fixed_array_length);
+  if (!length || !v8::IsSmi(*length) || v8::SmiValue(*length) <= static_cast<int64_t>(*index))
+    return 0;
+  auto env = memory.ReadWord(*eda - 1 + layout.off.embedder_data_array_header +
+                             layout.off.embedder_data_slot_size * *index);
+  return env && IsAligned(*env) ? *env : 0;
+}
 
 HandlesResult RunHandles(Session& session, const HandlesOptions& options) {
   HandlesResult result;

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <set>
 
+#include "mortem/analysis/handles.h"
 #include "mortem/core/progress.h"
 #include "mortem/v8/tagged.h"
 #include "mortem/v8/walker.h"
@@ -34,21 +35,6 @@ WalkSummary SummariseWalk(Session& session, const v8::WalkResult& walk) {
 }
 
 namespace {
-
-// The Environment* a native context holds in its embedder data (ContextEmbedderIndex::
-// kEnvironment), or 0.
-Address EnvironmentOf(const Memory& memory, const v8::Layout& layout, Address context) {
-  const auto index = layout.node.environment_index;
-  if (!index) return 0;
-  auto eda = memory.ReadWord(context + layout.off.native_context_embedder_data);
-  if (!eda || !v8::IsHeapObject(*eda)) return 0;
-  auto length = memory.ReadWord(*eda - 1 + layout.off.fixed_array_length);
-  if (!length || !v8::IsSmi(*length) || v8::SmiValue(*length) <= static_cast<int64_t>(*index))
-    return 0;
-  auto env = memory.ReadWord(*eda - 1 + layout.off.embedder_data_array_header +
-                             layout.off.embedder_data_slot_size * *index);
-  return env && *env != 0 && (*env & 7) == 0 ? *env : 0;
-}
 
 // Node's threadId of the isolate: what its Environments hold at Environment::thread_id_, if they
 // agree.
