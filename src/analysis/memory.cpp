@@ -110,7 +110,7 @@ class Classifier {
   uint64_t mmapped_bytes() const { return mmapped_bytes_; }
 
  private:
-  bool Arena(const Mapping& m, MappingInfo& info) const {
+  bool Arena(const Mapping& m, MappingInfo& info) {
     for (const auto& arena : malloc_.arenas)
       for (const auto& h : arena.heaps) {
         const std::string name =
@@ -118,6 +118,12 @@ class Classifier {
         if (m.start < h.end && h.start < m.end && m.readable) {
           info.category = MemoryCategory::kMallocArena;
           info.detail = name;
+          // The kernel merges neighbouring mappings: mmapped chunks may share this one with
+          // the segments of a non-contiguous main arena.
+          if (const uint64_t bytes = MmappedChunksBesideHeaps(m)) {
+            info.detail += ", and " + Grouped(bytes) + " bytes of mmapped chunks";
+            mmapped_bytes_ += bytes;
+          }
           return true;
         }
         if (m.start >= h.end - 4096 && m.end <= h.reserved_end && h.reserved_end > h.end &&
@@ -128,6 +134,29 @@ class Classifier {
         }
       }
     return false;
+  }
+
+  // The mmapped chunks in the parts of m that no arena heap covers, each part walked from its
+  // start.
+  uint64_t MmappedChunksBesideHeaps(const Mapping& m) const {
+    std::vector<std::pair<Address, Address>> heaps;
+    for (const auto& arena : malloc_.arenas)
+      for (const auto& h : arena.heaps)
+        if (h.start < m.end && m.start < h.end) heaps.emplace_back(h.start, h.end);
+    std::sort(heaps.begin(), heaps.end());
+    uint64_t bytes = 0;
+    Address gap = m.start;
+    heaps.emplace_back(m.end, m.end);
+    for (const auto& [start, end] : heaps) {
+      if (start > gap) {
+        Mapping part = m;
+        part.start = gap;
+        part.end = start;
+        bytes += MmappedChunksFrom(session_.memory(), part);
+      }
+      gap = std::max(gap, end);
+    }
+    return bytes;
   }
 
   bool HasV8Page(const Mapping& m) const {

@@ -30,6 +30,7 @@ nlohmann::json ArenaJson(const native::MallocArena& a) {
           {"chunks", a.walked.count},
           {"unwalked_bytes", a.unwalked_bytes},
           {"attached_threads", a.attached_threads},
+          {"contiguous", a.contiguous},
           {"heaps", heaps}};
 }
 
@@ -138,6 +139,9 @@ void PrintText(const MemoryResult& r, std::ostream& out) {
   out << "\nmalloc: " << m.allocator;
   if (!m.glibc_version.empty()) out << " " << m.glibc_version;
   if (m.main_arena) out << ", main_arena at " << Hex(m.main_arena);
+  if (!m.arenas.empty() && !m.arenas.front().contiguous)
+    out << " (non-contiguous: " << m.arenas.front().heaps.size()
+        << " segments, the brk heap and the memory mmapped when it could not grow)";
   out << "; " << Grouped(m.mmapped_chunks) << " mmapped chunks, " << HumanBytes(m.mmapped_bytes)
       << "\n";
   if (!m.arenas.empty()) {

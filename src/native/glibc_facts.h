@@ -22,7 +22,7 @@ struct MallocFacts {
   static constexpr uint64_t kNumBins = 128;  // bins 1..127; 1 is the unsorted bin
   static constexpr uint64_t kNext = 2160, kAttachedThreads = 2176, kSystemMem = 2184,
                             kMaxSystemMem = 2192, kArenaSize = 2200;
-  static constexpr uint64_t kFlagsNonContiguous = 2;
+  static constexpr uint64_t kFlagsNonContiguous = 2;  // in flags, the int after the mutex
   // Thread arenas' heaps: HEAP_MAX_SIZE (2 * DEFAULT_MMAP_THRESHOLD_MAX) on 64-bit.
   static constexpr uint64_t kHeapMaxSize = uint64_t{64} << 20;
   // tcache: TCACHE_MAX_BINS.

@@ -130,15 +130,14 @@ std::vector<Address> FindMainArenaCandidates(const Memory& memory, const LibcIma
 }
 
 std::optional<MallocPar> FindMallocPar(const Memory& memory, const LibcImage& libc,
-                                       const MallocFacts& facts, Address brk_heap_start,
-                                       Address brk_heap_end) {
+                                       const MallocFacts& facts,
+                                       const std::function<bool(Address)>& plausible_sbrk_base) {
   for (const auto& m : libc.data) {
     const auto bytes = Bytes(memory, m);
     std::span<const std::byte> s(bytes);
     for (int64_t off = -facts.mp_start; off + 32 <= static_cast<int64_t>(s.size()); off += 8) {
       const uint64_t sbrk = Word(s, off);
-      const bool in_brk = sbrk >= brk_heap_start && sbrk < brk_heap_end;
-      if (!(in_brk || (sbrk == 0 && brk_heap_start == 0))) continue;
+      if (!plausible_sbrk_base(sbrk)) continue;
       const uint64_t tcache_bins = Word(s, off + facts.mp_tcache_bins);
       if (tcache_bins == 0 || tcache_bins > MallocFacts::kTcacheBins) continue;
       const uint64_t mmapped = Word(s, off + facts.mp_mmapped_mem);

@@ -1,6 +1,7 @@
 // Purpose: finding glibc's malloc in a target without symbols: libc's mappings and version,
 // main_arena and mp_ by their shape in libc's writable data. Internal to mortem_native.
 #pragma once
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -33,9 +34,10 @@ struct MallocPar {
   uint64_t n_mmaps = 0, mmapped_mem = 0, sbrk_base = 0;
 };
 // mp_ by its shape: n_mmaps <= max_n_mmaps, a page-multiple mmapped_mem <= max_mmapped_mem,
-// sbrk_base inside (or 0 without) the brk heap, tcache_bins 1..64.
+// tcache_bins 1..64, and an sbrk_base the caller finds plausible (the brk heap's start; 0 where
+// malloc never had one).
 std::optional<MallocPar> FindMallocPar(const Memory& memory, const LibcImage& libc,
-                                       const MallocFacts& facts, Address brk_heap_start,
-                                       Address brk_heap_end);
+                                       const MallocFacts& facts,
+                                       const std::function<bool(Address)>& plausible_sbrk_base);
 
 }  // namespace mortem::native

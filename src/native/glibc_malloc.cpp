@@ -2,6 +2,8 @@
 // listed and accounted.
 #include "mortem/native/glibc_malloc.h"
 
+#include <algorithm>
+
 #include "glibc_locate.h"
 #include "glibc_walk.h"
 #include "mortem/core/text.h"
@@ -25,14 +27,33 @@ bool FindOtherAllocator(std::span<const Mapping> mappings, MallocReport& report)
   return false;
 }
 
-// The brk heap's bounds, from the mapping holding main_arena.top.
-std::pair<Address, Address> BrkHeapOf(const Memory& memory, std::span<const Mapping> mappings,
-                                      Address main_arena) {
-  const auto top = memory.ReadWord(main_arena + MallocFacts::kTop);
-  if (!top) return {0, 0};
-  for (const auto& m : mappings)
-    if (m.Contains(*top) && m.path.empty()) return {m.start, *top + 1};
-  return {0, 0};
+// Where mp_.sbrk_base may point. A contiguous main arena: into the anonymous mapping holding its
+// top chunk (0 if there is none). A non-contiguous one, whose top is in mmapped memory: at the
+// start of an anonymous writable mapping whose first word pair is a chunk header (size sane,
+// PREV_INUSE set, NON_MAIN_ARENA clear).
+std::function<bool(Address)> PlausibleSbrkBase(const Memory& memory,
+                                               std::span<const Mapping> mappings,
+                                               Address main_arena) {
+  using F = MallocFacts;
+  const auto top = memory.ReadWord(main_arena + F::kTop);
+  const auto flags = memory.ReadWord(main_arena);
+  if (!top) return [](Address) { return false; };
+  if (flags && ((*flags >> 32) & F::kFlagsNonContiguous) == 0) {
+    Address start = 0, end = 0;
+    for (const auto& m : mappings)
+      if (m.Contains(*top) && m.path.empty()) start = m.start, end = *top + 1;
+    return [start, end](Address a) { return start == 0 ? a == 0 : a >= start && a < end; };
+  }
+  return [&memory, mappings](Address a) {
+    if (a == 0 || a % F::kAlign != 0) return false;
+    const auto m = std::find_if(mappings.begin(), mappings.end(),
+                                [a](const Mapping& each) { return each.Contains(a); });
+    if (m == mappings.end() || !m->path.empty() || !m->writable) return false;
+    const auto w = memory.ReadWord(a + 8);
+    return w && (*w & F::kPrevInuse) && !(*w & F::kNonMainArena) &&
+           (*w & ~F::kFlagBits) >= F::kMinSize && (*w & ~F::kFlagBits) % F::kAlign == 0 &&
+           (*w & ~F::kFlagBits) <= m->end - a;
+  };
 }
 
 }  // namespace
@@ -74,8 +95,11 @@ MallocReport ReadMalloc(const Memory& memory, std::span<const Mapping> mappings,
   if (candidates.size() > 1)
     report.warnings.push_back(std::to_string(candidates.size()) +
                               " places in libc's data look like main_arena; the first is used");
-  const auto [brk_start, brk_end] = BrkHeapOf(memory, mappings, report.main_arena);
-  if (const auto mp = FindMallocPar(memory, *libc, *facts, brk_start, brk_end)) {
+  auto mp =
+      FindMallocPar(memory, *libc, *facts, PlausibleSbrkBase(memory, mappings, report.main_arena));
+  if (!mp)  // a non-contiguous main arena that never had a brk heap
+    mp = FindMallocPar(memory, *libc, *facts, [](Address a) { return a == 0; });
+  if (mp) {
     report.malloc_par = mp->address;
     report.sbrk_base = mp->sbrk_base;
     report.mmapped_chunks = mp->n_mmaps;

@@ -47,41 +47,8 @@ void AddHeapsOfThreadArena(const Memory& memory, const MallocFacts& facts,
   std::reverse(arena.heaps.begin(), arena.heaps.end());
 }
 
-void AddMainHeap(const Memory& memory, MallocArena& arena, Address top, MallocReport& report) {
-  const auto top_size = memory.ReadWord(top + 8);
-  if (!top_size) {
-    Warn(report, "main arena: its top chunk " + Hex(top) + " is not in the core");
-    return;
-  }
-  const Address end = top + (*top_size & ~F::kFlagBits);
-  Address start = report.sbrk_base ? AlignUp(report.sbrk_base, F::kAlign) : 0;
-  if (start == 0 || start > top) {
-    // Without mp_: the brk heap's mapping (the core's region holding the top chunk).
-    for (const auto& r : memory.Regions())
-      if (r.Contains(top)) start = AlignUp(r.start, F::kAlign);
-  }
-  if (start == 0 || start > top) {
-    Warn(report, "main arena: where its heap starts is unknown; its chunks were not walked");
-    return;
-  }
-  arena.heaps.push_back(ArenaHeap{start, end, end});
-}
-
-}  // namespace
-
-bool MallocArena::Holds(Address a) const {
-  for (const auto& h : heaps)
-    if (a >= h.start && a < h.end) return true;
-  return false;
-}
-
-const MallocArena* MallocReport::ArenaHolding(Address a) const {
-  for (const auto& arena : arenas)
-    if (arena.Holds(a)) return &arena;
-  return nullptr;
-}
-
-void FindArenas(const Memory& memory, const MallocFacts& facts, const MallocLimits& limits,
+// The arenas from main_arena through their next pointers, the thread arenas with their heaps.
+void ListArenas(const Memory& memory, const MallocFacts& facts, const MallocLimits& limits,
                 MallocReport& report) {
   Address a = report.main_arena;
   for (uint64_t n = 0;; ++n) {
@@ -104,10 +71,7 @@ void FindArenas(const Memory& memory, const MallocFacts& facts, const MallocLimi
     arena.system_bytes = *system;
     arena.max_system_bytes = *max_system;
     arena.attached_threads = *attached;
-    if (arena.main)
-      AddMainHeap(memory, arena, *top, report);
-    else
-      AddHeapsOfThreadArena(memory, facts, limits, arena, *top, report);
+    if (!arena.main) AddHeapsOfThreadArena(memory, facts, limits, arena, *top, report);
     report.arenas.push_back(std::move(arena));
     a = *next;
     if (a == report.main_arena) return;
@@ -121,6 +85,30 @@ void FindArenas(const Memory& memory, const MallocFacts& facts, const MallocLimi
       return;
     }
   }
+}
+
+}  // namespace
+
+bool MallocArena::Holds(Address a) const {
+  for (const auto& h : heaps)
+    if (a >= h.start && a < h.end) return true;
+  return false;
+}
+
+const MallocArena* MallocReport::ArenaHolding(Address a) const {
+  for (const auto& arena : arenas)
+    if (arena.Holds(a)) return &arena;
+  return nullptr;
+}
+
+void FindArenas(const Memory& memory, const MallocFacts& facts, const MallocLimits& limits,
+                MallocReport& report) {
+  ListArenas(memory, facts, limits, report);
+  if (report.arenas.empty()) return;
+  // The main arena last: a non-contiguous one's segments are looked for outside the others.
+  MallocArena& main = report.arenas.front();
+  if (const auto top = memory.ReadWord(main.address + F::kTop))
+    AddMainArenaHeaps(memory, facts, limits, main, *top, report);
 }
 
 }  // namespace mortem::native

@@ -45,6 +45,10 @@ class HeapReader {
 // The arenas from main_arena through their next pointers, with their heaps (no chunks yet).
 void FindArenas(const Memory& memory, const MallocFacts& facts, const MallocLimits& limits,
                 MallocReport& report);
+// The main arena's heaps: its brk heap, or the segments of a non-contiguous one, found outside
+// the heaps of the thread arenas already listed (glibc_main_arena.cpp).
+void AddMainArenaHeaps(const Memory& memory, const MallocFacts& facts, const MallocLimits& limits,
+                       MallocArena& arena, Address top, MallocReport& report);
 // Walks every arena's heaps, bins, fastbins and the tcaches (glibc_account.cpp).
 void AccountArenas(const Memory& memory, const MallocFacts& facts, const MallocLimits& limits,
                    MallocReport& report);

@@ -36,21 +36,6 @@ fs::path Scratch() {
   return dir;
 }
 
-// Copies the first `length` bytes of `from` to `to`.
-void CopyPrefix(const fs::path& from, const fs::path& to, uint64_t length) {
-  std::ifstream in(from, std::ios::binary);
-  std::ofstream out(to, std::ios::binary | std::ios::trunc);
-  REQUIRE_MESSAGE((in && out), "cannot copy " << from << " to " << to);
-  std::vector<char> buffer(1 << 20);
-  while (length > 0 && in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(std::min<uint64_t>(buffer.size(), length)));
-    auto got = static_cast<uint64_t>(in.gcount());
-    out.write(buffer.data(), static_cast<std::streamsize>(got));
-    length -= got;
-  }
-  REQUIRE_MESSAGE(out.good(), "writing " << to << " failed (disk full?)");
-}
-
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;

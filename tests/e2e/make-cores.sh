@@ -11,6 +11,8 @@
 #           glibc's malloc_info() and the process's smaps, no snapshot
 # A directory whose .stamp matches the scenario script, make-core.sh and the mode is reused, so
 # several build trees (e.g. build and build-asan) can share OUTROOT and make each core once.
+# Environment: MORTEM_CORE_VARIANT=NAME with MORTEM_PRELOAD=LIBRARY: the cores go to
+#   OUTROOT/SCENARIO-NAME, made with node running under LD_PRELOAD=LIBRARY (make-core.sh).
 # Exits 77 (CTest: skipped) when cores cannot be made here, saying why.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,9 +20,12 @@ version=$1 outroot=$2 mode=$3
 shift 3
 skip=77
 
+variant=${MORTEM_CORE_VARIANT:-}
 stamp_of() {  # scenario mode
-  { echo "version $version mode $2"
+  { echo "version $version mode $2 variant $variant"
     sha256sum "$root/fixtures/scenarios/$1.js" "$root/fixtures/make-core.sh" | cut -d' ' -f1
+    # The preload's source, not its build: build trees sharing OUTROOT share its cores.
+    [ -z "${MORTEM_PRELOAD:-}" ] || cat "$root"/fixtures/preload/*.cpp | sha256sum | cut -d' ' -f1
   } | sha256sum | cut -d' ' -f1
 }
 
@@ -41,6 +46,7 @@ status=0
 for scenario in "$@"; do
   name=$scenario
   [ "$mode" = gcore ] && name=$scenario-gcore
+  [ -n "$variant" ] && name=$name-$variant
   dir=$outroot/$name
   want=$(stamp_of "$scenario" "$mode")
   mkdir -p "$dir"

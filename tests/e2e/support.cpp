@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -275,6 +276,32 @@ std::string WithCommas(uint64_t n) {
     out.push_back(digits[i]);
   }
   return out;
+}
+
+// Copies the first `length` bytes of `from` to `to`, leaving blocks of zeros as holes (as the
+// cores themselves have them) so that a copy of a 4 GB core takes its data's size on disk.
+void CopyPrefix(const std::filesystem::path& from, const std::filesystem::path& to,
+                uint64_t length) {
+  std::ifstream in(from, std::ios::binary);
+  std::ofstream out(to, std::ios::binary | std::ios::trunc);
+  REQUIRE_MESSAGE((in && out), "cannot copy " << from << " to " << to);
+  std::vector<char> buffer(1 << 20);
+  uint64_t copied = 0;
+  while (length > 0 && in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(std::min<uint64_t>(buffer.size(), length)));
+    auto got = static_cast<uint64_t>(in.gcount());
+    const auto end = buffer.begin() + static_cast<std::ptrdiff_t>(got);
+    if (std::all_of(buffer.begin(), end, [](char c) { return c == 0; })) {
+      out.seekp(static_cast<std::streamoff>(got), std::ios::cur);
+    } else {
+      out.write(buffer.data(), static_cast<std::streamsize>(got));
+    }
+    length -= got;
+    copied += got;
+  }
+  out.close();
+  REQUIRE_MESSAGE(out.good(), "writing " << to << " failed (disk full?)");
+  std::filesystem::resize_file(to, copied);  // a trailing hole still counts towards the size
 }
 
 }  // namespace mortem::e2e

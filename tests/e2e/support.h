@@ -52,6 +52,11 @@ std::optional<std::string> Env(const char* name);
 std::string Require(const char* name);
 std::vector<std::string> SplitList(const std::string& s, char separator = ',');
 
+// Copies the first `length` bytes of `from` to `to` (a REQUIRE failure if it cannot), leaving
+// blocks of zeros as holes so that a copy of a core takes no more disk than the core does.
+void CopyPrefix(const std::filesystem::path& from, const std::filesystem::path& to,
+                uint64_t length);
+
 // Exit code the tests return when their input (the scenario cores) does not exist: CTest reports
 // the test as skipped (SKIP_RETURN_CODE) unless MORTEM_E2E_REQUIRED=1 makes it a failure.
 constexpr int kSkipExitCode = 77;

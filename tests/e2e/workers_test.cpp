@@ -234,7 +234,7 @@ TEST_CASE("an isolate whose structures are unreadable is reported, and the other
   const fs::path dir = fs::path(Require("MORTEM_E2E_SCRATCH"));
   fs::create_directories(dir);
   const fs::path copy = dir / "workers-broken-isolate.core";
-  fs::copy_file(core, copy, fs::copy_options::overwrite_existing);
+  CopyPrefix(core, copy, fs::file_size(core));
   {
     std::fstream f(copy, std::ios::binary | std::ios::in | std::ios::out);
     std::vector<char> zeros(8192, 0);

@@ -2,7 +2,7 @@
 // it out (x86-64): a libc with its version string and a main_arena in its data, a brk heap of
 // a few chunks, a thread arena in a 64 MiB heap; then the bad shapes a core can hold (a bin
 // that loops, a corrupt chunk header, an arena list that leaves the core): bounded, reported,
-// the rest accounted.
+// the rest accounted; and a non-contiguous main arena (brk heap and mmapped segments).
 #include "mortem/native/glibc_malloc.h"
 
 #include <doctest/doctest.h>
@@ -150,4 +150,94 @@ TEST_CASE("glibc malloc: jemalloc preloaded is named, not walked") {
   const auto r = native::ReadMalloc(f.memory, f.mappings);
   CHECK(r.allocator == "jemalloc");
   CHECK(r.arenas.empty());
+}
+
+namespace {
+
+// The fixture's main arena made non-contiguous, as sysmalloc leaves it when brk cannot grow:
+// the brk heap ends in two fenceposts; one mapping holds two mmapped segments end to end (the
+// first fenceposted, the second holding the top chunk); another holds a segment none of whose
+// chunks is free (in no list).
+constexpr Address kMerged = 0x7e1000000000, kLone = 0x7e2000000000;
+constexpr uint64_t kMergedSize = 0x20000, kLoneSize = 0x8000;
+
+void Fencepost(FakeMemory& m, Address segment_end) {
+  m.WriteWord(segment_end - 32 + 8, 16 | kPrevInuse);
+  m.WriteWord(segment_end - 16 + 8, 16 | kPrevInuse);
+}
+
+struct NonContiguous : Fixture {
+  Address top = kMerged + 0x10000 + 0x800;
+
+  NonContiguous() {
+    memory.AddBlock(kMerged, kMergedSize);
+    memory.AddBlock(kLone, kLoneSize);
+    mappings.push_back({kMerged, kMerged + kMergedSize, true, true, false, "", 0, kMergedSize});
+    mappings.push_back({kLone, kLone + kLoneSize, true, true, false, "", 0, kLoneSize});
+    std::sort(mappings.begin(), mappings.end(),
+              [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
+    memory.WriteWord(kArena, uint64_t{2} << 32);  // flags: NONCONTIGUOUS_BIT
+    // The brk heap's old top, in use, up to its fenceposts.
+    const Address old_top = free_chunk + 0x300;
+    memory.WriteWord(old_top + 8, (kBrk + kBrkSize - 32 - old_top) | kPrevInuse);
+    Fencepost(memory, kBrk + kBrkSize);
+    // Segment 1 of the merged mapping: two chunks in use, fenceposts.
+    memory.WriteWord(kMerged + 8, 0x1000 | kPrevInuse);
+    memory.WriteWord(kMerged + 0x1000 + 8, (0x10000 - 0x1000 - 32) | kPrevInuse);
+    Fencepost(memory, kMerged + 0x10000);
+    // Segment 2: one chunk in use, then the top chunk to the mapping's end.
+    memory.WriteWord(kMerged + 0x10000 + 8, 0x800 | kPrevInuse);
+    memory.WriteWord(top + 8, (kMerged + kMergedSize - top) | kPrevInuse);
+    memory.WriteWord(kArena + 96, top);
+    // The lone segment: one chunk in use, fenceposts.
+    memory.WriteWord(kLone + 8, (kLoneSize - 32) | kPrevInuse);
+    Fencepost(memory, kLone + kLoneSize);
+    const uint64_t system = kBrkSize + kMergedSize + kLoneSize;
+    memory.WriteWord(kArena + 2184, system);
+    memory.WriteWord(kArena + 2192, system);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("glibc malloc: a non-contiguous main arena's segments are found and walked") {
+  NonContiguous f;
+  const auto r = native::ReadMalloc(f.memory, f.mappings);
+  INFO((r.warnings.empty() ? std::string() : r.warnings.front()));
+  CHECK_FALSE(r.partial);
+  CHECK(r.sbrk_base == kBrk);
+  REQUIRE(r.arenas.size() == 2);
+  const auto& main = r.arenas[0];
+  CHECK_FALSE(main.contiguous);
+  REQUIRE(main.heaps.size() == 4);
+  CHECK(main.heaps[0].start == kBrk);
+  CHECK(main.heaps[0].end == kBrk + kBrkSize);
+  CHECK(main.heaps[1].start == kMerged);
+  CHECK(main.heaps[1].end == kMerged + 0x10000);
+  CHECK(main.heaps[2].start == kMerged + 0x10000);
+  CHECK(main.heaps[2].end == kMerged + kMergedSize);
+  CHECK(main.heaps[3].start == kLone);
+  CHECK(main.heaps[3].end == kLone + kLoneSize);
+  // brk: 4 chunks; merged: 2 + 1 (the top is not a walked chunk); lone: 1.
+  CHECK(main.walked.count == 4 + 3 + 1);
+  CHECK(main.small_bins.bytes == 0x200);
+  CHECK(main.top.bytes == kMerged + kMergedSize - f.top);
+  CHECK(main.free_bytes() + main.in_use_bytes() + 3 * 32 ==
+        main.system_bytes);  // 3 fencepost pairs
+}
+
+TEST_CASE("glibc malloc: a bad chunk in a non-contiguous main arena is reported, the rest kept") {
+  NonContiguous f;
+  f.memory.WriteWord(f.free_chunk + 0x200 + 8, 0x7ffffffffff0);  // the chunk after the free one
+  const auto r = native::ReadMalloc(f.memory, f.mappings);
+  CHECK(r.partial);
+  const bool bad = std::any_of(r.warnings.begin(), r.warnings.end(), [](const std::string& w) {
+    return w.find("bad chunk header at") != std::string::npos;
+  });
+  CHECK(bad);
+  REQUIRE(!r.arenas.empty());
+  const auto& main = r.arenas[0];
+  CHECK(main.heaps.size() == 4);
+  CHECK(main.small_bins.bytes == 0x200);
+  CHECK(main.top.bytes == kMerged + kMergedSize - f.top);
 }

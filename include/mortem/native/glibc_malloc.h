@@ -25,8 +25,10 @@ struct ChunkTally {
   }
 };
 
-// One contiguous piece of an arena: the brk heap of the main arena, or one heap_info heap of a
-// thread arena ([start, end) holds chunks; reserved_end is where its 64 MiB reservation ends).
+// One contiguous piece of an arena: the brk heap of the main arena (or, in a non-contiguous one,
+// each of its segments: the brk heap and the pieces mmapped when brk could not grow), or one
+// heap_info heap of a thread arena ([start, end) holds chunks; reserved_end is where its 64 MiB
+// reservation ends).
 struct ArenaHeap {
   Address start = 0;
   Address end = 0;
@@ -39,6 +41,7 @@ struct MallocArena {
   uint64_t system_bytes = 0;      // the arena's own system_mem
   uint64_t max_system_bytes = 0;  // max_system_mem
   uint64_t attached_threads = 0;
+  bool contiguous = true;  // the main arena's NONCONTIGUOUS_BIT clear (thread arenas: always)
   std::vector<ArenaHeap> heaps;
   // Chunks found walking the heaps: in use as far as the chunk headers say (chunks in fastbins
   // and tcaches look in use there), free (in the unsorted, small and large bins), and all.
