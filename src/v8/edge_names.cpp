@@ -8,6 +8,23 @@
 namespace mortem::v8 {
 namespace {
 constexpr uint32_t kMaxScannedBytes = 1 << 24;  // holders larger than this are scanned in part
+constexpr size_t kMaxCachedScopes = 4096;
+}  // namespace
+
+std::optional<uint64_t> EdgeNamer::ContextSlotName(Address scope_info, uint32_t slot) {
+  auto it = scope_locals_.find(scope_info);
+  if (it == scope_locals_.end()) {
+    if (scope_locals_.size() >= kMaxCachedScopes) scope_locals_.clear();
+    ScopeLocals locals;
+    if (auto read = ScopeInfoReader(memory_, layout_).ContextLocals(scope_info))
+      locals = {read->first_slot, std::move(read->names)};
+    it = scope_locals_.emplace(scope_info, std::move(locals)).first;
+  }
+  const ScopeLocals& locals = it->second;
+  if (slot < locals.first_slot || slot - locals.first_slot >= locals.names.size())
+    return std::nullopt;
+  const uint64_t name = locals.names[slot - locals.first_slot];
+  return name ? std::optional(name) : std::nullopt;
 }
 
 std::vector<EdgeName> EdgeNamer::Names(Address holder, Address target) {
@@ -110,9 +127,7 @@ EdgeName EdgeNamer::NameSlot(Address holder, const MapInfo& map, uint32_t offset
       e.name = "(previous)";
     else {
       auto scope = memory_.ReadWord(holder + o.fixed_array_data + o.context_scope_info_index * 8);
-      auto name = scope && (*scope & 3) == 1
-                      ? ScopeInfoReader(memory_, layout_).ContextSlotName(*scope - 1, slot)
-                      : std::nullopt;
+      auto name = scope && (*scope & 3) == 1 ? ContextSlotName(*scope - 1, slot) : std::nullopt;
       auto text = name ? namer_.strings().ReadTagged(*name, 128) : std::nullopt;
       e.kind = EdgeName::Kind::kContext;
       e.name = text ? text->utf8 : "(context slot " + std::to_string(slot) + ")";

@@ -117,14 +117,48 @@ std::optional<ScopeInfoLayout> DecodeScopeInfo(const Layout& layout,
 }
 
 std::optional<uint64_t> ScopeInfoReader::ContextSlotName(Address scope_info, uint32_t slot) const {
+  const auto locals = ContextLocals(scope_info);
+  if (!locals || slot < locals->first_slot || slot - locals->first_slot >= locals->names.size())
+    return std::nullopt;
+  const uint64_t name = locals->names[slot - locals->first_slot];
+  return name ? std::optional(name) : std::nullopt;
+}
+
+std::optional<ContextLocalNames> ScopeInfoReader::ContextLocals(Address scope_info) const {
   std::byte buffer[2048];
   size_t got = memory_.Read(scope_info, buffer, sizeof buffer);
   auto decoded = DecodeScopeInfo(layout_, std::span<const std::byte>(buffer, got));
-  if (!decoded || !decoded->inlined_local_names) return std::nullopt;
+  if (!decoded) return std::nullopt;
+  ContextLocalNames out;
   // Context slots: scope_info, previous, [extension], then the locals (objects/contexts.h).
-  uint32_t first = layout_.off.context_min_slots + (decoded->has_context_extension_slot ? 1 : 0);
-  if (slot < first || slot - first >= decoded->context_locals) return std::nullopt;
-  return memory_.ReadWord(scope_info + uint64_t{decoded->local_names + (slot - first)} * 8);
+  out.first_slot = layout_.off.context_min_slots + (decoded->has_context_extension_slot ? 1 : 0);
+  const auto count = static_cast<uint64_t>(decoded->context_locals);
+  out.names.assign(count, 0);
+  if (decoded->inlined_local_names) {
+    const size_t read =
+        memory_.Read(scope_info + uint64_t{decoded->local_names} * 8, out.names.data(), count * 8);
+    if (read != count * 8) return std::nullopt;
+    return out;
+  }
+  // context_local_names_hashtable: a NameToIndexHashTable (objects/hash-table.h: elements
+  // [number of elements, deleted, capacity] then entries {key: Name, value: Smi local index}).
+  const auto table = memory_.ReadWord(scope_info + uint64_t{decoded->local_names} * 8);
+  if (!table || (*table & 3) != 1) return std::nullopt;
+  const Address data = (*table - 1) + layout_.off.fixed_array_data;
+  const auto capacity = memory_.ReadWord(data + 2 * 8);
+  if (!capacity || !IsSmi(*capacity) || SmiValue(*capacity) <= 0 ||
+      SmiValue(*capacity) > 4 * kMaxCount)
+    return std::nullopt;
+  std::vector<uint64_t> entries(2 * static_cast<uint64_t>(SmiValue(*capacity)));
+  const size_t read = memory_.Read(data + 3 * 8, entries.data(), entries.size() * 8);
+  if (read != entries.size() * 8) return std::nullopt;
+  for (size_t e = 0; e + 1 < entries.size(); e += 2) {
+    const uint64_t key = entries[e], value = entries[e + 1];
+    if ((key & 3) != 1 || !IsSmi(value)) continue;
+    const int64_t index = SmiValue(value);
+    if (index >= 0 && static_cast<uint64_t>(index) < count) out.names[index] = key;
+  }
+  return out;
 }
 
 ScopeInfoNames ScopeInfoReader::FunctionNames(Address scope_info) const {

@@ -3,6 +3,7 @@
 #pragma once
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "mortem/core/memory.h"
 #include "mortem/v8/layout.h"
@@ -35,12 +36,22 @@ struct ScopeInfoLayout {
 std::optional<ScopeInfoLayout> DecodeScopeInfo(const Layout& layout,
                                                std::span<const std::byte> body);
 
+// The variables a scope's Context holds: the names of slots first_slot, first_slot + 1, ...
+// (tagged Strings; 0 where the scope info names none).
+struct ContextLocalNames {
+  uint32_t first_slot = 0;
+  std::vector<uint64_t> names;
+};
+
 class ScopeInfoReader {
  public:
   ScopeInfoReader(const Memory& memory, const Layout& layout) : memory_(memory), layout_(layout) {}
   ScopeInfoNames FunctionNames(Address scope_info) const;
   // The name of the variable a Context slot holds, if the scope info names it.
   std::optional<uint64_t> ContextSlotName(Address scope_info, uint32_t slot) const;
+  // Every context local's name: inlined in the scope info, or (from
+  // kScopeInfoMaxInlinedLocalNamesSize locals on) in its NameToIndexHashTable.
+  std::optional<ContextLocalNames> ContextLocals(Address scope_info) const;
 
  private:
   const Memory& memory_;

@@ -78,6 +78,18 @@ std::vector<uint64_t> SnapshotRetainedOfProperty(const SnapshotGraph& g,
   return out;
 }
 
+// The names of the context edges leading to nodes named `name` (V8 names each by its variable).
+std::multiset<std::string> SnapshotContextEdgesTo(const SnapshotGraph& g, const std::string& name) {
+  std::multiset<std::string> out;
+  for (size_t i = 0, e = 0; i < g.n; ++i)
+    for (uint64_t j = 0; j < g.nodes[i * g.k + g.eci]; ++j, ++e) {
+      const uint64_t* edge = &g.edges[e * g.ke];
+      if (g.et[edge[g.ett]] == "context" && g.Name(edge[g.eto] / g.k) == name)
+        out.insert(g.strings[edge[g.eni]].get<std::string>());
+    }
+  return out;
+}
+
 // "[123]": an element edge.
 bool IsElementEdge(const std::string& edge) {
   return edge.size() > 2 && edge.front() == '[' && edge.back() == ']' &&
@@ -274,6 +286,24 @@ TEST_CASE("refs and retainers name what holds the scenario's objects") {
   REQUIRE(by_string["references"].size() == 1);
   CHECK(by_string["references"][0]["holder_type"] == "RequestRecord");
   CHECK(by_string["references"][0]["edge"] == "url");
+}
+
+TEST_CASE("a context variable of a scope too big for inline names is named as V8 names it") {
+  const std::string core = Core().string();
+  const SnapshotGraph g = LoadSnapshotGraph(Core().parent_path() / "heap.heapsnapshot");
+  const auto expected = SnapshotContextEdgesTo(g, "WideScopeHeld");
+  REQUIRE(expected.size() == 1);  // the scenario's closure of 220 variables holds the only one
+  auto instances = RunCliJson({"instances", core, "WideScopeHeld"});
+  REQUIRE(instances["instances"].size() == 1);
+  const std::string address = instances["instances"][0]["address"];
+  auto refs = RunCliJson({"refs", core, address});
+  std::multiset<std::string> got;
+  for (const auto& r : refs["references"])
+    if (r["holder_type"] == "system / Context") got.insert(r["edge"].get<std::string>());
+  CHECK(got == expected);
+  auto retainers = RunCliJson({"retainers", core, address, "--paths", "1"});
+  REQUIRE(!retainers["paths"].empty());
+  CHECK(retainers["paths"][0]["steps"][0]["edge"] == *expected.begin());
 }
 
 int main(int argc, char** argv) {

@@ -5,6 +5,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "mortem/v8/names.h"
@@ -30,6 +31,14 @@ class EdgeNamer {
 
  private:
   std::optional<std::string> InternalFieldName(Address holder, uint16_t type, uint32_t offset);
+  // The name (a tagged String) of a Context slot by its scope info, which is read once: a big
+  // scope keeps its names in a hash table, and every slot of its Context gets named.
+  std::optional<uint64_t> ContextSlotName(Address scope_info, uint32_t slot);
+  struct ScopeLocals {
+    uint32_t first_slot = 0;
+    std::vector<uint64_t> names;
+  };
+  std::unordered_map<Address, ScopeLocals> scope_locals_;  // by scope info; bounded
   const Memory& memory_;
   const Layout& layout_;
   Namer& namer_;
