@@ -48,6 +48,20 @@ void CountDangling(const v8::ForwardEdges& forward, GraphState& s) {
   }
 }
 
+// V8's snapshot holds every string of the string table from "(Internalized strings)" with strong
+// edges, so DevTools counts none of them as retained by the objects that use them. The table
+// is weak for the GC: of its strings, those that something else keeps alive are roots here.
+// They are already reached, so the depth-first numbering stays one of the graph with them
+// (their edges from the virtual root come last, to nodes already numbered).
+void AddInternalizedStrings(const std::vector<v8::NodeId>& strings, GraphState& s) {
+  for (v8::NodeId id : strings)
+    if (s.Reachable(id)) s.roots.roots.push_back(Root{id, RootKind::kInternalizedString, 0});
+  s.roots.internalized_strings =
+      std::count_if(s.roots.roots.begin(), s.roots.roots.end(),
+                    [](const Root& r) { return r.kind == RootKind::kInternalizedString; });
+  s.strong_roots = RootNodes(s.roots, false);
+}
+
 }  // namespace
 
 GraphState BuildGraphState(Session& session) {
@@ -71,11 +85,12 @@ GraphState BuildGraphState(Session& session) {
         std::count(s.reachable_with_weak.begin(), s.reachable_with_weak.end(), true);
     s.preorder =
         v8::DepthFirst(forward.offsets, forward.targets, v8::HeapGraph::kWeak, s.strong_roots);
+    TracePhase("depth-first numbering");
+    s.reached = s.preorder->reached;
+    s.reachable.assign(s.index.size(), false);
+    for (uint32_t i = 1; i <= s.preorder->reached; ++i) s.reachable[s.preorder->vertex[i]] = true;
+    AddInternalizedStrings(forward.internalized_strings, s);
   }
-  TracePhase("depth-first numbering");
-  s.reached = s.preorder->reached;
-  s.reachable.assign(s.index.size(), false);
-  for (uint32_t i = 1; i <= s.preorder->reached; ++i) s.reachable[s.preorder->vertex[i]] = true;
   s.graph = v8::HeapGraph::BuildReverse(session.memory(), layout, heap, s.index, session.threads(),
                                         std::move(in_counts));
   TracePhase("reverse edges");

@@ -200,6 +200,7 @@ RetainersResult RunRetainers(Session& session, Address target, size_t paths, uin
   r.startup_object_cache = g.roots.startup_object_cache;
   r.shared_heap_object_cache = g.roots.shared_heap_object_cache;
   r.external_strings = g.roots.external_strings;
+  r.internalized_strings = g.roots.internalized_strings;
   for (const auto& note : g.roots.notes) r.warnings.push_back(note);
   auto id = g.index.Find(r.target);
   if (!id) throw Error(Hex(target) + " is not an object the graph knows");
@@ -208,8 +209,11 @@ RetainersResult RunRetainers(Session& session, Address target, size_t paths, uin
   r.reachable = g.Reachable(*id);
   // Root labels per node.
   std::unordered_map<v8::NodeId, const Root*> roots;
+  // The string table ends no path: its strings are roots only because something else holds
+  // them, and that is what a path should show.
   for (const auto& root : g.roots.roots)
-    if (weak || !IsWeakRoot(root.kind)) roots.emplace(root.node, &root);
+    if ((weak || !IsWeakRoot(root.kind)) && root.kind != RootKind::kInternalizedString)
+      roots.emplace(root.node, &root);
   // Backward breadth-first search from the target; every root met closes one path.
   std::unordered_map<v8::NodeId, v8::NodeId> toward_target;  // predecessor -> next step
   std::deque<std::pair<v8::NodeId, uint32_t>> queue{{*id, 0}};

@@ -329,6 +329,8 @@ const char* RootKindLabel(RootKind kind) {
       return "(Shareable object cache)";  // V8's name for it in snapshots
     case RootKind::kExternalString:
       return "(External strings)";
+    case RootKind::kInternalizedString:
+      return "(Internalized strings)";
   }
   return "(roots)";
 }

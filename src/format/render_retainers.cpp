@@ -73,6 +73,7 @@ nlohmann::json ToJson(const RetainersResult& r) {
               {"startup_object_cache", r.startup_object_cache},
               {"shared_heap_object_cache", r.shared_heap_object_cache},
               {"external_strings", r.external_strings},
+              {"internalized_strings", r.internalized_strings},
               {"stack", r.stack_roots}}}}},
           {"warnings", r.warnings}};
 }

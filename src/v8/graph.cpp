@@ -101,8 +101,10 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
   std::mutex holders_mutex;
   ForEachIndexedPage(memory, layout, index, threads, [&](const auto& span, MapCache& maps) {
     uint64_t here = 0;
-    std::vector<NodeId> holders;
+    std::vector<NodeId> holders, internalized;
     WalkIndexedPage(memory, walker, heap, index, span, maps, [&](NodeId id, const HeapObject& o) {
+      if (layout.IsInternalizedString(o.map->instance_type) && !index.InReadOnlySpace(id))
+        internalized.push_back(id);
       uint32_t degree = 0;
       const uint64_t before = here;
       ForEachEdge(layout, index, o, here, [&](uint32_t target) {
@@ -114,6 +116,11 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
       holders.insert(holders.end(), here - before, id);
     });
     dangling += here;
+    if (!internalized.empty()) {
+      std::lock_guard lock(holders_mutex);
+      f.internalized_strings.insert(f.internalized_strings.end(), internalized.begin(),
+                                    internalized.end());
+    }
     if (!holders.empty()) {
       std::lock_guard lock(holders_mutex);
       const size_t room = ForwardEdges::kMaxDanglingHolders - f.dangling_holders.size();
@@ -122,6 +129,7 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
     }
   });
   f.dangling = dangling;
+  std::sort(f.internalized_strings.begin(), f.internalized_strings.end());
   for (size_t i = 0; i < nodes; ++i) {
     if (f.offsets[i] > UINT32_MAX - f.offsets[i + 1])
       throw Error("the heap graph has more than 4 billion references");

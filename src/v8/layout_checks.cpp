@@ -244,6 +244,11 @@ void CheckTypes(RangeCheck& c, const Layout& l) {
     tag(name, value, s.representation_mask);
   tag("OneByteStringTag", s.one_byte, s.encoding_mask);
   tag("TwoByteStringTag", s.two_byte, s.encoding_mask);
+  // The internalized string types V8 exports have the not-internalized bit clear; the other
+  // sequential string types have it set.
+  for (const auto& [name, value] : l.constants)
+    if (name.starts_with("type_InternalizedString__") && (value & s.is_not_internalized_mask))
+      c.Fail(name, value, "an internalized string type with kIsNotInternalizedMask set");
   if (first >= 1 && first < kInstanceTypes &&
       ((s.is_not_string_mask & (s.first_nonstring_type - 1)) != 0 ||
        (s.is_not_string_mask & s.first_nonstring_type) == 0))

@@ -52,7 +52,7 @@ struct RetainersResult {
   bool partial = false;  // objects or references were left out of the graph
   uint64_t roots_table = 0, global_handles = 0, weak_global_handles = 0, eternal_handles = 0,
            stack_roots = 0, node_wraps = 0, builtins = 0, startup_object_cache = 0,
-           shared_heap_object_cache = 0, external_strings = 0;
+           shared_heap_object_cache = 0, external_strings = 0, internalized_strings = 0;
   std::vector<std::string> warnings;
 };
 

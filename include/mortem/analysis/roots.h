@@ -25,7 +25,8 @@ enum class RootKind {
   kBuiltins,
   kStartupObjectCache,
   kSharedHeapObjectCache,
-  kExternalString
+  kExternalString,
+  kInternalizedString  // the string table's strings that something else keeps alive
 };
 const char* RootKindLabel(RootKind kind);  // "(GC roots)", "(Global handles)", ...
 // Weak roots keep nothing alive; V8's snapshot still counts what they reach.
@@ -43,7 +44,7 @@ struct RootSet {
   std::vector<Root> roots;
   size_t roots_table = 0, global_handles = 0, weak_global_handles = 0, eternal_handles = 0,
          stack = 0, node_wraps = 0, builtins = 0, startup_object_cache = 0,
-         shared_heap_object_cache = 0, external_strings = 0;
+         shared_heap_object_cache = 0, external_strings = 0, internalized_strings = 0;
   std::vector<std::string> labels;  // kNodeWrap: "(Node handle: TCP)", "(Node request: ...)"
   std::vector<std::string> notes;   // what could not be located
 };

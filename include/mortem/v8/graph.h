@@ -42,6 +42,8 @@ struct ForwardEdges {
   // The holder of each such slot (one entry per slot), the first kMaxDanglingHolders of them.
   static constexpr size_t kMaxDanglingHolders = 1 << 16;
   std::vector<NodeId> dangling_holders;
+  // The internalized strings outside read-only space (the string table's), sorted.
+  std::vector<NodeId> internalized_strings;
   std::span<const uint32_t> Out(NodeId id) const {
     return {targets.data() + offsets[id], targets.data() + offsets[id + 1]};
   }

@@ -27,6 +27,9 @@ struct StringTags {
   uint32_t seq = 0, cons = 0, external = 0, sliced = 0, thin = 0;
   uint32_t one_byte = 0, two_byte = 0;
   uint32_t first_nonstring_type = 0;
+  // objects/instance-type.h kIsNotInternalizedMask: bit 5, set in the types of strings that are
+  // not in the string table, on every line from 18 to 26 (no v8dbg symbol carries it).
+  uint32_t is_not_internalized_mask = 1u << 5;
 };
 
 struct Offsets {
@@ -166,6 +169,9 @@ struct Layout {
   std::map<std::string, int64_t, std::less<>> constants;
 
   bool IsString(uint16_t type) const { return type < strings.first_nonstring_type; }
+  bool IsInternalizedString(uint16_t type) const {
+    return IsString(type) && (type & strings.is_not_internalized_mask) == 0;
+  }
   bool IsJSReceiver(uint16_t type) const { return type >= types.first_js_receiver; }
   bool IsJSFunction(uint16_t type) const {
     return type >= types.first_js_function && type <= types.last_js_function;
