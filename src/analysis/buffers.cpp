@@ -255,6 +255,10 @@ BuffersResult RunBuffers(Session& session, const BuffersOptions& options) {
       t.retained_unviewed_bytes += b.unviewed_bytes;
       if (!b.wasm && !b.resizable) t.allocator_bytes += b.byte_length;
     }
+    if (b.wasm) {
+      t.wasm_memories += 1;
+      t.wasm_bytes += b.byte_length;
+    }
   }
   r.retention = Retention(found.buffers);
   if (options.paths)

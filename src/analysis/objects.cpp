@@ -51,7 +51,14 @@ void AddRetainedSizes(Session& session, const Census& census,
       continue;
     }
     if (row != kNoRow) {
-      if (open[row] == 0) rows[row].retained_size += dom.retained[v];
+      if (open[row] == 0) {
+        TypeRow& r = rows[row];
+        r.retained_size += dom.retained[v];
+        if (dom.retained[v] > r.largest_instance_retained) {
+          r.largest_instance_retained = dom.retained[v];
+          r.largest_instance = g.index.address(v);
+        }
+      }
       ++open[row];
       stack.emplace_back(v, true);
     }

@@ -40,8 +40,11 @@ RetainerPath PathOf(Session& session, Address object) {
 
 // Strings with equal contents, by a hash of their characters (sequential strings: the ones that
 // hold their own characters). One 24-byte record per string, sorted; no per-string allocation.
-std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
+// With the heap graph (live_only), only the strings V8's snapshot would keep: garbage not yet
+// collected holds copies too (a module source compiled once more, say), which no one wastes.
+std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top, bool live_only,
                                                   uint64_t& wasted_total) {
+  const GraphState* graph = live_only ? &session.graph() : nullptr;
   const auto& layout = session.layout();
   struct Record {
     uint64_t hash;
@@ -74,6 +77,10 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
     std::memcpy(&length, o.body.data() + layout.off.string_length, sizeof length);
     uint64_t byte_length = static_cast<uint64_t>(std::max(length, 0)) * (shape.one_byte ? 1 : 2);
     if (byte_length > o.size - data) return;  // not a sane string
+    if (graph) {
+      const auto id = graph->index.Find(o.address);
+      if (!id || !graph->ReachableWithWeak(*id)) return;
+    }
     std::string_view bytes(reinterpret_cast<const char*>(o.body.data()) + data,
                            std::min<uint64_t>(byte_length, kStringBytesHashed));
     uint64_t hash = std::hash<std::string_view>{}(bytes) ^ (byte_length * 0x9e3779b97f4a7c15ull) ^
@@ -215,7 +222,7 @@ void HeapSuspects(TriageResult& r, uint64_t heap_used) {
                             {"mortem instances CORE '" + c.name + "' --kind closure"}});
 }
 
-void BufferAndHandleSuspects(TriageResult& r) {
+void BufferAndHandleSuspects(TriageResult& r, uint64_t heap_used) {
   for (const auto& cause : r.retention)
     if (cause.unviewed_bytes >= (8u << 20))
       r.suspects.push_back(
@@ -224,6 +231,17 @@ void BufferAndHandleSuspects(TriageResult& r) {
            {cause.cause + ": " + HumanBytes(cause.unviewed_bytes) +
                 " of backing store no view can reach",
             cause.example_view ? "example view: " + Hex(cause.example_view) : ""}});
+  // Linear memory grows on a module's demand and never shrinks: worth a sentence when it is
+  // large, or larger than the JS heap.
+  const auto& b = r.buffers;
+  if (b.wasm_memories && (b.wasm_bytes >= (uint64_t{64} << 20) || b.wasm_bytes > heap_used))
+    r.suspects.push_back(
+        {"wasm",
+         Grouped(b.wasm_memories) + " WebAssembly " +
+             (b.wasm_memories == 1 ? "memory holds " : "memories hold ") +
+             HumanBytes(b.wasm_bytes) +
+             " of linear memory outside the JS heap (it grows on demand and never shrinks)",
+         {"mortem buffers CORE"}});
   for (const auto& [type, count] : r.handles)
     if (count >= 1000)
       r.suspects.push_back({"handles",
@@ -268,6 +286,7 @@ void Metrics(TriageResult& r, const std::vector<TypeRow>& rows, uint64_t heap_us
   for (const auto& c : r.retention) slab_waste += c.unviewed_bytes;
   m["slab_waste"] = static_cast<double>(slab_waste);
   m["buffers"] = static_cast<double>(r.buffers.backing_store_bytes);
+  m["wasm_memory"] = static_cast<double>(r.buffers.wasm_bytes);
   m["duplicate_strings"] = static_cast<double>(r.duplicate_string_bytes);
   for (const auto& [type, count] : r.handles)
     m["handles(" + type + ")"] = static_cast<double>(count);
@@ -316,7 +335,8 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
     for (const auto& row : TopBy(objects.types, options.top, &TypeRow::retained_size)) {
       TypeWithPath t{row, 0, {}};
       if (IsUserClass(row)) {
-        t.example = ExampleOf(session, row);
+        // The instance that retains the most: its path is the one that holds the bytes.
+        t.example = row.largest_instance ? row.largest_instance : ExampleOf(session, row);
         if (t.example) t.path = PathOf(session, t.example);
       }
       r.top_by_retained.push_back(std::move(t));
@@ -329,7 +349,8 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   auto buffers = RunBuffers(session, buffer_options);
   r.buffers = buffers.totals;
   r.retention = buffers.retention;
-  r.duplicate_strings = FindDuplicateStrings(session, options.top, r.duplicate_string_bytes);
+  r.duplicate_strings =
+      FindDuplicateStrings(session, options.top, options.retained, r.duplicate_string_bytes);
   for (const auto& row : objects.types)
     if (row.kind == "closure") r.closures.push_back(row);
   r.closures = TopBy(r.closures, options.top, &TypeRow::count);
@@ -340,7 +361,7 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   r.requests = handles.request_counts;
   CrashSuspect(r);
   HeapSuspects(r, heap_used);
-  BufferAndHandleSuspects(r);
+  BufferAndHandleSuspects(r, heap_used);
   NativeSuspects(session, r);
   Metrics(r, objects.types, heap_used);
   return r;
@@ -396,8 +417,9 @@ std::vector<std::string> FailingConditions(const TriageResult& result,
   for (const auto& text : conditions) {
     Condition c = ParseCondition(text);
     static const std::set<std::string> kPlain = {
-        "heap_used", "objects",   "slab_waste", "buffers",  "duplicate_strings", "handles",
-        "requests",  "js_frames", "exception",  "suspects", "malloc_free",       "native"};
+        "heap_used",   "objects",  "slab_waste", "buffers",   "duplicate_strings",
+        "handles",     "requests", "js_frames",  "exception", "suspects",
+        "malloc_free", "native",   "wasm_memory"};
     static const std::set<std::string> kKeyed = {"count", "self", "retained", "handles",
                                                  "requests"};
     auto open = c.metric.find('(');

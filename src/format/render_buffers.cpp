@@ -98,7 +98,9 @@ nlohmann::json ToJson(const BuffersResult& r) {
             {"viewed_bytes", t.viewed_bytes},
             {"retained_unviewed_bytes", t.retained_unviewed_bytes},
             {"external_strings", t.external_strings},
-            {"external_string_bytes", t.external_string_bytes}}},
+            {"external_string_bytes", t.external_string_bytes},
+            {"wasm_memories", t.wasm_memories},
+            {"wasm_bytes", t.wasm_bytes}}},
           {"array_buffers", buffers},
           {"omitted", r.omitted},
           {"retention", retention},
@@ -114,6 +116,10 @@ void PrintText(const BuffersResult& r, std::ostream& out) {
       << " kept alive that no view covers\n";
   out << Grouped(t.external_strings) << " external strings hold "
       << HumanBytes(t.external_string_bytes) << "\n";
+  if (t.wasm_memories)
+    out << Grouped(t.wasm_memories)
+        << (t.wasm_memories == 1 ? " WebAssembly memory holds " : " WebAssembly memories hold ")
+        << HumanBytes(t.wasm_bytes) << " of linear memory\n";
   if (!r.retention.empty()) {
     out << "\nkept alive but not viewed:\n";
     for (const auto& c : r.retention) {

@@ -93,6 +93,8 @@ nlohmann::json ToJson(const TriageResult& r) {
             {"backing_store_bytes", r.buffers.backing_store_bytes},
             {"allocator_bytes", r.buffers.allocator_bytes},
             {"retained_unviewed_bytes", r.buffers.retained_unviewed_bytes},
+            {"wasm_memories", r.buffers.wasm_memories},
+            {"wasm_bytes", r.buffers.wasm_bytes},
             {"retention", retention}}},
           {"duplicate_strings", {{"wasted_bytes", r.duplicate_string_bytes}, {"top", strings}}},
           {"closures", RowsJson(r.closures)},
@@ -194,6 +196,10 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
       << HumanBytes(r.buffers.backing_store_bytes) << " of backing stores ("
       << HumanBytes(r.buffers.allocator_bytes) << " from the allocator), "
       << HumanBytes(r.buffers.retained_unviewed_bytes) << " kept alive but unviewed\n";
+  if (r.buffers.wasm_memories)
+    out << Grouped(r.buffers.wasm_memories)
+        << (r.buffers.wasm_memories == 1 ? " WebAssembly memory: " : " WebAssembly memories: ")
+        << HumanBytes(r.buffers.wasm_bytes) << " of linear memory\n";
   for (const auto& c : r.retention) out << "  - " << c.sentence << "\n";
   heading("Duplicated strings");
   out << HumanBytes(r.duplicate_string_bytes) << " wasted by copies\n";

@@ -148,6 +148,20 @@ TEST_CASE("buffers agree with what the scenario made") {
     CHECK(marker["text"] == expect["wasm"]["marker"]);
   }
   CHECK(wasm == 1);
+  CHECK(r["totals"]["wasm_memories"] == 1);
+  CHECK(r["totals"]["wasm_bytes"] == expect["wasm"]["byte_length"]);
+  // triage names it and tests it: its totals, and --fail-if on wasm_memory.
+  const RunResult triage = RunCli({"triage", core, "--no-retained", "--json", "--fail-if",
+                                   "wasm_memory >= " + expect["wasm"]["byte_length"].dump()});
+  REQUIRE(triage.CleanExit());
+  CHECK(triage.exit_code == 6);
+  const json t = json::parse(triage.out);
+  CHECK(t["buffers"]["wasm_memories"] == 1);
+  CHECK(t["metrics"]["wasm_memory"] == expect["wasm"]["byte_length"]);
+  const RunResult below = RunCli({"triage", core, "--no-retained", "--fail-if",
+                                  "wasm_memory > " + expect["wasm"]["byte_length"].dump()});
+  CHECK(below.exit_code == 0);
+  CHECK(below.out.find("1 WebAssembly memory: ") != std::string::npos);
 
   // The detached buffer, and the resizable one where the Node line has them.
   size_t detached = 0, resizable = 0;

@@ -56,6 +56,8 @@ struct BuffersTotals {
   uint64_t allocator_bytes = 0;
   uint64_t views = 0;
   uint64_t external_strings = 0, external_string_bytes = 0;
+  // WebAssembly memories (WebAssembly.Memory and modules' own): linear memory outside the heap.
+  uint64_t wasm_memories = 0, wasm_bytes = 0;
 };
 
 struct BuffersOptions {

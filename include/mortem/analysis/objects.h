@@ -16,6 +16,10 @@ struct TypeRow {
   uint64_t count = 0;
   uint64_t self_size = 0;
   uint64_t retained_size = 0;  // with --retained: instances not dominated by another of the row
+  // With --retained: the instance that retains the most (the one to show as the example of
+  // what the row holds), and how much.
+  Address largest_instance = 0;
+  uint64_t largest_instance_retained = 0;
 };
 
 struct ObjectsOptions {
