@@ -4,9 +4,11 @@
 #      clang-format check           the checked-in .clang-format, no diff allowed
 #   2. build/       -Werror         configure, build, ctest: unit + e2e tiers (makes the cores)
 #   3. build-asan/  ASan+UBSan      configure, build, ctest: unit + e2e on the same cores
+#   4. build-fuzz/  clang libFuzzer  configure, build, ctest: replay regressions and seeds, then
+#                                   fuzz each target for MORTEM_FUZZ_SECONDS (60)
 # Every step runs even after a failure; the exit status is non-zero if any failed.
 # Environment: MORTEM_JOBS (parallel jobs, default nproc), MORTEM_SKIP_SETUP=1,
-#   MORTEM_SKIP_ASAN=1, MORTEM_BUILD_PLUGIN=ON|OFF (default ON for build/, always OFF for asan),
+#   MORTEM_SKIP_ASAN=1, MORTEM_SKIP_FUZZ=1, MORTEM_FUZZ_SECONDS, MORTEM_BUILD_PLUGIN=ON|OFF (default ON for build/, always OFF for asan),
 #   MORTEM_E2E_REQUIRED=1 (a skipped e2e test - no cores could be made - counts as a failure).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,6 +62,11 @@ if [ "${MORTEM_SKIP_ASAN:-0}" != 1 ]; then
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1} \
     suite asan "$root/build-asan" -DMORTEM_SANITIZE=ON -DMORTEM_BUILD_PLUGIN=OFF \
       -DMORTEM_E2E_CORES_DIR="$root/build/cores"
+fi
+
+if [ "${MORTEM_SKIP_FUZZ:-0}" != 1 ]; then
+  suite fuzz "$root/build-fuzz" -DCMAKE_CXX_COMPILER=clang++ -DMORTEM_FUZZ=ON -DMORTEM_WERROR=OFF \
+    -DMORTEM_FUZZ_SECONDS="${MORTEM_FUZZ_SECONDS:-60}"
 fi
 
 echo

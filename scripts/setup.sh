@@ -15,6 +15,7 @@ packages=(
   gdb                                           # gcore, for the gcore e2e path
   python3-jsonschema                            # e2e: --json output against docs/schema
   clang-format elfutils                         # formatting check, eu-readelf
+  clang libclang-rt-14-dev                      # libFuzzer targets (tests/fuzz)
   time bc                                       # bench/run.sh (GNU time, arithmetic)
   npm                                           # scripts/fetch-node.sh (npm pack)
 )

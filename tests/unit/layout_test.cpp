@@ -14,6 +14,7 @@
 #include <map>
 #include <sstream>
 
+#include "fake_target.h"
 #include "mortem/core/error.h"
 #include "mortem/core/fake_memory.h"
 #include "mortem/v8/heap.h"
@@ -26,45 +27,7 @@ namespace {
 
 using mortem::Address;
 
-class FakeSymbols : public mortem::SymbolTable {
- public:
-  void Add(const std::string& name, Address address, uint64_t size) {
-    names_.push_back(name);
-    symbols_[names_.back()] = mortem::Symbol{names_.back(), address, size, false};
-  }
-  std::optional<mortem::Symbol> Find(std::string_view name) const override {
-    auto it = symbols_.find(name);
-    if (it == symbols_.end()) return std::nullopt;
-    return it->second;
-  }
-  void ForEachWithPrefix(std::string_view prefix,
-                         const std::function<void(const mortem::Symbol&)>& visit) const override {
-    for (auto it = symbols_.lower_bound(prefix);
-         it != symbols_.end() && it->first.starts_with(prefix); ++it)
-      visit(it->second);
-  }
-  std::optional<mortem::Symbol> FindByAddress(Address) const override { return std::nullopt; }
-
- private:
-  std::deque<std::string> names_;
-  std::map<std::string_view, mortem::Symbol, std::less<>> symbols_;
-};
-
-// The V8 version a fixture's first line names: "... (V8 13.6.233.10): ...".
-std::vector<int32_t> FixtureVersion(const std::string& first_line) {
-  std::vector<int32_t> parts;
-  auto at = first_line.find("(V8 ");
-  REQUIRE(at != std::string::npos);
-  std::istringstream in(first_line.substr(at + 4));
-  for (int i = 0; i < 4; ++i) {
-    int32_t n = -1;
-    char dot = 0;
-    in >> n;
-    if (i < 3) in >> dot;
-    parts.push_back(n);
-  }
-  return parts;
-}
+using mortem::test::FakeSymbols;
 
 // Fake memory with the constants of fixtures/layout/v8dbg-RELEASE.txt, minus `omit`, with the
 // values of `replace` instead of the fixture's.
@@ -74,33 +37,16 @@ struct FakeTarget {
   explicit FakeTarget(const std::vector<std::string>& omit = {},
                       const std::map<std::string, int32_t>& replace = {},
                       const std::string& release = "24.11.1") {
-    constexpr Address kBase = 0x100000;
-    memory.AddBlock(kBase, 1 << 16);
-    std::ifstream in(MORTEM_SOURCE_DIR "/fixtures/layout/v8dbg-" + release + ".txt");
-    REQUIRE(in.good());
-    std::string line;
-    std::getline(in, line);
-    const std::vector<int32_t> version = FixtureVersion(line);
-    Address next = kBase;
-    auto put = [&](const std::string& name, int32_t value) {
-      memory.WriteBytes(next, &value, 4);
-      symbols.Add(name, next, 4);
-      next += 8;
-    };
-    while (std::getline(in, line)) {
-      if (line.empty() || line[0] == '#') continue;
-      std::istringstream fields(line);
-      std::string name;
-      int64_t value = 0;
-      fields >> name >> value;
+    auto fixture = mortem::test::ReadLayoutFixture(MORTEM_SOURCE_DIR "/fixtures/layout/v8dbg-" +
+                                                   release + ".txt");
+    std::vector<std::pair<std::string, int64_t>> kept;
+    for (auto [name, value] : fixture.constants) {
+      if (std::find(omit.begin(), omit.end(), name) != omit.end()) continue;
       if (auto it = replace.find(name); it != replace.end()) value = it->second;
-      if (std::find(omit.begin(), omit.end(), name) == omit.end())
-        put(name, static_cast<int32_t>(value));
+      kept.emplace_back(name, value);
     }
-    put("_ZN2v88internal7Version6major_E", version[0]);
-    put("_ZN2v88internal7Version6minor_E", version[1]);
-    put("_ZN2v88internal7Version6build_E", version[2]);
-    put("_ZN2v88internal7Version6patch_E", version[3]);
+    fixture.constants = std::move(kept);
+    mortem::test::PlaceConstants(fixture, memory, symbols, 0x100000);
   }
 };
 

@@ -6,12 +6,15 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mortem/v8/heap.h"
 #include "mortem/v8/names.h"
 
 namespace mortem::v8 {
+
+struct ValueChild;
 
 struct Value {
   enum class Kind {
@@ -28,14 +31,22 @@ struct Value {
     kUnreadable
   };
   Kind kind = Kind::kUnreadable;
-  Address address = 0;        // untagged; 0 for Smis
-  std::string type;           // constructor / class name, or V8 instance type
-  std::string instance_type;  // V8 instance type name
-  std::string text;           // the rendering of a primitive, or a one-line summary
-  uint64_t size = 0;          // heap object size in bytes, if known
-  std::vector<std::pair<std::string, Value>> children;  // properties, elements, fields
+  Address address = 0;               // untagged; 0 for Smis
+  std::string type;                  // constructor / class name, or V8 instance type
+  std::string instance_type;         // V8 instance type name
+  std::string text;                  // the rendering of a primitive, or a one-line summary
+  uint64_t size = 0;                 // heap object size in bytes, if known
+  std::vector<ValueChild> children;  // properties, elements, fields
   size_t omitted_children = 0;
   bool truncated = false;
+};
+
+// A named child of a Value (a struct, not a std::pair: a pair may not hold the Value type
+// while it is being defined).
+struct ValueChild {
+  ValueChild(std::string name, Value value) : first(std::move(name)), second(std::move(value)) {}
+  std::string first;  // the property name, "[index]" or field name
+  Value second;
 };
 
 struct ValueLimits {
