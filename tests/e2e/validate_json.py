@@ -11,8 +11,7 @@ document) fail it.
 
 Usage: validate_json.py --mortem PATH --schemas DIR --cores DIR [--label TEXT]
   --cores: cores/VERSION with classes/, buffers/, crash/ and growth/ (and memory/ and
-  growth-workers/ if made; made
-  by tests/e2e/make-cores.sh)
+  growth-workers/ if made; made by tests/e2e/make-cores.sh)
 Exits 77 (CTest: skipped) when the cores or the jsonschema module are missing, unless
 MORTEM_E2E_REQUIRED=1.
 """
