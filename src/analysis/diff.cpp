@@ -214,8 +214,10 @@ DiffResult RunDiff(Session& old_s, Session& new_s, const DiffOptions& options) {
       growing.push_back(&row);
   AddSamples(old_s, new_s, options, growing, r.warnings);
 
-  r.old_core = DiffCore{old_s.facts().pid, old_s.facts().core_build_id, before.walk};
-  r.new_core = DiffCore{new_s.facts().pid, new_s.facts().core_build_id, after.walk};
+  r.old_core = DiffCore{old_s.facts().pid, old_s.selected_isolate(), options.thread_id,
+                        old_s.facts().core_build_id, before.walk};
+  r.new_core = DiffCore{new_s.facts().pid, new_s.selected_isolate(), options.thread_id,
+                        new_s.facts().core_build_id, after.walk};
   Prefixed("old core: ", before.warnings, r.warnings);
   Prefixed("new core: ", after.warnings, r.warnings);
   return r;

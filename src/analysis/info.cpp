@@ -50,6 +50,33 @@ std::optional<uint64_t> ThreadIdOf(const Memory& memory, const v8::Layout& layou
   return id;
 }
 
+// A heap-walk visitor that adds the Environment of each native context it meets to environments.
+auto EnvironmentCollector(Session& session, std::mutex& mutex, std::set<Address>& environments) {
+  return [&session, &mutex, &environments](unsigned, const v8::HeapObject& o) {
+    const auto& layout = session.layout();
+    if (o.map->instance_type != layout.types.native_context) return;
+    if (Address env = EnvironmentOf(session.memory(), layout, o.address)) {
+      std::lock_guard<std::mutex> lock(mutex);
+      environments.insert(env);
+    }
+  };
+}
+
+// The selected isolate's Environments, from its native contexts: these live in old space, so
+// only its pages are walked.
+std::set<Address> EnvironmentsInOldSpace(Session& session) {
+  const auto& layout = session.layout();
+  std::mutex mutex;
+  std::set<Address> environments;
+  auto visit = EnvironmentCollector(session, mutex, environments);
+  v8::HeapWalker walker(session.memory(), layout, session.heap());
+  v8::MapCache maps(session.memory(), layout);
+  for (const auto& page : session.heap().pages())
+    if (page.space == layout.spaces.old_space && !page.from_space)
+      walker.WalkPage(page, maps, 0, visit);
+  return environments;
+}
+
 // The selected isolate's heap per space, from the census's walk if one was taken (it visits the
 // same pages), else a plain walk; and its Environments' threadId, from a walk.
 IsolateHeapInfo DescribeIsolate(Session& session) {
@@ -59,22 +86,11 @@ IsolateHeapInfo DescribeIsolate(Session& session) {
   const auto& layout = session.layout();
   std::mutex mutex;
   std::set<Address> environments;
-  auto visit = [&](unsigned, const v8::HeapObject& o) {
-    if (o.map->instance_type != layout.types.native_context) return;
-    if (Address env = EnvironmentOf(session.memory(), layout, o.address)) {
-      std::lock_guard<std::mutex> lock(mutex);
-      environments.insert(env);
-    }
-  };
+  auto visit = EnvironmentCollector(session, mutex, environments);
   v8::WalkResult walk;
   if (session.has_census()) {
     walk = session.census().walk;
-    // Native contexts live in old space: only its pages are walked again.
-    v8::HeapWalker walker(session.memory(), layout, heap);
-    v8::MapCache maps(session.memory(), layout);
-    for (const auto& page : heap.pages())
-      if (page.space == layout.spaces.old_space && !page.from_space)
-        walker.WalkPage(page, maps, 0, visit);
+    environments = EnvironmentsInOldSpace(session);
   } else {
     v8::HeapWalker walker(session.memory(), layout, heap);
     ProgressStep step("walking the heap");
@@ -98,17 +114,20 @@ IsolateHeapInfo DescribeIsolate(Session& session) {
 }
 
 // Node's threadIds are 0 for the main thread and distinct for the workers; a layout that reads
-// anything else is not this release's: all unknown.
-void ValidateThreadIds(std::vector<IsolateHeapInfo>& isolates) {
+// anything else is not this release's.
+bool ThreadIdsValid(const std::vector<std::pair<std::optional<uint64_t>, bool>>& id_and_main) {
   std::set<uint64_t> seen;
   bool valid = true;
-  for (const auto& i : isolates) {
-    if (!i.node_thread_id) continue;
-    const uint64_t id = *i.node_thread_id;
-    valid &=
-        seen.insert(id).second && id < (uint64_t{1} << 32) && (id == 0) == (i.isolate.main_thread);
-  }
-  if (!valid)
+  for (const auto& [id, main] : id_and_main)
+    if (id) valid &= seen.insert(*id).second && *id < (uint64_t{1} << 32) && (*id == 0) == main;
+  return valid;
+}
+
+// Otherwise all unknown.
+void ValidateThreadIds(std::vector<IsolateHeapInfo>& isolates) {
+  std::vector<std::pair<std::optional<uint64_t>, bool>> ids;
+  for (const auto& i : isolates) ids.emplace_back(i.node_thread_id, i.isolate.main_thread);
+  if (!ThreadIdsValid(ids))
     for (auto& i : isolates) i.node_thread_id.reset();
 }
 
@@ -136,6 +155,22 @@ InfoResult RunInfo(Session& session, bool all_isolates) {
   r.walk = main.walk;
   r.warnings = session.Warnings();
   return r;
+}
+
+std::vector<std::optional<uint64_t>> NodeThreadIds(Session& session) {
+  const size_t selected = session.selected_isolate();
+  std::vector<std::pair<std::optional<uint64_t>, bool>> ids;
+  for (const auto& isolate : session.isolates()) {
+    session.SelectIsolate(isolate.index);
+    ids.emplace_back(
+        ThreadIdOf(session.memory(), session.layout(), EnvironmentsInOldSpace(session)),
+        isolate.main_thread);
+  }
+  session.SelectIsolate(selected);
+  std::vector<std::optional<uint64_t>> out;
+  const bool valid = ThreadIdsValid(ids);
+  for (const auto& [id, main] : ids) out.push_back(valid ? id : std::nullopt);
+  return out;
 }
 
 }  // namespace mortem

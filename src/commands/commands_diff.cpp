@@ -38,6 +38,7 @@ void AddDiffCommands(std::vector<Command>& r) {
           [](Invocation& in) {
             DiffOptions options = DiffOptionsFrom(in.options);
             options.force = in.force;
+            options.thread_id = in.thread_id;
             auto result = RunDiff(in.session, *in.second, options);
             Emit(in, result);
             return PartialIf(result.old_core.walk.skipped_bytes > 0 ||

@@ -9,6 +9,7 @@
 
 #include "command_helpers.h"
 #include "mortem/analysis/inspect.h"
+#include "mortem/analysis/isolate_pairs.h"
 #include "mortem/commands/core_facts.h"
 #include "mortem/core/escape.h"
 #include "mortem/core/text.h"
@@ -112,6 +113,14 @@ po::variables_map ParseOptions(const Command& command, const std::vector<std::st
 
 namespace {
 
+size_t ParseIsolateIndex(const std::string& which) {
+  size_t index = 0;
+  auto [end, ec] = std::from_chars(which.data(), which.data() + which.size(), index);
+  if (ec != std::errc() || end != which.data() + which.size())
+    throw po::error("--isolate takes an isolate's index (see `info`) or all");
+  return index;
+}
+
 // The isolates a run of the command covers: --isolate N, the isolate of an address argument, or
 // all of them.
 std::vector<size_t> TargetIsolates(const Command& command, Session& session,
@@ -121,10 +130,7 @@ std::vector<size_t> TargetIsolates(const Command& command, Session& session,
   if (which == "all" && command.isolates == IsolateScope::kOne)
     throw po::error(command.name + " describes one isolate: --isolate N (see `info`)");
   if (which != "all") {
-    size_t index = 0;
-    auto [end, ec] = std::from_chars(which.data(), which.data() + which.size(), index);
-    if (ec != std::errc() || end != which.data() + which.size())
-      throw po::error("--isolate takes an isolate's index (see `info`) or all");
+    const size_t index = ParseIsolateIndex(which);
     session.SelectIsolate(index);  // throws if out of range
     return {index};
   }
@@ -211,6 +217,86 @@ ExitCode CombineCodes(const std::vector<ExitCode>& codes) {
   return condition ? ExitCode::kConditionMet : partial ? ExitCode::kPartial : ExitCode::kOk;
 }
 
+// One run of a command: the isolate it describes (of the first core), its section title, and
+// how to select it (and its pair in the second core).
+struct Target {
+  IsolateInfo info;
+  std::string title;
+  std::function<void()> select;
+  std::optional<uint64_t> thread_id;  // second_core: Node's threadId of both isolates
+};
+
+// Runs the command once per target: text in sections (where the cores hold several isolates),
+// JSON merged into one document.
+ExitCode RunTargets(const Command& command, Invocation& in, const std::vector<Target>& targets,
+                    bool sections, const std::vector<std::string>& warnings = {}) {
+  Session& session = in.session;
+  std::vector<ExitCode> codes;
+  std::vector<std::pair<IsolateInfo, nlohmann::json>> docs;
+  bool failed = false;
+  for (size_t n = 0; n < targets.size(); ++n) {
+    const Target& target = targets[n];
+    target.select();
+    std::ostringstream captured;
+    Invocation here{session,    in.second,       in.force,
+                    in.options, in.json,         in.json ? captured : in.out,
+                    in.err,     target.thread_id};
+    if (!in.json && sections) in.out << (n ? "\n" : "") << "== " << target.title << " ==\n";
+    try {
+      codes.push_back(command.run(here));
+    } catch (const Error& e) {
+      if (targets.size() == 1) throw;
+      // One unreadable isolate: said, and the others still analysed.
+      in.err << "mortem " << command.name << ": " << target.title << ": error: " << e.what()
+             << "\n";
+      failed = true;
+      continue;
+    }
+    if (in.json) docs.emplace_back(target.info, nlohmann::json::parse(captured.str()));
+  }
+  session.SelectIsolate(0);
+  if (in.second) in.second->SelectIsolate(0);
+  if (in.json && !docs.empty()) {
+    nlohmann::json merged = MergeIsolateDocuments(docs);
+    for (const auto& w : warnings) merged["warnings"].push_back(w);
+    in.out << merged.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else if (!in.json) {
+    for (const auto& w : warnings) in.out << "warning: " << w << "\n";
+  }
+  if (codes.empty()) throw Error("no isolate could be analysed");
+  ExitCode code = CombineCodes(codes);
+  if (code == ExitCode::kOk && (failed || !session.broken_isolates().empty()))
+    code = ExitCode::kPartial;
+  return code;
+}
+
+// A command comparing two cores: once per pair of isolates, paired by Node's threadId; --isolate
+// N: the first core's isolate N and its pair. Isolates without a pair are warned about.
+ExitCode RunPairedIsolates(const Command& command, Invocation& in) {
+  Session& session = in.session;
+  const std::string which = in.options["isolate"].as<std::string>();
+  std::optional<size_t> only;
+  if (which != "all") only = ParseIsolateIndex(which);
+  const IsolatePairing pairing = PairIsolates(session, *in.second, only);
+  if (pairing.pairs.empty())
+    throw Error("no isolate of the first core has its pair in the second: " +
+                (pairing.warnings.empty() ? std::string("none found") : pairing.warnings.back()));
+  std::vector<Target> targets;
+  for (const auto& pair : pairing.pairs) {
+    std::string title = "isolate " + std::to_string(pair.old_index) + " of the old core, " +
+                        std::to_string(pair.new_index) + " of the new core";
+    if (pair.thread_id) title += " (threadId " + std::to_string(*pair.thread_id) + ")";
+    targets.push_back({session.isolates()[pair.old_index], title,
+                       [&session, &in, pair] {
+                         session.SelectIsolate(pair.old_index);
+                         in.second->SelectIsolate(pair.new_index);
+                       },
+                       pair.thread_id});
+  }
+  const bool sections = session.isolates().size() > 1 || in.second->isolates().size() > 1;
+  return RunTargets(command, in, targets, sections, pairing.warnings);
+}
+
 // Runs the command once per target isolate: text in sections, JSON merged into one document.
 ExitCode RunOverIsolates(const Command& command, Invocation& in) {
   if (command.isolates == IsolateScope::kProcess) return command.run(in);
@@ -221,48 +307,12 @@ ExitCode RunOverIsolates(const Command& command, Invocation& in) {
     session.SelectIsolate(0);
     return code;
   }
-  if (command.second_core) {  // both cores' isolate N (default: their main threads')
-    const std::string which = in.options["isolate"].as<std::string>();
-    const size_t index = which == "all" ? 0 : TargetIsolates(command, session, in.options).front();
-    session.SelectIsolate(index);
-    if (in.second) in.second->SelectIsolate(index);
-    return command.run(in);
-  }
-  const auto targets = TargetIsolates(command, session, in.options);
-  const auto& all = session.isolates();
-  std::vector<ExitCode> codes;
-  std::vector<std::pair<IsolateInfo, nlohmann::json>> docs;
-  bool failed = false;
-  for (size_t n = 0; n < targets.size(); ++n) {
-    session.SelectIsolate(targets[n]);
-    const IsolateInfo& info = all[targets[n]];
-    std::ostringstream captured;
-    Invocation here{session, in.second, in.force, in.options, in.json, in.json ? captured : in.out,
-                    in.err};
-    if (!in.json && all.size() > 1)
-      in.out << (n ? "\n" : "") << "== " << IsolateTitle(info) << " ==\n";
-    try {
-      codes.push_back(command.run(here));
-    } catch (const Error& e) {
-      if (targets.size() == 1) throw;
-      // One unreadable isolate: said, and the others still analysed.
-      in.err << "mortem " << command.name << ": " << IsolateTitle(info) << ": error: " << e.what()
-             << "\n";
-      failed = true;
-      continue;
-    }
-    if (in.json) docs.emplace_back(info, nlohmann::json::parse(captured.str()));
-  }
-  session.SelectIsolate(0);
-  if (in.json && !docs.empty())
-    in.out << MergeIsolateDocuments(docs).dump(2, ' ', false,
-                                               nlohmann::json::error_handler_t::replace)
-           << "\n";
-  if (codes.empty()) throw Error("no isolate could be analysed");
-  ExitCode code = CombineCodes(codes);
-  if (code == ExitCode::kOk && (failed || !session.broken_isolates().empty()))
-    code = ExitCode::kPartial;
-  return code;
+  if (command.second_core) return RunPairedIsolates(command, in);
+  std::vector<Target> targets;
+  for (size_t index : TargetIsolates(command, session, in.options))
+    targets.push_back({session.isolates()[index], IsolateTitle(session.isolates()[index]),
+                       [&session, index] { session.SelectIsolate(index); }, std::nullopt});
+  return RunTargets(command, in, targets, session.isolates().size() > 1);
 }
 
 }  // namespace

@@ -10,7 +10,11 @@ nlohmann::json ChangeJson(const Change& c) {
 }
 
 nlohmann::json CoreJson(const DiffCore& c) {
-  return {{"pid", c.pid}, {"build_id", c.build_id}, {"walk", ToJson(c.walk)}};
+  return {{"pid", c.pid},
+          {"isolate", c.isolate},
+          {"thread_id", c.thread_id ? nlohmann::json(*c.thread_id) : nlohmann::json(nullptr)},
+          {"build_id", c.build_id},
+          {"walk", ToJson(c.walk)}};
 }
 
 std::string Signed(int64_t n) {
@@ -49,7 +53,9 @@ nlohmann::json ToJson(const DiffResult& r) {
 }
 
 void PrintText(const DiffResult& r, std::ostream& out) {
-  out << "old core: pid " << r.old_core.pid << ", new core: pid " << r.new_core.pid;
+  out << "old core: pid " << r.old_core.pid << " isolate " << r.old_core.isolate
+      << ", new core: pid " << r.new_core.pid << " isolate " << r.new_core.isolate;
+  if (r.new_core.thread_id) out << " (threadId " << *r.new_core.thread_id << ")";
   if (!r.new_core.build_id.empty()) out << " (build-id " << r.new_core.build_id << ")";
   out << "\n\n";
   Table t;

@@ -26,6 +26,9 @@ stamp_of() {  # scenario mode
     sha256sum "$root/fixtures/scenarios/$1.js" "$root/fixtures/make-core.sh" | cut -d' ' -f1
     # The preload's source, not its build: build trees sharing OUTROOT share its cores.
     [ -z "${MORTEM_PRELOAD:-}" ] || cat "$root"/fixtures/preload/*.cpp | sha256sum | cut -d' ' -f1
+    # A scenario's addon (a "// node-addon: NAME" line) by its source.
+    addon=$(sed -n 's|^// node-addon: *||p' "$root/fixtures/scenarios/$1.js" | head -1)
+    [ -z "$addon" ] || sha256sum "$root/fixtures/addon/$addon.c" | cut -d' ' -f1
   } | sha256sum | cut -d' ' -f1
 }
 

@@ -10,8 +10,8 @@ a copy of one schema's part in another that differs from it (triage's process is
 document) fail it.
 
 Usage: validate_json.py --mortem PATH --schemas DIR --cores DIR [--label TEXT]
-  --cores: cores/VERSION with classes/, buffers/, crash/ and growth/ (and memory/ if made; made
-  by tests/e2e/make-cores.sh)
+  --cores: cores/VERSION with classes/, buffers/, crash/ and growth/ (and memory/ and
+  growth-workers/ if made; made by tests/e2e/make-cores.sh)
 Exits 77 (CTest: skipped) when the cores or the jsonschema module are missing, unless
 MORTEM_E2E_REQUIRED=1.
 """
@@ -248,6 +248,11 @@ def main():
     c.run("diff", ["diff", old, new, "--top", "30"])
     c.run("diff", ["diff", old, new, "--retained", "--sort", "retained", "--top", "10", "--paths", "1"])
     c.run("diff", ["diff", old, new, "--grown-only", "--sort", "count", "--paths", "0"])
+    # Cores of a process with workers (if made): isolates paired by threadId, warnings.
+    workers = os.path.join(a.cores, "growth-workers")
+    if os.path.exists(os.path.join(workers, "core")):
+        c.run("diff", ["diff", os.path.join(workers, "core-before"), os.path.join(workers, "core"),
+                       "--top", "20", "--paths", "1"])
 
     # The crash scenario: the process died on an uncaught exception thrown in JS, with a server,
     # sockets and an fs request open.

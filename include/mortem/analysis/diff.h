@@ -39,6 +39,8 @@ struct DiffRow {
 
 struct DiffCore {
   int pid = 0;
+  size_t isolate = 0;                 // the isolate compared (its index in that core)
+  std::optional<uint64_t> thread_id;  // its Node threadId (unset: unknown)
   std::string build_id;  // of the executable, as the core holds it (else of the binary read)
   WalkSummary walk;
 };
@@ -51,6 +53,8 @@ struct DiffOptions {
   size_t paths = 3;          // growing rows (from the top) that get a sample retainer path
   uint32_t path_depth = 64;  // at most this many steps per path
   bool force = false;        // go on although the cores ran different binaries
+  // Node's threadId of the two isolates compared (each session's selected one), as paired.
+  std::optional<uint64_t> thread_id;
 };
 
 struct DiffResult {
@@ -63,7 +67,8 @@ struct DiffResult {
   std::vector<std::string> warnings;
 };
 
-// Throws Error(kWrongBinary) if the two cores ran binaries of different build-ids, unless forced.
+// Compares the selected isolate of each session. Throws Error(kWrongBinary) if the two cores ran
+// binaries of different build-ids, unless forced.
 DiffResult RunDiff(Session& old_session, Session& new_session, const DiffOptions& options);
 
 }  // namespace mortem

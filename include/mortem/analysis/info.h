@@ -58,5 +58,8 @@ struct InfoResult {
 WalkSummary SummariseWalk(Session& session, const v8::WalkResult& walk);
 // Every isolate's heap, or (all_isolates false) only the selected one's.
 InfoResult RunInfo(Session& session, bool all_isolates = true);
+// Node's threadId of each isolate, by index (0: the main thread's); unset where unknown (as in
+// `info`). Walks each isolate's old space.
+std::vector<std::optional<uint64_t>> NodeThreadIds(Session& session);
 
 }  // namespace mortem

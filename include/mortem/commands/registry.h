@@ -30,6 +30,8 @@ struct Invocation {
   bool json = false;
   std::ostream& out;
   std::ostream& err;
+  // Commands with second_core: Node's threadId of the two isolates compared (unset: unknown).
+  std::optional<uint64_t> thread_id = std::nullopt;
 };
 
 // Which isolates a command describes. kEach: every heap command; it takes --isolate N|all
