@@ -351,6 +351,9 @@ void LoadTypes(ConstantReader& c, Types& t) {
   c.Optional(t.error_stack_data, "ERROR_STACK_DATA_TYPE");
   c.Optional(t.code_wrapper, "CODE_WRAPPER_TYPE");
   c.Optional(t.bytecode_wrapper, "BYTECODE_WRAPPER_TYPE");
+  c.Optional(t.last_microtask, "PROMISE_RESOLVE_THENABLE_JOB_TASK_TYPE");
+  c.Optional(t.load_handler, "LOAD_HANDLER_TYPE");
+  c.Optional(t.store_handler, "STORE_HANDLER_TYPE");
 }
 
 void LoadNodeOffsets(ConstantReader& c, NodeOffsets& n) {

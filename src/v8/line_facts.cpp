@@ -397,8 +397,9 @@ constexpr SizeFacts kSizes146{CodeShape::kStreamWithBodySize, 48, 2, 24, 16, 8, 
 // (+ padding) before the entries [obs: 189 on Node 24.11.1, tables of capacity 0 and 4: 40 +
 // 24n]. 14.6: the same place and header, entries of 16 bytes [obs: 188 on Node 26.12.1, a table
 // of capacity 4: 40 + 16 * 4]; and a second table type between TRUSTED_WEAK_FIXED_ARRAY_TYPE and
-// WASM_IMPORT_DATA_TYPE with only protected_offheap_data before its entries [obs: 200 on
-// 26.12.1, tables of capacity 0: 24 bytes; entries taken as 16 bytes].
+// WASM_IMPORT_DATA_TYPE with only protected_offheap_data before its entries, sized by its
+// length (u32 @8; the u32 @12 is 0) [obs: 200 on 26.12.1, tables of length 0: 24 bytes; the
+// sql.js scenario's table of length 38: 24 + 16 * 38, the next object's map right after].
 constexpr PlacedArrayType kDispatch124{
     "TRUSTED_FIXED_ARRAY_TYPE", "TURBOSHAFT_FLOAT64_RANGE_TYPE_TYPE", 3, 16, 24, 12};
 constexpr PlacedArrayType kDispatch136{
@@ -406,7 +407,7 @@ constexpr PlacedArrayType kDispatch136{
 constexpr PlacedArrayType kDispatch146{
     "INTERPRETER_DATA_TYPE", "WASM_INTERNAL_FUNCTION_TYPE", 2, 40, 16, 12};
 constexpr PlacedArrayType kImportDispatch146{
-    "TRUSTED_WEAK_FIXED_ARRAY_TYPE", "WASM_IMPORT_DATA_TYPE", 2, 24, 16, 12};
+    "TRUSTED_WEAK_FIXED_ARRAY_TYPE", "WASM_IMPORT_DATA_TYPE", 2, 24, 16, 8};
 constexpr TypeFacts kTypesBefore124{.code_arrays_below_byte_array = true,
                                     .free_space_after_feedback_vector = 0,
                                     .wasm_dispatch_tables = {}};

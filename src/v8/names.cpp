@@ -124,9 +124,9 @@ NodeKind Namer::SystemKind(uint16_t type) const {
       type == t.bytecode_array || type == t.closure_feedback_cell_array ||
       named("CODE_DATA_CONTAINER_TYPE") || named("FEEDBACK_CELL_TYPE") ||
       type == t.feedback_metadata || type == t.feedback_vector || named("INTERPRETER_DATA_TYPE") ||
-      named("LOAD_HANDLER_TYPE") || type == t.object_boilerplate_description ||
+      type == t.load_handler || type == t.object_boilerplate_description ||
       type == t.preparse_data || named("REG_EXP_BOILERPLATE_DESCRIPTION_TYPE") ||
-      type == t.scope_info || named("STORE_HANDLER_TYPE") ||
+      type == t.scope_info || type == t.store_handler ||
       // 13.x: the wrappers of trusted Code and BytecodeArray objects.
       (layout_.line->snapshot.wrappers_are_code &&
        ((t.code_wrapper && type == *t.code_wrapper) ||

@@ -11,6 +11,9 @@
 #           glibc's malloc_info() and the process's smaps, no snapshot
 # A directory whose .stamp matches the scenario script, make-core.sh and the mode is reused, so
 # several build trees (e.g. build and build-asan) can share OUTROOT and make each core once.
+# A scenario with a line "// needs: npm-fixtures" runs third-party packages: they are installed
+# first (scripts/fetch-npm-fixtures.sh, pinned by fixtures/npm/package-lock.json, which is part
+# of the stamp); when they cannot be, the scenario is skipped (77).
 # Environment: MORTEM_CORE_VARIANT=NAME with MORTEM_PRELOAD=LIBRARY: the cores go to
 #   OUTROOT/SCENARIO-NAME, made with node running under LD_PRELOAD=LIBRARY (make-core.sh).
 # Exits 77 (CTest: skipped) when cores cannot be made here, saying why.
@@ -21,6 +24,9 @@ shift 3
 skip=77
 
 variant=${MORTEM_CORE_VARIANT:-}
+needs_npm() {  # scenario
+  grep -q '^// needs: npm-fixtures' "$root/fixtures/scenarios/$1.js"
+}
 stamp_of() {  # scenario mode
   { echo "version $version mode $2 variant $variant"
     sha256sum "$root/fixtures/scenarios/$1.js" "$root/fixtures/make-core.sh" | cut -d' ' -f1
@@ -29,6 +35,7 @@ stamp_of() {  # scenario mode
     # A scenario's addon (a "// node-addon: NAME" line) by its source.
     addon=$(sed -n 's|^// node-addon: *||p' "$root/fixtures/scenarios/$1.js" | head -1)
     [ -z "$addon" ] || sha256sum "$root/fixtures/addon/$addon.c" | cut -d' ' -f1
+    ! needs_npm "$1" || sha256sum "$root/fixtures/npm/package-lock.json" | cut -d' ' -f1
   } | sha256sum | cut -d' ' -f1
 }
 
@@ -47,6 +54,11 @@ fi
 mkdir -p "$outroot"
 status=0
 for scenario in "$@"; do
+  if needs_npm "$scenario" && ! "$root/scripts/fetch-npm-fixtures.sh" >/dev/null; then
+    echo "SKIP: scenario $scenario needs the npm fixtures, which could not be installed (see above)"
+    status=$skip
+    continue
+  fi
   name=$scenario
   [ "$mode" = gcore ] && name=$scenario-gcore
   [ -n "$variant" ] && name=$name-$variant

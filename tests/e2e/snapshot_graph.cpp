@@ -63,4 +63,44 @@ std::map<std::string, uint64_t> SnapshotRetained(const SnapshotGraph& g,
   return out;
 }
 
+std::map<std::string, uint64_t> SnapshotRetainedByClass(const SnapshotGraph& g) {
+  using mortem::v8::DominatorTree;
+  // Children per node in the dominator tree, as offsets into one array (counting sort by idom).
+  std::vector<uint32_t> first(g.n + 2, 0), children(g.n);
+  for (size_t i = 0; i < g.n; ++i)
+    if (g.tree.idom[i] != DominatorTree::kNone) ++first[g.tree.idom[i] + 1];
+  for (size_t i = 1; i < first.size(); ++i) first[i] += first[i - 1];
+  std::vector<uint32_t> fill(first.begin(), first.end() - 1);
+  for (size_t i = 0; i < g.n; ++i)
+    if (g.tree.idom[i] != DominatorTree::kNone) children[fill[g.tree.idom[i]]++] = uint32_t(i);
+  // Depth-first from the virtual root, counting per class name the instances above a node: a
+  // node adds its retained size when none of its dominators is of its class.
+  std::vector<uint32_t> above(g.strings.size(), 0);
+  std::vector<uint64_t> by_name(g.strings.size(), 0);
+  auto is_object = [&](uint32_t v) { return v < g.n && g.Type(v) == "object"; };
+  auto name_of = [&](uint32_t v) { return g.nodes[v * g.k + g.ni]; };
+  struct Frame {
+    uint32_t node, next_child;
+  };
+  std::vector<Frame> stack{{g.tree.virtual_root, first[g.tree.virtual_root]}};
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (top.next_child == first[top.node + 1]) {
+      if (is_object(top.node)) --above[name_of(top.node)];
+      stack.pop_back();
+      continue;
+    }
+    const uint32_t child = children[top.next_child++];
+    if (is_object(child)) {
+      if (above[name_of(child)] == 0) by_name[name_of(child)] += g.tree.retained[child];
+      ++above[name_of(child)];
+    }
+    stack.push_back({child, first[child]});
+  }
+  std::map<std::string, uint64_t> out;
+  for (size_t s = 0; s < by_name.size(); ++s)
+    if (by_name[s]) out[g.strings[s].get<std::string>()] += by_name[s];
+  return out;
+}
+
 }  // namespace mortem::e2e

@@ -30,4 +30,7 @@ SnapshotGraph LoadSnapshotGraph(const std::filesystem::path& path);
 std::map<std::string, uint64_t> SnapshotRetained(const SnapshotGraph& g,
                                                  const std::vector<std::string>& classes);
 
+// The same for every class of "object" nodes at once, in one walk of the dominator tree.
+std::map<std::string, uint64_t> SnapshotRetainedByClass(const SnapshotGraph& g);
+
 }  // namespace mortem::e2e

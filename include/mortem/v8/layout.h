@@ -134,7 +134,8 @@ struct Types {
       object_boilerplate_description, closure_feedback_cell_array, array_list,
       external_pointer_array, protected_fixed_array, uncompiled_data_first, uncompiled_data_last,
       js_weak_map, js_weak_set, js_weak_ref, js_date_time_format, js_rab_gsab_data_view,
-      wasm_memory_object, call_site_info, error_stack_data, code_wrapper, bytecode_wrapper;
+      wasm_memory_object, call_site_info, error_stack_data, code_wrapper, bytecode_wrapper,
+      last_microtask, load_handler, store_handler;
   uint16_t allocation_site, array_boilerplate_description, regexp_boilerplate_description,
       prototype_info, enum_cache, transition_array;
   uint16_t first_fixed_array, last_fixed_array;  // FixedArray-shaped range
