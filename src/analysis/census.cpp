@@ -58,6 +58,10 @@ void ApplyTags(Session& session, const std::function<bool(Address)>& keep,
     auto it = std::lower_bound(tags.begin(), tags.end(), v8::TypeTag{o.address});
     if (it == tags.end() || it->object != o.address) return;
     if (keep && !keep(o.address)) return;
+    // V8's TagObject names only entries that have no name yet: a JS object or a string keeps
+    // its own (a constant an optimized function embeds among its deoptimization literals).
+    const uint16_t type = o.map->instance_type;
+    if (layout.IsJSReceiver(type) || layout.IsString(type)) return;
     ObjectKey from = KeyOf(layout, o);
     ObjectKey to = RetypedKey(o, it->kind);
     if (from != to)
