@@ -150,6 +150,7 @@ class SnapshotWriter {
   const uint32_t fields_;
   std::vector<uint32_t> position_;       // per node id: index in the nodes array, or kAbsent
   std::vector<v8::NodeId> inessential_;  // V8 draws no edges to oddballs and holes
+  std::vector<v8::NodeId> read_only_internalized_;  // in the string table, immortal
   std::vector<Synthetic> synthetic_;
   std::vector<std::pair<v8::NodeId, uint64_t>> natives_;  // backing stores: owner, bytes
   std::vector<std::string> missing_;
@@ -169,8 +170,10 @@ void SnapshotWriter::FindInessential() {
   const auto& t = layout_.types;
   walker.WalkPages(read_only, 1, [&](unsigned, const v8::HeapObject& o) {
     const uint16_t type = o.map->instance_type;
-    if (type != t.oddball && !(t.hole && type == *t.hole)) return;
-    if (auto id = graph_.index.Find(o.address)) found[0].push_back(*id);
+    const bool internalized = layout_.IsInternalizedString(type);
+    if (!internalized && type != t.oddball && !(t.hole && type == *t.hole)) return;
+    if (auto id = graph_.index.Find(o.address))
+      (internalized ? read_only_internalized_ : found[0]).push_back(*id);
   });
   inessential_ = std::move(found[0]);
   std::sort(inessential_.begin(), inessential_.end());
@@ -208,10 +211,20 @@ void SnapshotWriter::Plan() {
       const uint32_t to = r->node < position_.size() ? position_[r->node] : kAbsent;
       if (to == kAbsent) continue;
       const auto n = static_cast<uint32_t>(category.edges.size() + 1);
-      category.edges.push_back(IsWeakRoot(r->kind) ? OutEdge{SnapshotEdgeType::kWeak,
-                                                             strings_.Intern(std::to_string(n)), to}
-                                                   : OutEdge{SnapshotEdgeType::kElement, n, to});
+      // V8 writes the string table's edges as internal ones named by their index, the weak
+      // roots' as weak ones so named, the others as elements.
+      const bool named = IsWeakRoot(r->kind) || r->kind == RootKind::kInternalizedString;
+      const auto type = IsWeakRoot(r->kind) ? SnapshotEdgeType::kWeak
+                        : named             ? SnapshotEdgeType::kInternal
+                                            : SnapshotEdgeType::kElement;
+      category.edges.push_back(OutEdge{type, named ? strings_.Intern(std::to_string(n)) : n, to});
     }
+    if (name == RootKindLabel(RootKind::kInternalizedString))
+      for (v8::NodeId id : read_only_internalized_)
+        if (position_[id] != kAbsent)
+          category.edges.push_back({SnapshotEdgeType::kInternal,
+                                    strings_.Intern(std::to_string(category.edges.size() + 1)),
+                                    position_[id]});
     if (name == "(Read-only roots)")
       for (v8::NodeId id = 0; id < index.size(); ++id)
         if (position_[id] != kAbsent && index.InReadOnlySpace(id))
