@@ -61,6 +61,8 @@ std::optional<Candidate> ReadHeader(const Memory& memory, const PageHeaderLayout
 
 // Probes every 256 KiB boundary of the regions for a page header. V8 maps its pages anonymously,
 // so regions backed by a file (the binary, libraries) are probed only if the others hold none.
+constexpr uint64_t kReleaseEvery = uint64_t{16} << 20;
+
 std::vector<Candidate> ProbePages(const Memory& memory, const Layout& layout) {
   std::vector<Candidate> candidates;
   const auto regions = memory.Regions();
@@ -70,15 +72,23 @@ std::vector<Candidate> ProbePages(const Memory& memory, const Layout& layout) {
     for (const auto& region : regions) {
       if (region.name.empty() == file_backed) continue;
       Address first = (region.start + kPageSize - 1) & ~(kPageSize - 1);
+      // The probes map far more of the core than the headers they read (the kernel's
+      // read-ahead and fault-around: 687 MB resident after probing a 4 GB gcore core of 98 MB
+      // of data, when each probe dropped its own 256 KiB); the region so far is dropped every
+      // 16 MiB, and at its end.
+      Address released = region.start;
       for (Address a = first; a < region.end && a >= first; a += kPageSize) {
+        if (a - released >= kReleaseEvery) {
+          memory.Release(released, a - released);
+          released = a;
+        }
         if (a < skip_until) continue;
         auto c = ReadHeader(memory, layout.page, a);
-        // The probe may have mapped far more of the core than the header; drop it as we go.
-        memory.Release(a, kPageSize);
         if (!c) continue;
         if (c->page.size > kPageSize) skip_until = a + c->page.size;
         candidates.push_back(*c);
       }
+      memory.Release(released, region.end - released);
     }
   }
   return candidates;
