@@ -71,6 +71,9 @@ struct SegmentFinder {
   uint64_t max_chunks = 0;
   std::vector<std::pair<Address, Address>> others;  // the thread arenas' heaps, sorted
   std::vector<Address> seeds;                       // chunks the arena's lists hold, sorted
+  // Chunk steps left for the whole search: walks from every page of a region can otherwise
+  // cost the region's pages times its chunks (a hostile core: chains that never end).
+  mutable uint64_t steps_left = 0;
 
   // The end of the other arena's heap that [start, end) overlaps, or 0.
   Address OverlapsOther(Address start, Address end) const {
@@ -96,7 +99,8 @@ struct SegmentFinder {
   Walked WalkFrom(Address start, Address limit) const {
     Walked w;
     Address p = start;
-    for (uint64_t n = 0; p + 2 * F::kSizeSz <= limit && n < max_chunks; ++n) {
+    for (uint64_t n = 0; p + 2 * F::kSizeSz <= limit && n < max_chunks && steps_left > 0; ++n) {
+      --steps_left;
       if (p == top) {
         w.end = top_end;
         return w;
@@ -169,6 +173,7 @@ void AddSegments(const Memory& memory, const MallocFacts& facts, const MallocLim
   }
   SegmentFinder finder{memory, top, top + (*top_size & ~F::kFlagBits), limits.max_chunks_per_arena,
                        {},     {}};
+  finder.steps_left = limits.max_chunks_per_arena;
   for (const auto& other : report.arenas)
     if (!other.main)
       for (const auto& h : other.heaps) finder.others.emplace_back(h.start, h.end);
@@ -207,6 +212,9 @@ void AddSegments(const Memory& memory, const MallocFacts& facts, const MallocLim
   const uint64_t found = Found(arena);
   const bool has_top = std::any_of(arena.heaps.begin(), arena.heaps.end(),
                                    [&](const ArenaHeap& h) { return h.end == finder.top_end; });
+  if (finder.steps_left == 0)
+    Warn(report, "main arena (non-contiguous): the search for its segments stopped after " +
+                     std::to_string(limits.max_chunks_per_arena) + " chunk steps");
   if (!has_top)
     Warn(report, "main arena (non-contiguous): no run of chunks ends at its top chunk " + Hex(top) +
                      "; its segment was not walked");

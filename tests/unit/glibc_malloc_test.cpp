@@ -241,3 +241,15 @@ TEST_CASE("glibc malloc: a bad chunk in a non-contiguous main arena is reported,
   CHECK(main.small_bins.bytes == 0x200);
   CHECK(main.top.bytes == kMerged + kMergedSize - f.top);
 }
+
+TEST_CASE("glibc malloc: the search for a non-contiguous main arena's segments is bounded") {
+  NonContiguous f;
+  native::MallocLimits limits;
+  limits.max_chunks_per_arena = 3;  // fewer steps than the segments have chunks
+  const auto r = native::ReadMalloc(f.memory, f.mappings, limits);
+  CHECK(r.partial);
+  const bool said = std::any_of(r.warnings.begin(), r.warnings.end(), [](const std::string& w) {
+    return w.find("stopped after 3 chunk steps") != std::string::npos;
+  });
+  CHECK(said);
+}
