@@ -145,9 +145,15 @@ std::optional<ContextLocalNames> ScopeInfoReader::ContextLocals(Address scope_in
   const auto table = memory_.ReadWord(scope_info + uint64_t{decoded->local_names} * 8);
   if (!table || (*table & 3) != 1) return std::nullopt;
   const Address data = (*table - 1) + layout_.off.fixed_array_data;
+  // The capacity is the core's word: believed only as V8 makes it (HashTable::ComputeCapacity,
+  // a power of two below 4 x the locals, for which there is room), and when the table's own
+  // length agrees, before anything is allocated by it.
   const auto capacity = memory_.ReadWord(data + 2 * 8);
-  if (!capacity || !IsSmi(*capacity) || SmiValue(*capacity) <= 0 ||
-      SmiValue(*capacity) > 4 * kMaxCount)
+  const auto length = memory_.ReadWord((*table - 1) + layout_.off.fixed_array_length);
+  if (!capacity || !IsSmi(*capacity) || !length || !IsSmi(*length)) return std::nullopt;
+  const int64_t slots = SmiValue(*capacity);
+  if (slots <= 0 || (slots & (slots - 1)) != 0 || static_cast<uint64_t>(slots) > 4 * count + 8 ||
+      SmiValue(*length) != 3 + 2 * slots)
     return std::nullopt;
   std::vector<uint64_t> entries(2 * static_cast<uint64_t>(SmiValue(*capacity)));
   const size_t read = memory_.Read(data + 3 * 8, entries.data(), entries.size() * 8);
