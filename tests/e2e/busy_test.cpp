@@ -36,16 +36,6 @@ std::string Label() {
 }
 
 // Runs mortem with --json; it must exit 0 exactly (a busy core is a healthy core).
-json RunStrict(std::vector<std::string> args) {
-  args.push_back("--json");
-  auto r = RunCli(args);
-  INFO("mortem " << args[0] << ": " << r.Describe() << " in " << r.seconds << "s\nstderr:\n"
-                 << r.err);
-  REQUIRE(r.CleanExit());
-  CHECK(r.exit_code == 0);
-  return json::parse(r.out);
-}
-
 uint64_t CountOf(const json& objects) {
   uint64_t n = 0;
   for (const auto& t : objects.at("types"))
@@ -70,21 +60,21 @@ TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's sn
                                                                     << kClass << ", the scenario "
                                                                     << expected);
 
-  json info = RunStrict({"info", core.string()});
+  json info = RunCliJsonStrict({"info", core.string()});
   const json& walk = info.at("walk");
   INFO("walk: " << walk.dump());
   CHECK(walk.at("skipped_bytes") == 0);
   CHECK(walk.at("unreadable_bytes") == 0);
   CHECK(walk.at("problem_pages").empty());
 
-  const uint64_t reachable = CountOf(RunStrict({"objects", core.string(), "--reachable"}));
+  const uint64_t reachable = CountOf(RunCliJsonStrict({"objects", core.string(), "--reachable"}));
   CHECK(reachable == it->second.count);
-  const uint64_t all = CountOf(RunStrict({"objects", core.string()}));
+  const uint64_t all = CountOf(RunCliJsonStrict({"objects", core.string()}));
   CHECK(all >= reachable);
   // The heap graph's commands (references into the heap that hit no object start make them
   // partial) and triage exit 0 too.
-  RunStrict({"objects", core.string(), "--retained", "--top", "5"});
-  json triage = RunStrict({"triage", core.string(), "--no-retained"});
+  RunCliJsonStrict({"objects", core.string(), "--retained", "--top", "5"});
+  json triage = RunCliJsonStrict({"triage", core.string(), "--no-retained"});
   CHECK(triage.at("partial") == false);
   std::cout << "[e2e] " << Label() << " busy (seed " << scenario.value("seed", 0) << ", "
             << scenario.value("rounds", 0) << " rounds): " << kClass << " scenario " << expected

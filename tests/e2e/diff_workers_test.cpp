@@ -40,20 +40,10 @@ json ReadJson(const fs::path& path) {
   return json::parse(in);
 }
 
-json RunJson(std::vector<std::string> args) {
-  args.push_back("--json");
-  auto r = RunCli(args);
-  INFO("mortem " << args[0] << ": " << r.Describe() << " in " << r.seconds << "s\nstderr:\n"
-                 << r.err);
-  REQUIRE(r.CleanExit());
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
-
 // Node's threadId -> isolate index, as `info` reads the core.
 std::map<uint64_t, size_t> IndexByThreadId(const std::string& core) {
   std::map<uint64_t, size_t> out;
-  const json info = RunJson({"info", core});
+  const json info = RunCliJsonStrict({"info", core});
   for (const auto& i : info.at("isolates"))
     if (!i.at("thread_id").is_null())
       out[i.at("thread_id").get<uint64_t>()] = i.at("isolate").get<size_t>();
@@ -98,7 +88,7 @@ TEST_CASE("diff pairs the isolates of two cores by threadId; a worker's growth i
   const int64_t leaked = grower->at("after").get<int64_t>() - grower->at("before").get<int64_t>();
   const int64_t instance_size = static_cast<int64_t>(snap.self_size / snap.count);
 
-  const json diff = RunJson({"diff", before, after, "--paths", "1"});
+  const json diff = RunCliJsonStrict({"diff", before, after, "--paths", "1"});
   size_t in_both = 0;
   for (const auto& want : scenario.at("isolates")) {
     const uint64_t id = want.at("threadId").get<uint64_t>();
@@ -142,7 +132,8 @@ TEST_CASE("diff pairs the isolates of two cores by threadId; a worker's growth i
   // with a lower thread id ended between the cores).
   const size_t n = old_index.at(grower_id);
   REQUIRE(new_index.at(grower_id) != n);  // else the scenario does not test the pairing
-  const json one = RunJson({"diff", before, after, "--isolate", std::to_string(n), "--paths", "0"});
+  const json one =
+      RunCliJsonStrict({"diff", before, after, "--isolate", std::to_string(n), "--paths", "0"});
   REQUIRE(one.at("isolates").size() == 1);
   CHECK(one.at("old").at("isolate") == n);
   CHECK(one.at("new").at("isolate") == new_index.at(grower_id));

@@ -164,6 +164,16 @@ nlohmann::json RunCliJson(std::vector<std::string> args, int expected_exit) {
   return result;
 }
 
+nlohmann::json RunCliJsonStrict(std::vector<std::string> args) {
+  args.push_back("--json");
+  auto r = RunCli(args);
+  INFO("mortem " << args[0] << ": " << r.Describe() << " in " << r.seconds << "s\nstderr:\n"
+                 << r.err);
+  REQUIRE(r.CleanExit());
+  REQUIRE(r.exit_code == 0);
+  return nlohmann::json::parse(r.out);
+}
+
 bool CliHasCommand(const std::string& command) {
   auto r = Run({CliPath(), "--help"}, std::chrono::seconds(60));
   std::istringstream in(r.out);

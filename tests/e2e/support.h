@@ -44,6 +44,9 @@ RunResult RunCli(const std::vector<std::string>& args);
 // expected_exit. Where 0 is expected, 5 (partial) is accepted if the document says "partial"
 // (a core of a process that died mid-GC may hold a few bytes of unswept garbage).
 nlohmann::json RunCliJson(std::vector<std::string> args, int expected_exit = 0);
+// Runs `mortem ARGS... --json` and returns the document; the run must end cleanly with exit 0
+// (no partial result accepted).
+nlohmann::json RunCliJsonStrict(std::vector<std::string> args);
 // Whether the CLI knows a command (its --help lists it).
 bool CliHasCommand(const std::string& command);
 

@@ -35,16 +35,6 @@ std::string Label() {
   return Env("MORTEM_E2E_LABEL").value_or("?");
 }
 
-json RunStrict(std::vector<std::string> args) {
-  args.push_back("--json");
-  auto r = RunCli(args);
-  INFO("mortem " << args[0] << ": " << r.Describe() << " in " << r.seconds << "s\nstderr:\n"
-                 << r.err);
-  REQUIRE(r.CleanExit());
-  CHECK(r.exit_code == 0);
-  return json::parse(r.out);
-}
-
 json LoadScenario() {
   std::ifstream in(Dir() / "scenario.json");
   REQUIRE(in.good());
@@ -95,7 +85,7 @@ TEST_CASE("a process that died in a worker: the worker's isolate, frames and tri
   REQUIRE(worker_tid != 0);
   REQUIRE(worker_tid != pid);
 
-  const json info = RunStrict({"info", core});
+  const json info = RunCliJsonStrict({"info", core});
   const int main_isolate = IsolateOfThreadId(info, main.at("threadId").get<uint64_t>());
   const int worker_isolate = IsolateOfThreadId(info, worker.at("threadId").get<uint64_t>());
   REQUIRE(main_isolate == 0);
@@ -103,7 +93,7 @@ TEST_CASE("a process that died in a worker: the worker's isolate, frames and tri
   CHECK(info.at("isolates").at(worker_isolate).at("tid") == worker_tid);
 
   // The crashing thread alone: the worker's, decoded with the worker's isolate.
-  const json crash = RunStrict({"stack", core});
+  const json crash = RunCliJsonStrict({"stack", core});
   REQUIRE(crash.at("threads").size() == 1);
   const json& crashing = crash.at("threads")[0];
   CHECK(crashing.at("tid") == worker_tid);
@@ -113,7 +103,7 @@ TEST_CASE("a process that died in a worker: the worker's isolate, frames and tri
                 "crashing thread's JS frames: " << json(worker_frames).dump());
 
   // The main thread, idle in mainIdles, decoded with the main isolate.
-  const json all = RunStrict({"stack", core, "--all"});
+  const json all = RunCliJsonStrict({"stack", core, "--all"});
   const json* main_thread = ThreadOfTid(all, pid);
   REQUIRE(main_thread != nullptr);
   CHECK(main_thread->at("isolate") == main_isolate);
@@ -127,7 +117,7 @@ TEST_CASE("a process that died in a worker: the worker's isolate, frames and tri
   CHECK(worker_thread->at("isolate") == worker_isolate);
 
   // triage: the crash is in the worker's isolate.
-  const json triage = RunStrict({"triage", core, "--no-retained"});
+  const json triage = RunCliJsonStrict({"triage", core, "--no-retained"});
   size_t sections_with_crash = 0;
   for (const auto& section : triage.at("isolates")) {
     if (section.at("crashing_thread").is_null()) continue;

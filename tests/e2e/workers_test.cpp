@@ -46,16 +46,6 @@ std::string Label() {
 }
 
 // Runs mortem with --json; it must exit 0 (a process with workers is a healthy core).
-json RunStrict(std::vector<std::string> args) {
-  args.push_back("--json");
-  auto r = RunCli(args);
-  INFO("mortem " << args[0] << ": " << r.Describe() << " in " << r.seconds << "s\nstderr:\n"
-                 << r.err);
-  REQUIRE(r.CleanExit());
-  CHECK(r.exit_code == 0);
-  return json::parse(r.out);
-}
-
 struct ScenarioIsolate {
   std::string class_name, waits;
   uint64_t count = 0;
@@ -116,7 +106,7 @@ TEST_CASE("worker threads: every isolate found, each analysed against its own sn
   const auto scenario = LoadScenario(pid, others);
   REQUIRE(scenario.size() == 3);
 
-  json info = RunStrict({"info", core});
+  json info = RunCliJsonStrict({"info", core});
   const json& isolates = info.at("isolates");
   REQUIRE(isolates.size() == scenario.size() + others);
   CHECK(isolates[0].at("main_thread") == true);
@@ -177,7 +167,7 @@ TEST_CASE("worker threads: every isolate found, each analysed against its own sn
                   "isolate " << index_of[s] << ": " << isolates.at(index_of[s]).dump());
 
   // Each thread's JS frames, decoded with its own isolate.
-  json stack = RunStrict({"stack", core, "--all"});
+  json stack = RunCliJsonStrict({"stack", core, "--all"});
   for (size_t s = 0; s < scenario.size(); ++s) {
     bool found = false;
     for (const auto& t : stack.at("threads")) {
@@ -189,7 +179,7 @@ TEST_CASE("worker threads: every isolate found, each analysed against its own sn
   }
 
   // Worker A's TCP server is its own handle.
-  json handles = RunStrict({"handles", core});
+  json handles = RunCliJsonStrict({"handles", core});
   size_t tcp_main = 0, tcp_worker_a = 0;
   for (const auto& h : handles.at("handles")) {
     if (h.dump().find("TCP") == std::string::npos) continue;
@@ -200,16 +190,16 @@ TEST_CASE("worker threads: every isolate found, each analysed against its own sn
   CHECK(tcp_main == 0);
 
   // An address resolves to its isolate without --isolate.
-  json instances = RunStrict({"instances", core, scenario[2].class_name, "--limit", "1",
-                              "--isolate", std::to_string(index_of[2])});
+  json instances = RunCliJsonStrict({"instances", core, scenario[2].class_name, "--limit", "1",
+                                     "--isolate", std::to_string(index_of[2])});
   REQUIRE(!instances.at("instances").empty());
   const std::string address = instances.at("instances")[0].at("address").get<std::string>();
-  json inspect = RunStrict({"inspect", core, address});
+  json inspect = RunCliJsonStrict({"inspect", core, address});
   REQUIRE(inspect.at("isolates").size() == 1);
   CHECK(inspect.at("isolates")[0].at("isolate") == index_of[2]);
   CHECK(inspect.dump().find(scenario[2].class_name) != std::string::npos);
 
-  json triage = RunStrict({"triage", core, "--no-retained"});
+  json triage = RunCliJsonStrict({"triage", core, "--no-retained"});
   CHECK(triage.at("isolates").size() == scenario.size() + others);
   std::cout << "[e2e] " << Label() << " workers: " << isolates.size() << " isolates;"
             << summary.str() << " stack and handles per isolate\n";
@@ -220,8 +210,8 @@ TEST_CASE("an isolate whose structures are unreadable is reported, and the other
   int pid = 0;
   size_t others = 0;
   const auto scenario = LoadScenario(pid, others);
-  json info = RunStrict({"info", core.string()});
-  const json objects = RunStrict({"objects", core.string(), "--reachable"});
+  json info = RunCliJsonStrict({"info", core.string()});
+  const json objects = RunCliJsonStrict({"objects", core.string(), "--reachable"});
   // Worker B's isolate: its Isolate's first 8 KiB after the stack guard (the roots table starts
   // there on every line) zeroed in a copy of the core.
   const auto holding = IsolatesHolding(objects, scenario[2].class_name);
