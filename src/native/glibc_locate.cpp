@@ -92,8 +92,11 @@ bool LooksLikeArena(const Memory& memory, Address address) {
   if (Word(s, F::kSystemMem) > Word(s, F::kMaxSystemMem)) return false;
   // Every bin is empty (its fd and bk point at its own header) or a ring of chunks; a few
   // rings are checked to lead back (the first chunk's bk or the last one's fd is the head).
-  int empty = 0, checked = 0;
-  for (uint64_t i = 1; i < F::kNumBins; ++i) {
+  // A damaged bin or two (a corrupt list, one half of an empty bin overwritten) must not hide
+  // the arena: the lists' walk reports them.
+  constexpr int kMaxDamagedBins = 2;
+  int empty = 0, checked = 0, damaged = 0;
+  for (uint64_t i = 1; i < F::kNumBins && damaged <= kMaxDamagedBins; ++i) {
     const uint64_t fd = Word(s, F::kBins + (i - 1) * 16), bk = Word(s, F::kBins + (i - 1) * 16 + 8);
     const uint64_t head = F::BinAt(address, i);
     if (fd == head && bk == head) {
@@ -101,15 +104,20 @@ bool LooksLikeArena(const Memory& memory, Address address) {
       continue;
     }
     if (fd == 0 || bk == 0 || fd % F::kAlign != 0 || bk % F::kAlign != 0 || fd == head ||
-        bk == head)
-      return false;
+        bk == head) {
+      ++damaged;
+      continue;
+    }
     if (checked < 4) {
-      ++checked;
       // One direction suffices: a corrupt list must not hide the arena.
-      if (memory.ReadWord(fd + 24) != head && memory.ReadWord(bk + 16) != head) return false;
+      if (memory.ReadWord(fd + 24) == head || memory.ReadWord(bk + 16) == head)
+        ++checked;
+      else
+        ++damaged;
     }
   }
-  return checked > 0 || empty == static_cast<int>(F::kNumBins - 1);
+  if (damaged > kMaxDamagedBins) return false;
+  return checked > 0 || empty + damaged == static_cast<int>(F::kNumBins - 1);
 }
 
 std::vector<Address> FindMainArenaCandidates(const Memory& memory, const LibcImage& libc) {

@@ -135,6 +135,31 @@ TEST_CASE("glibc malloc: a looping bin and a corrupt chunk are bounded and repor
   CHECK(r.arenas[1].in_use_bytes() == 0x40);  // the other arena still accounted
 }
 
+TEST_CASE("glibc malloc: an empty bin made to loop does not hide main_arena") {
+  Fixture f;
+  // Bin 62 was empty; its fd now points at a fake chunk whose fd points at itself, its bk
+  // still at its own header (half of an empty bin overwritten).
+  const Address fake = kBrk + 0x1000;
+  f.memory.WriteWord(kArena + 112 + 61 * 16, fake);
+  f.memory.WriteWord(fake + 8, 0x41);
+  f.memory.WriteWord(fake + 16, fake);
+  const auto r = native::ReadMalloc(f.memory, f.mappings);
+  CHECK(r.main_arena == kArena);
+  CHECK(r.partial);
+  bool loop = false;
+  for (const auto& w : r.warnings) loop = loop || w.find("loops") != std::string::npos;
+  CHECK(loop);
+  REQUIRE(r.arenas.size() == 2);
+  CHECK(r.arenas[1].in_use_bytes() == 0x40);
+}
+
+TEST_CASE("glibc malloc: a region of many damaged bins is not taken for main_arena") {
+  Fixture f;
+  for (int i = 10; i < 13; ++i) f.memory.WriteWord(kArena + 112 + i * 16, 0);
+  const auto r = native::ReadMalloc(f.memory, f.mappings);
+  CHECK(r.main_arena != kArena);
+}
+
 TEST_CASE("glibc malloc: an arena list leaving the core stops there") {
   Fixture f;
   f.memory.WriteWord(kThreadArena + 2160, 0x5550000000);  // next: not mapped
