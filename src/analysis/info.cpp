@@ -4,9 +4,8 @@
 #include <mutex>
 #include <set>
 
-#include "mortem/analysis/handles.h"
 #include "mortem/core/progress.h"
-#include "mortem/v8/tagged.h"
+#include "mortem/v8/node_environment.h"
 #include "mortem/v8/walker.h"
 
 namespace mortem {
@@ -40,11 +39,10 @@ namespace {
 // agree.
 std::optional<uint64_t> ThreadIdOf(const Memory& memory, const v8::Layout& layout,
                                    const std::set<Address>& environments) {
-  const uint32_t offset = layout.line->node.environment_thread_id;
   std::optional<uint64_t> id;
   for (Address env : environments) {
-    auto v = memory.ReadWord(env + offset);
-    if (!offset || !v || (id && *id != *v)) return std::nullopt;
+    auto v = v8::EnvironmentThreadId(memory, layout, env);
+    if (!v || (id && *id != *v)) return std::nullopt;
     id = *v;
   }
   return id;
@@ -55,26 +53,11 @@ auto EnvironmentCollector(Session& session, std::mutex& mutex, std::set<Address>
   return [&session, &mutex, &environments](unsigned, const v8::HeapObject& o) {
     const auto& layout = session.layout();
     if (o.map->instance_type != layout.types.native_context) return;
-    if (Address env = EnvironmentOf(session.memory(), layout, o.address)) {
+    if (Address env = v8::EnvironmentOf(session.memory(), layout, o.address)) {
       std::lock_guard<std::mutex> lock(mutex);
       environments.insert(env);
     }
   };
-}
-
-// The selected isolate's Environments, from its native contexts: these live in old space, so
-// only its pages are walked.
-std::set<Address> EnvironmentsInOldSpace(Session& session) {
-  const auto& layout = session.layout();
-  std::mutex mutex;
-  std::set<Address> environments;
-  auto visit = EnvironmentCollector(session, mutex, environments);
-  v8::HeapWalker walker(session.memory(), layout, session.heap());
-  v8::MapCache maps(session.memory(), layout);
-  for (const auto& page : session.heap().pages())
-    if (page.space == layout.spaces.old_space && !page.from_space)
-      walker.WalkPage(page, maps, 0, visit);
-  return environments;
 }
 
 // The selected isolate's heap per space, from the census's walk if one was taken (it visits the
@@ -90,7 +73,7 @@ IsolateHeapInfo DescribeIsolate(Session& session) {
   v8::WalkResult walk;
   if (session.has_census()) {
     walk = session.census().walk;
-    environments = EnvironmentsInOldSpace(session);
+    environments = v8::FindEnvironments(session.memory(), layout, heap);
   } else {
     v8::HeapWalker walker(session.memory(), layout, heap);
     ProgressStep step("walking the heap");
@@ -163,7 +146,8 @@ std::vector<std::optional<uint64_t>> NodeThreadIds(Session& session) {
   for (const auto& isolate : session.isolates()) {
     session.SelectIsolate(isolate.index);
     ids.emplace_back(
-        ThreadIdOf(session.memory(), session.layout(), EnvironmentsInOldSpace(session)),
+        ThreadIdOf(session.memory(), session.layout(),
+                   v8::FindEnvironments(session.memory(), session.layout(), session.heap())),
         isolate.main_thread);
   }
   session.SelectIsolate(selected);

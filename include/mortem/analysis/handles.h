@@ -63,10 +63,6 @@ struct HandlesOptions {
 
 HandlesResult RunHandles(Session& session, const HandlesOptions& options = {});
 
-// The Environment* a native context holds in its embedder data (ContextEmbedderIndex::
-// kEnvironment), or 0 if it holds none.
-Address EnvironmentOf(const Memory& memory, const v8::Layout& layout, Address native_context);
-
 // The pending JS timers and immediates (result.timers, result.immediates); at most `limit` per
 // list (result.truncated is set beyond it).
 void FindJsTimers(Session& session, size_t limit, HandlesResult& result);

@@ -1,0 +1,48 @@
+// Purpose: Node's Environment as a core holds it. Each is found from a native context's embedder
+// data (slot ContextEmbedderIndex::kEnvironment); it keeps its threadId and two intrusive
+// ListNode queues in C++ memory, of handle wraps (sockets, servers, timers, ...) and of request
+// wraps (fs, dns, write and connect requests), each wrap holding its JS object through
+// BaseObject::persistent_handle_. Offsets from the binary's nodedbg_* constants and the line's
+// facts; every walk is bounded and cycle-proof.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <span>
+#include <vector>
+
+#include "mortem/core/memory.h"
+#include "mortem/v8/heap.h"
+#include "mortem/v8/layout.h"
+
+namespace mortem::v8 {
+
+// The Environment* a native context's embedder data holds (0: none or unreadable).
+Address EnvironmentOf(const Memory& memory, const Layout& layout, Address native_context);
+
+// The Environments of a heap's native contexts; those live in old space, so only its pages are
+// walked (each read once, then released).
+std::set<Address> FindEnvironments(const Memory& memory, const Layout& layout, const Heap& heap);
+
+// Environment::thread_id_ (Node's threadId: 0 on the main thread), if the line's facts place it.
+std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, const Layout& layout,
+                                            Address environment);
+
+// Whether the binary has every nodedbg_* constant the wrap queues need.
+bool HasWrapQueueLayout(const Layout& layout);
+
+struct WrapQueues {
+  std::vector<Address> handles, requests;  // the C++ HandleWrap / ReqWrap objects
+  bool truncated = false;                  // a queue was longer than the limit
+};
+
+// The wraps on the Environments' handle and request queues (either may be skipped), at most
+// max_per_queue per queue. Requires HasWrapQueueLayout.
+WrapQueues ReadWrapQueues(const Memory& memory, const Layout& layout,
+                          std::span<const Address> environments, bool handles, bool requests,
+                          size_t max_per_queue);
+
+// The tagged JS object a wrap's persistent handle holds (nullopt: no handle or unreadable).
+std::optional<uint64_t> WrapObjectValue(const Memory& memory, const Layout& layout, Address wrap);
+
+}  // namespace mortem::v8

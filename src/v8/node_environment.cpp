@@ -1,0 +1,100 @@
+#include "mortem/v8/node_environment.h"
+
+#include "mortem/v8/maps.h"
+#include "mortem/v8/tagged.h"
+#include "mortem/v8/walker.h"
+
+namespace mortem::v8 {
+namespace {
+
+bool IsAligned(Address a) {
+  return a != 0 && (a & 7) == 0;
+}
+
+// The wraps on one intrusive ListNode queue: head at queue_head, wrap = node - node_offset.
+void WalkQueue(const Memory& memory, Address queue_head, uint64_t next_offset, uint64_t node_offset,
+               size_t limit, std::vector<Address>& wraps, bool& truncated) {
+  std::set<Address> seen{queue_head};
+  auto node = memory.ReadWord(queue_head + next_offset);
+  for (size_t n = 0; node && *node != queue_head; ++n) {
+    if (!IsAligned(*node) || !seen.insert(*node).second) break;  // corrupt or cyclic
+    if (n >= limit) {
+      truncated = true;
+      break;
+    }
+    wraps.push_back(*node - node_offset);
+    node = memory.ReadWord(*node + next_offset);
+  }
+}
+
+}  // namespace
+
+Address EnvironmentOf(const Memory& memory, const Layout& layout, Address native_context) {
+  const auto index = layout.node.environment_index;
+  if (!index) return 0;
+  auto eda = memory.ReadWord(native_context + layout.off.native_context_embedder_data);
+  if (!eda || !IsHeapObject(*eda)) return 0;
+  auto length = memory.ReadWord(*eda - 1 + layout.off.fixed_array_length);
+  if (!length || !IsSmi(*length) || SmiValue(*length) <= static_cast<int64_t>(*index)) return 0;
+  auto env = memory.ReadWord(*eda - 1 + layout.off.embedder_data_array_header +
+                             layout.off.embedder_data_slot_size * *index);
+  return env && IsAligned(*env) ? *env : 0;
+}
+
+std::set<Address> FindEnvironments(const Memory& memory, const Layout& layout, const Heap& heap) {
+  std::set<Address> found;
+  HeapWalker walker(memory, layout, heap);
+  MapCache maps(memory, layout);
+  for (const auto& page : heap.pages()) {
+    if (page.space != layout.spaces.old_space || page.from_space) continue;
+    memory.Prefetch(page.start, page.size);
+    walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
+      if (o.map->instance_type != layout.types.native_context) return;
+      if (Address env = EnvironmentOf(memory, layout, o.address)) found.insert(env);
+    });
+    memory.Release(page.start, page.size);
+  }
+  return found;
+}
+
+std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, const Layout& layout,
+                                            Address environment) {
+  const uint32_t offset = layout.line->node.environment_thread_id;
+  if (offset == 0) return std::nullopt;
+  return memory.ReadWord(environment + offset);
+}
+
+bool HasWrapQueueLayout(const Layout& layout) {
+  const auto& n = layout.node;
+  return n.environment_index && n.list_node_next && n.base_object_persistent &&
+         n.environment_handle_wrap_queue && n.handle_wrap_queue_head && n.handle_wrap_queue_node &&
+         n.environment_req_wrap_queue && n.req_wrap_queue_head && n.req_wrap_queue_node;
+}
+
+WrapQueues ReadWrapQueues(const Memory& memory, const Layout& layout,
+                          std::span<const Address> environments, bool handles, bool requests,
+                          size_t max_per_queue) {
+  WrapQueues out;
+  if (!HasWrapQueueLayout(layout)) return out;
+  const auto& n = layout.node;
+  for (Address env : environments) {
+    if (handles)
+      WalkQueue(memory, env + *n.environment_handle_wrap_queue + *n.handle_wrap_queue_head,
+                *n.list_node_next, *n.handle_wrap_queue_node, max_per_queue, out.handles,
+                out.truncated);
+    if (requests)
+      WalkQueue(memory, env + *n.environment_req_wrap_queue + *n.req_wrap_queue_head,
+                *n.list_node_next, *n.req_wrap_queue_node, max_per_queue, out.requests,
+                out.truncated);
+  }
+  return out;
+}
+
+std::optional<uint64_t> WrapObjectValue(const Memory& memory, const Layout& layout, Address wrap) {
+  if (!layout.node.base_object_persistent) return std::nullopt;
+  // BaseObject::persistent_handle_ is a global handle: the node's first word is the object.
+  auto handle = memory.ReadWord(wrap + *layout.node.base_object_persistent);
+  return handle && IsAligned(*handle) ? memory.ReadWord(*handle) : std::nullopt;
+}
+
+}  // namespace mortem::v8
