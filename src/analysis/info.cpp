@@ -22,6 +22,8 @@ WalkSummary SummariseWalk(Session& session, const v8::WalkResult& walk) {
   s.resyncs = t.resyncs;
   s.moved_objects = t.moved_objects;
   s.moved_bytes = t.moved_bytes;
+  s.dead_objects = t.dead_objects;
+  s.dead_bytes = t.dead_bytes;
   s.lab_bytes = t.lab_bytes;
   const auto& pages = session.heap().pages();
   for (size_t i = 0; i < pages.size(); ++i) {

@@ -18,6 +18,8 @@ nlohmann::json ToJson(const WalkSummary& w) {
           {"resyncs", w.resyncs},
           {"moved_objects", w.moved_objects},
           {"moved_bytes", w.moved_bytes},
+          {"dead_objects", w.dead_objects},
+          {"dead_bytes", w.dead_bytes},
           {"allocation_area_bytes", w.lab_bytes},
           {"problem_pages", problems}};
 }
@@ -166,6 +168,9 @@ void PrintText(const InfoResult& r, std::ostream& out) {
     if (i.walk.moved_objects)
       out << Grouped(i.walk.moved_objects) << " stale copies of moved objects ("
           << Grouped(i.walk.moved_bytes) << " bytes) left by a compaction; not counted\n";
+    if (i.walk.dead_objects)
+      out << Grouped(i.walk.dead_objects) << " dead code objects (" << Grouped(i.walk.dead_bytes)
+          << " bytes) on pages not yet swept, their Code collected; not counted\n";
     PrintWalkWarning(i.walk, out);
   }
   for (const auto& warning : r.warnings) out << "warning: " << warning << "\n";

@@ -172,10 +172,26 @@ std::optional<uint16_t> SizeRules::PlacedType(const Layout& l, const PlacedArray
   return static_cast<uint16_t>(*before + 1);
 }
 
-std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map,
-                                          std::span<const std::byte> body) const {
+bool SizeRules::IsDeadCodeStream(const MapInfo& map, std::span<const std::byte> body,
+                                 Address at) const {
+  const SizeRule& r = rules_[map.instance_type];
+  if (at == 0 || map.instance_size != 0 || r.kind != SizeKind::kInstructionStream113) return false;
+  auto code = Field<uint64_t>(body, r.count_offset);
+  if (!code || (*code & 3) != 1) return false;
+  auto code_map = memory_.ReadWord(*code - 1);
+  auto back = memory_.ReadWord(*code - 1 + layout_.off.code_instruction_stream);
+  if (!code_map || !back) return false;  // not in the core: unknown, not dead
+  auto type = (*code_map & 3) == 1
+                  ? memory_.ReadValue<uint16_t>(*code_map - 1 + layout_.off.map_instance_type)
+                  : std::nullopt;
+  return !type || *type != layout_.types.code || *back != at + 1;
+}
+
+std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map, std::span<const std::byte> body,
+                                          Address at) const {
   if (map.instance_size != 0) return map.instance_size;
   const SizeRule& r = rules_[map.instance_type];
+  if (at != 0 && IsDeadCodeStream(map, body, at)) return std::nullopt;
   switch (r.kind) {
     case SizeKind::kUnknown:
       return std::nullopt;

@@ -47,6 +47,8 @@ void PageWalkStats::Add(const PageWalkStats& o) {
   objects += o.objects;
   moved_objects += o.moved_objects;
   moved_bytes += o.moved_bytes;
+  dead_objects += o.dead_objects;
+  dead_bytes += o.dead_bytes;
   lab_bytes += o.lab_bytes;
   resyncs += o.resyncs;
   if (first_problem.empty()) first_problem = o.first_problem;
@@ -82,7 +84,7 @@ std::optional<HeapWalker::Moved> HeapWalker::MovedTo(uint64_t word, MapCache& ma
     copy.resize(memory_.Read(word, copy.data(), copy.size()));
     body = copy;
   }
-  auto size = sizes_.SizeOf(*map, body);
+  auto size = sizes_.SizeOf(*map, body, word);
   if (!size) return std::nullopt;
   return Moved{*size, map->instance_type};
 }
@@ -158,7 +160,18 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
     }
     const MapInfo* map = (word & 3) == 1 ? maps.Get(word - 1) : nullptr;
     std::optional<uint64_t> size;
-    if (map) size = sizes_.SizeOf(*map, bytes.subspan(pos));
+    if (map) size = sizes_.SizeOf(*map, bytes.subspan(pos), address);
+    if (map && !size && sizes_.IsDeadCodeStream(*map, bytes.subspan(pos), address)) {
+      flush();
+      const uint64_t end = AfterDeadCodeStream(bytes, pos, page, word, *map, maps);
+      ++stats.dead_objects;
+      stats.dead_bytes += end - pos;
+      resyncing = false;
+      previous = address;
+      previous_type = map->instance_type;
+      pos = end;
+      continue;
+    }
     if (!map || !size || *size < 8 || *size > bytes.size() - pos) {
       if (!resyncing && (word & 3) == 0) {
         if (auto moved = MovedTo(word, maps);
@@ -238,6 +251,46 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
   }
   flush();
   return stats;
+}
+
+// Where the next object starts after the dead code stream at pos: at the next InstructionStream
+// whose Code points back at it, a free-space filler that ends where such a start follows, an
+// unused allocation area, or the area's end. The code space holds only streams and fillers, so
+// nothing live is passed over.
+uint64_t HeapWalker::AfterDeadCodeStream(std::span<const std::byte> bytes, uint64_t pos,
+                                         const Page& page, uint64_t map_word, const MapInfo& map,
+                                         MapCache& maps) const {
+  const auto& unused = heap_.unused_areas();
+  auto in_unused = [&](uint64_t q) {
+    const Address address = page.area_start + q;
+    auto lab = std::upper_bound(unused.begin(), unused.end(), address,
+                                [](Address a, const AddressRange& r) { return a < r.start; });
+    return lab != unused.begin() && address < std::prev(lab)->end;
+  };
+  auto live_stream = [&](uint64_t q) {
+    return WordAt(bytes, q) == map_word &&
+           sizes_.SizeOf(map, bytes.subspan(q), page.area_start + q).has_value();
+  };
+  auto filler_size = [&](uint64_t q) -> std::optional<uint64_t> {
+    const uint64_t word = WordAt(bytes, q);
+    const MapInfo* m = (word & 3) == 1 ? maps.Get(word - 1) : nullptr;
+    if (!m ||
+        (m->instance_type != layout_.types.free_space && m->instance_type != layout_.types.filler))
+      return std::nullopt;
+    auto size = sizes_.SizeOf(*m, bytes.subspan(q));
+    if (!size || *size < 8 || *size > bytes.size() - q) return std::nullopt;
+    return size;
+  };
+  for (uint64_t q = pos + 8; q + 8 <= bytes.size(); q += 8) {
+    if (in_unused(q) || live_stream(q)) return q;
+    if (auto size = filler_size(q)) {
+      const uint64_t end = q + *size;
+      if (end + 8 > bytes.size() || WordAt(bytes, end) == 0 || in_unused(end) || live_stream(end) ||
+          filler_size(end))
+        return q;
+    }
+  }
+  return bytes.size();
 }
 
 // Where the walk failed at `failed` right after the object at `object`: an object that starts

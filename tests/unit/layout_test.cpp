@@ -383,6 +383,47 @@ TEST_CASE("every variable-size instance type of Node 24's list has a size rule")
   CHECK(size_of(189, Body({1, (uint64_t{4} << 32) | 4, 0, 0, 0x925})) == 136);
 }
 
+// 11.3 (Node 20): an InstructionStream {map, code} takes its size from its Code; a stream whose
+// Code slot was collected and reused (here by a cons string) is dead and has no size.
+TEST_CASE("an 11.3 code stream whose Code no longer points back is dead") {
+  FakeTarget target({}, {}, "20.20.2");
+  auto layout = mortem::v8::LoadLayout(target.memory, target.symbols);
+  REQUIRE(layout.types.instruction_stream.has_value());
+  auto& m = target.memory;
+  constexpr Address kMeta = 0x300000, kCodeMap = 0x300100, kConsMap = 0x300200;
+  constexpr Address kCode = 0x301000, kStream = 0x302000, kOther = 0x303000;
+  m.AddBlock(kMeta, 0x10000);
+  m.WriteWord(kMeta, kMeta + 1);
+  uint16_t map_type = layout.types.map, code_type = layout.types.code, cons_type = 41;
+  m.WriteBytes(kMeta + layout.off.map_instance_type, &map_type, 2);
+  m.WriteWord(kCodeMap, kMeta + 1);
+  m.WriteBytes(kCodeMap + layout.off.map_instance_type, &code_type, 2);
+  m.WriteWord(kConsMap, kMeta + 1);
+  m.WriteBytes(kConsMap + layout.off.map_instance_type, &cons_type, 2);
+  // The Code: instruction_size 200 at +56, metadata_size 40 at +60, its stream at +32.
+  m.WriteWord(kCode, kCodeMap + 1);
+  m.WriteWord(kCode + layout.off.code_instruction_stream, kStream + 1);
+  const int32_t sizes[2] = {200, 40};
+  m.WriteBytes(kCode + 56, sizes, 8);
+  mortem::v8::SizeRules rules(layout, m);
+  mortem::v8::MapInfo stream_map;
+  stream_map.instance_type = *layout.types.instruction_stream;
+  const auto live = Body({1, kCode + 1, 0, 0});
+  CHECK(rules.SizeOf(stream_map, live, kStream) == 256);  // roundup64(16 + 200 + 40)
+  CHECK_FALSE(rules.IsDeadCodeStream(stream_map, live, kStream));
+  // Another stream naming the same Code: the Code does not point back at it.
+  CHECK(rules.IsDeadCodeStream(stream_map, live, kOther));
+  CHECK_FALSE(rules.SizeOf(stream_map, live, kOther).has_value());
+  // The Code's memory reused by a cons string.
+  m.WriteWord(kCode, kConsMap + 1);
+  CHECK(rules.IsDeadCodeStream(stream_map, live, kStream));
+  // Without the stream's address the rule cannot tell, and sizes it as before.
+  m.WriteWord(kCode, kCodeMap + 1);
+  CHECK(rules.SizeOf(stream_map, live) == 256);
+  // Code not in the core: unknown, not dead.
+  CHECK_FALSE(rules.IsDeadCodeStream(stream_map, Body({1, 0x7770001, 0, 0}), kStream));
+}
+
 // One old-space page of a 13.6 heap in fake memory (off-page metadata, v8-heap-brief.md 3.2), with
 // the Heap, its Isolate's roots and two maps (the meta map and a 32-byte JS_OBJECT_TYPE map)
 // beside it. The page holds: a live object at +16; the stale copy of a moved object (its map word

@@ -30,6 +30,7 @@ struct WalkSummary {
   uint64_t objects = 0, object_bytes = 0, filler_bytes = 0, unused_bytes = 0, skipped_bytes = 0,
            unreadable_bytes = 0, resyncs = 0;
   uint64_t moved_objects = 0, moved_bytes = 0;  // stale copies left by a compaction
+  uint64_t dead_objects = 0, dead_bytes = 0;    // dead code streams on unswept pages
   uint64_t lab_bytes = 0;  // of unused_bytes: allocation-area tails found by their shape
   std::vector<PageProblem> problems;
 };

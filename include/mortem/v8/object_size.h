@@ -43,9 +43,15 @@ class SizeRules {
  public:
   // memory: for the few types whose size lives in another object (11.3 InstructionStream).
   SizeRules(const Layout& layout, const Memory& memory);
-  // body: the bytes from the object's start to the end of its page area (bounded view).
-  // Returns nullopt if the size cannot be determined or the fields are not in body.
-  std::optional<uint64_t> SizeOf(const MapInfo& map, std::span<const std::byte> body) const;
+  // body: the bytes from the object's start to the end of its page area (bounded view); at: the
+  // object's address where the caller knows it (0: unknown). Returns nullopt if the size cannot
+  // be determined or the fields are not in body, and for a dead 11.3 InstructionStream at `at`.
+  std::optional<uint64_t> SizeOf(const MapInfo& map, std::span<const std::byte> body,
+                                 Address at = 0) const;
+  // An 11.3 InstructionStream at `at` whose Code does not point back at it: its Code was
+  // collected and that memory reused, so the stream is dead (left on a page the sweeper has not
+  // reached) and its size is lost with its Code. Later lines keep the size in the stream.
+  bool IsDeadCodeStream(const MapInfo& map, std::span<const std::byte> body, Address at) const;
   const SizeRule& RuleFor(uint16_t type) const { return rules_[type]; }
   // The instance type a line fact places by its neighbours (e.g. the wasm dispatch tables).
   static std::optional<uint16_t> PlacedType(const Layout& layout, const PlacedArrayType& placed);

@@ -34,6 +34,10 @@ struct PageWalkStats {
   // (counted, never visited; the live copy is walked on its own page).
   uint64_t moved_objects = 0;
   uint64_t moved_bytes = 0;
+  // Dead objects the walk recognises as dead although their size is lost (11.3 code streams
+  // whose Code was collected, on a page not yet swept): neither objects nor unparsed.
+  uint64_t dead_objects = 0;
+  uint64_t dead_bytes = 0;
   uint64_t lab_bytes = 0;  // of unused_bytes: tails of allocation areas found by their shape
   uint64_t resyncs = 0;
   std::string first_problem;  // e.g. "no size rule for type 261 at 0x..."
@@ -71,6 +75,8 @@ class HeapWalker {
     uint16_t type = 0;
   };
   std::optional<Moved> MovedTo(uint64_t word, MapCache& maps) const;
+  uint64_t AfterDeadCodeStream(std::span<const std::byte> bytes, uint64_t pos, const Page& page,
+                               uint64_t map_word, const MapInfo& map, MapCache& maps) const;
   std::optional<uint64_t> OverlappingStart(std::span<const std::byte> bytes, uint64_t object,
                                            uint64_t failed, MapCache& maps) const;
 
