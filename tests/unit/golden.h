@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mortem/commands/registry.h"
+#include "mortem/core/escape.h"
 #include "mortem/format/render.h"
 #include "temp_file.h"
 
@@ -68,11 +69,12 @@ inline void CheckGolden(const std::string& name, const std::string& actual) {
                                                 << UnifiedDiff(path, actual));
 }
 
+// As the CLI prints text: through ControlEscaper (control bytes but newline and tab as \xNN).
 template <typename Result>
 std::string RenderText(const Result& r) {
   std::ostringstream out;
   format::PrintText(r, out);
-  return out.str();
+  return EscapeControls(out.str());
 }
 
 // As the CLI emits --json (commands/command_helpers.h: Emit).

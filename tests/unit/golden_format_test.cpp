@@ -23,8 +23,9 @@ namespace {
 const std::string kLongName =
     "AVeryLongConstructorNameThatAGeneratedBundleGaveItsClass_"
     "WithMoreThanEightyCharactersInIt_AndSomeMore";
-// A name as a core may hold it: a quote, a tab, a newline and a byte that is not UTF-8.
-const std::string kHostileName = "say \"hi\"\tand\nbye \xff";
+// A name as a core may hold it: a quote, a tab, a newline, a terminal escape and a byte that is
+// not UTF-8.
+const std::string kHostileName = "say \"hi\"\tand\nbye \x1b[31mred\xff";
 
 WalkSummary CleanWalk(uint64_t objects, uint64_t bytes) {
   WalkSummary w;

@@ -297,7 +297,8 @@ TriageResult Gathered(std::vector<TypeRow>& rows) {
   r.buffers = {2, 16u << 20, 64, (16u << 20) - 64, 16u << 20, 2, 0, 0, 0, 0};
   r.retention = {{"small views of larger buffers", 1, 1, 16u << 20, (16u << 20) - 64,
                   "1 view of 64 bytes keeps 16.0 MiB alive", 0x3a5f000a0100, path}};
-  r.duplicate_strings = {{"application/json", 40000, 32, 1279968}, {"say \"hi\"\n", 3, 24, 48}};
+  r.duplicate_strings = {{"application/json", 40000, 32, 1279968},
+                         {"say \"hi\"\n\x1b[2J\xfe", 3, 24, 48}};
   r.duplicate_string_bytes = 1280016;
   r.closures = {rows[2]};
   r.handles = {{"TCPSocketWrap", 1500}, {"TCPServerWrap", 1}};
@@ -321,7 +322,7 @@ void CheckTriage(const std::string& name, const TriageResult& r,
 std::string Markdown(const TriageResult& r) {
   std::ostringstream out;
   format::PrintMarkdown(r, out);
-  return out.str();
+  return EscapeControls(out.str());
 }
 
 }  // namespace
