@@ -255,9 +255,7 @@ void BufferAndHandleSuspects(TriageResult& r, uint64_t heap_used) {
 }
 
 // Native memory: glibc malloc's arenas and mmapped chunks against the JS heap.
-void NativeSuspects(Session& session, TriageResult& r) {
-  const native::MallocReport malloc =
-      native::ReadMalloc(session.memory(), SessionMappings(session));
+void NativeSuspects(const native::MallocReport& malloc, TriageResult& r) {
   r.native_bytes = MallocNativeBytes(malloc);
   r.malloc_free_bytes = MallocFreeBytes(malloc);
   uint64_t committed = 0;
@@ -314,7 +312,6 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   r.info = RunInfo(session, false);
   r.warnings = r.info.warnings;
   r.partial = r.info.walk.skipped_bytes > 0;
-  uint64_t heap_used = r.info.walk.object_bytes;
   StackOptions stack_options;
   stack_options.max_frames = kStackFrames;
   auto stack = RunStack(session, stack_options);
@@ -359,12 +356,18 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   auto handles = RunHandles(session, handle_options);
   r.handles = handles.handle_counts;
   r.requests = handles.request_counts;
+  JudgeTriage(r, objects.types, native::ReadMalloc(session.memory(), SessionMappings(session)));
+  return r;
+}
+
+void JudgeTriage(TriageResult& r, const std::vector<TypeRow>& rows,
+                 const native::MallocReport& malloc) {
+  const uint64_t heap_used = r.info.walk.object_bytes;
   CrashSuspect(r);
   HeapSuspects(r, heap_used);
   BufferAndHandleSuspects(r, heap_used);
-  NativeSuspects(session, r);
-  Metrics(r, objects.types, heap_used);
-  return r;
+  NativeSuspects(malloc, r);
+  Metrics(r, rows, heap_used);
 }
 
 namespace {

@@ -8,13 +8,16 @@
 
 namespace mortem::commands {
 
+// Text from the core (names, previews, read --format utf8) need not be valid UTF-8: JSON
+// carries U+FFFD for invalid bytes instead of failing.
+inline void EmitJson(const Invocation& in, const nlohmann::json& document) {
+  in.out << document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
 template <typename Result>
 void Emit(const Invocation& in, const Result& result) {
-  // Text from the core (names, previews, read --format utf8) need not be valid UTF-8: JSON
-  // carries U+FFFD for invalid bytes instead of failing.
   if (in.json)
-    in.out << format::ToJson(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-           << "\n";
+    EmitJson(in, format::ToJson(result));
   else
     format::PrintText(result, in.out);
 }

@@ -135,7 +135,7 @@ void AddStackCommands(std::vector<Command>& r) {
             if (in.json) {
               auto j = format::ToJson(result);
               j["failed_conditions"] = holding;
-              in.out << j.dump(2) << "\n";
+              EmitJson(in, j);
             } else if (options.markdown) {
               format::PrintMarkdown(result, in.out);
             } else {

@@ -111,44 +111,6 @@ po::variables_map ParseOptions(const Command& command, const std::vector<std::st
   return vm;
 }
 
-namespace {
-
-size_t ParseIsolateIndex(const std::string& which) {
-  size_t index = 0;
-  auto [end, ec] = std::from_chars(which.data(), which.data() + which.size(), index);
-  if (ec != std::errc() || end != which.data() + which.size())
-    throw po::error("--isolate takes an isolate's index (see `info`) or all");
-  return index;
-}
-
-// The isolates a run of the command covers: --isolate N, the isolate of an address argument, or
-// all of them.
-std::vector<size_t> TargetIsolates(const Command& command, Session& session,
-                                   const po::variables_map& vm) {
-  const auto& isolates = session.isolates();
-  const std::string which = vm.count("isolate") ? vm["isolate"].as<std::string>() : "all";
-  if (which == "all" && command.isolates == IsolateScope::kOne)
-    throw po::error(command.name + " describes one isolate: --isolate N (see `info`)");
-  if (which != "all") {
-    const size_t index = ParseIsolateIndex(which);
-    session.SelectIsolate(index);  // throws if out of range
-    return {index};
-  }
-  if (command.isolates == IsolateScope::kByAddress && !command.positionals.empty() &&
-      vm.count(command.positionals.front()) && !vm.count("name") && !vm.count("string")) {
-    try {
-      auto address = ParseAddress(vm[command.positionals.front()].as<std::string>());
-      if (auto index = session.IsolateOf(address)) return {*index};
-    } catch (const Error&) {
-      // Not an address: the command says so itself.
-    }
-    return {0};
-  }
-  std::vector<size_t> all;
-  for (const auto& i : isolates) all.push_back(i.index);
-  return all;
-}
-
 std::string IsolateTitle(const IsolateInfo& i) {
   std::string title = "isolate " + std::to_string(i.index) + ": ";
   title += i.main_thread ? "main thread" : i.tid ? "worker thread" : "thread not found";
@@ -202,6 +164,44 @@ nlohmann::json MergeIsolateDocuments(
   if (merged.contains("warnings")) merged["warnings"] = warnings;
   merged["isolates"] = isolates;
   return merged;
+}
+
+namespace {
+
+size_t ParseIsolateIndex(const std::string& which) {
+  size_t index = 0;
+  auto [end, ec] = std::from_chars(which.data(), which.data() + which.size(), index);
+  if (ec != std::errc() || end != which.data() + which.size())
+    throw po::error("--isolate takes an isolate's index (see `info`) or all");
+  return index;
+}
+
+// The isolates a run of the command covers: --isolate N, the isolate of an address argument, or
+// all of them.
+std::vector<size_t> TargetIsolates(const Command& command, Session& session,
+                                   const po::variables_map& vm) {
+  const auto& isolates = session.isolates();
+  const std::string which = vm.count("isolate") ? vm["isolate"].as<std::string>() : "all";
+  if (which == "all" && command.isolates == IsolateScope::kOne)
+    throw po::error(command.name + " describes one isolate: --isolate N (see `info`)");
+  if (which != "all") {
+    const size_t index = ParseIsolateIndex(which);
+    session.SelectIsolate(index);  // throws if out of range
+    return {index};
+  }
+  if (command.isolates == IsolateScope::kByAddress && !command.positionals.empty() &&
+      vm.count(command.positionals.front()) && !vm.count("name") && !vm.count("string")) {
+    try {
+      auto address = ParseAddress(vm[command.positionals.front()].as<std::string>());
+      if (auto index = session.IsolateOf(address)) return {*index};
+    } catch (const Error&) {
+      // Not an address: the command says so itself.
+    }
+    return {0};
+  }
+  std::vector<size_t> all;
+  for (const auto& i : isolates) all.push_back(i.index);
+  return all;
 }
 
 // Exit codes of the isolates' runs as one: a condition met wins, then a partial result; "not

@@ -10,8 +10,11 @@ a copy of one schema's part in another that differs from it (triage's process is
 document) fail it.
 
 Usage: validate_json.py --mortem PATH --schemas DIR --cores DIR [--label TEXT]
+       validate_json.py --schemas DIR --golden DIR
   --cores: cores/VERSION with classes/, buffers/, crash/ and growth/ (and memory/ and
   growth-workers/ if made; made by tests/e2e/make-cores.sh)
+  --golden: instead, validate the golden files of the unit tests (tests/golden/NAME.json, NAME
+  being a schema's name or NAME-VARIANT) against their schemas; no mortem run, no cores.
 Exits 77 (CTest: skipped) when the cores or the jsonschema module are missing, unless
 MORTEM_E2E_REQUIRED=1.
 """
@@ -163,13 +166,41 @@ class Checker:
                 self.fail("the retention cause of triage.json differs from buffers.json's")
 
 
+def schema_of(stem, schemas):
+    """The schema a golden file NAME or NAME-VARIANT documents (the longest such NAME), or None."""
+    names = [n for n in schemas if stem == n or stem.startswith(n + "-")]
+    return max(names, key=len) if names else None
+
+
+def validate_goldens(schemas, golden):
+    """Validates every golden JSON file of the unit tests against its command's schema."""
+    c = Checker(None, schemas)
+    files = sorted(n for n in os.listdir(golden) if n.endswith(".json"))
+    if not files:
+        c.fail(f"no golden JSON files in {golden}")
+    for name in files:
+        schema = schema_of(name[:-len(".json")], c.schemas)
+        if schema is None:
+            c.fail(f"{name}: no schema in {schemas} for it (NAME or NAME-VARIANT)")
+            continue
+        with open(os.path.join(golden, name)) as f:
+            c.validate(schema, json.load(f), f"golden {name}")
+    print(f"[golden] json schemas: {len(files)} files, {len(c.failures)} failures")
+    return 1 if c.failures else 0
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mortem", required=True)
+    parser.add_argument("--mortem")
     parser.add_argument("--schemas", required=True)
-    parser.add_argument("--cores", required=True)
+    parser.add_argument("--cores")
+    parser.add_argument("--golden")
     parser.add_argument("--label", default="?")
     a = parser.parse_args()
+    if a.golden:
+        sys.exit(validate_goldens(a.schemas, a.golden))
+    if not a.mortem or not a.cores:
+        parser.error("--mortem and --cores are required (or --golden)")
 
     classes = os.path.join(a.cores, "classes", "core")
     buffers = os.path.join(a.cores, "buffers", "core")

@@ -43,7 +43,7 @@ struct StackResult {
   // "Allocation failed - JavaScript heap out of memory", "Reached heap limit").
   std::string fatal_function;
   std::vector<std::string> fatal_messages;
-  std::string unwinder;  // "libunwind", "lldb" or "frame pointers"
+  std::string unwinder;  // "native unwinder" (the frontend's) or "frame pointers"
   std::vector<std::string> warnings;
 };
 

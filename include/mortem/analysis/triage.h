@@ -16,6 +16,7 @@
 #include "mortem/analysis/info.h"
 #include "mortem/analysis/objects.h"
 #include "mortem/analysis/stack.h"
+#include "mortem/native/glibc_malloc.h"
 
 namespace mortem {
 
@@ -70,6 +71,11 @@ struct TriageResult {
 };
 
 TriageResult RunTriage(Session& session, const TriageOptions& options);
+// What RunTriage concludes from what it gathered (every field but suspects, metrics,
+// native_bytes and malloc_free_bytes filled in): the suspects and the --fail-if metrics, from
+// the histogram's rows and malloc's account (its warnings join r.warnings). No target needed.
+void JudgeTriage(TriageResult& r, const std::vector<TypeRow>& rows,
+                 const native::MallocReport& malloc);
 
 // `--fail-if` conditions: "METRIC OP VALUE[UNIT]" with OP one of > >= < <= == != and units
 // KB MB GB (10^3) or KiB MiB GiB (2^10); METRIC as in TriageResult::metrics, where a NAME-keyed

@@ -85,6 +85,15 @@ struct Frontend {
   bool force = false;
 };
 
+// A run's section title where the target has several isolates: "isolate 1: worker thread (tid 7)".
+std::string IsolateTitle(const IsolateInfo& i);
+// The JSON documents of a command run once per isolate, as one document (what --json prints):
+// the first isolate's fields; every top-level array of objects concatenated over the isolates,
+// each element tagged with its "isolate"; warnings prefixed with their isolate where there are
+// several; and "isolates": each isolate with its own top-level values that are not such arrays.
+nlohmann::json MergeIsolateDocuments(
+    const std::vector<std::pair<IsolateInfo, nlohmann::json>>& docs);
+
 // Parses args (without the target) and runs the command on the session. Errors are printed to
 // err and turned into exit codes; nothing is thrown.
 ExitCode RunCommand(const Command& command, Session& session, const std::vector<std::string>& args,
