@@ -1,11 +1,14 @@
 #include "mortem/analysis/info.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
 
 #include "mortem/core/progress.h"
 #include "mortem/v8/node_environment.h"
+#include "mortem/v8/strings.h"
+#include "mortem/v8/tagged.h"
 #include "mortem/v8/walker.h"
 
 namespace mortem {
@@ -50,38 +53,71 @@ std::optional<uint64_t> ThreadIdOf(const Memory& memory, const v8::Layout& layou
   return id;
 }
 
-// A heap-walk visitor that adds the Environment of each native context it meets to environments.
-auto EnvironmentCollector(Session& session, std::mutex& mutex, std::set<Address>& environments) {
-  return [&session, &mutex, &environments](unsigned, const v8::HeapObject& o) {
+// What a walk of the isolate's heap collects besides the space totals: its Environments (from
+// its native contexts) and its Scripts (tagged, by id).
+struct HeapFacts {
+  std::mutex mutex;
+  std::set<Address> environments;
+  std::vector<std::pair<int64_t, uint64_t>> scripts;
+};
+
+auto FactsCollector(Session& session, HeapFacts& facts) {
+  return [&session, &facts](unsigned, const v8::HeapObject& o) {
     const auto& layout = session.layout();
-    if (o.map->instance_type != layout.types.native_context) return;
-    if (Address env = v8::EnvironmentOf(session.memory(), layout, o.address)) {
-      std::lock_guard<std::mutex> lock(mutex);
-      environments.insert(env);
+    const uint16_t type = o.map->instance_type;
+    if (type == layout.types.native_context) {
+      if (Address env = v8::EnvironmentOf(session.memory(), layout, o.address)) {
+        std::lock_guard<std::mutex> lock(facts.mutex);
+        facts.environments.insert(env);
+      }
+    } else if (type == layout.types.script) {
+      const uint64_t id = v8::BodyWord(o.body, layout.off.script_id);
+      if (!v8::IsSmi(id)) return;
+      std::lock_guard<std::mutex> lock(facts.mutex);
+      facts.scripts.emplace_back(v8::SmiValue(id), o.address + 1);
     }
   };
 }
 
+// Node's own scripts are named "node:..." (its builtins, 18 and later); scripts with no name are
+// V8's or new Function()'s.
+constexpr size_t kMaxScriptsNamed = 4096;
+
+std::string FirstUserScript(Session& session, std::vector<std::pair<int64_t, uint64_t>> scripts) {
+  std::sort(scripts.begin(), scripts.end());
+  const v8::StringReader strings(session.memory(), session.layout());
+  for (size_t i = 0; i < scripts.size() && i < kMaxScriptsNamed; ++i) {
+    auto name = session.memory().ReadWord(scripts[i].second - 1 + session.layout().off.script_name);
+    auto text = name ? strings.ReadTagged(*name, 1024) : std::nullopt;
+    if (text && !text->utf8.empty() && !text->utf8.starts_with("node:")) return text->utf8;
+  }
+  return "";
+}
+
 // The selected isolate's heap per space, from the census's walk if one was taken (it visits the
-// same pages), else a plain walk; and its Environments' threadId, from a walk.
+// same pages), else a plain walk; its Environments' threadId and its first script, from a walk
+// (of its old space, where both live, when the census walked the rest).
 IsolateHeapInfo DescribeIsolate(Session& session) {
   IsolateHeapInfo out;
   out.isolate = session.isolate();
   const auto& heap = session.heap();
   const auto& layout = session.layout();
-  std::mutex mutex;
-  std::set<Address> environments;
-  auto visit = EnvironmentCollector(session, mutex, environments);
+  HeapFacts facts;
+  auto visit = FactsCollector(session, facts);
   v8::WalkResult walk;
+  v8::HeapWalker walker(session.memory(), layout, heap);
   if (session.has_census()) {
     walk = session.census().walk;
-    environments = v8::FindEnvironments(session.memory(), layout, heap);
+    std::vector<size_t> old_pages;
+    for (size_t i = 0; i < heap.pages().size(); ++i)
+      if (heap.pages()[i].space == layout.spaces.old_space) old_pages.push_back(i);
+    walker.WalkPages(old_pages, session.threads(), visit);
   } else {
-    v8::HeapWalker walker(session.memory(), layout, heap);
     ProgressStep step("walking the heap");
     walk = walker.WalkAll(session.threads(), visit);
   }
-  out.node_thread_id = ThreadIdOf(session.memory(), layout, environments);
+  out.node_thread_id = ThreadIdOf(session.memory(), layout, facts.environments);
+  out.origin = FirstUserScript(session, std::move(facts.scripts));
   std::map<int, SpaceInfo> spaces;
   for (size_t i = 0; i < heap.pages().size(); ++i) {
     const auto& page = heap.pages()[i];

@@ -267,7 +267,9 @@ void AddMallocSentences(const MallocReport& m, std::vector<std::string>& out) {
                   " that other threads made (libuv's threadpool, worker threads, V8's platform "
                   "threads), each with its own free memory; MALLOC_ARENA_MAX caps them");
   if (m.mmapped_chunks)
-    out.push_back(std::to_string(m.mmapped_chunks) + " large allocations are mmapped chunks: " +
+    out.push_back(std::to_string(m.mmapped_chunks) +
+                  (m.mmapped_chunks == 1 ? " large allocation is an mmapped chunk: "
+                                         : " large allocations are mmapped chunks: ") +
                   HumanBytes(m.mmapped_bytes) + ", returned to the system when freed");
 }
 

@@ -123,8 +123,10 @@ void PrintText(const BuffersResult& r, std::ostream& out) {
   if (!r.retention.empty()) {
     out << "\nkept alive but not viewed:\n";
     for (const auto& c : r.retention) {
-      out << "  " << c.cause << ": " << HumanBytes(c.unviewed_bytes) << " -- " << c.sentence
-          << " (e.g. view " << Hex(c.example_view) << ")\n";
+      out << "  " << c.cause << ": " << HumanBytes(c.unviewed_bytes);
+      if (!c.sentence.empty()) out << " -- " << c.sentence;
+      if (c.example_view) out << " (e.g. view " << Hex(c.example_view) << ")";
+      out << "\n";
       if (!c.example_path.steps.empty())
         out << "    kept by: " << DescribePath(c.example_path) << "\n";
     }

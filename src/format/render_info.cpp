@@ -89,11 +89,12 @@ void PrintIsolateList(const InfoResult& r, std::ostream& out) {
   t.AddColumn("committed", Table::Align::kRight);
   t.AddColumn("used", Table::Align::kRight);
   t.AddColumn("objects", Table::Align::kRight);
+  t.AddColumn("origin");
   for (const auto& i : r.isolates) {
     const SpaceInfo total = Total(i.spaces);
     t.AddRow({std::to_string(i.isolate.index), ThreadOf(i.isolate),
               i.node_thread_id ? std::to_string(*i.node_thread_id) : "?", Hex(i.isolate.isolate),
-              Grouped(total.committed), Grouped(total.used), Grouped(total.objects)});
+              Grouped(total.committed), Grouped(total.used), Grouped(total.objects), i.origin});
   }
   t.Print(out);
   for (const auto& b : r.broken_isolates)
@@ -112,6 +113,7 @@ nlohmann::json ToJson(const InfoResult& r) {
                         {"thread_id", i.node_thread_id ? nlohmann::json(*i.node_thread_id)
                                                        : nlohmann::json(nullptr)},
                         {"main_thread", i.isolate.main_thread},
+                        {"origin", i.origin},
                         {"isolate_address", Hex(i.isolate.isolate)},
                         {"heap_address", Hex(i.isolate.heap)},
                         {"spaces", SpacesJson(i.spaces)},

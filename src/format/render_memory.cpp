@@ -142,8 +142,9 @@ void PrintText(const MemoryResult& r, std::ostream& out) {
   if (!m.arenas.empty() && !m.arenas.front().contiguous)
     out << " (non-contiguous: " << m.arenas.front().heaps.size()
         << " segments, the brk heap and the memory mmapped when it could not grow)";
-  out << "; " << Grouped(m.mmapped_chunks) << " mmapped chunks, " << HumanBytes(m.mmapped_bytes)
-      << "\n";
+  out << "; " << Grouped(m.mmapped_chunks)
+      << (m.mmapped_chunks == 1 ? " mmapped chunk, " : " mmapped chunks, ")
+      << HumanBytes(m.mmapped_bytes) << "\n";
   if (!m.arenas.empty()) {
     Table arenas;
     for (const char* h : {"arena", "system", "in use", "free", "tcache", "fastbins", "unsorted",

@@ -107,12 +107,35 @@ nlohmann::json ToJson(const TriageResult& r) {
 }
 
 // Text and Markdown share one layout: headings, short tables, sentences.
+namespace {
+
+// A Markdown table cell holds one line and no column bar: a newline or tab from the target is
+// written as \n or \t, a bar as \|.
+std::string MarkdownCell(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '|')
+      out += "\\|";
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
   auto heading = [&](const std::string& h) {
     out << "\n" << (markdown ? "## " + h : h + "\n" + std::string(h.size(), '-')) << "\n";
   };
+  // The first column is text; the others are figures, except the last where text_last.
   auto table = [&](const std::vector<std::string>& headers,
-                   const std::vector<std::vector<std::string>>& rows) {
+                   const std::vector<std::vector<std::string>>& rows, bool text_last = true) {
     if (markdown) {
       out << "|";
       for (const auto& h : headers) out << " " << h << " |";
@@ -121,15 +144,16 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
       out << "\n";
       for (const auto& row : rows) {
         out << "|";
-        for (const auto& c : row) out << " " << c << " |";
+        for (const auto& c : row) out << " " << MarkdownCell(c) << " |";
         out << "\n";
       }
       return;
     }
     Table t;
     for (size_t i = 0; i < headers.size(); ++i)
-      t.AddColumn(headers[i],
-                  i == 0 || i + 1 == headers.size() ? Table::Align::kLeft : Table::Align::kRight);
+      t.AddColumn(headers[i], i == 0 || (text_last && i + 1 == headers.size())
+                                  ? Table::Align::kLeft
+                                  : Table::Align::kRight);
     for (const auto& row : rows) t.AddRow(row);
     t.Print(out);
   };
@@ -156,8 +180,8 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
   heading("Heap");
   std::vector<std::vector<std::string>> spaces;
   for (const auto& s : r.info.spaces)
-    spaces.push_back({s.name, HumanBytes(s.committed), HumanBytes(s.used), Grouped(s.objects), ""});
-  table({"space", "committed", "used", "objects", ""}, spaces);
+    spaces.push_back({s.name, HumanBytes(s.committed), HumanBytes(s.used), Grouped(s.objects)});
+  table({"space", "committed", "used", "objects"}, spaces, false);
   // Without retained sizes (--no-retained) the column is left out rather than shown as 0 bytes.
   auto rows = [&](const std::vector<TypeRow>& types, bool retained) {
     std::vector<std::vector<std::string>> out_rows;
@@ -206,8 +230,8 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
   std::vector<std::vector<std::string>> s;
   for (const auto& d : r.duplicate_strings)
     s.push_back(
-        {"\"" + d.preview.substr(0, 60) + "\"", Grouped(d.count), HumanBytes(d.wasted_bytes), ""});
-  table({"value", "copies", "wasted", ""}, s);
+        {"\"" + d.preview.substr(0, 60) + "\"", Grouped(d.count), HumanBytes(d.wasted_bytes)});
+  table({"value", "copies", "wasted"}, s, false);
   heading("Closures by name");
   table({"function", "count", "self", "kind"}, rows(r.closures, false));
   heading("Active handles and requests");

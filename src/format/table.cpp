@@ -19,8 +19,30 @@ void Table::AddColumn(std::string header, Align align) {
   aligns_.push_back(align);
 }
 
+namespace {
+
+// A cell is one line: a newline or tab from the target (a name, a string) is written as \n or
+// \t, so that it cannot break the table's lines or columns.
+std::string OneLine(std::string cell) {
+  if (cell.find_first_of("\n\t") == std::string::npos) return cell;
+  std::string out;
+  out.reserve(cell.size() + 8);
+  for (char c : cell) {
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(headers_.size());
+  for (auto& cell : cells) cell = OneLine(std::move(cell));
   rows_.push_back(std::move(cells));
 }
 
@@ -41,6 +63,7 @@ void Table::Print(std::ostream& out, bool header) const {
         line += cells[c] + (last ? "" : pad);
       if (!last) line += "  ";
     }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << '\n';
   };
   if (header) print_row(headers_);

@@ -1,6 +1,7 @@
 // AccountArenas: each arena's heaps walked chunk by chunk, its bins and fastbins followed, the
 // threads' tcaches (tcache_perthread_struct chunks among the in-use ones) followed.
 #include <algorithm>
+#include <unordered_set>
 
 #include "glibc_walk.h"
 #include "mortem/core/text.h"
@@ -79,6 +80,7 @@ struct Walk {
       ChunkTally& tally = i == 1 ? arena.unsorted : i < 64 ? arena.small_bins : arena.large_bins;
       const Address head = F::BinAt(arena.address, i);
       auto c = memory.ReadWord(head + 16);
+      std::unordered_set<Address> seen;  // a chunk met twice: the list loops
       for (uint64_t steps = 0; c && *c != head; ++steps) {
         const auto size = FreeChunkSize(arena, *c);
         if (!size) {
@@ -87,9 +89,9 @@ struct Walk {
                            "the bin not followed");
           break;
         }
-        if (steps > StepCap(arena)) {
+        if (!seen.insert(*c).second || steps > StepCap(arena)) {
           Warn(report, "arena " + Hex(arena.address) + ": bin " + std::to_string(i) +
-                           " loops (more entries than the arena has chunks); not followed further");
+                           " loops (back to " + Hex(*c) + "); not followed further");
           break;
         }
         tally.Add(*size);
@@ -106,9 +108,10 @@ struct Walk {
     for (uint64_t i = 0; i < F::kNumFastbins; ++i) {
       auto head = memory.ReadWord(arena.address + F::kFastbins + 8 * i);
       Address c = head ? *head : 0;
+      std::unordered_set<Address> seen;
       for (uint64_t steps = 0; c != 0; ++steps) {
         const auto size = FreeChunkSize(arena, c);
-        if (!size || steps > StepCap(arena)) {
+        if (!size || !seen.insert(c).second || steps > StepCap(arena)) {
           Warn(report,
                "arena " + Hex(arena.address) + ": fastbin " + std::to_string(i) +
                    (size ? " loops" : " points at " + Hex(c) + ", not a chunk of the arena") +
@@ -150,9 +153,15 @@ struct Walk {
       for (uint64_t i = 0; i < F::kTcacheBins; ++i) {
         Address e = entries[i];
         const uint64_t want = 32 + 16 * i;
+        std::unordered_set<Address> seen;
         for (uint64_t n = 0; n < counts[i] && e != 0; ++n) {
           MallocArena* arena = const_cast<MallocArena*>(report.ArenaHolding(e - 16));
           const auto size = arena ? FreeChunkSize(*arena, e - 16) : std::nullopt;
+          if (size && !seen.insert(e).second) {
+            Warn(report, "tcache " + Hex(chunk + 16) + ": bin " + std::to_string(i) +
+                             " loops (back to " + Hex(e) + "); not followed further");
+            break;
+          }
           if (!size || *size != want) {
             Warn(report, "tcache " + Hex(chunk + 16) + ": bin " + std::to_string(i) +
                              " points at " + Hex(e) + ", not a free chunk of " +

@@ -48,6 +48,7 @@ std::string Label() {
 // Runs mortem with --json; it must exit 0 (a process with workers is a healthy core).
 struct ScenarioIsolate {
   std::string class_name, waits;
+  std::string origin;  // its script's name, as the isolate's own stack trace gives it
   uint64_t count = 0;
   uint64_t thread_id = 0;  // Node's threadId
   fs::path snapshot;
@@ -67,6 +68,7 @@ std::vector<ScenarioIsolate> LoadScenario(int& pid, size_t& others) {
     s.count = counts.begin().value().get<uint64_t>();
     s.waits = i.at("waits").get<std::string>();
     s.thread_id = i.at("threadId").get<uint64_t>();
+    s.origin = i.at("origin").get<std::string>();
     s.snapshot = Dir() / i.at("snapshot").get<std::string>();
     out.push_back(s);
   }
@@ -116,6 +118,18 @@ TEST_CASE("worker threads: every isolate found, each analysed against its own sn
     CHECK(i.at("tid").get<int>() != 0);
     CHECK(i.at("walk").at("skipped_bytes") == 0);
     CHECK(i.at("walk").at("unreadable_bytes") == 0);
+  }
+  // Each isolate's origin, by Node's threadId: the script its code runs in.
+  for (const auto& want : scenario) {
+    INFO("threadId " << want.thread_id);
+    REQUIRE(!want.origin.empty());
+    size_t matched = 0;
+    for (const auto& i : isolates)
+      if (i.at("thread_id") == want.thread_id) {
+        ++matched;
+        CHECK(i.at("origin") == want.origin);
+      }
+    CHECK(matched == 1);
   }
 
   const auto run = RunCli({"objects", core, "--reachable", "--json"});

@@ -54,6 +54,9 @@ TEST_CASE("glibc malloc: a looping bin and a corrupt chunk are bounded and repor
   CHECK(loop);
   CHECK(corrupt);
   REQUIRE(r.arenas.size() == 2);
+  // The looping chunk is counted once, not until the step cap.
+  CHECK(r.arenas[0].small_bins.count == 1);
+  CHECK(r.arenas[0].small_bins.bytes == 0x200);
   CHECK(r.arenas[1].in_use_bytes() == 0x40);  // the other arena still accounted
 }
 

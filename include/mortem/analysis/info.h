@@ -40,6 +40,10 @@ struct IsolateHeapInfo {
   IsolateInfo isolate;
   // Node's threadId (0: the main thread), from the isolate's Environment; unset if unknown.
   std::optional<uint64_t> node_thread_id;
+  // The first script the isolate compiled that is not Node's own: a worker's file, or
+  // "[worker eval]" for code given to new Worker(..., {eval: true}); the main thread's entry
+  // module. Empty if the heap holds none.
+  std::string origin;
   std::vector<SpaceInfo> spaces;
   WalkSummary walk;
 };
