@@ -72,26 +72,38 @@ auto FactsCollector(Session& session, HeapFacts& facts) {
       }
     } else if (type == layout.types.script) {
       const uint64_t id = v8::BodyWord(o.body, layout.off.script_id);
-      if (!v8::IsSmi(id)) return;
+      const uint64_t script_type = v8::BodyWord(o.body, layout.off.script_type);
+      if (!v8::IsSmi(id) || script_type != uint64_t{layout.off.script_normal_type} << 32) return;
       std::lock_guard<std::mutex> lock(facts.mutex);
       facts.scripts.emplace_back(v8::SmiValue(id), o.address + 1);
     }
   };
 }
 
-// Node's own scripts are named "node:..." (its builtins, 18 and later); scripts with no name are
-// V8's or new Function()'s.
+// Of the normal scripts (not V8's extensions such as --expose-gc's "v8/gc"), Node's own are
+// named "node:..." (its builtins, 18 and later); new Function()'s have no name. Node 18 and 20
+// run eval code (a worker's, -e) from a wrapper script of their own named NAME-wrapper, which
+// then compiles NAME (lib/internal/process/execution.js, evalScript): NAME is the origin.
 constexpr size_t kMaxScriptsNamed = 4096;
+constexpr std::string_view kWrapperSuffix = "-wrapper";
 
 std::string FirstUserScript(Session& session, std::vector<std::pair<int64_t, uint64_t>> scripts) {
   std::sort(scripts.begin(), scripts.end());
   const v8::StringReader strings(session.memory(), session.layout());
+  std::vector<std::string> names;
   for (size_t i = 0; i < scripts.size() && i < kMaxScriptsNamed; ++i) {
     auto name = session.memory().ReadWord(scripts[i].second - 1 + session.layout().off.script_name);
     auto text = name ? strings.ReadTagged(*name, 1024) : std::nullopt;
-    if (text && !text->utf8.empty() && !text->utf8.starts_with("node:")) return text->utf8;
+    if (text && !text->utf8.empty() && !text->utf8.starts_with("node:"))
+      names.push_back(std::move(text->utf8));
   }
-  return "";
+  if (names.empty()) return "";
+  const std::string& first = names.front();
+  if (first.ends_with(kWrapperSuffix)) {
+    const std::string wrapped = first.substr(0, first.size() - kWrapperSuffix.size());
+    if (std::find(names.begin() + 1, names.end(), wrapped) != names.end()) return wrapped;
+  }
+  return first;
 }
 
 // The selected isolate's heap per space, from the census's walk if one was taken (it visits the

@@ -66,8 +66,11 @@ void ApplyCommonFieldFacts(Offsets& o) {
   o.bit_field3_is_prototype_map_bit = o.bit_field3_dictionary_map_shift - 1;
   // Script (objects/script.tq): shared_function_infos +88 on every line.
   o.script_shared_function_infos = 88;
-  // ... and id (Smi) +64, between line_ends (+56) and eval_from_shared_or_wrapped_arguments
-  // (+72), both exported, on every line.
+  // ... type (Smi, Script::Type: kNative 0, kExtension 1, kNormal 2, kWasm 3, kInspector 4;
+  // exported as +48 on 18 and 20) and id (Smi) +64, between line_ends (+56) and
+  // eval_from_shared_or_wrapped_arguments (+72), both exported, on every line.
+  o.script_type = 48;
+  o.script_normal_type = 2;
   o.script_id = 64;
   // Structs (objects/allocation-site.tq, literal-objects.tq, regexp.tq's
   // RegExpBoilerplateDescription {data, source, flags}, prototype-info.tq {module_namespace,

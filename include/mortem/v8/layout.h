@@ -97,7 +97,8 @@ struct Offsets {
   uint32_t native_context_embedder_data;
   // Fields whose targets V8's heap snapshot re-types (TagObject, version facts). 0 where the
   // version has no such field.
-  uint32_t script_shared_function_infos, script_host_defined_options, script_id;
+  uint32_t script_shared_function_infos, script_host_defined_options, script_id, script_type,
+      script_normal_type;
   uint32_t code_relocation_info, code_deopt_data, code_position_table, code_instruction_stream;
   uint32_t istream_relocation_info;
   uint32_t deopt_translation_index, deopt_literal_index, deopt_inlining_index;
