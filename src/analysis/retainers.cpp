@@ -106,6 +106,7 @@ void FoldBackingStores(Session& session, v8::Namer& namer, RetainerPath& path) {
             s[i - 1].edge = key ? key->utf8 : "(symbol)";
           }
     }
+    if (elements) s[i - 1].edge = "[" + s[i - 1].edge + "]";  // the owner's element
     s[i].edge.clear();
     s.erase(s.begin() + static_cast<std::ptrdiff_t>(i));
   }

@@ -7,12 +7,6 @@
 namespace mortem::format {
 namespace {
 
-std::string OneLine(std::string s) {
-  for (auto& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  return s;
-}
-
 nlohmann::json ViewJson(const BufferView& v) {
   nlohmann::json j = {{"address", Hex(v.address)},
                       {"type", v.type},
@@ -128,7 +122,7 @@ void PrintText(const BuffersResult& r, std::ostream& out) {
       if (c.example_view) out << " (e.g. view " << Hex(c.example_view) << ")";
       out << "\n";
       if (!c.example_path.steps.empty())
-        out << "    kept by: " << DescribePath(c.example_path) << "\n";
+        out << "    kept by: " << OneLine(DescribePath(c.example_path)) << "\n";
     }
   }
   out << "\n";

@@ -59,7 +59,7 @@ std::string Brief(const v8::Value& v) {
 
 void PrintValue(const v8::Value& v, std::ostream& out, int indent) {
   for (const auto& [key, child] : v.children) {
-    out << std::string(indent, ' ') << key << ": " << Brief(child) << "\n";
+    out << std::string(indent, ' ') << OneLine(key) << ": " << OneLine(Brief(child)) << "\n";
     PrintValue(child, out, indent + 2);
   }
   if (v.omitted_children)
@@ -80,7 +80,7 @@ nlohmann::json ToJson(const InstancesResult& r) {
 }
 
 void PrintText(const InstancesResult& r, std::ostream& out) {
-  for (const auto& i : r.instances) out << Hex(i.address) << "  " << i.preview << "\n";
+  for (const auto& i : r.instances) out << Hex(i.address) << "  " << OneLine(i.preview) << "\n";
   if (r.total > r.instances.size())
     out << "(" << Grouped(r.instances.size()) << " of " << Grouped(r.total)
         << " shown; --limit 0 for all)\n";

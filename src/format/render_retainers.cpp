@@ -41,10 +41,11 @@ nlohmann::json ToJson(const RetainerPath& p) {
 void PrintPath(const RetainerPath& p, std::ostream& out, const std::string& indent) {
   const auto& s = p.steps;
   if (s.empty()) return;
-  out << indent << s[0].type << " @" << Hex(s[0].object);
+  out << indent << OneLine(s[0].type) << " @" << Hex(s[0].object);
   for (size_t i = 1; i < s.size(); ++i)
     out << "\n"
-        << indent << "  <- " << s[i - 1].edge << " of " << s[i].type << " @" << Hex(s[i].object);
+        << indent << "  <- " << OneLine(s[i - 1].edge) << " of " << OneLine(s[i].type) << " @"
+        << Hex(s[i].object);
   out << "\n" << indent << "  <- " << p.root << "\n";
 }
 

@@ -167,9 +167,9 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
   heading("Suspects");
   if (r.suspects.empty()) out << "none found\n";
   for (size_t i = 0; i < r.suspects.size(); ++i) {
-    out << (markdown ? "" : "") << i + 1 << ". " << r.suspects[i].sentence << "\n";
+    out << i + 1 << ". " << OneLine(r.suspects[i].sentence) << "\n";
     for (const auto& e : r.suspects[i].evidence)
-      if (!e.empty()) out << "   - " << e << "\n";
+      if (!e.empty()) out << "   - " << OneLine(e) << "\n";
   }
   if (r.crashing_thread) {
     heading("Crashing thread (tid " + std::to_string(r.crashing_thread->tid) + ")");
@@ -205,7 +205,8 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
     for (const auto& t : r.top_by_retained) plain.push_back(t.row);
     table({"type", "count", "self", "retained", "kind"}, rows(plain, true));
     for (const auto& t : r.top_by_retained)
-      if (!t.path.steps.empty()) out << "  " << t.row.name << ": " << DescribePath(t.path) << "\n";
+      if (!t.path.steps.empty())
+        out << "  " << OneLine(t.row.name) << ": " << OneLine(DescribePath(t.path)) << "\n";
   }
   if (!r.dominators.empty()) {
     heading("Biggest dominators");

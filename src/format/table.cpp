@@ -19,15 +19,11 @@ void Table::AddColumn(std::string header, Align align) {
   aligns_.push_back(align);
 }
 
-namespace {
-
-// A cell is one line: a newline or tab from the target (a name, a string) is written as \n or
-// \t, so that it cannot break the table's lines or columns.
-std::string OneLine(std::string cell) {
-  if (cell.find_first_of("\n\t") == std::string::npos) return cell;
+std::string OneLine(std::string text) {
+  if (text.find_first_of("\n\t") == std::string::npos) return text;
   std::string out;
-  out.reserve(cell.size() + 8);
-  for (char c : cell) {
+  out.reserve(text.size() + 8);
+  for (char c : text) {
     if (c == '\n')
       out += "\\n";
     else if (c == '\t')
@@ -38,10 +34,9 @@ std::string OneLine(std::string cell) {
   return out;
 }
 
-}  // namespace
-
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(headers_.size());
+  // A cell is one line: a newline or tab from the target cannot break the table.
   for (auto& cell : cells) cell = OneLine(std::move(cell));
   rows_.push_back(std::move(cells));
 }

@@ -119,12 +119,14 @@ EdgeName EdgeNamer::NameSlot(Address holder, const MapInfo& map, uint32_t offset
     }
   } else if (layout_.IsContext(type)) {
     uint32_t slot = (offset - o.fixed_array_data) / 8;
+    // V8's snapshot names these internal slots (ExtractContextReferences): "scope_info",
+    // "previous", and a native context's extension slot, its global object, "global_object".
     if (slot == o.context_scope_info_index)
-      e.name = "(scope info)";
+      e.name = "scope_info";
     else if (type == layout_.types.native_context && slot == o.context_min_slots)
-      e.name = "global (extension)";
+      e.name = "global_object";
     else if (slot == o.context_previous_index)
-      e.name = "(previous)";
+      e.name = "previous";
     else {
       auto scope = memory_.ReadWord(holder + o.fixed_array_data + o.context_scope_info_index * 8);
       auto name = scope && (*scope & 3) == 1 ? ContextSlotName(*scope - 1, slot) : std::nullopt;
@@ -135,8 +137,10 @@ EdgeName EdgeNamer::NameSlot(Address holder, const MapInfo& map, uint32_t offset
     return e;
   } else if (layout_.IsFixedArrayShaped(type) || type == layout_.types.weak_fixed_array ||
              type == layout_.types.property_array) {
+    // V8's snapshot: an internal edge named by the slot's index (ExtractFixedArrayReferences);
+    // a JS object's elements are shown as its own "[index]" (retainers folds the store).
     e.kind = EdgeName::Kind::kElement;
-    e.name = "[" + std::to_string((offset - o.fixed_array_data) / 8) + "]";
+    e.name = std::to_string((offset - o.fixed_array_data) / 8);
     return e;
   }
   e.name = "+" + std::to_string(offset);

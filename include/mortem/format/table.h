@@ -22,6 +22,10 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// Text from the target on one line: a newline or tab written as \n or \t (tables and lists
+// of one item per line use it for names, edges and previews).
+std::string OneLine(std::string text);
+
 using mortem::Grouped;               // 1234567 -> "1,234,567"
 std::string SignalName(int signal);  // 6 -> "SIGABRT", "" if none
 using mortem::Hex;                   // "0x..."
