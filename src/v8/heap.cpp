@@ -59,6 +59,19 @@ std::optional<Candidate> ReadHeader(const Memory& memory, const PageHeaderLayout
   return c;
 }
 
+// The space a candidate page belongs to: its owner points back to the page's heap and has a
+// valid id; -1 if not. Read-only pages have neither heap nor owner.
+int OwnerSpace(const Memory& memory, const Layout& layout, const Candidate& c) {
+  if (c.heap == 0 && c.owner == 0 && c.page.read_only) return layout.spaces.read_only;
+  if (c.heap == 0) return -1;
+  auto owner_heap = memory.ReadWord(c.owner + layout.page.space_heap);
+  auto owner_id = memory.ReadValue<int32_t>(c.owner + layout.page.space_id);
+  if (!owner_heap || *owner_heap != c.heap || !owner_id || *owner_id < 0 ||
+      *owner_id >= static_cast<int>(layout.spaces.names.size()))
+    return -1;
+  return *owner_id;
+}
+
 // Probes every 256 KiB boundary of the regions for a page header. V8 maps its pages anonymously,
 // so regions backed by a file (the binary, libraries) are probed only if the others hold none.
 constexpr uint64_t kReleaseEvery = uint64_t{16} << 20;
@@ -85,26 +98,17 @@ std::vector<Candidate> ProbePages(const Memory& memory, const Layout& layout) {
         if (a < skip_until) continue;
         auto c = ReadHeader(memory, layout.page, a);
         if (!c) continue;
-        if (c->page.size > kPageSize) skip_until = a + c->page.size;
+        // A large page's body is not probed (its objects' bytes may look like headers); only
+        // a page whose owner checks out says so: a stale or hostile header claiming a huge
+        // size would otherwise hide every page after it.
+        if (c->page.size > kPageSize && OwnerSpace(memory, layout, *c) >= 0)
+          skip_until = a + c->page.size;
         candidates.push_back(*c);
       }
       memory.Release(released, region.end - released);
     }
   }
   return candidates;
-}
-
-// The space a candidate page belongs to: its owner points back to the page's heap and has a
-// valid id; -1 if not. Read-only pages have neither heap nor owner.
-int OwnerSpace(const Memory& memory, const Layout& layout, const Candidate& c) {
-  if (c.heap == 0 && c.owner == 0 && c.page.read_only) return layout.spaces.read_only;
-  if (c.heap == 0) return -1;
-  auto owner_heap = memory.ReadWord(c.owner + layout.page.space_heap);
-  auto owner_id = memory.ReadValue<int32_t>(c.owner + layout.page.space_id);
-  if (!owner_heap || *owner_heap != c.heap || !owner_id || *owner_id < 0 ||
-      *owner_id >= static_cast<int>(layout.spaces.names.size()))
-    return -1;
-  return *owner_id;
 }
 
 }  // namespace

@@ -486,6 +486,29 @@ struct FakeHeap {
   }
 };
 
+// A stale page header below the heap's page (its metadata checks out, its owner does not: a
+// freed large page, or hostile bytes) claims a size that spans the real page: the real page is
+// still found, and the stale one is not a page.
+TEST_CASE("heap discovery: a header whose owner does not check out hides no page after it") {
+  FakeHeap fake(true);
+  auto& m = fake.target.memory;
+  const auto& p = fake.layout.page;
+  constexpr Address kStale = FakeHeap::kChunk - 4 * mortem::v8::kPageSize;
+  constexpr Address kStaleMeta = FakeHeap::kData + 0x4000;
+  m.AddBlock(kStale, mortem::v8::kPageSize);
+  m.WriteWord(kStale + p.flags, 0x104);
+  m.WriteWord(kStale + 8, kStaleMeta);
+  m.WriteWord(kStaleMeta + p.metadata_chunk, kStale);
+  m.WriteWord(kStaleMeta + p.size, 64 * mortem::v8::kPageSize);  // over the real page
+  m.WriteWord(kStaleMeta + p.area_start, kStale + 16);
+  m.WriteWord(kStaleMeta + p.area_end, kStale + mortem::v8::kPageSize);
+  m.WriteWord(kStaleMeta + p.heap, FakeHeap::kHeap);
+  m.WriteWord(kStaleMeta + p.owner, FakeHeap::kData + 0x4800);  // no space points back
+  auto heap = mortem::v8::Heap::Discover(m, fake.layout);
+  REQUIRE(heap.pages().size() == 1);
+  CHECK(heap.pages()[0].start == FakeHeap::kChunk);
+}
+
 TEST_CASE("the walker: moved objects and an allocation area found by its shape") {
   for (bool lab : {true, false}) {
     CAPTURE(lab);
