@@ -113,16 +113,9 @@ namespace {
 // written as \n or \t, a bar as \|.
 std::string MarkdownCell(const std::string& text) {
   std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '\n')
-      out += "\\n";
-    else if (c == '\t')
-      out += "\\t";
-    else if (c == '|')
-      out += "\\|";
-    else
-      out += c;
+  for (char c : OneLine(text)) {
+    if (c == '|') out += '\\';
+    out += c;
   }
   return out;
 }

@@ -90,8 +90,10 @@ struct Walk {
           break;
         }
         if (!seen.insert(*c).second || steps > StepCap(arena)) {
-          Warn(report, "arena " + Hex(arena.address) + ": bin " + std::to_string(i) +
-                           " loops (back to " + Hex(*c) + "); not followed further");
+          Warn(report, "arena " + Hex(arena.address) + ": bin " + std::to_string(i) + " loops (" +
+                           (steps > StepCap(arena) ? "more entries than the arena has chunks"
+                                                   : "back to " + Hex(*c)) +
+                           "); not followed further");
           break;
         }
         tally.Add(*size);
