@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: builds (once, cached in build/bench) a core of about 1 GB with millions of objects,
-# then prints, in one run, the wall time and peak RSS of `mortem objects` and `mortem info`
-# next to a raw sequential read of the same core (the baseline), with ratios.
+# then prints, in one run, the wall time and peak RSS of `mortem objects` (live, and --all)
+# and the other commands next to a raw sequential read of the same core (the baseline), with
+# ratios.
 # Usage: bench/run.sh [SCALE]   (default 1.0: about 16 million objects)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +36,7 @@ measure() {
 size_mb=$(( $(stat -c %s "$core") / 1024 / 1024 ))
 echo "core: $core ($size_mb MB, node $version), $(nproc) cores"
 read -r base_s base_k < <(measure "raw read (cat)" cat "$core")
+read -r all_s all_k < <(measure "mortem objects --all" "$mortem" objects "$core" --all --json)
 read -r objects_s objects_k < <(measure "mortem objects" "$mortem" objects "$core" --json)
 read -r info_s info_k < <(measure "mortem info" "$mortem" info "$core" --json)
 read -r buffers_s buffers_k < <(measure "mortem buffers" "$mortem" buffers "$core" --json)
@@ -50,6 +52,8 @@ echo "objects walked: $count"
 printf 'mortem objects: %.2fx the raw read time, %.0f ns per object, %.0f MB peak RSS (%.2f of the core size)\n' \
   "$(echo "$objects_s / ($base_s + 0.001)" | bc -l)" "$(echo "$objects_s * 1000000000 / $count" | bc -l)" \
   "$(echo "$objects_k / 1024" | bc -l)" "$(echo "$objects_k / 1024 / $size_mb" | bc -l)"
+printf 'mortem objects (live, marked from the roots): %.2fx objects --all (target: at most 2x)\n' \
+  "$(echo "$objects_s / ($all_s + 0.001)" | bc -l)"
 printf 'mortem triage: %.1f s (target 20 s), %.2fx the raw read; %.0f bytes of peak RSS per object\n' \
   "$triage_s" "$(echo "$triage_s / ($base_s + 0.001)" | bc -l)" "$(echo "$triage_k * 1024 / $count" | bc -l)"
 printf 'mortem diff of two such cores: %.1f s (target: twice triage, %.1f s)\n' "$diff_s" \

@@ -29,12 +29,12 @@ TEST_CASE("registry commands pass through") {
   CHECK(!t->address_arg);
 }
 
-TEST_CASE("findjsobjects is objects; -d is dropped with a note") {
+TEST_CASE("findjsobjects is objects --all (llnode's: everything on the heap); -d is dropped") {
   std::string error;
   auto t = Translate("findjsobjects", {"-d", "--json"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "objects");
-  CHECK(t->args == Args{"--json"});
+  CHECK(t->args == Args{"--all", "--json"});
   CHECK(t->notes.size() == 1);
 }
 
@@ -42,10 +42,10 @@ TEST_CASE("findjsobjects shows the top rows unless --top or --json asks otherwis
   std::string error;
   auto t = Translate("findjsobjects", {}, error, TakesValue);
   REQUIRE(t);
-  CHECK(t->args == Args{"--top", "50"});
+  CHECK(t->args == Args{"--all", "--top", "50"});
   t = Translate("findjsobjects", {"--top", "0"}, error, TakesValue);
   REQUIRE(t);
-  CHECK(t->args == Args{"--top", "0"});
+  CHECK(t->args == Args{"--all", "--top", "0"});
 }
 
 TEST_CASE("findjsinstances [-n N] NAME") {
@@ -53,10 +53,10 @@ TEST_CASE("findjsinstances [-n N] NAME") {
   auto t = Translate("findjsinstances", {"-n", "2", "RequestRecord"}, error, TakesValue);
   REQUIRE(t);
   CHECK(t->command == "instances");
-  CHECK(t->args == Args{"RequestRecord", "--limit", "2"});
+  CHECK(t->args == Args{"RequestRecord", "--all", "--limit", "2"});
   t = Translate("findjsinstances", {"Dog", "--json"}, error, TakesValue);
   REQUIRE(t);
-  CHECK(t->args == Args{"Dog", "--json"});
+  CHECK(t->args == Args{"Dog", "--json", "--all"});
   CHECK(!Translate("findjsinstances", {"-n", "2"}, error, TakesValue));
   CHECK(error.find("missing") != std::string::npos);
   CHECK(!Translate("findjsinstances", {"Dog", "-n"}, error, TakesValue));

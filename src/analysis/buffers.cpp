@@ -7,6 +7,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "mortem/analysis/liveness.h"
 #include "mortem/core/progress.h"
 #include "mortem/core/text.h"
 #include "mortem/v8/names.h"
@@ -22,6 +23,7 @@ struct Found {
   std::vector<Address> view_maps;                     // parallel to views: the view's map
   std::vector<Address> wasm_buffers;
   std::vector<ExternalStringInfo> external_strings;
+  uint64_t dead_buffers = 0, dead_bytes = 0;  // ArrayBuffers no root reaches (garbage)
 };
 
 // Whether [address, address+length) is in the core; sampled for large stores.
@@ -58,7 +60,7 @@ void SortByAddress(Found& f) {
   std::sort(f.external_strings.begin(), f.external_strings.end(), by_address);
 }
 
-void Collect(Session& session, Found& out) {
+void Collect(Session& session, const Liveness* live, Found& out) {
   const auto& layout = session.layout();
   const auto& o = layout.off;
   const auto& t = layout.types;
@@ -68,6 +70,13 @@ void Collect(Session& session, Found& out) {
   walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& obj) {
     Found& f = parts[thread];
     const uint16_t type = obj.map->instance_type;
+    if (live && !live->IsLive(obj.address)) {
+      if (type == t.js_array_buffer) {
+        ++f.dead_buffers;
+        f.dead_bytes += v8::BodyWord(obj.body, o.array_buffer_byte_length);
+      }
+      return;
+    }
     if (type == t.js_array_buffer) {
       ArrayBufferInfo b;
       b.address = obj.address;
@@ -113,6 +122,8 @@ void Collect(Session& session, Found& out) {
     out.wasm_buffers.insert(out.wasm_buffers.end(), p.wasm_buffers.begin(), p.wasm_buffers.end());
     std::move(p.external_strings.begin(), p.external_strings.end(),
               std::back_inserter(out.external_strings));
+    out.dead_buffers += p.dead_buffers;
+    out.dead_bytes += p.dead_bytes;
   }
   SortByAddress(out);
 }
@@ -192,7 +203,9 @@ std::vector<RetentionCause> Retention(const std::vector<ArrayBufferInfo>& buffer
 BuffersResult RunBuffers(Session& session, const BuffersOptions& options) {
   BuffersResult r;
   Found found;
-  Collect(session, found);
+  Collect(session, options.all ? nullptr : &session.liveness(), found);
+  r.totals.unreachable_buffers = found.dead_buffers;
+  r.totals.unreachable_bytes = found.dead_bytes;
   std::unordered_map<Address, size_t> by_address;
   for (size_t i = 0; i < found.buffers.size(); ++i) by_address[found.buffers[i].address] = i;
   for (Address w : found.wasm_buffers) {

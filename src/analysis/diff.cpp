@@ -6,6 +6,7 @@
 
 #include "mortem/analysis/census.h"
 #include "mortem/analysis/graph_state.h"
+#include "mortem/analysis/liveness.h"
 #include "mortem/analysis/objects.h"
 #include "mortem/core/error.h"
 
@@ -48,9 +49,11 @@ int64_t SortDelta(const DiffRow& row, DiffOptions::Sort sort) {
 }
 
 // The addresses (ascending) of the instances of each wanted row in one session: one heap walk.
-std::vector<std::vector<Address>> InstancesOf(Session& session, const std::vector<RowId>& wanted) {
+std::vector<std::vector<Address>> InstancesOf(Session& session, const std::vector<RowId>& wanted,
+                                              bool all) {
   std::vector<std::vector<Address>> out(wanted.size());
-  const Census& census = session.census();
+  const Census& census = all ? session.census() : session.live_census();
+  const Liveness* live = all ? nullptr : &session.liveness();
   std::unordered_map<ObjectKey, uint32_t, ObjectKeyHash> key_row;
   for (const auto& [key, stats] : census.keys) {
     auto it = census.labels.find(key);
@@ -67,7 +70,8 @@ std::vector<std::vector<Address>> InstancesOf(Session& session, const std::vecto
   v8::HeapWalker walker(session.memory(), layout, session.heap());
   walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
     auto it = key_row.find(census.KeyOf(layout, o));
-    if (it != key_row.end()) found[thread][it->second].push_back(o.address);
+    if (it != key_row.end() && (!live || live->IsLive(o.address)))
+      found[thread][it->second].push_back(o.address);
   });
   for (auto& part : found)
     for (size_t i = 0; i < wanted.size(); ++i)
@@ -105,8 +109,8 @@ void AddSamples(Session& old_s, Session& new_s, const DiffOptions& options,
   if (rows.empty()) return;
   std::vector<RowId> ids;
   for (const DiffRow* row : rows) ids.emplace_back(row->name, row->kind);
-  auto old_instances = InstancesOf(old_s, ids);
-  auto new_instances = InstancesOf(new_s, ids);
+  auto old_instances = InstancesOf(old_s, ids, options.all);
+  auto new_instances = InstancesOf(new_s, ids, options.all);
   const GraphState& graph = new_s.graph();
   auto reached = [&](Address a) {
     auto id = graph.index.Find(a);
@@ -173,6 +177,9 @@ DiffResult RunDiff(Session& old_s, Session& new_s, const DiffOptions& options) {
                                                           : "size";
   ObjectsOptions objects;
   objects.retained = retained;
+  objects.all = options.all;
+  // Sample paths need the new core's graph: its liveness then comes from it (no second index).
+  if (options.paths > 0 && !options.all) new_s.graph();
   ObjectsResult before = RunObjects(old_s, objects);
   ObjectsResult after = RunObjects(new_s, objects);
 
@@ -214,10 +221,20 @@ DiffResult RunDiff(Session& old_s, Session& new_s, const DiffOptions& options) {
       growing.push_back(&row);
   AddSamples(old_s, new_s, options, growing, r.warnings);
 
-  r.old_core = DiffCore{old_s.facts().pid, old_s.selected_isolate(), options.thread_id,
-                        old_s.facts().core_build_id, before.walk};
-  r.new_core = DiffCore{new_s.facts().pid, new_s.selected_isolate(), options.thread_id,
-                        new_s.facts().core_build_id, after.walk};
+  r.old_core = DiffCore{old_s.facts().pid,
+                        old_s.selected_isolate(),
+                        options.thread_id,
+                        old_s.facts().core_build_id,
+                        before.walk,
+                        before.unreachable_objects,
+                        before.unreachable_bytes};
+  r.new_core = DiffCore{new_s.facts().pid,
+                        new_s.selected_isolate(),
+                        options.thread_id,
+                        new_s.facts().core_build_id,
+                        after.walk,
+                        after.unreachable_objects,
+                        after.unreachable_bytes};
   Prefixed("old core: ", before.warnings, r.warnings);
   Prefixed("new core: ", after.warnings, r.warnings);
   return r;

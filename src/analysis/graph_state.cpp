@@ -10,15 +10,6 @@
 namespace mortem {
 namespace {
 
-std::vector<uint32_t> RootNodes(const RootSet& roots, bool with_weak) {
-  std::vector<uint32_t> nodes;
-  for (const auto& r : roots.roots)
-    if (with_weak || !IsWeakRoot(r.kind)) nodes.push_back(r.node);
-  std::sort(nodes.begin(), nodes.end());
-  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
-  return nodes;
-}
-
 // Each node's own size for retained sizes: the object and the bytes it owns outside the heap.
 // Asked in node order, so the owners are walked with a cursor.
 std::function<uint64_t(uint32_t)> SelfSizes(const v8::ObjectIndex& index) {

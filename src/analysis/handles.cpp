@@ -64,7 +64,7 @@ HandlesResult RunHandles(Session& session, const HandlesOptions& options) {
         "the binary lacks Node's nodedbg_* debug constants; handles and requests unknown");
     return result;
   }
-  const auto environments = v8::FindEnvironments(session.memory(), layout, session.heap());
+  const auto& environments = session.environments();
   result.environments.assign(environments.begin(), environments.end());
   if (result.environments.empty())
     result.warnings.push_back("no native context holds a Node Environment");

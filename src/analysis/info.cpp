@@ -195,10 +195,8 @@ std::vector<std::optional<uint64_t>> NodeThreadIds(Session& session) {
   std::vector<std::pair<std::optional<uint64_t>, bool>> ids;
   for (const auto& isolate : session.isolates()) {
     session.SelectIsolate(isolate.index);
-    ids.emplace_back(
-        ThreadIdOf(session.memory(), session.layout(),
-                   v8::FindEnvironments(session.memory(), session.layout(), session.heap())),
-        isolate.main_thread);
+    ids.emplace_back(ThreadIdOf(session.memory(), session.layout(), session.environments()),
+                     isolate.main_thread);
   }
   session.SelectIsolate(selected);
   std::vector<std::optional<uint64_t>> out;

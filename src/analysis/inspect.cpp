@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "mortem/analysis/liveness.h"
 #include "mortem/core/error.h"
 #include "mortem/core/text.h"
 #include "mortem/v8/scripts.h"
@@ -30,8 +31,9 @@ Address ParseAddress(const std::string& text) {
 }
 
 InstancesResult RunInstances(Session& session, const std::string& name, const std::string& kind,
-                             size_t limit) {
-  const Census& census = session.census();
+                             size_t limit, bool all) {
+  const Census& census = all ? session.census() : session.live_census();
+  const Liveness* live = all ? nullptr : &session.liveness();
   InstancesResult r;
   r.name = name;
   std::string wanted_kind = kind;
@@ -60,6 +62,7 @@ InstancesResult RunInstances(Session& session, const std::string& name, const st
   std::vector<std::vector<InstanceRow>> found(session.threads());
   walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
     if (!wanted.count(census.KeyOf(layout, o))) return;
+    if (live && !live->IsLive(o.address)) return;
     auto& list = found[thread];
     list.push_back(InstanceRow{o.address, o.size, {}});
     // Keep memory bounded: only the lowest `limit` addresses can be shown.

@@ -74,17 +74,9 @@ void AddRetainedSizes(Session& session, const Census& census,
 }  // namespace
 
 ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
-  std::optional<Census> reachable_census;
-  if (options.reachable) {
-    // V8's snapshot leaves out what no root reaches, over strong and weak references alike;
-    // read-only space it takes whole.
-    const GraphState& g = session.graph();
-    reachable_census = TakeCensus(session, [&](Address a) {
-      auto id = g.index.Find(a);
-      return id && (g.ReachableWithWeak(*id) || g.index.InReadOnlySpace(*id));
-    });
-  }
-  const Census& census = reachable_census ? *reachable_census : session.census();
+  // With retained sizes the graph is built anyway: liveness then comes from it.
+  if (options.retained && !options.all) session.graph();
+  const Census& census = options.all ? session.census() : session.live_census();
   std::map<std::pair<std::string, std::string>, TypeRow> rows;
   ObjectsResult r;
   r.total.name = "total";
@@ -140,7 +132,7 @@ ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
     r.types.resize(options.top);
   }
   r.walk = SummariseWalk(session, census.walk);
-  if (options.reachable) {
+  if (!options.all) {
     r.reachable_only = true;
     r.unreachable_objects = census.walk.total.objects - r.total.count;
     r.unreachable_bytes = census.walk.total.object_bytes - r.total.self_size;

@@ -162,4 +162,13 @@ RootSet FindRoots(Session& session, const v8::ObjectIndex& index) {
   return set;
 }
 
+std::vector<v8::NodeId> RootNodes(const RootSet& roots, bool with_weak) {
+  std::vector<v8::NodeId> nodes;
+  for (const auto& r : roots.roots)
+    if (with_weak || !IsWeakRoot(r.kind)) nodes.push_back(r.node);
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  return nodes;
+}
+
 }  // namespace mortem

@@ -3,9 +3,11 @@
 #include <algorithm>
 
 #include "mortem/analysis/graph_state.h"
+#include "mortem/analysis/liveness.h"
 #include "mortem/core/error.h"
 #include "mortem/core/progress.h"
 #include "mortem/core/text.h"
+#include "mortem/v8/node_environment.h"
 
 namespace mortem {
 
@@ -164,6 +166,36 @@ std::vector<std::string> Session::Warnings() {
                   " references point into the heap but at no object start (corrupt or stale "
                   "memory): left out of the graph");
   return out;
+}
+
+const Liveness& Session::liveness() {
+  PerIsolate& here = current();
+  if (!here.liveness) {
+    if (here.graph) {
+      here.liveness = std::make_shared<Liveness>(Liveness::FromGraph(here.graph));
+    } else {
+      ProgressStep step("marking the objects the roots reach");
+      here.liveness = std::make_shared<Liveness>(Liveness::Mark(*this));
+    }
+  }
+  return *here.liveness;
+}
+
+const std::set<Address>& Session::environments() {
+  PerIsolate& here = current();
+  if (!here.environments)
+    here.environments = v8::FindEnvironments(memory_, layout(), heap(), threads_);
+  return *here.environments;
+}
+
+const Census& Session::live_census() {
+  PerIsolate& here = current();
+  if (!here.live_census) {
+    const Liveness& live = liveness();
+    ProgressStep step("walking the live heap");
+    here.live_census = TakeCensus(*this, [&](Address a) { return live.IsLive(a); });
+  }
+  return *here.live_census;
 }
 
 const GraphState& Session::graph() {

@@ -9,6 +9,7 @@
 
 #include "mortem/analysis/dominators.h"
 #include "mortem/analysis/graph_state.h"
+#include "mortem/analysis/liveness.h"
 #include "mortem/analysis/memory.h"
 #include "mortem/analysis/retainers.h"
 #include "mortem/core/error.h"
@@ -40,11 +41,11 @@ RetainerPath PathOf(Session& session, Address object) {
 
 // Strings with equal contents, by a hash of their characters (sequential strings: the ones that
 // hold their own characters). One 24-byte record per string, sorted; no per-string allocation.
-// With the heap graph (live_only), only the strings V8's snapshot would keep: garbage not yet
-// collected holds copies too (a module source compiled once more, say), which no one wastes.
-std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top, bool live_only,
+// Only the live strings, those V8's snapshot keeps: garbage not yet collected holds copies too
+// (a module source compiled once more, say), which no one wastes.
+std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
                                                   uint64_t& wasted_total) {
-  const GraphState* graph = live_only ? &session.graph() : nullptr;
+  const Liveness& live = session.liveness();
   const auto& layout = session.layout();
   struct Record {
     uint64_t hash;
@@ -55,7 +56,7 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top, 
   // One array sized by the census's count of sequential strings (census keys are maps), filled
   // through an atomic cursor: no growth, no per-thread copies.
   uint64_t strings = 0;
-  for (const auto& [key, stats] : session.census().keys) {
+  for (const auto& [key, stats] : session.live_census().keys) {
     const v8::MapInfo* map = session.maps().Get(key.map);
     if (map && layout.IsString(map->instance_type) &&
         v8::ShapeOf(layout, map->instance_type).representation ==
@@ -77,10 +78,7 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top, 
     std::memcpy(&length, o.body.data() + layout.off.string_length, sizeof length);
     uint64_t byte_length = static_cast<uint64_t>(std::max(length, 0)) * (shape.one_byte ? 1 : 2);
     if (byte_length > o.size - data) return;  // not a sane string
-    if (graph) {
-      const auto id = graph->index.Find(o.address);
-      if (!id || !graph->ReachableWithWeak(*id)) return;
-    }
+    if (!live.IsLive(o.address)) return;
     std::string_view bytes(reinterpret_cast<const char*>(o.body.data()) + data,
                            std::min<uint64_t>(byte_length, kStringBytesHashed));
     uint64_t hash = std::hash<std::string_view>{}(bytes) ^ (byte_length * 0x9e3779b97f4a7c15ull) ^
@@ -129,9 +127,9 @@ bool IsUserClass(const TypeRow& row) {
          !row.name.starts_with("system /") && row.name != "Object" && row.name != "Array";
 }
 
-// One instance of a row, from the census (no extra walk).
+// One live instance of a row, from the census (no extra walk).
 Address ExampleOf(Session& session, const TypeRow& row) {
-  const Census& census = session.census();
+  const Census& census = session.live_census();
   Address example = 0;
   for (const auto& [key, stats] : census.keys) {
     auto label = census.labels.find(key);
@@ -308,7 +306,9 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   TriageResult r;
   ObjectsOptions objects_options;
   objects_options.retained = options.retained;
-  auto objects = RunObjects(session, objects_options);  // takes the census: info reuses its walk
+  auto objects = RunObjects(session, objects_options);  // live objects only
+  r.unreachable_objects = objects.unreachable_objects;
+  r.unreachable_bytes = objects.unreachable_bytes;
   r.info = RunInfo(session, false);
   r.warnings = r.info.warnings;
   r.partial = r.info.walk.skipped_bytes > 0;
@@ -346,8 +346,7 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   auto buffers = RunBuffers(session, buffer_options);
   r.buffers = buffers.totals;
   r.retention = buffers.retention;
-  r.duplicate_strings =
-      FindDuplicateStrings(session, options.top, options.retained, r.duplicate_string_bytes);
+  r.duplicate_strings = FindDuplicateStrings(session, options.top, r.duplicate_string_bytes);
   for (const auto& row : objects.types)
     if (row.kind == "closure") r.closures.push_back(row);
   r.closures = TopBy(r.closures, options.top, &TypeRow::count);

@@ -14,6 +14,7 @@ BuffersOptions BuffersOptionsFrom(const po::variables_map& vm) {
   options.top = vm["top"].as<size_t>();
   options.min_size = vm["min-size"].as<uint64_t>();
   options.paths = vm.count("paths") > 0;
+  options.all = vm.count("all") > 0;
   return options;
 }
 
@@ -48,7 +49,10 @@ void AddBufferCommands(std::vector<Command>& r) {
                 "print the bytes of one buffer (ArrayBuffer or backing store address)")(
                 "length", po::value<uint64_t>()->default_value(4096), "bytes shown by --dump")(
                 "paths",
-                "show who keeps an example view of each cause alive (builds the heap graph)");
+                "show who keeps an example view of each cause alive (builds the heap graph)")(
+                "all",
+                "every ArrayBuffer on the heap, the garbage not yet collected too (default: what "
+                "the roots reach)");
           },
       .run =
           [](Invocation& in) {
@@ -56,6 +60,7 @@ void AddBufferCommands(std::vector<Command>& r) {
             if (const auto dump = DumpOptionsFrom(in.options)) {
               const Address wanted = dump->address;
               options.top = 0;
+              options.all = true;  // the buffer asked for, live or not
               auto all = RunBuffers(in.session, options);
               for (const auto& b : all.array_buffers) {
                 if (b.address != wanted && b.address + 1 != wanted && b.backing_store != wanted)

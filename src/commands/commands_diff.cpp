@@ -9,6 +9,7 @@ DiffOptions DiffOptionsFrom(const po::variables_map& vm) {
   DiffOptions options;
   options.sort = SortFrom<DiffOptions::Sort>(vm);
   options.retained = vm.count("retained") > 0;
+  options.all = vm.count("all") > 0;
   options.top = vm["top"].as<size_t>();
   options.grown_only = vm.count("grown-only") > 0;
   options.paths = vm["paths"].as<size_t>();
@@ -30,6 +31,9 @@ void AddDiffCommands(std::vector<Command>& r) {
                 "show only the first N rows (0: all)")(
                 "grown-only", "leave out rows whose sorted-by measure did not grow")(
                 "retained", "add retained sizes (builds the heap graph of both cores)")(
+                "all",
+                "count every object on both heaps, garbage not yet collected too (default: "
+                "what the roots reach)")(
                 "paths", po::value<size_t>()->default_value(3),
                 "a retainer path of a new instance for the first N growing rows")(
                 "depth", po::value<uint32_t>()->default_value(64), "at most D steps per path");

@@ -19,7 +19,7 @@ constexpr const char* kFindJsObjectsTop = "50";
 
 std::optional<Translation> FindJsObjects(std::vector<std::string> args, std::string&,
                                          const TakesValue&) {
-  Translation t{.command = "objects"};
+  Translation t{.command = "objects", .args = {"--all"}};  // llnode's: everything on the heap
   bool top_given = false, json = false;
   for (auto& a : args) {
     if (a == "-d" || a == "--detailed" || a == "-v" || a == "--verbose") {
@@ -67,6 +67,7 @@ std::optional<Translation> FindJsInstances(std::vector<std::string> args, std::s
     return std::nullopt;
   }
   t.args.insert(t.args.begin(), *type_name);
+  t.args.push_back("--all");  // llnode's: every instance on the heap
   if (limit) {
     t.args.push_back("--limit");
     t.args.push_back(*limit);
@@ -137,9 +138,10 @@ Command ObjectsCommand() {
                 "show only the first N rows (0: all)")(
                 "by-instance-type", "one row per V8 instance type instead of per DevTools class")(
                 "retained", "add retained sizes (builds the heap graph and its dominator tree)")(
-                "reachable",
-                "count only objects the roots reach (over weak references too), as V8's heap "
-                "snapshot does (builds the heap graph)");
+                "all",
+                "count every object on the heap, the garbage the GC has not collected yet too "
+                "(default: only what the roots reach, over weak references too, as V8's heap "
+                "snapshot and DevTools count)");
           },
       .run =
           [](Invocation& in) {
@@ -148,7 +150,7 @@ Command ObjectsCommand() {
             return PartialIf(result.walk.skipped_bytes > 0);
           },
       .schema = "objects.json",
-      .aliases = {{"findjsobjects", "findjsobjects", "objects", FindJsObjects}},
+      .aliases = {{"findjsobjects", "findjsobjects", "objects --all", FindJsObjects}},
   };
 }
 
@@ -163,18 +165,20 @@ Command InstancesCommand() {
                             "show at most N objects (0: all)")(
                 "kind", po::value<std::string>()->default_value(""),
                 "only rows of this kind (object, closure, string, ...); default: object rows if "
-                "any");
+                "any")("all",
+                       "every object of the row on the heap, garbage too (default: what the "
+                       "roots reach, as `objects` counts)");
           },
       .run =
           [](Invocation& in) {
             const InstancesOptions o = InstancesOptionsFrom(in.options);
-            auto result = RunInstances(in.session, o.name, o.kind, o.limit);
+            auto result = RunInstances(in.session, o.name, o.kind, o.limit, o.all);
             Emit(in, result);
             return result.total == 0 ? ExitCode::kBadInput : ExitCode::kOk;
           },
       .schema = "instances.json",
-      .aliases = {{"findjsinstances", "findjsinstances [-n N] NAME", "instances NAME --limit N",
-                   FindJsInstances}},
+      .aliases = {{"findjsinstances", "findjsinstances [-n N] NAME",
+                   "instances NAME --all --limit N", FindJsInstances}},
   };
 }
 
@@ -225,14 +229,15 @@ ObjectsOptions ObjectsOptionsFrom(const po::variables_map& vm) {
   options.retained = vm.count("retained") > 0 || options.sort == ObjectsOptions::Sort::kRetained;
   options.top = vm["top"].as<size_t>();
   options.by_instance_type = vm.count("by-instance-type") > 0;
-  options.reachable = vm.count("reachable") > 0;
+  options.all = vm.count("all") > 0;
   return options;
 }
 
 InstancesOptions InstancesOptionsFrom(const po::variables_map& vm) {
   return InstancesOptions{.name = vm["name"].as<std::string>(),
                           .kind = vm["kind"].as<std::string>(),
-                          .limit = vm["limit"].as<size_t>()};
+                          .limit = vm["limit"].as<size_t>(),
+                          .all = vm.count("all") > 0};
 }
 
 InspectOptions InspectOptionsFrom(const po::variables_map& vm) {

@@ -94,7 +94,9 @@ nlohmann::json ToJson(const BuffersResult& r) {
             {"external_strings", t.external_strings},
             {"external_string_bytes", t.external_string_bytes},
             {"wasm_memories", t.wasm_memories},
-            {"wasm_bytes", t.wasm_bytes}}},
+            {"wasm_bytes", t.wasm_bytes},
+            {"unreachable",
+             {{"array_buffers", t.unreachable_buffers}, {"byte_length", t.unreachable_bytes}}}}},
           {"array_buffers", buffers},
           {"omitted", r.omitted},
           {"retention", retention},
@@ -114,6 +116,11 @@ void PrintText(const BuffersResult& r, std::ostream& out) {
     out << Grouped(t.wasm_memories)
         << (t.wasm_memories == 1 ? " WebAssembly memory holds " : " WebAssembly memories hold ")
         << HumanBytes(t.wasm_bytes) << " of linear memory\n";
+  if (t.unreachable_buffers)
+    out << "(live buffers only: " << Grouped(t.unreachable_buffers)
+        << (t.unreachable_buffers == 1 ? " ArrayBuffer" : " ArrayBuffers") << " of "
+        << HumanBytes(t.unreachable_bytes)
+        << " that no root reaches are garbage awaiting collection; --all counts them)\n";
   if (!r.retention.empty()) {
     out << "\nkept alive but not viewed:\n";
     for (const auto& c : r.retention) {

@@ -14,7 +14,8 @@ nlohmann::json CoreJson(const DiffCore& c) {
           {"isolate", c.isolate},
           {"thread_id", c.thread_id ? nlohmann::json(*c.thread_id) : nlohmann::json(nullptr)},
           {"build_id", c.build_id},
-          {"walk", ToJson(c.walk)}};
+          {"walk", ToJson(c.walk)},
+          {"unreachable", {{"count", c.unreachable_objects}, {"self_size", c.unreachable_bytes}}}};
 }
 
 std::string Signed(int64_t n) {
@@ -57,7 +58,14 @@ void PrintText(const DiffResult& r, std::ostream& out) {
       << ", new core: pid " << r.new_core.pid << " isolate " << r.new_core.isolate;
   if (r.new_core.thread_id) out << " (threadId " << *r.new_core.thread_id << ")";
   if (!r.new_core.build_id.empty()) out << " (build-id " << r.new_core.build_id << ")";
-  out << "\n\n";
+  out << "\n";
+  if (r.old_core.unreachable_objects + r.new_core.unreachable_objects > 0)
+    out << "(live objects only; garbage awaiting collection left out: "
+        << Grouped(r.old_core.unreachable_objects) << " objects, "
+        << HumanBytes(r.old_core.unreachable_bytes) << " in the old core, "
+        << Grouped(r.new_core.unreachable_objects) << " objects, "
+        << HumanBytes(r.new_core.unreachable_bytes) << " in the new one; --all counts them)\n";
+  out << "\n";
   Table t;
   for (const char* h : {"old count", "new count", "+/- count", "old size", "new size", "+/- size"})
     t.AddColumn(h, Table::Align::kRight);

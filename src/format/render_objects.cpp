@@ -43,7 +43,8 @@ void PrintText(const ObjectsResult& r, std::ostream& out) {
   if (r.rows_omitted) out << "(" << r.rows_omitted << " smaller rows not shown; --top 0 for all)\n";
   if (r.reachable_only)
     out << "(left out: " << Grouped(r.unreachable_objects) << " objects, "
-        << Grouped(r.unreachable_bytes) << " bytes that no root reaches)\n";
+        << Grouped(r.unreachable_bytes)
+        << " bytes that no root reaches: garbage awaiting collection; --all counts them)\n";
   PrintWalkWarning(r.walk, out);
   for (const auto& warning : r.warnings) out << "warning: " << warning << "\n";
 }

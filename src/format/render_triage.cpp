@@ -84,6 +84,7 @@ nlohmann::json ToJson(const TriageResult& r) {
           {"crashing_thread", stack},
           {"fatal_function", r.fatal_function},
           {"fatal_messages", r.fatal_messages},
+          {"unreachable", {{"count", r.unreachable_objects}, {"self_size", r.unreachable_bytes}}},
           {"top_by_count", RowsJson(r.top_by_count)},
           {"top_by_size", RowsJson(r.top_by_size)},
           {"top_by_retained", retained},
@@ -189,6 +190,10 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
       r.retained_listed ? std::vector<std::string>{"type", "count", "self", "retained", "kind"}
                         : std::vector<std::string>{"type", "count", "self", "kind"};
   heading("Top types by self size");
+  if (r.unreachable_objects > 0)
+    out << "(live objects only: " << Grouped(r.unreachable_objects) << " objects, "
+        << HumanBytes(r.unreachable_bytes) << " that no root reaches are garbage awaiting "
+        << "collection)\n";
   table(type_columns, rows(r.top_by_size, r.retained_listed));
   heading("Top types by count");
   table(type_columns, rows(r.top_by_count, r.retained_listed));

@@ -41,20 +41,22 @@ Address EnvironmentOf(const Memory& memory, const Layout& layout, Address native
   return env && IsAligned(*env) ? *env : 0;
 }
 
-std::set<Address> FindEnvironments(const Memory& memory, const Layout& layout, const Heap& heap) {
-  std::set<Address> found;
-  HeapWalker walker(memory, layout, heap);
-  MapCache maps(memory, layout);
-  for (const auto& page : heap.pages()) {
-    if (page.space != layout.spaces.old_space || page.from_space) continue;
-    memory.Prefetch(page.start, page.size);
-    walker.WalkPage(page, maps, 0, [&](unsigned, const HeapObject& o) {
-      if (o.map->instance_type != layout.types.native_context) return;
-      if (Address env = EnvironmentOf(memory, layout, o.address)) found.insert(env);
-    });
-    memory.Release(page.start, page.size);
+std::set<Address> FindEnvironments(const Memory& memory, const Layout& layout, const Heap& heap,
+                                   unsigned threads) {
+  std::vector<size_t> old_pages;
+  for (size_t i = 0; i < heap.pages().size(); ++i) {
+    const Page& page = heap.pages()[i];
+    if (page.space == layout.spaces.old_space && !page.from_space) old_pages.push_back(i);
   }
-  return found;
+  threads = std::max(1u, threads);
+  std::vector<std::set<Address>> found(threads);
+  HeapWalker walker(memory, layout, heap);
+  walker.WalkPages(old_pages, threads, [&](unsigned thread, const HeapObject& o) {
+    if (o.map->instance_type != layout.types.native_context) return;
+    if (Address env = EnvironmentOf(memory, layout, o.address)) found[thread].insert(env);
+  });
+  for (size_t t = 1; t < found.size(); ++t) found[0].merge(found[t]);
+  return found[0];
 }
 
 std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, const Layout& layout,

@@ -6,7 +6,8 @@
 //  - the snapshot holds exactly the scenario's count (else the scenario itself is wrong);
 //  - `mortem info` exits 0: nothing unparsed, nothing missing (allocation-area tails, moved
 //    objects and background threads' areas are understood);
-//  - `mortem objects --reachable` counts exactly the snapshot's BusyOrder instances and exits 0;
+//  - `mortem objects` (live objects, the default) counts exactly the snapshot's BusyOrder instances
+//  and exits 0;
 //  - `mortem objects` (the whole heap) exits 0 and counts at least that many (garbage included);
 //  - `objects --retained` (the heap graph) and `triage` exit 0.
 // Environment: MORTEM_E2E_DIR (cores/VERSION, holding busy/), MORTEM_E2E_LABEL.
@@ -67,9 +68,9 @@ TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's sn
   CHECK(walk.at("unreadable_bytes") == 0);
   CHECK(walk.at("problem_pages").empty());
 
-  const uint64_t reachable = CountOf(RunCliJsonStrict({"objects", core.string(), "--reachable"}));
+  const uint64_t reachable = CountOf(RunCliJsonStrict({"objects", core.string()}));
   CHECK(reachable == it->second.count);
-  const uint64_t all = CountOf(RunCliJsonStrict({"objects", core.string()}));
+  const uint64_t all = CountOf(RunCliJsonStrict({"objects", core.string(), "--all"}));
   CHECK(all >= reachable);
   // The heap graph's commands (references into the heap that hit no object start make them
   // partial) and triage exit 0 too.
@@ -78,7 +79,7 @@ TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's sn
   CHECK(triage.at("partial") == false);
   std::cout << "[e2e] " << Label() << " busy (seed " << scenario.value("seed", 0) << ", "
             << scenario.value("rounds", 0) << " rounds): " << kClass << " scenario " << expected
-            << ", snapshot " << it->second.count << ", mortem --reachable " << reachable
+            << ", snapshot " << it->second.count << ", mortem (live) " << reachable
             << ", whole heap " << all << "; unused " << walk.at("unused_bytes")
             << " bytes (allocation "
             << "areas found by shape " << walk.value("allocation_area_bytes", 0) << "), moved "

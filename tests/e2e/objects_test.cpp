@@ -204,15 +204,36 @@ void CompareScenario(const fs::path& dir) {
 
 }  // namespace
 
-// With --reachable, mortem leaves out what its roots do not reach, as V8's snapshot leaves out
-// what V8's roots do not: every JS object row and every internal row ("(compiled code)",
-// "(system)", "(array)", "(object shape)") the snapshot has 50 or more of is within 2%.
+// By default mortem leaves out what its roots do not reach (marked from the core, no graph), as
+// V8's snapshot leaves out what V8's roots do not: every JS object row and every internal row
+// ("(compiled code)", "(system)", "(array)", "(object shape)") the snapshot has 50 or more of is
+// within 2%. `--all` counts the whole heap: no row smaller, and the difference in total is the
+// garbage the default output says it left out.
 void CompareReachableObjectRows(const fs::path& dir) {
   const std::string label = Label() + " " + dir.filename().string();
   Snapshot snapshot = LoadSnapshot(dir / "heap.heapsnapshot");
-  RunResult run = RunCli({"objects", (dir / "core").string(), "--reachable", "--json"});
-  REQUIRE_MESSAGE(run.CleanExit(), "mortem objects --reachable: " << run.Describe());
+  RunResult run = RunCli({"objects", (dir / "core").string(), "--json"});
+  REQUIRE_MESSAGE(run.CleanExit(), "mortem objects: " << run.Describe());
   Rows ours = ParseObjectsJson(run.out);
+  {
+    const auto live = nlohmann::json::parse(run.out);
+    RunResult whole = RunCli({"objects", (dir / "core").string(), "--all", "--json"});
+    REQUIRE_MESSAGE(whole.CleanExit(), "mortem objects --all: " << whole.Describe());
+    const auto all = nlohmann::json::parse(whole.out);
+    CHECK(!all.contains("unreachable"));
+    REQUIRE(live.contains("unreachable"));
+    CHECK(all["total"]["count"].get<uint64_t>() ==
+          live["total"]["count"].get<uint64_t>() + live["unreachable"]["count"].get<uint64_t>());
+    CHECK(all["total"]["self_size"].get<uint64_t>() ==
+          live["total"]["self_size"].get<uint64_t>() +
+              live["unreachable"]["self_size"].get<uint64_t>());
+    const Rows whole_rows = ParseObjectsJson(whole.out);
+    for (const auto& [key, row] : ours) {
+      auto it = whole_rows.find(key);
+      CHECK_MESSAGE((it != whole_rows.end() && it->second.count >= row.count),
+                    label << " " << key.name << ": " << row.count << " live, fewer with --all");
+    }
+  }
   size_t compared = 0, within = 0;
   for (const auto& [key, snap] : snapshot.rows) {
     if ((key.kind != "object" && !IsInternalKind(key.kind)) || snap.count < 50) continue;
@@ -222,15 +243,14 @@ void CompareReachableObjectRows(const fs::path& dir) {
     const double diff = std::fabs(static_cast<double>(count) - static_cast<double>(snap.count));
     within += diff <= 0.02 * static_cast<double>(snap.count);
     CHECK_MESSAGE(diff <= 0.02 * static_cast<double>(snap.count),
-                  label << " " << key.name << ": mortem --reachable " << count << ", snapshot "
-                        << snap.count);
+                  label << " " << key.name << ": mortem " << count << ", snapshot " << snap.count);
   }
-  std::cout << "[e2e] " << label << " objects --reachable: " << within << "/" << compared
+  std::cout << "[e2e] " << label << " objects (live): " << within << "/" << compared
             << " JS object and internal rows (50+ in the snapshot) within 2%\n";
   CHECK(compared > 0);
 }
 
-TEST_CASE("mortem objects --reachable: JS object and internal rows as V8's snapshot counts them") {
+TEST_CASE("mortem objects: live JS object and internal rows as V8's snapshot counts them") {
   fs::path root = Require("MORTEM_E2E_DIR");
   for (const auto& scenario : SplitList(Require("MORTEM_E2E_SCENARIOS"))) {
     CAPTURE(scenario);

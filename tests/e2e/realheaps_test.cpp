@@ -4,9 +4,9 @@
 // fixtures/scenarios/{typescript,express,sqljs}.js, whose npm packages are pinned by
 // fixtures/npm/package-lock.json). The oracle is V8's heap snapshot written by the same process
 // just before the core; per scenario:
-//  - rows: every row the snapshot has 50+ instances of is within 2% of it in `objects
-//    --reachable`, in count and in self size. One documented exception: from V8 13.6 (Node 24)
-//    the snapshot sizes read-only objects as 0 and external strings with their characters, so
+//  - rows: every row the snapshot has 50+ instances of is within 2% of it in `objects` (live
+//    objects, the default), in count and in self size. One documented exception: from V8 13.6 (Node
+//    24) the snapshot sizes read-only objects as 0 and external strings with their characters, so
 //    the self sizes of the primitive rows ((string), (symbol), (heap number)) are not heap sizes
 //    there (and "(system)" holds read-only maps, holes and private symbols); on such snapshots
 //    (detected: a primitive of size 0) those rows' counts are compared, their self sizes printed.
@@ -80,7 +80,7 @@ struct Scenario {
   fs::path dir;
   json facts;  // scenario.json
   SnapshotGraph graph;
-  json objects;  // objects --reachable --retained --json
+  json objects;  // objects --retained --json (live objects)
   double objects_seconds = 0;
 };
 
@@ -97,8 +97,7 @@ const Scenario& Load(const std::string& name) {
   s->dir = fs::path(Require("MORTEM_E2E_DIR")) / name;
   s->facts = ReadJson(s->dir / "scenario.json");
   s->graph = LoadSnapshotGraph(s->dir / "heap.heapsnapshot");
-  RunResult run =
-      RunCli({"objects", (s->dir / "core").string(), "--reachable", "--retained", "--json"});
+  RunResult run = RunCli({"objects", (s->dir / "core").string(), "--retained", "--json"});
   INFO("mortem objects: " << run.Describe() << "; stderr:\n" << run.err);
   REQUIRE(run.CleanExit());
   CHECK_MESSAGE(run.exit_code == 0,

@@ -226,7 +226,8 @@ def main():
     c.run("info", ["info", classes])
     c.run("objects", ["objects", classes])
     c.run("objects", ["objects", classes, "--retained", "--top", "20"])
-    c.run("objects", ["objects", classes, "--reachable", "--top", "5"])
+    c.run("objects", ["objects", classes, "--top", "5"])
+    c.run("objects", ["objects", classes, "--all", "--top", "5"])
     c.run("objects", ["objects", classes, "--by-instance-type", "--top", "5", "--sort", "count"])
 
     record = None
@@ -262,6 +263,7 @@ def main():
 
     doc = c.run("buffers", ["buffers", buffers])
     c.run("buffers", ["buffers", buffers, "--paths", "--top", "5"])
+    c.run("buffers", ["buffers", buffers, "--all", "--top", "5"])
     if doc and doc.get("array_buffers"):
         first = next((b for b in doc["array_buffers"] if b["byte_length"] > 0 and b["data_in_core"]), None)
         if first:

@@ -7,7 +7,7 @@
 //  - `info` finds every isolate (the three, and the scenario's waker), the main thread's first (its
 //  thread is the pid), each with a
 //    thread, none with unparsed bytes; exit 0;
-//  - `objects --reachable`: each scenario class lives in exactly one isolate, counted exactly as
+//  - `objects` (live objects): each scenario class lives in exactly one isolate, counted exactly as
 //    that isolate's snapshot counts it, and every JS object row of 50 or more instances in that
 //    snapshot is within 2% in that isolate; `--isolate N` gives the same rows as the section of
 //    the all-isolates document;
@@ -132,7 +132,7 @@ TEST_CASE("worker threads: every isolate found, each analysed against its own sn
     CHECK(matched == 1);
   }
 
-  const auto run = RunCli({"objects", core, "--reachable", "--json"});
+  const auto run = RunCli({"objects", core, "--json"});
   REQUIRE(run.CleanExit());
   CHECK(run.exit_code == 0);
   const json objects = json::parse(run.out);
@@ -169,8 +169,7 @@ TEST_CASE("worker threads: every isolate found, each analysed against its own sn
             << " (rows within 2%: " << within << "/" << compared << ");";
 
     // --isolate N: that isolate's rows alone, the same as its section of the whole document.
-    const auto one = RunCli(
-        {"objects", core, "--reachable", "--json", "--isolate", std::to_string(index_of[s])});
+    const auto one = RunCli({"objects", core, "--json", "--isolate", std::to_string(index_of[s])});
     REQUIRE(one.CleanExit());
     CHECK(ParseObjectsJson(one.out) == mine);
   }
@@ -225,7 +224,7 @@ TEST_CASE("an isolate whose structures are unreadable is reported, and the other
   size_t others = 0;
   const auto scenario = LoadScenario(pid, others);
   json info = RunCliJsonStrict({"info", core.string()});
-  const json objects = RunCliJsonStrict({"objects", core.string(), "--reachable"});
+  const json objects = RunCliJsonStrict({"objects", core.string()});
   // Worker B's isolate: its Isolate's first 8 KiB after the stack guard (the roots table starts
   // there on every line) zeroed in a copy of the core.
   const auto holding = IsolatesHolding(objects, scenario[2].class_name);
@@ -246,7 +245,7 @@ TEST_CASE("an isolate whose structures are unreadable is reported, and the other
     f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
     REQUIRE(f.good());
   }
-  auto r = RunCli({"objects", copy.string(), "--reachable", "--json"});
+  auto r = RunCli({"objects", copy.string(), "--json"});
   INFO("mortem objects: " << r.Describe() << "\nstderr:\n" << r.err);
   REQUIRE(r.CleanExit());
   CHECK(r.exit_code == 5);

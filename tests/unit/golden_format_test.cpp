@@ -250,7 +250,9 @@ TEST_CASE("golden: buffers") {
               2,
               65536 + 32,
               1,
-              65536};
+              65536,
+              3,
+              3 * 4096};  // garbage: 3 unreachable ArrayBuffers left out
   ArrayBufferInfo pool{
       0x3a5f00090000, 0x55d0c2000000, 8192, 8192, "buffer pool", true, false, false,
       false,          false,          true, {},   8192,          0,    {}};

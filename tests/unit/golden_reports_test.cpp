@@ -217,6 +217,8 @@ DiffResult Diff() {
   r.new_core = {4243, 1, 1, "3f1c0a9e5b7d2468ace013579bdf02468ace1357", {}};
   r.old_core.walk.objects = 50000;
   r.new_core.walk.objects = 61000;
+  r.old_core.unreachable_objects = 1200, r.old_core.unreachable_bytes = 96000;
+  r.new_core.unreachable_objects = 34000, r.new_core.unreachable_bytes = 2720000;
   DiffRow grown = DiffRowOf("Session", "object", 10, 1010, 640, 64640);
   DiffSample sample;
   sample.address = 0x3a5f000412a8;
@@ -300,6 +302,7 @@ TriageResult Gathered(std::vector<TypeRow>& rows) {
   r.duplicate_strings = {{"application/json", 40000, 32, 1279968},
                          {"say \"hi\"\n\x1b[2J\xfe", 3, 24, 48}};
   r.duplicate_string_bytes = 1280016;
+  r.unreachable_objects = 300000, r.unreachable_bytes = 24000000;
   r.closures = {rows[2]};
   r.handles = {{"TCPSocketWrap", 1500}, {"TCPServerWrap", 1}};
   r.requests = {{"FSReqCallback", 2}};

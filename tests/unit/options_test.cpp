@@ -25,7 +25,7 @@ TEST_CASE("objects: defaults, --sort retained implies retained sizes, a bad --so
   CHECK(o.sort == mortem::ObjectsOptions::Sort::kSize);
   CHECK(o.top == 0);
   CHECK(!o.retained);
-  CHECK(!o.reachable);
+  CHECK(!o.all);
   o = commands::ObjectsOptionsFrom(Parse("objects", {"--sort", "retained", "--top", "5"}));
   CHECK(o.sort == mortem::ObjectsOptions::Sort::kRetained);
   CHECK(o.retained);

@@ -58,6 +58,9 @@ struct BuffersTotals {
   uint64_t external_strings = 0, external_string_bytes = 0;
   // WebAssembly memories (WebAssembly.Memory and modules' own): linear memory outside the heap.
   uint64_t wasm_memories = 0, wasm_bytes = 0;
+  // ArrayBuffers no root reaches (garbage awaiting collection, whose backing stores V8 may have
+  // freed already), left out of everything above; 0 with --all, which counts them.
+  uint64_t unreachable_buffers = 0, unreachable_bytes = 0;
 };
 
 struct BuffersOptions {
@@ -65,6 +68,7 @@ struct BuffersOptions {
   uint64_t min_size = 0;  // only buffers at least this large
   size_t top_strings = 10;
   bool paths = false;  // retainer path of each cause's example view (builds the heap graph)
+  bool all = false;    // every ArrayBuffer on the heap, garbage too (default: live ones)
 };
 
 struct BuffersResult {

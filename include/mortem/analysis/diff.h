@@ -43,6 +43,8 @@ struct DiffCore {
   std::optional<uint64_t> thread_id;  // its Node threadId (unset: unknown)
   std::string build_id;  // of the executable, as the core holds it (else of the binary read)
   WalkSummary walk;
+  // Garbage awaiting collection, left out of the rows (0 with --all, which counts it).
+  uint64_t unreachable_objects = 0, unreachable_bytes = 0;
 };
 
 struct DiffOptions {
@@ -53,6 +55,7 @@ struct DiffOptions {
   size_t paths = 3;          // growing rows (from the top) that get a sample retainer path
   uint32_t path_depth = 64;  // at most this many steps per path
   bool force = false;        // go on although the cores ran different binaries
+  bool all = false;          // every object on both heaps, garbage too (default: live objects)
   // Node's threadId of the two isolates compared (each session's selected one), as paired.
   std::optional<uint64_t> thread_id;
 };

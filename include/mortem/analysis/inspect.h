@@ -25,8 +25,9 @@ struct InstancesResult {
 
 // kind: a DevTools node-type word ("object", "closure", ...) or empty: object rows if the name
 // has any, else every row of that name.
+// The live objects of one row (all: every object of it on the heap, garbage too).
 InstancesResult RunInstances(Session& session, const std::string& name, const std::string& kind,
-                             size_t limit);
+                             size_t limit, bool all = false);
 
 // Where an address lies in the heap: the object that contains it, if any.
 struct Containing {

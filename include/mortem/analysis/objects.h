@@ -27,7 +27,9 @@ struct ObjectsOptions {
   size_t top = 0;                 // 0: all rows
   bool by_instance_type = false;  // rows by V8 instance type instead of DevTools class
   bool retained = false;          // compute retained sizes (builds the graph and dominators)
-  bool reachable = false;         // only objects the roots reach, as V8's snapshot counts them
+  // Every object on the heap, garbage not yet collected too; by default only the objects the
+  // roots reach (over weak references too), as V8's snapshot and DevTools count them.
+  bool all = false;
 };
 
 struct ObjectsResult {
@@ -35,8 +37,8 @@ struct ObjectsResult {
   TypeRow total;
   size_t rows_omitted = 0;
   bool has_retained = false;
-  bool reachable_only = false;
-  uint64_t unreachable_objects = 0, unreachable_bytes = 0;  // left out with reachable_only
+  bool reachable_only = false;                              // not --all
+  uint64_t unreachable_objects = 0, unreachable_bytes = 0;  // left out when reachable_only
   WalkSummary walk;
   std::vector<std::string> warnings;
 };

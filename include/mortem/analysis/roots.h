@@ -51,4 +51,7 @@ struct RootSet {
 
 RootSet FindRoots(Session& session, const v8::ObjectIndex& index);
 
+// The roots' node ids, sorted and unique; the weak roots too with with_weak.
+std::vector<v8::NodeId> RootNodes(const RootSet& roots, bool with_weak);
+
 }  // namespace mortem

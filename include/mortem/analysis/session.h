@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 namespace mortem {
 
 struct GraphState;
+class Liveness;
 namespace v8 {
 struct DominatorTree;
 }
@@ -85,6 +87,12 @@ class Session {
   const v8::Heap& heap();  // throws Error
   const Census& census();  // one walk of the whole heap, kept
   bool has_census() const;
+  // Which objects are alive (from graph() if it was built, else marked from the core), and the
+  // census of those alone; each built once and kept.
+  const Liveness& liveness();
+  // Node's Environments of the selected isolate (those its native contexts hold), found once.
+  const std::set<Address>& environments();
+  const Census& live_census();
   v8::MapCache& maps();                   // for single-threaded lookups by commands
   const GraphState& graph();              // the heap graph with roots, built on first use and kept
   const v8::DominatorTree& dominators();  // over graph(), built on first use and kept
@@ -106,6 +114,9 @@ class Session {
   struct PerIsolate {
     std::optional<v8::Heap> heap;
     std::optional<Census> census;
+    std::shared_ptr<Liveness> liveness;
+    std::optional<Census> live_census;
+    std::optional<std::set<Address>> environments;
     std::optional<v8::MapCache> maps;
     std::shared_ptr<GraphState> graph;
     std::shared_ptr<v8::DominatorTree> dominators;

@@ -48,7 +48,9 @@ struct TriageResult {
   std::optional<v8::ErrorInfo> exception;
   std::string fatal_function;
   std::vector<std::string> fatal_messages;
-  std::vector<TypeRow> top_by_count, top_by_size;
+  std::vector<TypeRow> top_by_count, top_by_size;  // live objects (what the roots reach)
+  // Garbage the GC has not collected yet: left out of every row and suspect.
+  uint64_t unreachable_objects = 0, unreachable_bytes = 0;
   std::vector<TypeWithPath> top_by_retained;
   std::vector<DominatorRow> dominators;
   BuffersTotals buffers;

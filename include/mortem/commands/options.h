@@ -43,6 +43,7 @@ InspectOptions InspectOptionsFrom(const po::variables_map& vm);
 struct InstancesOptions {
   std::string name, kind;  // kind empty: object rows if any
   size_t limit = 50;       // 0: all
+  bool all = false;        // garbage not yet collected too
 };
 InstancesOptions InstancesOptionsFrom(const po::variables_map& vm);
 

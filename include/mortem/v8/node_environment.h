@@ -21,8 +21,9 @@ namespace mortem::v8 {
 Address EnvironmentOf(const Memory& memory, const Layout& layout, Address native_context);
 
 // The Environments of a heap's native contexts; those live in old space, so only its pages are
-// walked (each read once, then released).
-std::set<Address> FindEnvironments(const Memory& memory, const Layout& layout, const Heap& heap);
+// walked (each read once, then released), on `threads` threads.
+std::set<Address> FindEnvironments(const Memory& memory, const Layout& layout, const Heap& heap,
+                                   unsigned threads = 1);
 
 // Environment::thread_id_ (Node's threadId: 0 on the main thread), if the line's facts place it.
 std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, const Layout& layout,

@@ -63,6 +63,9 @@ class ObjectIndex {
     return false;
   }
 
+  // [first, end) node ids of each read-only page.
+  std::span<const std::pair<NodeId, NodeId>> read_only_ranges() const { return read_only_; }
+
   // Inside the area of an indexed page (whether or not an object starts there).
   bool InPageArea(Address address) const {
     const PageSpan* page = PageOf(address);
