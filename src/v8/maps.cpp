@@ -5,12 +5,14 @@
 namespace mortem::v8 {
 
 const MapInfo* MapCache::Get(Address map) {
-  if (map == last_address_ && last_) return last_;
-  auto it = cache_.find(map);
-  if (it == cache_.end()) it = cache_.emplace(map, Decode(map)).first;
-  last_address_ = map;
-  last_ = it->second.is_map ? &it->second : nullptr;
-  return last_;
+  auto& [address, info] = recent_[((map >> 3) ^ (map >> 13)) & (kRecent - 1)];
+  if (address != map || !info) {
+    auto it = cache_.find(map);
+    if (it == cache_.end()) it = cache_.emplace(map, Decode(map)).first;
+    address = map;
+    info = &it->second;  // stable: the map's nodes never move
+  }
+  return info->is_map ? info : nullptr;
 }
 
 MapInfo MapCache::Decode(Address map) const {

@@ -2,6 +2,7 @@
 // own map is a self-mapped meta map of type MAP_TYPE; everything the walker and namer need from a
 // map is decoded once here. One MapCache per thread; no locking.
 #pragma once
+#include <array>
 #include <unordered_map>
 
 #include "mortem/core/memory.h"
@@ -27,6 +28,11 @@ class MapCache {
   static constexpr size_t kDecodedBytes = 24;
 
   MapCache(const Memory& memory, const Layout& layout) : memory_(memory), layout_(layout) {}
+  // Moved, never copied: recent_ points into cache_'s nodes, which a move keeps.
+  MapCache(const MapCache&) = delete;
+  MapCache& operator=(const MapCache&) = delete;
+  MapCache(MapCache&&) = default;
+  MapCache& operator=(MapCache&&) = delete;
   // The decoded map at address (untagged), or nullptr if that is not a map.
   const MapInfo* Get(Address map);
 
@@ -35,8 +41,10 @@ class MapCache {
   const Memory& memory_;
   const Layout& layout_;
   std::unordered_map<Address, MapInfo> cache_;
-  Address last_address_ = 0;
-  const MapInfo* last_ = nullptr;
+  // The maps asked for lately, direct-mapped in front of cache_ (random reads, such as the live
+  // marker's, meet the same few hundred maps in any order).
+  static constexpr size_t kRecent = 1024;
+  std::array<std::pair<Address, const MapInfo*>, kRecent> recent_{};
 };
 
 }  // namespace mortem::v8
