@@ -24,6 +24,7 @@ struct Found {
   std::vector<Address> wasm_buffers;
   std::vector<ExternalStringInfo> external_strings;
   uint64_t dead_buffers = 0, dead_bytes = 0;  // ArrayBuffers no root reaches (garbage)
+  bool partial = false;                       // pages could not be parsed: buffers missing
 };
 
 // Whether [address, address+length) is in the core; sampled for large stores.
@@ -67,54 +68,55 @@ void Collect(Session& session, const Liveness* live, Found& out) {
   v8::HeapWalker walker(session.memory(), layout, session.heap());
   ProgressStep step("finding ArrayBuffers and their views");
   std::vector<Found> parts(session.threads());
-  walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& obj) {
-    Found& f = parts[thread];
-    const uint16_t type = obj.map->instance_type;
-    if (live && !live->IsLive(obj.address)) {
-      if (type == t.js_array_buffer) {
-        ++f.dead_buffers;
-        f.dead_bytes += v8::BodyWord(obj.body, o.array_buffer_byte_length);
-      }
-      return;
-    }
-    if (type == t.js_array_buffer) {
-      ArrayBufferInfo b;
-      b.address = obj.address;
-      b.byte_length = v8::BodyWord(obj.body, o.array_buffer_byte_length);
-      b.max_byte_length = v8::BodyWord(obj.body, o.array_buffer_max_byte_length);
-      b.backing_store = v8::BodyWord(obj.body, o.array_buffer_backing_store);
-      uint32_t bits = static_cast<uint32_t>(v8::BodyWord(obj.body, o.array_buffer_bit_field));
-      b.external = bits >> o.array_buffer_external_bit & 1;
-      b.detached = bits >> o.array_buffer_detached_bit & 1;
-      b.shared = bits >> o.array_buffer_shared_bit & 1;
-      b.resizable = bits >> o.array_buffer_resizable_bit & 1;
-      // max_byte_length is meaningful only for resizable buffers (and wasm memories).
-      if (!b.resizable) b.max_byte_length = b.byte_length;
-      f.buffers.push_back(std::move(b));
-    } else if (type == t.js_typed_array || type == t.js_data_view ||
-               (t.js_rab_gsab_data_view && type == *t.js_rab_gsab_data_view)) {
-      uint64_t buffer = v8::BodyWord(obj.body, o.view_buffer);
-      if ((buffer & 3) != 1) return;
-      BufferView v;
-      v.address = obj.address;
-      v.byte_offset = v8::BodyWord(obj.body, o.view_byte_offset);
-      v.byte_length = v8::BodyWord(obj.body, o.view_byte_length);
-      f.views.emplace_back(buffer - 1, v);
-      f.view_maps.push_back(obj.map->address);
-    } else if (t.wasm_memory_object && type == *t.wasm_memory_object) {
-      uint64_t buffer = v8::BodyWord(obj.body, o.wasm_memory_array_buffer);
-      if ((buffer & 3) == 1) f.wasm_buffers.push_back(buffer - 1);
-    } else if (layout.IsString(type) && v8::ShapeOf(layout, type).representation ==
-                                            v8::StringShape::Representation::kExternal) {
-      int32_t length = 0;
-      if (o.string_length + 4 <= obj.body.size())
-        std::memcpy(&length, obj.body.data() + o.string_length, 4);
-      bool one_byte = v8::ShapeOf(layout, type).one_byte;
-      if (length > 0)
-        f.external_strings.push_back(
-            {obj.address, static_cast<uint64_t>(length) * (one_byte ? 1 : 2), one_byte, {}});
-    }
-  });
+  const auto walk =
+      walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& obj) {
+        Found& f = parts[thread];
+        const uint16_t type = obj.map->instance_type;
+        if (live && !live->IsLive(obj.address)) {
+          if (type == t.js_array_buffer) {
+            ++f.dead_buffers;
+            f.dead_bytes += v8::BodyWord(obj.body, o.array_buffer_byte_length);
+          }
+          return;
+        }
+        if (type == t.js_array_buffer) {
+          ArrayBufferInfo b;
+          b.address = obj.address;
+          b.byte_length = v8::BodyWord(obj.body, o.array_buffer_byte_length);
+          b.max_byte_length = v8::BodyWord(obj.body, o.array_buffer_max_byte_length);
+          b.backing_store = v8::BodyWord(obj.body, o.array_buffer_backing_store);
+          uint32_t bits = static_cast<uint32_t>(v8::BodyWord(obj.body, o.array_buffer_bit_field));
+          b.external = bits >> o.array_buffer_external_bit & 1;
+          b.detached = bits >> o.array_buffer_detached_bit & 1;
+          b.shared = bits >> o.array_buffer_shared_bit & 1;
+          b.resizable = bits >> o.array_buffer_resizable_bit & 1;
+          // max_byte_length is meaningful only for resizable buffers (and wasm memories).
+          if (!b.resizable) b.max_byte_length = b.byte_length;
+          f.buffers.push_back(std::move(b));
+        } else if (type == t.js_typed_array || type == t.js_data_view ||
+                   (t.js_rab_gsab_data_view && type == *t.js_rab_gsab_data_view)) {
+          uint64_t buffer = v8::BodyWord(obj.body, o.view_buffer);
+          if ((buffer & 3) != 1) return;
+          BufferView v;
+          v.address = obj.address;
+          v.byte_offset = v8::BodyWord(obj.body, o.view_byte_offset);
+          v.byte_length = v8::BodyWord(obj.body, o.view_byte_length);
+          f.views.emplace_back(buffer - 1, v);
+          f.view_maps.push_back(obj.map->address);
+        } else if (t.wasm_memory_object && type == *t.wasm_memory_object) {
+          uint64_t buffer = v8::BodyWord(obj.body, o.wasm_memory_array_buffer);
+          if ((buffer & 3) == 1) f.wasm_buffers.push_back(buffer - 1);
+        } else if (layout.IsString(type) && v8::ShapeOf(layout, type).representation ==
+                                                v8::StringShape::Representation::kExternal) {
+          int32_t length = 0;
+          if (o.string_length + 4 <= obj.body.size())
+            std::memcpy(&length, obj.body.data() + o.string_length, 4);
+          bool one_byte = v8::ShapeOf(layout, type).one_byte;
+          if (length > 0)
+            f.external_strings.push_back(
+                {obj.address, static_cast<uint64_t>(length) * (one_byte ? 1 : 2), one_byte, {}});
+        }
+      });
   for (auto& p : parts) {
     std::move(p.buffers.begin(), p.buffers.end(), std::back_inserter(out.buffers));
     std::move(p.views.begin(), p.views.end(), std::back_inserter(out.views));
@@ -125,6 +127,7 @@ void Collect(Session& session, const Liveness* live, Found& out) {
     out.dead_buffers += p.dead_buffers;
     out.dead_bytes += p.dead_bytes;
   }
+  out.partial = walk.total.skipped_bytes > 0;
   SortByAddress(out);
 }
 
@@ -206,6 +209,7 @@ BuffersResult RunBuffers(Session& session, const BuffersOptions& options) {
   Collect(session, options.all ? nullptr : &session.liveness(), found);
   r.totals.unreachable_buffers = found.dead_buffers;
   r.totals.unreachable_bytes = found.dead_bytes;
+  r.partial = found.partial;
   std::unordered_map<Address, size_t> by_address;
   for (size_t i = 0; i < found.buffers.size(); ++i) by_address[found.buffers[i].address] = i;
   for (Address w : found.wasm_buffers) {

@@ -25,15 +25,17 @@ std::string TypeOf(v8::Namer& namer, Address object) {
 }
 
 // Holders of any of the targets, from one scan of every object's tagged slots.
+// Sets `partial` when pages could not be parsed (holders there are missing).
 std::vector<std::pair<Address, Address>> ScanHolders(Session& session,
-                                                     const std::vector<Address>& targets) {
+                                                     const std::vector<Address>& targets,
+                                                     bool& partial) {
   std::unordered_map<Address, bool> wanted;
   for (Address t : targets) wanted[t] = true;
   std::mutex lock;
   std::vector<std::pair<Address, Address>> found;  // (holder, target)
   const auto& layout = session.layout();
   v8::HeapWalker walker(session.memory(), layout, session.heap());
-  walker.WalkAll(session.threads(), [&](unsigned, const v8::HeapObject& o) {
+  const auto walk = walker.WalkAll(session.threads(), [&](unsigned, const v8::HeapObject& o) {
     v8::ForEachTaggedSlot(layout, o, [&](uint32_t, uint64_t value) {
       Address t = value & ~uint64_t{3};
       if (!wanted.count(t)) return;
@@ -42,6 +44,7 @@ std::vector<std::pair<Address, Address>> ScanHolders(Session& session,
         found.emplace_back(o.address, t);
     });
   });
+  partial |= walk.total.skipped_bytes > 0;
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());
   return found;
@@ -119,7 +122,7 @@ RefsResult RunRefs(Session& session, Address target) {
   Address object = ObjectStart(session, target);
   r.query = Hex(object);
   r.targets = {object};
-  NameHolders(session, ScanHolders(session, r.targets), r);
+  NameHolders(session, ScanHolders(session, r.targets, r.partial), r);
   return r;
 }
 
@@ -142,7 +145,7 @@ RefsResult RunRefsToString(Session& session, const std::string& text, size_t lim
     r.targets.push_back(o.address);
   });
   std::sort(r.targets.begin(), r.targets.end());
-  auto holders = ScanHolders(session, r.targets);
+  auto holders = ScanHolders(session, r.targets, r.partial);
   if (limit && holders.size() > limit) holders.resize(limit);
   NameHolders(session, holders, r);
   return r;
@@ -154,7 +157,7 @@ RefsResult RunRefsByName(Session& session, const std::string& property, size_t l
   const auto& layout = session.layout();
   std::mutex lock;
   v8::HeapWalker walker(session.memory(), layout, session.heap());
-  walker.WalkAll(session.threads(), [&](unsigned, const v8::HeapObject& o) {
+  const auto walk = walker.WalkAll(session.threads(), [&](unsigned, const v8::HeapObject& o) {
     if (!layout.IsJSReceiver(o.map->instance_type) || o.map->instance_type == layout.types.js_proxy)
       return;
     thread_local std::unique_ptr<v8::PropertyReader> reader;
@@ -172,6 +175,7 @@ RefsResult RunRefsByName(Session& session, const std::string& property, size_t l
       break;
     }
   });
+  r.partial = walk.total.skipped_bytes > 0;
   std::sort(r.references.begin(), r.references.end(),
             [](auto& a, auto& b) { return a.holder < b.holder; });
   v8::Namer namer(session.memory(), layout, session.heap());

@@ -74,7 +74,7 @@ void AddBufferCommands(std::vector<Command>& r) {
             }
             auto result = RunBuffers(in.session, options);
             Emit(in, result);
-            return ExitCode::kOk;
+            return PartialIf(result.partial);
           },
       .schema = "buffers.json"});
   r.push_back(Command{.name = "read",

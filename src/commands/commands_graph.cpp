@@ -114,7 +114,7 @@ void AddGraphCommands(std::vector<Command>& r) {
                                     ? RunRefsToString(in.session, o.query, o.limit)
                                     : RunRefs(in.session, o.address);
             Emit(in, result);
-            return ExitCode::kOk;
+            return PartialIf(result.partial);
           },
       .schema = "refs.json",
       .aliases = {{"findrefs", "findrefs [-v EXPR | -n NAME | -s TEXT] [-r]",

@@ -128,8 +128,8 @@ nlohmann::json IsolateJson(const IsolateInfo& i) {
 
 // One document for all isolates: the first isolate's fields; every top-level array of objects
 // concatenated over the isolates, each element tagged with its "isolate"; warnings prefixed with
-// their isolate where there are several; and "isolates": each isolate with its own top-level
-// values that are not such arrays.
+// their isolate where there are several; a top-level "partial" true if any isolate's is; and
+// "isolates": each isolate with its own top-level values that are not such arrays.
 nlohmann::json MergeIsolateDocuments(
     const std::vector<std::pair<IsolateInfo, nlohmann::json>>& docs) {
   nlohmann::json merged = docs.front().second;
@@ -157,6 +157,7 @@ nlohmann::json MergeIsolateDocuments(
         }
       } else if (key != "schema") {
         entry[key] = value;
+        if (key == "partial" && value.is_boolean() && value.get<bool>()) merged[key] = true;
       }
     }
     isolates.push_back(std::move(entry));

@@ -101,6 +101,7 @@ nlohmann::json ToJson(const BuffersResult& r) {
           {"omitted", r.omitted},
           {"retention", retention},
           {"external_strings", strings},
+          {"partial", r.partial},
           {"warnings", r.warnings}};
 }
 

@@ -12,11 +12,8 @@ nlohmann::json ToJson(const RefsResult& r) {
                     {"weak", ref.weak}});
   nlohmann::json targets = nlohmann::json::array();
   for (Address t : r.targets) targets.push_back(Hex(t));
-  return {{"schema", kSchemaVersion},
-          {"query", r.query},
-          {"targets", targets},
-          {"references", refs},
-          {"warnings", r.warnings}};
+  return {{"schema", kSchemaVersion}, {"query", r.query},     {"targets", targets},
+          {"references", refs},       {"partial", r.partial}, {"warnings", r.warnings}};
 }
 
 void PrintText(const RefsResult& r, std::ostream& out) {

@@ -101,3 +101,23 @@ TEST_CASE("a command comparing two cores takes the second core as its first posi
     if (c.second_core) CHECK(!c.positionals.empty());
   }
 }
+
+TEST_CASE("one document for all isolates: partial if any isolate's is") {
+  using mortem::IsolateInfo;
+  auto doc = [](bool partial) {
+    return nlohmann::json{{"schema", 1},
+                          {"references", nlohmann::json::array({{{"holder", "0x1"}}})},
+                          {"partial", partial},
+                          {"warnings", nlohmann::json::array()}};
+  };
+  IsolateInfo main_isolate, worker;
+  worker.index = 1;
+  const auto merged =
+      mortem::commands::MergeIsolateDocuments({{main_isolate, doc(false)}, {worker, doc(true)}});
+  CHECK(merged["partial"] == true);
+  CHECK(merged["isolates"][0]["partial"] == false);
+  CHECK(merged["isolates"][1]["partial"] == true);
+  CHECK(merged["references"].size() == 2);
+  CHECK(mortem::commands::MergeIsolateDocuments(
+            {{main_isolate, doc(false)}, {worker, doc(false)}})["partial"] == false);
+}

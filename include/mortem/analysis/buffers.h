@@ -77,6 +77,7 @@ struct BuffersResult {
   size_t omitted = 0;
   std::vector<RetentionCause> retention;
   std::vector<ExternalStringInfo> external_strings;
+  bool partial = false;  // heap pages could not be parsed: buffers and views there are missing
   std::vector<std::string> warnings;
 };
 

@@ -21,6 +21,7 @@ struct RefsResult {
   std::string query;  // "0x..." / name / string text
   std::vector<Address> targets;
   std::vector<Reference> references;
+  bool partial = false;  // heap pages could not be parsed: references from there are missing
   std::vector<std::string> warnings;
 };
 

@@ -90,7 +90,8 @@ std::string IsolateTitle(const IsolateInfo& i);
 // The JSON documents of a command run once per isolate, as one document (what --json prints):
 // the first isolate's fields; every top-level array of objects concatenated over the isolates,
 // each element tagged with its "isolate"; warnings prefixed with their isolate where there are
-// several; and "isolates": each isolate with its own top-level values that are not such arrays.
+// several; a top-level "partial" true if any isolate's is; and "isolates": each isolate with its
+// own top-level values that are not such arrays.
 nlohmann::json MergeIsolateDocuments(
     const std::vector<std::pair<IsolateInfo, nlohmann::json>>& docs);
 
