@@ -165,6 +165,17 @@ void Prefixed(const std::string& prefix, const std::vector<std::string>& from,
   for (const auto& w : from) to.push_back(prefix + w);
 }
 
+// What the result says of one of the two cores.
+DiffCore CoreOf(Session& session, std::optional<uint64_t> thread_id, const ObjectsResult& objects) {
+  return DiffCore{session.facts().pid,
+                  session.selected_isolate(),
+                  thread_id,
+                  session.facts().core_build_id,
+                  objects.walk,
+                  objects.unreachable_objects,
+                  objects.unreachable_bytes};
+}
+
 }  // namespace
 
 DiffResult RunDiff(Session& old_s, Session& new_s, const DiffOptions& options) {
@@ -221,20 +232,8 @@ DiffResult RunDiff(Session& old_s, Session& new_s, const DiffOptions& options) {
       growing.push_back(&row);
   AddSamples(old_s, new_s, options, growing, r.warnings);
 
-  r.old_core = DiffCore{old_s.facts().pid,
-                        old_s.selected_isolate(),
-                        options.thread_id,
-                        old_s.facts().core_build_id,
-                        before.walk,
-                        before.unreachable_objects,
-                        before.unreachable_bytes};
-  r.new_core = DiffCore{new_s.facts().pid,
-                        new_s.selected_isolate(),
-                        options.thread_id,
-                        new_s.facts().core_build_id,
-                        after.walk,
-                        after.unreachable_objects,
-                        after.unreachable_bytes};
+  r.old_core = CoreOf(old_s, options.thread_id, before);
+  r.new_core = CoreOf(new_s, options.thread_id, after);
   Prefixed("old core: ", before.warnings, r.warnings);
   Prefixed("new core: ", after.warnings, r.warnings);
   return r;

@@ -1,7 +1,5 @@
 #include "mortem/analysis/liveness.h"
 
-#include <chrono>
-
 #include "mortem/analysis/graph_state.h"
 #include "mortem/core/progress.h"
 
@@ -26,7 +24,6 @@ Liveness Liveness::FromGraph(std::shared_ptr<const GraphState> graph) {
 }
 
 Liveness Liveness::Mark(Session& session) {
-  const auto start = std::chrono::steady_clock::now();
   Liveness l;
   l.own_index_ =
       v8::ObjectIndex::Build(session.memory(), session.layout(), session.heap(), session.threads());
@@ -37,7 +34,6 @@ Liveness Liveness::Mark(Session& session) {
   l.live_ =
       v8::MarkLive(session.memory(), session.layout(), *l.own_index_, from, session.threads());
   TracePhase("marking");
-  l.seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return l;
 }
 

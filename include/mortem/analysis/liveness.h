@@ -25,15 +25,11 @@ class Liveness {
     return id && live_.Contains(*id);
   }
   bool IsLive(v8::NodeId id) const { return live_.Contains(id); }
-  uint64_t live_objects() const { return live_.objects; }
-  uint64_t live_bytes() const { return live_.bytes; }
-  double seconds() const { return seconds_; }
 
  private:
   std::shared_ptr<const GraphState> graph_;  // owns the index when taken from the graph
   std::optional<v8::ObjectIndex> own_index_;
   v8::LiveSet live_;
-  double seconds_ = 0;
 };
 
 }  // namespace mortem
