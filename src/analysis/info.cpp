@@ -142,6 +142,9 @@ IsolateHeapInfo DescribeIsolate(Session& session) {
     s.pages += 1;
   }
   for (auto& [id, s] : spaces) out.spaces.push_back(s);
+  const v8::PageOrigin& origin = heap.page_origin();
+  out.page_lists = PageListSummary{origin.listed_spaces, origin.scanned_spaces,
+                                   origin.unlisted_pages, origin.unlisted_bytes};
   out.walk = SummariseWalk(session, walk);
   return out;
 }

@@ -24,6 +24,13 @@ nlohmann::json ToJson(const WalkSummary& w) {
           {"problem_pages", problems}};
 }
 
+nlohmann::json ToJson(const PageListSummary& p) {
+  return {{"listed_spaces", p.listed_spaces},
+          {"scanned_spaces", p.scanned_spaces},
+          {"unlisted_pages", p.unlisted_pages},
+          {"unlisted_bytes", p.unlisted_bytes}};
+}
+
 void PrintWalkWarning(const WalkSummary& w, std::ostream& out) {
   if (!w.skipped_bytes && !w.unreadable_bytes) return;
   out << "\nwarning: partial heap: " << Grouped(w.skipped_bytes)
@@ -117,6 +124,7 @@ nlohmann::json ToJson(const InfoResult& r) {
                         {"isolate_address", Hex(i.isolate.isolate)},
                         {"heap_address", Hex(i.isolate.heap)},
                         {"spaces", SpacesJson(i.spaces)},
+                        {"page_lists", ToJson(i.page_lists)},
                         {"walk", ToJson(i.walk)}});
   nlohmann::json broken = nlohmann::json::array();
   for (const auto& b : r.broken_isolates)
@@ -167,6 +175,11 @@ void PrintText(const InfoResult& r, std::ostream& out) {
         << Hex(i.isolate.isolate) << ", Heap " << Hex(i.isolate.heap)
         << (n ? "; the read-only space is shared, counted in isolate 0" : "") << "\n";
     PrintSpaces(i.spaces, out);
+    if (i.page_lists.unlisted_pages)
+      out << Grouped(i.page_lists.unlisted_pages) << " pages ("
+          << Grouped(i.page_lists.unlisted_bytes)
+          << " bytes) with page headers that no space lists (pooled for reuse, or waiting to be "
+             "unmapped); not heap\n";
     if (i.walk.moved_objects)
       out << Grouped(i.walk.moved_objects) << " stale copies of moved objects ("
           << Grouped(i.walk.moved_bytes) << " bytes) left by a compaction; not counted\n";

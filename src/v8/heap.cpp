@@ -5,16 +5,13 @@
 
 #include "mortem/core/error.h"
 #include "mortem/core/progress.h"
+#include "mortem/v8/page_lists.h"
 #include "mortem/v8/tagged.h"
 
 namespace mortem::v8 {
 namespace {
 
-struct Candidate {
-  Page page;
-  Address heap = 0;
-  Address owner = 0;
-};
+using Candidate = PageCandidate;
 
 // Reads the header fields of a would-be page at chunk, per the version's header shape.
 std::optional<Candidate> ReadHeader(const Memory& memory, const PageHeaderLayout& h,
@@ -56,6 +53,7 @@ std::optional<Candidate> ReadHeader(const Memory& memory, const PageHeaderLayout
   c.page.from_space = (*flags & h.flag_from_page) != 0;
   c.heap = *heap;
   c.owner = *owner;
+  c.node_base = base;
   return c;
 }
 
@@ -115,30 +113,44 @@ std::vector<Candidate> ProbePages(const Memory& memory, const Layout& layout) {
 
 DiscoveredHeaps Heap::DiscoverAll(const Memory& memory, const Layout& layout) {
   std::vector<Page> shared_read_only;
-  std::map<Address, std::vector<Page>> by_heap;
+  std::vector<Candidate> owned;
   for (auto& c : ProbePages(memory, layout)) {
     c.page.space = OwnerSpace(memory, layout, c);
     if (c.page.space < 0) continue;
     if (c.heap == 0)
       shared_read_only.push_back(c.page);
     else
-      by_heap[c.heap].push_back(c.page);
+      owned.push_back(c);
   }
-  if (by_heap.empty())
+  if (owned.empty())
     throw Error(
         "no V8 heap pages found in the core (not a node process, or its heap was not "
         "dumped)");
+  // One binary, one layout: the list offsets are learnt once from the pages of every heap.
+  const auto shape = LearnPageListShape(memory, owned);
+  TracePhase(shape ? ("page lists: node +" + std::to_string(shape->node) + ", head +" +
+                      std::to_string(shape->head))
+                         .c_str()
+                   : "page lists: not found");
+  std::map<Address, std::vector<Candidate>> candidates_by_heap;
+  for (auto& c : owned) candidates_by_heap[c.heap].push_back(c);
+  std::map<Address, ListedPages> by_heap;
+  for (const auto& [address, candidates] : candidates_by_heap)
+    by_heap[address] = FollowPageLists(memory, layout, shape, candidates);
   auto labs = std::make_shared<LabIndex>();
-  for (const auto& [address, pages] : by_heap)
-    labs->all_pages.insert(labs->all_pages.end(), pages.begin(), pages.end());
+  for (const auto& [address, listed] : by_heap)
+    labs->all_pages.insert(labs->all_pages.end(), listed.pages.begin(), listed.pages.end());
   labs->all_pages.insert(labs->all_pages.end(), shared_read_only.begin(), shared_read_only.end());
   std::sort(labs->all_pages.begin(), labs->all_pages.end(),
             [](const Page& a, const Page& b) { return a.start < b.start; });
   DiscoveredHeaps out;
-  for (auto& [address, pages] : by_heap) {
+  for (auto& [address, listed] : by_heap) {
     Heap heap(memory, layout, labs);
     heap.heap_ = address;
-    heap.pages_ = std::move(pages);
+    heap.pages_ = std::move(listed.pages);
+    heap.page_origin_ = PageOrigin{listed.listed_owners, listed.fallbacks.size(),
+                                   listed.unlisted_pages, listed.unlisted_bytes};
+    heap.warnings_ = std::move(listed.fallbacks);
     heap.pages_.insert(heap.pages_.end(), shared_read_only.begin(), shared_read_only.end());
     try {
       heap.IndexPages();

@@ -6,6 +6,9 @@
 //  - the snapshot holds exactly the scenario's count (else the scenario itself is wrong);
 //  - `mortem info` exits 0: nothing unparsed, nothing missing (allocation-area tails, moved
 //    objects and background threads' areas are understood);
+//  - `info`'s committed bytes of each space of the main isolate are V8's own space_size
+//    (v8.getHeapSpaceStatistics(), read right after the core: spaces.json), and every space's
+//    pages came from V8's page lists;
 //  - `mortem objects` (live objects, the default) counts exactly the snapshot's BusyOrder instances
 //  and exits 0;
 //  - `mortem objects` (the whole heap) exits 0 and counts at least that many (garbage included);
@@ -16,6 +19,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "support.h"
@@ -44,6 +48,35 @@ uint64_t CountOf(const json& objects) {
   return n;
 }
 
+// The main isolate's spaces against V8's statistics of the same moment. The read-only space is
+// left out: all isolates share it, and V8 counts it per isolate differently per line.
+void CheckSpacesAsV8Counts(const json& info) {
+  std::ifstream in(Dir() / "spaces.json");
+  REQUIRE(in.good());
+  const json v8_spaces = json::parse(in).at("heapSpaces");
+  const json& main = info.at("isolates").at(0);
+  CHECK(main.at("page_lists").at("scanned_spaces") == 0);
+  std::map<std::string, uint64_t> committed;
+  for (const auto& s : main.at("spaces"))
+    committed[s.at("name").get<std::string>()] = s.at("committed").get<uint64_t>();
+  size_t compared = 0;
+  for (const auto& s : v8_spaces) {
+    const std::string name = s.at("space_name").get<std::string>();
+    const uint64_t size = s.at("space_size").get<uint64_t>();
+    if (name == "read_only_space") continue;
+    CAPTURE(name);
+    CHECK(committed[name] == size);
+    compared += size > 0;
+    committed.erase(name);
+  }
+  CHECK(compared >= 4);  // new, old, code and large-object space at least
+  for (const auto& [name, bytes] : committed)
+    if (name != "read_only_space") CHECK_MESSAGE(false, "mortem's " << name << " is no V8 space");
+  std::cout << "[e2e] " << Label() << " busy: committed bytes of " << compared
+            << " spaces as V8's statistics, " << main.at("page_lists").at("unlisted_pages")
+            << " unlisted pages left out\n";
+}
+
 }  // namespace
 
 TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's snapshot does") {
@@ -68,6 +101,8 @@ TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's sn
   CHECK(walk.at("unreadable_bytes") == 0);
   CHECK(walk.at("problem_pages").empty());
 
+  CheckSpacesAsV8Counts(info);
+
   const uint64_t reachable = CountOf(RunCliJsonStrict({"objects", core.string()}));
   CHECK(reachable == it->second.count);
   const uint64_t all = CountOf(RunCliJsonStrict({"objects", core.string(), "--all"}));
@@ -88,7 +123,7 @@ TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's sn
 
 int main(int argc, char** argv) {
   if (auto root = Env("MORTEM_E2E_DIR")) {
-    for (const char* file : {"core", "heap.heapsnapshot", "scenario.json"}) {
+    for (const char* file : {"core", "heap.heapsnapshot", "scenario.json", "spaces.json"}) {
       if (!fs::exists(fs::path(*root) / "busy" / file)) {
         std::cout << "[e2e] " << Label() << " busy: SKIPPED, no " << file
                   << " (the e2e_cores_busy fixture could not make it; see its output)\n";

@@ -7,6 +7,9 @@
 //    of glibc's fast + rest;
 //  - malloc.mmapped_bytes and mmapped_chunks equal malloc_info's mmap total;
 //  - totals.mapped_bytes within 1% of the sum of smaps' Size;
+//  - the V8 heap's committed bytes (read-only space aside, which V8 leaves out) exactly
+//    memoryUsage().heapTotal: the pages V8's page lists name, not pooled pages whose headers
+//    still look valid;
 //  - the backing stores the ArrayBuffer allocator counts within 1% of memoryUsage().arrayBuffers,
 //    the scenario's 48 MiB Buffer in an mmapped chunk;
 //  - the fragmentation sentence exactly when glibc's own numbers say the main arena is mostly
@@ -199,6 +202,11 @@ TEST_CASE("memory agrees with glibc's malloc_info, smaps and memoryUsage") {
   CHECK(malloc["mmapped_bytes"] == glibc.mmap_bytes);
   CHECK(malloc["mmapped_chunks"] == glibc.mmap_count);
   CHECK(Within(doc["totals"]["mapped_bytes"].get<double>(), smaps, 0.01));
+
+  uint64_t heap_committed = 0;  // the scenario runs one isolate
+  for (const auto& space : doc["v8_heap"]["spaces"])
+    if (space["space"] != "read_only_space") heap_committed += space["committed"].get<uint64_t>();
+  CHECK(heap_committed == scenario["memoryUsage"]["heapTotal"].get<uint64_t>());
 
   const auto& stores = doc["backing_stores"];
   const double array_buffers = scenario["memoryUsage"]["arrayBuffers"].get<double>();

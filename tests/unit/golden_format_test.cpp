@@ -83,6 +83,7 @@ InfoResult Info(bool workers) {
                        0,
                        "/srv/app/server.js",
                        r.spaces,
+                       {6, 0, 0, 0},
                        r.walk};
   r.isolates.push_back(main);
   if (workers) {
@@ -90,8 +91,9 @@ InfoResult Info(bool workers) {
                           1,
                           "[worker eval]",
                           Spaces(2),
+                          {5, 1, 2, 524288},
                           PartialWalk()});
-    r.isolates.push_back({{2, 0x7f3a18000000, 0x7f3a18010000, 0, false, 0}, {}, "", {}, {}});
+    r.isolates.push_back({{2, 0x7f3a18000000, 0x7f3a18010000, 0, false, 0}, {}, "", {}, {}, {}});
     r.broken_isolates.push_back({0x7f3a28010000, 3, "its new space's pages are not in the core"});
     r.warnings = {"the core is truncated: 1,048,576 bytes missing"};
   }

@@ -1,9 +1,10 @@
-// Purpose: the V8 heaps of a target, located by structure: every page (memory chunk) found by
-// validating page headers at 256 KiB-aligned addresses, each with its space and its Heap (one per
-// isolate: the main thread and each worker thread); per heap its Isolate, the roots table, and
-// the unused linear allocation areas the walker must skip: the main thread's new- and old-space
-// ones from IsolateData, and, found by their shape when a walk needs them, those of every other
-// space and of background threads' LocalHeaps. The read-only pages are shared by all isolates.
+// Purpose: the V8 heaps of a target, located by structure: page (memory chunk) headers found by
+// validating 256 KiB-aligned addresses, grouped by their Heap (one per isolate: the main thread and
+// each worker thread), then kept as each space's own page list names them (src/v8/page_lists.h);
+// per heap its Isolate, the roots table, and the unused linear allocation areas the walker must
+// skip: the main thread's new- and old-space ones from IsolateData, and, found by their shape when
+// a walk needs them, those of every other space and of background threads' LocalHeaps. The
+// read-only pages are shared by all isolates.
 #pragma once
 #include <memory>
 #include <mutex>
@@ -36,6 +37,17 @@ struct AddressRange {
 };
 
 class Heap;
+
+// Where a heap's pages came from: V8's own page list of each space (each owning space object),
+// or, for a space whose list could not be used (named in the heap's warnings), the page-header
+// scan. Pages whose headers still look valid but that no list names (pooled for reuse, waiting
+// to be unmapped) are not the heap's.
+struct PageOrigin {
+  size_t listed_spaces = 0;
+  size_t scanned_spaces = 0;
+  size_t unlisted_pages = 0;
+  uint64_t unlisted_bytes = 0;
+};
 
 // A heap whose pages were found but whose Heap or Isolate could not be read or validated.
 struct BrokenHeap {
@@ -77,6 +89,7 @@ class Heap {
   uint64_t Root(int index) const;
   std::string SpaceName(int space) const;
   const std::vector<std::string>& warnings() const { return warnings_; }
+  const PageOrigin& page_origin() const { return page_origin_; }
 
  private:
   struct LabIndex;
@@ -108,6 +121,7 @@ class Heap {
   std::shared_ptr<LabIndex> labs_;
   std::vector<AddressRange> unused_;
   std::vector<std::string> warnings_;
+  PageOrigin page_origin_;
 };
 
 }  // namespace mortem::v8

@@ -1,0 +1,199 @@
+#include "mortem/v8/page_lists.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <unordered_map>
+
+namespace mortem::v8 {
+namespace {
+
+// How far into a page header (or page metadata) and into a space object the list fields may lie.
+// The node sits behind the chunk's slot sets, mutexes and counters: under 0x200 bytes on every
+// line; the head behind the space's allocation observers, backing-store counters and free list.
+constexpr uint32_t kMaxNodeOffset = 0x800;
+constexpr uint32_t kMaxHeadOffset = 0x400;
+constexpr size_t kLearnSample = 512;  // pages sampled to learn the node offset
+constexpr size_t kLearnOwners = 256;  // owners sampled to learn the head offset
+
+using NodeIndex = std::unordered_map<Address, size_t>;
+
+NodeIndex IndexNodes(const std::vector<PageCandidate>& candidates) {
+  NodeIndex index;
+  index.reserve(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) index.emplace(candidates[i].node_base, i);
+  return index;
+}
+
+Address Word(const Memory& memory, Address address) {
+  auto v = memory.ReadWord(address);
+  return v ? *v : 0;
+}
+
+// The one offset at which the most scores count; nullopt when none counts or two tie.
+std::optional<uint32_t> UniqueBest(const std::vector<size_t>& scores) {
+  auto best = std::max_element(scores.begin(), scores.end());
+  if (best == scores.end() || *best == 0) return std::nullopt;
+  if (std::count(scores.begin(), scores.end(), *best) != 1) return std::nullopt;
+  return static_cast<uint32_t>((best - scores.begin()) * 8);
+}
+
+std::optional<uint32_t> LearnNodeOffset(const Memory& memory,
+                                        const std::vector<PageCandidate>& candidates,
+                                        const NodeIndex& index) {
+  std::map<Address, size_t> per_owner;
+  for (const auto& c : candidates) ++per_owner[c.owner];
+  std::vector<size_t> sample;
+  for (size_t i = 0; i < candidates.size() && sample.size() < kLearnSample; ++i)
+    if (!candidates[i].page.read_only && per_owner[candidates[i].owner] >= 2) sample.push_back(i);
+  std::vector<size_t> scores(kMaxNodeOffset / 8, 0);
+  for (uint32_t offset = 0; offset < kMaxNodeOffset; offset += 8) {
+    for (size_t i : sample) {
+      const PageCandidate& c = candidates[i];
+      Address next = Word(memory, c.node_base + offset);
+      auto it = next && next != c.node_base ? index.find(next) : index.end();
+      if (it == index.end() || candidates[it->second].owner != c.owner) continue;
+      if (Word(memory, next + offset + 8) == c.node_base) ++scores[offset / 8];
+    }
+  }
+  return UniqueBest(scores);
+}
+
+// A list head {front_, back_} at owner + offset: a first page of this owner with no previous
+// page and a last one with no next.
+bool HeadFits(const Memory& memory, const std::vector<PageCandidate>& candidates,
+              const NodeIndex& index, Address owner, uint32_t node, uint32_t offset) {
+  Address front = Word(memory, owner + offset), back = Word(memory, owner + offset + 8);
+  auto f = front ? index.find(front) : index.end();
+  auto b = back ? index.find(back) : index.end();
+  if (f == index.end() || b == index.end()) return false;
+  if (candidates[f->second].owner != owner || candidates[b->second].owner != owner) return false;
+  return Word(memory, front + node + 8) == 0 && Word(memory, back + node) == 0;
+}
+
+std::optional<uint32_t> LearnHeadOffset(const Memory& memory,
+                                        const std::vector<PageCandidate>& candidates,
+                                        const NodeIndex& index, uint32_t node) {
+  std::vector<Address> owners;
+  for (const auto& c : candidates)
+    if (!c.page.read_only && c.owner) owners.push_back(c.owner);
+  std::sort(owners.begin(), owners.end());
+  owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
+  if (owners.size() > kLearnOwners) owners.resize(kLearnOwners);
+  std::vector<size_t> scores(kMaxHeadOffset / 8, 0);
+  for (uint32_t offset = 0; offset < kMaxHeadOffset; offset += 8)
+    for (Address owner : owners)
+      if (HeadFits(memory, candidates, index, owner, node, offset)) ++scores[offset / 8];
+  return UniqueBest(scores);
+}
+
+std::string Hex(Address a) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(a));
+  return buf;
+}
+
+// Follows one owner's list; the candidates it names in order, or why the list cannot be used.
+struct Walked {
+  std::vector<size_t> listed;
+  std::string failure;
+};
+
+Walked WalkList(const Memory& memory, const std::vector<PageCandidate>& candidates,
+                const NodeIndex& index, const PageListShape& shape, Address owner,
+                size_t owner_pages) {
+  Walked w;
+  auto front = memory.ReadWord(owner + shape.head);
+  auto back = memory.ReadWord(owner + shape.head + 8);
+  if (!front || !back) {
+    w.failure = "its list head at " + Hex(owner + shape.head) + " is not in the core";
+    return w;
+  }
+  std::vector<bool> seen(candidates.size(), false);
+  Address previous = 0;
+  for (Address node = *front; node != 0;) {
+    if (w.listed.size() >= owner_pages) {
+      w.failure = "its list runs past the " + std::to_string(owner_pages) +
+                  " pages that name this space (it loops, or names pages the core lacks)";
+      return w;
+    }
+    auto it = index.find(node);
+    if (it == index.end() || candidates[it->second].owner != owner) {
+      w.failure = "its list names " + Hex(node) + ", which is no page header of this space";
+      return w;
+    }
+    if (seen[it->second]) {
+      w.failure = "its list loops at " + Hex(node);
+      return w;
+    }
+    auto prev = memory.ReadWord(node + shape.node + 8);
+    auto next = memory.ReadWord(node + shape.node);
+    if (!prev || !next || *prev != previous) {
+      w.failure = "its list's back link at " + Hex(node) + " does not match";
+      return w;
+    }
+    seen[it->second] = true;
+    w.listed.push_back(it->second);
+    previous = node;
+    node = *next;
+  }
+  if (previous != *back) w.failure = "its list does not end at its last page " + Hex(*back);
+  return w;
+}
+
+}  // namespace
+
+std::optional<PageListShape> LearnPageListShape(const Memory& memory,
+                                                const std::vector<PageCandidate>& candidates) {
+  const NodeIndex index = IndexNodes(candidates);
+  auto node = LearnNodeOffset(memory, candidates, index);
+  if (!node) return std::nullopt;
+  auto head = LearnHeadOffset(memory, candidates, index, *node);
+  if (!head) return std::nullopt;
+  return PageListShape{*node, *head};
+}
+
+ListedPages FollowPageLists(const Memory& memory, const Layout& layout,
+                            const std::optional<PageListShape>& shape,
+                            const std::vector<PageCandidate>& candidates) {
+  ListedPages out;
+  const NodeIndex index = IndexNodes(candidates);
+  std::map<Address, std::vector<size_t>> by_owner;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (candidates[i].page.read_only)
+      out.pages.push_back(candidates[i].page);  // the read-only space is no list of pages
+    else
+      by_owner[candidates[i].owner].push_back(i);
+  }
+  for (const auto& [owner, pages] : by_owner) {
+    const int space = candidates[pages.front()].page.space;
+    const std::string name = space >= 0 && space < static_cast<int>(layout.spaces.names.size())
+                                 ? layout.spaces.names[space]
+                                 : "space " + std::to_string(space);
+    Walked w;
+    if (shape)
+      w = WalkList(memory, candidates, index, *shape, owner, pages.size());
+    else
+      w.failure = "no page of this target links to another (page list offsets not found)";
+    if (!w.failure.empty()) {
+      out.fallbacks.push_back(name + " (" + Hex(owner) + "): " + w.failure +
+                              "; its pages come from the page-header scan");
+      for (size_t i : pages) out.pages.push_back(candidates[i].page);
+      continue;
+    }
+    ++out.listed_owners;
+    std::vector<bool> listed(candidates.size(), false);
+    for (size_t i : w.listed) {
+      out.pages.push_back(candidates[i].page);
+      listed[i] = true;
+    }
+    for (size_t i : pages) {
+      if (listed[i]) continue;
+      ++out.unlisted_pages;
+      out.unlisted_bytes += candidates[i].page.size;
+    }
+  }
+  return out;
+}
+
+}  // namespace mortem::v8

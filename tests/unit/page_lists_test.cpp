@@ -1,0 +1,143 @@
+// Unit tests of V8's page lists (mortem/v8/page_lists.h) on fake memory: the node and head
+// offsets are learnt from pages that link both ways; a space's listed pages are its pages and a
+// page no list names is left out; a list that loops, leaves the core, names a page of another
+// space or breaks its back links falls back to the scanned pages for that space only, saying so.
+#include "mortem/v8/page_lists.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "fake_target.h"
+#include "mortem/core/fake_memory.h"
+#include "mortem/v8/layout.h"
+
+using mortem::Address;
+using mortem::v8::PageCandidate;
+
+namespace {
+
+constexpr uint32_t kNode = 0x108, kHead = 0x28;
+constexpr Address kPages = 0x40000000, kSpaces = 0x50000000, kHeapAddress = 0x50010000;
+
+// Two spaces in fake memory: old space (owner A) with listed pages 0, 1, 2 and a pooled page 3
+// that still names A; code space (owner B) with listed pages 4 and 5.
+struct FakeLists {
+  mortem::FakeMemory memory;
+  std::vector<PageCandidate> candidates;
+  mortem::v8::Layout layout;
+  static constexpr Address kOwnerA = kSpaces, kOwnerB = kSpaces + 0x1000;
+
+  explicit FakeLists(const mortem::v8::Layout& l) : layout(l) {
+    memory.AddBlock(kPages, 8 * 0x1000);
+    memory.AddBlock(kSpaces, 0x2000);
+    for (int i = 0; i < 6; ++i) {
+      PageCandidate c;
+      c.page.start = Page(i);
+      c.page.size = 1 << 18;
+      c.page.space = i < 4 ? layout.spaces.old_space : layout.spaces.code;
+      c.heap = kHeapAddress;
+      c.owner = i < 4 ? kOwnerA : kOwnerB;
+      c.node_base = Page(i);
+      candidates.push_back(c);
+    }
+    Link(kOwnerA, {0, 1, 2});
+    Link(kOwnerB, {4, 5});
+    // A distractor: page 0 also points at page 1 elsewhere, with no link back.
+    memory.WriteWord(Page(0) + 0x40, Page(1));
+  }
+  static Address Page(int i) { return kPages + 0x1000 * static_cast<Address>(i); }
+  void Link(Address owner, std::vector<int> order) {
+    memory.WriteWord(owner + kHead, Page(order.front()));
+    memory.WriteWord(owner + kHead + 8, Page(order.back()));
+    for (size_t k = 0; k < order.size(); ++k) {
+      memory.WriteWord(Page(order[k]) + kNode, k + 1 < order.size() ? Page(order[k + 1]) : 0);
+      memory.WriteWord(Page(order[k]) + kNode + 8, k > 0 ? Page(order[k - 1]) : 0);
+    }
+  }
+  mortem::v8::ListedPages Follow() {
+    auto shape = mortem::v8::LearnPageListShape(memory, candidates);
+    return mortem::v8::FollowPageLists(memory, layout, shape, candidates);
+  }
+};
+
+std::vector<Address> Starts(const mortem::v8::ListedPages& listed) {
+  std::vector<Address> out;
+  for (const auto& p : listed.pages) out.push_back(p.start);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Node 24's layout, from its checked-in v8dbg_* constants (fixtures/layout/).
+mortem::v8::Layout FakeLayout() {
+  mortem::FakeMemory memory;
+  mortem::test::FakeSymbols symbols;
+  auto fixture =
+      mortem::test::ReadLayoutFixture(MORTEM_SOURCE_DIR "/fixtures/layout/v8dbg-24.11.1.txt");
+  mortem::test::PlaceConstants(fixture, memory, symbols, 0x100000);
+  return mortem::v8::LoadLayout(memory, symbols);
+}
+
+}  // namespace
+
+TEST_CASE("page lists: the offsets are learnt and a pooled page is left out") {
+  FakeLists fake(FakeLayout());
+  auto shape = mortem::v8::LearnPageListShape(fake.memory, fake.candidates);
+  REQUIRE(shape.has_value());
+  CHECK(shape->node == kNode);
+  CHECK(shape->head == kHead);
+  auto listed = fake.Follow();
+  CHECK(listed.fallbacks.empty());
+  CHECK(listed.listed_owners == 2);
+  CHECK(listed.unlisted_pages == 1);
+  CHECK(listed.unlisted_bytes == 1 << 18);
+  CHECK(Starts(listed) == std::vector<Address>{FakeLists::Page(0), FakeLists::Page(1),
+                                               FakeLists::Page(2), FakeLists::Page(4),
+                                               FakeLists::Page(5)});
+}
+
+TEST_CASE("page lists: a damaged list falls back to the scan for its space only") {
+  struct Damage {
+    const char* what;
+    Address at;
+    uint64_t value;
+    const char* says;
+  };
+  const Damage damages[] = {
+      {"loops", FakeLists::Page(2) + kNode, FakeLists::Page(0), "loops"},
+      {"leaves the core", FakeLists::Page(1) + kNode, 0x7777000, "no page header"},
+      {"names another space's page", FakeLists::Page(1) + kNode, FakeLists::Page(5),
+       "no page header of this space"},
+      {"breaks a back link", FakeLists::Page(2) + kNode + 8, FakeLists::Page(0), "back link"},
+      {"ends early", FakeLists::Page(1) + kNode, 0, "does not end"},
+  };
+  for (const auto& d : damages) {
+    CAPTURE(d.what);
+    FakeLists fake(FakeLayout());
+    // Learnt on the intact lists (one binary's offsets); then the old space's list is damaged.
+    auto shape = mortem::v8::LearnPageListShape(fake.memory, fake.candidates);
+    REQUIRE(shape.has_value());
+    fake.memory.WriteWord(d.at, d.value);
+    auto listed = mortem::v8::FollowPageLists(fake.memory, fake.layout, shape, fake.candidates);
+    REQUIRE(listed.fallbacks.size() == 1);
+    CHECK(listed.fallbacks[0].find(d.says) != std::string::npos);
+    CHECK(listed.fallbacks[0].find("old_space") == 0);
+    CHECK(listed.listed_owners == 1);
+    CHECK(listed.unlisted_pages == 0);
+    CHECK(listed.pages.size() == 6);  // the old space's four scanned pages and code's two
+  }
+}
+
+TEST_CASE(
+    "page lists: without two linked pages no offsets are learnt, and every space is scanned") {
+  FakeLists fake(FakeLayout());
+  for (int i = 0; i < 6; ++i) {
+    fake.memory.WriteWord(FakeLists::Page(i) + kNode, 0);
+    fake.memory.WriteWord(FakeLists::Page(i) + kNode + 8, 0);
+  }
+  CHECK_FALSE(mortem::v8::LearnPageListShape(fake.memory, fake.candidates).has_value());
+  auto listed = fake.Follow();
+  CHECK(listed.fallbacks.size() == 2);
+  CHECK(listed.pages.size() == 6);
+  CHECK(listed.listed_owners == 0);
+}
