@@ -118,14 +118,18 @@ Census TakeCensus(Session& session, const std::function<bool(Address)>& keep) {
   v8::HeapWalker walker(session.memory(), layout, heap);
   v8::TypeTagger tagger(session.memory(), layout);
   std::vector<KeyMap> per_thread(session.threads());
+  std::vector<uint64_t> outside_heap(session.threads(), 0);
   std::vector<v8::TagSink> tags;
   for (unsigned i = 0; i < session.threads(); ++i) tags.emplace_back(session.memory(), layout);
   Census census;
   census.walk = walker.WalkAll(session.threads(), [&](unsigned thread, const v8::HeapObject& o) {
+    const uint64_t self = v8::SnapshotSelfSize(layout, o);
+    if (self != o.size) outside_heap[thread] += self - o.size;  // rare: no shared cache line
     if (keep && !keep(o.address)) return;
-    Count(per_thread[thread][KeyOf(layout, o)], o.address, 1, o.size);
+    Count(per_thread[thread][KeyOf(layout, o)], o.address, 1, self);
     tagger.Collect(o, tags[thread]);
   });
+  for (uint64_t bytes : outside_heap) census.walked_outside_heap_bytes += bytes;
   for (auto& part : per_thread)
     for (auto& [key, stats] : part) {
       auto& merged = census.keys[key];

@@ -41,7 +41,7 @@ DominatorsResult RunDominators(Session& session, size_t top, size_t paths) {
     row.object = state.index.address(ids[i]);
     const v8::MapInfo* map = namer.MapOf(row.object + 1);
     row.type = map ? namer.Label(row.object, *map, false).name : "?";
-    row.self_size = state.index.object_size(ids[i]);
+    row.self_size = state.index.self_size(ids[i]);
     row.retained_size = dom.retained[ids[i]];
     if (i < paths) {
       auto r = RunRetainers(session, row.object, 1, kPathDepth, false);

@@ -17,7 +17,7 @@ std::function<uint64_t(uint32_t)> SelfSizes(const v8::ObjectIndex& index) {
     const auto owners = index.external();
     if (cursor > 0 && owners[cursor - 1].first >= v) cursor = 0;
     while (cursor < owners.size() && owners[cursor].first < v) ++cursor;
-    uint64_t bytes = index.object_size(v);
+    uint64_t bytes = index.self_size(v);
     if (cursor < owners.size() && owners[cursor].first == v) bytes += owners[cursor].second;
     return bytes;
   };

@@ -67,7 +67,7 @@ void AddRetainedSizes(Session& session, const Census& census,
   // Objects the roots do not reach retain only themselves.
   for (size_t v = 0; v < nodes; ++v)
     if (dom.idom[v] == v8::DominatorTree::kNone && row_of[v] != kNoRow)
-      rows[row_of[v]].retained_size += g.index.object_size(static_cast<uint32_t>(v)) +
+      rows[row_of[v]].retained_size += g.index.self_size(static_cast<uint32_t>(v)) +
                                        g.index.external_bytes(static_cast<uint32_t>(v));
 }
 
@@ -135,7 +135,9 @@ ObjectsResult RunObjects(Session& session, const ObjectsOptions& options) {
   if (!options.all) {
     r.reachable_only = true;
     r.unreachable_objects = census.walk.total.objects - r.total.count;
-    r.unreachable_bytes = census.walk.total.object_bytes - r.total.self_size;
+    // Self sizes as the rows count them (external strings' characters included from 13.6).
+    const uint64_t walked = census.walk.total.object_bytes + census.walked_outside_heap_bytes;
+    r.unreachable_bytes = walked - std::min(walked, r.total.self_size);
   }
   r.warnings = session.Warnings();
   return r;

@@ -284,8 +284,7 @@ void SnapshotWriter::WriteObject(v8::NodeId id, const v8::HeapObject& o) {
                                   ? label_it->second
                                   : v8::TypeLabel{NodeKind::kHidden, "(system)"};
   const bool read_only = graph_.index.InReadOnlySpace(id);
-  uint64_t size = read_only && !facts_.read_only_sizes ? 0 : graph_.index.object_size(id);
-  if (facts_.external_string_payload && size > 0) size += reader_.ExternalStringBytes(o);
+  const uint64_t size = read_only && !facts_.read_only_sizes ? 0 : graph_.index.self_size(id);
   reader_.Edges(o, scratch_);
   out_.clear();
   for (const auto& e : scratch_) {
@@ -303,7 +302,7 @@ void SnapshotWriter::WritePlaceholder(v8::NodeId id) {
   ++unvisited_;
   out_.clear();
   WriteNode(NodeKind::kHidden, "(mortem: unvisited object)", kFirstHeapId + 2 * uint64_t{id},
-            graph_.index.object_size(id), out_);
+            graph_.index.self_size(id), out_);
 }
 
 void SnapshotWriter::WriteHeap() {

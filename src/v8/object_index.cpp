@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "mortem/core/parallel.h"
+#include "mortem/v8/snapshot_tags.h"
 #include "mortem/v8/tagged.h"
 
 namespace mortem::v8 {
@@ -45,6 +46,8 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
     uint64_t bytes;
   };
   std::vector<std::vector<Store>> stores(index.pages_.size());  // ArrayBuffers' backing stores
+  // Objects whose snapshot self size is more than their heap size (external strings' characters).
+  std::vector<std::vector<std::pair<Address, uint64_t>>> extras(index.pages_.size());
   HeapWalker walker(memory, layout, heap);
   std::atomic<uint64_t> skipped{0};
   ParallelFor(
@@ -61,6 +64,8 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
           if (word & mask) return;
           word |= mask;
           sizes[i].push_back(static_cast<uint32_t>(std::min<uint64_t>(o.size, UINT32_MAX)));
+          if (const uint64_t self = SnapshotSelfSize(layout, o); self > o.size)
+            extras[i].push_back({o.address, self - o.size});
           if (o.map->instance_type == layout.types.js_array_buffer) {
             const auto& off = layout.off;
             const uint64_t store = BodyWord(o.body, off.array_buffer_backing_store);
@@ -106,7 +111,19 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
   for (size_t k = 0; k < owned.size(); ++k)
     if (k == 0 || owned[k].first != owned[k - 1].first) index.external_.push_back(owned[k].second);
   std::sort(index.external_.begin(), index.external_.end());
+  for (const auto& page : extras)
+    for (const auto& [address, bytes] : page)
+      if (auto id = index.Find(address)) index.self_extra_.push_back({*id, bytes});
+  std::sort(index.self_extra_.begin(), index.self_extra_.end());
   return index;
+}
+
+uint64_t ObjectIndex::self_size(NodeId id) const {
+  const uint64_t size = object_size(id);
+  if (self_extra_.empty()) return size;
+  auto it =
+      std::lower_bound(self_extra_.begin(), self_extra_.end(), std::make_pair(id, uint64_t{0}));
+  return it != self_extra_.end() && it->first == id ? size + it->second : size;
 }
 
 uint64_t ObjectIndex::external_bytes(NodeId id) const {

@@ -193,6 +193,9 @@ ListedPages FollowPageLists(const Memory& memory, const Layout& layout,
       out.unlisted_bytes += candidates[i].page.size;
     }
   }
+  // In address order, as the scan found them: walks read the core front to back.
+  std::sort(out.pages.begin(), out.pages.end(),
+            [](const Page& a, const Page& b) { return a.start < b.start; });
   return out;
 }
 

@@ -72,17 +72,6 @@ std::string SnapshotReader::NodeName(const HeapObject& o, const TypeLabel& label
   return it->second;
 }
 
-uint64_t SnapshotReader::ExternalStringBytes(const HeapObject& o) const {
-  const uint16_t type = o.map->instance_type;
-  if (!layout_.IsString(type)) return 0;
-  const StringShape shape = ShapeOf(layout_, type);
-  if (shape.representation != StringShape::Representation::kExternal) return 0;
-  int32_t length = 0;
-  if (layout_.off.string_length + 4 > o.body.size()) return 0;
-  std::memcpy(&length, o.body.data() + layout_.off.string_length, 4);
-  return length > 0 ? static_cast<uint64_t>(length) * (shape.one_byte ? 1 : 2) : 0;
-}
-
 std::string SnapshotReader::KeyName(uint64_t key) {
   auto text = namer_.strings().ReadTagged(key, kMaxNameChars);
   return text ? text->utf8 : "<symbol>";

@@ -7,7 +7,9 @@
 #include "mortem/v8/snapshot_tags.h"
 
 #include <algorithm>
+#include <cstring>
 
+#include "mortem/v8/strings.h"
 #include "mortem/v8/tagged.h"
 #include "scope_info.h"
 
@@ -162,6 +164,22 @@ void TypeTagger::TagFeedback(const HeapObject& vector, TagSink& sink) const {
     if (type && (*type == t.weak_fixed_array || *type == t.fixed_array))
       Tag(slot, NodeKind::kCode, sink);
   }
+}
+
+uint64_t ExternalCharacterBytes(const Layout& layout, const HeapObject& o) {
+  const uint16_t type = o.map->instance_type;
+  if (!layout.IsString(type)) return 0;
+  const StringShape shape = ShapeOf(layout, type);
+  if (shape.representation != StringShape::Representation::kExternal) return 0;
+  int32_t length = 0;
+  if (layout.off.string_length + 4 > o.body.size()) return 0;
+  std::memcpy(&length, o.body.data() + layout.off.string_length, 4);
+  return length > 0 ? static_cast<uint64_t>(length) * (shape.one_byte ? 1 : 2) : 0;
+}
+
+uint64_t SnapshotSelfSize(const Layout& layout, const HeapObject& o) {
+  if (!layout.line->snapshot.external_string_payload) return o.size;
+  return o.size + ExternalCharacterBytes(layout, o);
 }
 
 }  // namespace mortem::v8

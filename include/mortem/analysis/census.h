@@ -39,6 +39,10 @@ struct Census {
   std::unordered_map<ObjectKey, KeyStats, ObjectKeyHash> keys;
   std::unordered_map<ObjectKey, v8::TypeLabel, ObjectKeyHash> labels;
   v8::WalkResult walk;
+  // The keys' bytes are self sizes as the line's snapshot gives them (v8::SnapshotSelfSize), which
+  // from V8 13.6 count external strings' characters outside the heap; these are those characters
+  // of every object walked, counted or not (walk.total.object_bytes has heap bytes only).
+  uint64_t walked_outside_heap_bytes = 0;
   std::vector<v8::TypeTag> retyped;  // by address: objects moved to another row by their holder
   std::vector<bool> retyped_types;   // by instance type: whether any object of it was moved
   // The key an object is counted under here (re-typing included).

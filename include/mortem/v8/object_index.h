@@ -4,7 +4,8 @@
 // objects' sizes in 8-byte units (2 bytes; the few objects of 512 KiB or more in a side table).
 // The pages are found through a small open-addressing table keyed by chunk. Also the bytes an
 // object owns outside the V8 heap: an ArrayBuffer's backing store (given to the first buffer of
-// a shared one), which its retained size includes, as the snapshot's JSArrayBufferData nodes do.
+// a shared one), which its retained size includes, as the snapshot's JSArrayBufferData nodes do;
+// and, where the line's snapshot counts them in the self size, external strings' characters.
 #pragma once
 #include <bit>
 #include <cstdint>
@@ -37,6 +38,9 @@ class ObjectIndex {
   uint32_t object_size(NodeId id) const {
     return sizes_[id] != kBigSize ? uint32_t{sizes_[id]} * 8 : BigSize(id);
   }
+  // The node's self size as the line's heap snapshot gives it (SnapshotSelfSize: from V8 13.6 an
+  // external string's characters count); object_size() is its size in the heap.
+  uint64_t self_size(NodeId id) const;
   // Bytes outside the V8 heap that the node owns (0 for most).
   uint64_t external_bytes(NodeId id) const;
   // (node, bytes) for every node that owns some, by node id.
@@ -101,9 +105,10 @@ class ObjectIndex {
   std::vector<uint64_t> starts_;  // one bit per 8-byte word of every page area
   std::vector<uint32_t> rank_;    // node id of the first object start in each bitmap word
   std::vector<uint16_t> sizes_;   // in 8-byte units, or kBigSize
-  std::vector<std::pair<NodeId, uint32_t>> big_sizes_;  // by node id
-  std::vector<std::pair<NodeId, uint64_t>> external_;   // by node id
-  std::vector<std::pair<NodeId, NodeId>> read_only_;    // [first, end) of read-only pages' ids
+  std::vector<std::pair<NodeId, uint32_t>> big_sizes_;   // by node id
+  std::vector<std::pair<NodeId, uint64_t>> external_;    // by node id
+  std::vector<std::pair<NodeId, uint64_t>> self_extra_;  // self_size - object_size, by node id
+  std::vector<std::pair<NodeId, NodeId>> read_only_;     // [first, end) of read-only pages' ids
   uint64_t skipped_bytes_ = 0;
 };
 

@@ -37,7 +37,8 @@ std::optional<PageListShape> LearnPageListShape(const Memory& memory,
                                                 const std::vector<PageCandidate>& candidates);
 
 struct ListedPages {
-  std::vector<Page> pages;    // the heap's pages: listed ones, or scanned ones where a list failed
+  // The heap's pages, by address: listed ones, or scanned ones where a list failed.
+  std::vector<Page> pages;
   size_t unlisted_pages = 0;  // headers found on no list of their owner: left out
   uint64_t unlisted_bytes = 0;
   size_t listed_owners = 0;

@@ -46,8 +46,6 @@ class SnapshotReader {
   std::string NodeName(const HeapObject& object, const TypeLabel& label);
   // Objects whose property and element edges were left out for the budget.
   uint64_t over_budget() const { return over_budget_; }
-  // The bytes of an external string's characters (outside the heap), else 0.
-  uint64_t ExternalStringBytes(const HeapObject& object) const;
 
  private:
   std::string SlotName(const HeapObject& object, uint32_t offset, SnapshotEdgeType& type,

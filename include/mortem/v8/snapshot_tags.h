@@ -3,7 +3,8 @@
 // them, not by their own instance type - a BytecodeArray's constant pool, handler table and
 // source positions, a Script's line ends, a Code object's deoptimization data, a Map's prototype
 // validity cell, an EnumCache's keys. The tagger lists the objects one holder re-types; the
-// census moves them to the rows the snapshot shows them in.
+// census moves them to the rows the snapshot shows them in. Also the snapshot's self size of an
+// object, which from V8 13.6 counts an external string's characters outside the heap.
 #pragma once
 #include <optional>
 #include <unordered_map>
@@ -17,6 +18,12 @@
 #include "mortem/v8/walker.h"
 
 namespace mortem::v8 {
+
+// An external string's characters outside the V8 heap (its length times 1 or 2 bytes), else 0.
+uint64_t ExternalCharacterBytes(const Layout& layout, const HeapObject& object);
+// The object's self size as this line's heap snapshot gives it: its heap size, plus an external
+// string's characters from V8 13.6 on (SnapshotFacts::external_string_payload).
+uint64_t SnapshotSelfSize(const Layout& layout, const HeapObject& object);
 
 struct TypeTag {
   Address object = 0;  // untagged
