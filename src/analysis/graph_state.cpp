@@ -62,6 +62,7 @@ GraphState BuildGraphState(Session& session) {
   GraphState s{v8::ObjectIndex::Build(session.memory(), layout, heap, session.threads())};
   TracePhase("object index");
   s.roots = FindRoots(session, s.index);
+  s.index.SetHollow(s.roots.hollow);
   TracePhase("roots");
   s.strong_roots = RootNodes(s.roots, false);
   std::vector<uint32_t> in_counts;

@@ -29,6 +29,7 @@ Liveness Liveness::Mark(Session& session) {
       v8::ObjectIndex::Build(session.memory(), session.layout(), session.heap(), session.threads());
   TracePhase("object index");
   const RootSet roots = FindRoots(session, *l.own_index_);
+  l.own_index_->SetHollow(roots.hollow);
   TracePhase("roots");
   const std::vector<v8::NodeId> from = RootNodes(roots, true);
   l.live_ =

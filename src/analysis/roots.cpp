@@ -25,12 +25,18 @@ size_t AddAll(const v8::ObjectIndex& index, const std::vector<uint64_t>& values,
   return set.roots.size() - before;
 }
 
-void RootsTable(const v8::IsolateTables& tables, const v8::ObjectIndex& index, RootSet& set) {
+// Every slot is a root; the caches the next full GC empties are hollow: alive, holding nothing.
+void RootsTable(const v8::IsolateTables& tables, const v8::Layout& layout,
+                const v8::ObjectIndex& index, RootSet& set) {
   const auto slots = tables.RootsTable();
   const size_t before = set.roots.size();
   for (size_t i = 0; i < slots.size(); ++i)
     AddIfObject(index, slots[i], RootKind::kRootsTable, static_cast<uint32_t>(i), set);
   set.roots_table = set.roots.size() - before;
+  for (uint32_t i : layout.gc_emptied_roots) {
+    if (i >= slots.size() || (slots[i] & 3) != 1) continue;
+    if (auto id = index.Find(slots[i] - 1)) set.hollow.push_back(*id);
+  }
 }
 
 void Builtins(const v8::IsolateTables& tables, const v8::ObjectIndex& index, RootSet& set) {
@@ -152,7 +158,7 @@ RootSet FindRoots(Session& session, const v8::ObjectIndex& index) {
   RootSet set;
   const v8::IsolateTables tables(session.memory(), session.layout(), session.heap(), session.maps(),
                                  index);
-  RootsTable(tables, index, set);
+  RootsTable(tables, session.layout(), index, set);
   Builtins(tables, index, set);
   IsolateVectors(tables, index, set);
   NodeWraps(session, index, set);  // before the global handles: their label wins

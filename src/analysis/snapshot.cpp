@@ -285,7 +285,9 @@ void SnapshotWriter::WriteObject(v8::NodeId id, const v8::HeapObject& o) {
                                   : v8::TypeLabel{NodeKind::kHidden, "(system)"};
   const bool read_only = graph_.index.InReadOnlySpace(id);
   const uint64_t size = read_only && !facts_.read_only_sizes ? 0 : graph_.index.self_size(id);
-  reader_.Edges(o, scratch_);
+  // A cache V8's full GC empties is written empty, as the snapshot V8 takes after that GC has it.
+  scratch_.clear();
+  if (!graph_.index.Hollow(id)) reader_.Edges(o, scratch_);
   out_.clear();
   for (const auto& e : scratch_) {
     const uint32_t to = Position(e.target);

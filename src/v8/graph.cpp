@@ -38,10 +38,12 @@ void WalkIndexedPage(const Memory& memory, const HeapWalker& walker, const Heap&
 // the map word included, except references into read-only space: those objects (oddballs,
 // empty arrays, the maps of strings and numbers, ...) are immortal and can hold nothing else
 // alive, and V8's snapshot leaves most such edges out too (IsEssentialObject). Counts in
-// `dangling` the slots that point into a page's objects but at no object start.
+// `dangling` the slots that point into a page's objects but at no object start. A hollow holder
+// (a cache the next full GC empties) has none.
 template <typename Visit>
-void ForEachEdge(const Layout& layout, const ObjectIndex& index, const HeapObject& o,
+void ForEachEdge(const Layout& layout, const ObjectIndex& index, NodeId holder, const HeapObject& o,
                  uint64_t& dangling, Visit&& visit) {
+  if (index.Hollow(holder)) return;  // a cache the next full GC empties
   ForEachTaggedSlot(layout, o, [&](uint32_t, uint64_t value) {
     const bool weak = (value & 3) == 3;
     if (weak && static_cast<uint32_t>(value) == 3) return;  // a cleared weak slot
@@ -107,7 +109,7 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
         internalized.push_back(id);
       uint32_t degree = 0;
       const uint64_t before = here;
-      ForEachEdge(layout, index, o, here, [&](uint32_t target) {
+      ForEachEdge(layout, index, id, o, here, [&](uint32_t target) {
         ++degree;
         std::atomic_ref<uint32_t>(in_counts[(target & ~kWeak) + 1])
             .fetch_add(1, std::memory_order_relaxed);
@@ -143,7 +145,7 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
       uint32_t at = f.offsets[id];
       const uint32_t end = f.offsets[id + 1];
       uint64_t ignored = 0;
-      ForEachEdge(layout, index, o, ignored, [&](uint32_t target) {
+      ForEachEdge(layout, index, id, o, ignored, [&](uint32_t target) {
         if (at < end) f.targets[at++] = target;
       });
     });
@@ -169,7 +171,7 @@ HeapGraph HeapGraph::BuildReverse(const Memory& memory, const Layout& layout, co
     uint64_t here = 0;
     uint64_t ignored = 0;
     WalkIndexedPage(memory, walker, heap, index, span, maps, [&](NodeId id, const HeapObject& o) {
-      ForEachEdge(layout, index, o, ignored, [&](uint32_t target) {
+      ForEachEdge(layout, index, id, o, ignored, [&](uint32_t target) {
         uint32_t at = std::atomic_ref<uint32_t>(g.in_offsets_[target & ~kWeak])
                           .fetch_add(1, std::memory_order_relaxed);
         if (at < total) g.in_[at] = id | (target & kWeak), ++here;

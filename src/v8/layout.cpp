@@ -1,6 +1,7 @@
 // Loads the Layout table from the target's v8dbg_*/nodedbg_* symbols and the version facts.
 #include "mortem/v8/layout.h"
 
+#include <algorithm>
 #include <set>
 
 #include "layout_checks.h"
@@ -401,6 +402,30 @@ void RefusePointerCompression(const ConstantReader& c, const Version& v8) {
                 "): mortem reads the official Node builds, which have none");
 }
 
+namespace {
+
+// The RootsTable indices of the caches every full GC empties, by name from root_names_ (an array
+// of C strings indexed by RootIndex; its symbol's size gives its length).
+std::vector<uint32_t> ReadGcEmptiedRoots(const Memory& memory, const SymbolTable& symbols) {
+  static constexpr std::string_view kEmptied[] = {
+      "number_string_cache", "smi_string_cache",      "double_string_cache",
+      "string_split_cache",  "regexp_multiple_cache", "regexp_match_global_atom_cache"};
+  constexpr uint64_t kMaxRoots = 4096;
+  std::vector<uint32_t> out;
+  auto sym = symbols.Find("_ZN2v88internal10RootsTable11root_names_E");
+  if (!sym) return out;
+  const uint64_t count = std::min<uint64_t>(sym->size / 8, kMaxRoots);
+  for (uint64_t i = 0; i < count; ++i) {
+    auto name_address = memory.ReadWord(sym->address + 8 * i);
+    auto name = name_address ? memory.ReadCString(*name_address, 64) : std::nullopt;
+    if (name && std::find(std::begin(kEmptied), std::end(kEmptied), *name) != std::end(kEmptied))
+      out.push_back(static_cast<uint32_t>(i));
+  }
+  return out;
+}
+
+}  // namespace
+
 Layout LoadLayout(const Memory& memory, const SymbolTable& symbols) {
   Layout layout;
   layout.v8 = ReadVersion(memory, symbols);
@@ -427,6 +452,7 @@ Layout LoadLayout(const Memory& memory, const SymbolTable& symbols) {
     throw Error(message);
   }
   CheckLayoutRanges(layout);
+  layout.gc_emptied_roots = ReadGcEmptiedRoots(memory, symbols);
   return layout;
 }
 

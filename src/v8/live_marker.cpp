@@ -110,6 +110,7 @@ class Marker {
   // The object's references, as the heap graph takes them (the map word included; cleared weak
   // slots and references to no object start left out).
   void Visit(const Work& w) {
+    if (index_.Hollow(w.id)) return;  // a cache the next full GC empties: alive, holds nothing
     const uint32_t size = index_.object_size(w.id);
     std::span<const std::byte> body = memory_.View(w.address, size);
     if (body.size() < size) {  // across blocks of the implementation (a live process's cache)

@@ -12,11 +12,14 @@
 //  - `mortem objects` (live objects, the default) counts exactly the snapshot's BusyOrder instances
 //  and exits 0;
 //  - `mortem objects` (the whole heap) exits 0 and counts at least that many (garbage included);
-//  - `objects --retained` (the heap graph) and `triage` exit 0.
+//  - `objects --retained` (the heap graph) and `triage` exit 0;
+//  - (string) and (heap number) within 5% of the snapshot: what only the caches V8's full GC
+//    empties hold is not live; every row within 2% is issue 13's rule, checked as may_fail.
 // Environment: MORTEM_E2E_DIR (cores/VERSION, holding busy/), MORTEM_E2E_LABEL.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -119,6 +122,69 @@ TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's sn
             << " bytes (allocation "
             << "areas found by shape " << walk.value("allocation_area_bytes", 0) << "), moved "
             << walk.value("moved_objects", 0) << " objects\n";
+}
+
+// Rows of the main isolate's live objects against the snapshot's (V8 writes only the main
+// isolate's heap), with the rows of 50+ instances that differ by more than `tolerance`.
+struct RowDiffs {
+  size_t compared = 0;
+  std::vector<std::vector<std::string>> off{{"kind / name", "snapshot", "mortem", "diff"}};
+};
+
+RowDiffs CompareRows(double tolerance) {
+  const Snapshot snapshot = LoadSnapshot(Dir() / "heap.heapsnapshot");
+  const RunResult run = RunCli({"objects", (Dir() / "core").string(), "--json", "--isolate", "0"});
+  REQUIRE_MESSAGE(run.exit_code == 0, run.Describe());
+  const Rows ours = ParseObjectsJson(run.out);
+  RowDiffs d;
+  for (const auto& [key, snap] : snapshot.rows) {
+    if (snap.count < 50) continue;
+    ++d.compared;
+    auto it = ours.find(key);
+    const uint64_t got = it == ours.end() ? 0 : it->second.count;
+    const double diff = (static_cast<double>(got) - static_cast<double>(snap.count)) /
+                        static_cast<double>(snap.count);
+    if (std::fabs(diff) > tolerance)
+      d.off.push_back({key.kind + " / " + key.name, std::to_string(snap.count), std::to_string(got),
+                       std::to_string(diff * 100) + "%"});
+  }
+  return d;
+}
+
+// V8 empties its number-to-string and regexp caches at every full GC, the one its snapshot
+// starts with: what only they hold is garbage awaiting collection, and mortem does not count it
+// live (they held 6,000 of the core's 46,000 live strings, +15% against the snapshot, before).
+TEST_CASE("a busy core: strings and heap numbers the GC's caches hold are not live") {
+  const Snapshot snapshot = LoadSnapshot(Dir() / "heap.heapsnapshot");
+  const RunResult run = RunCli({"objects", (Dir() / "core").string(), "--json", "--isolate", "0"});
+  REQUIRE(run.exit_code == 0);
+  const Rows ours = ParseObjectsJson(run.out);
+  for (const RowKey& key : {RowKey{"string", "(string)"}, RowKey{"number", "(heap number)"}}) {
+    CAPTURE(key.name);
+    auto snap = snapshot.rows.find(key);
+    auto got = ours.find(key);
+    REQUIRE(snap != snapshot.rows.end());
+    REQUIRE(got != ours.end());
+    const double diff =
+        (static_cast<double>(got->second.count) - static_cast<double>(snap->second.count)) /
+        static_cast<double>(snap->second.count);
+    std::cout << "[e2e] " << Label() << " busy: " << key.name << " snapshot " << snap->second.count
+              << ", mortem (live) " << got->second.count << " (" << diff * 100 << "%)\n";
+    CHECK(std::fabs(diff) <= 0.05);
+  }
+}
+
+// Issue 13's rule for busy cores, not met yet (what else V8's full GC drops before its snapshot
+// is still counted live): (compiled code) is 74-153% high on every line (the code of the
+// dropped `new Function`s), (string) and (heap number) 2.3-3.3%, (system) 39% on 22. Printed,
+// and known to fail.
+TEST_CASE("a busy core: every row of 50+ instances within 2% of the snapshot" *
+          doctest::may_fail()) {
+  const RowDiffs d = CompareRows(0.02);
+  std::cout << "[e2e] " << Label() << " busy rows: " << d.compared - (d.off.size() - 1) << "/"
+            << d.compared << " of 50+ instances within 2% in count\n";
+  if (d.off.size() > 1) std::cout << FormatTable(d.off);
+  CHECK(d.off.size() == 1);
 }
 
 int main(int argc, char** argv) {

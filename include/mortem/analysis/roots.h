@@ -47,6 +47,9 @@ struct RootSet {
          shared_heap_object_cache = 0, external_strings = 0, internalized_strings = 0;
   std::vector<std::string> labels;  // kNodeWrap: "(Node handle: TCP)", "(Node request: ...)"
   std::vector<std::string> notes;   // what could not be located
+  // The caches V8's next full GC empties (Layout::gc_emptied_roots): alive, but what only they
+  // reference is garbage awaiting collection (v8::ObjectIndex::SetHollow).
+  std::vector<v8::NodeId> hollow;
 };
 
 RootSet FindRoots(Session& session, const v8::ObjectIndex& index);

@@ -7,6 +7,7 @@
 // a shared one), which its retained size includes, as the snapshot's JSArrayBufferData nodes do;
 // and, where the line's snapshot counts them in the self size, external strings' characters.
 #pragma once
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <optional>
@@ -67,6 +68,16 @@ class ObjectIndex {
     return false;
   }
 
+  // Hollow nodes are alive but hold nothing alive: the caches V8's next full GC empties
+  // (Layout::gc_emptied_roots). The graph and the live marker follow no reference out of them.
+  void SetHollow(std::vector<NodeId> ids) {
+    std::sort(ids.begin(), ids.end());
+    hollow_ = std::move(ids);
+  }
+  bool Hollow(NodeId id) const {
+    return !hollow_.empty() && std::binary_search(hollow_.begin(), hollow_.end(), id);
+  }
+
   // [first, end) node ids of each read-only page.
   std::span<const std::pair<NodeId, NodeId>> read_only_ranges() const { return read_only_; }
 
@@ -109,6 +120,7 @@ class ObjectIndex {
   std::vector<std::pair<NodeId, uint64_t>> external_;    // by node id
   std::vector<std::pair<NodeId, uint64_t>> self_extra_;  // self_size - object_size, by node id
   std::vector<std::pair<NodeId, NodeId>> read_only_;     // [first, end) of read-only pages' ids
+  std::vector<NodeId> hollow_;                           // sorted
   uint64_t skipped_bytes_ = 0;
 };
 
