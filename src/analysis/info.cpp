@@ -142,9 +142,7 @@ IsolateHeapInfo DescribeIsolate(Session& session) {
     s.pages += 1;
   }
   for (auto& [id, s] : spaces) out.spaces.push_back(s);
-  const v8::PageOrigin& origin = heap.page_origin();
-  out.page_lists = PageListSummary{origin.listed_spaces, origin.scanned_spaces,
-                                   origin.unlisted_pages, origin.unlisted_bytes};
+  out.page_lists = heap.page_origin();
   out.walk = SummariseWalk(session, walk);
   return out;
 }

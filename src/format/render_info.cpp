@@ -24,7 +24,7 @@ nlohmann::json ToJson(const WalkSummary& w) {
           {"problem_pages", problems}};
 }
 
-nlohmann::json ToJson(const PageListSummary& p) {
+nlohmann::json ToJson(const v8::PageOrigin& p) {
   return {{"listed_spaces", p.listed_spaces},
           {"scanned_spaces", p.scanned_spaces},
           {"unlisted_pages", p.unlisted_pages},

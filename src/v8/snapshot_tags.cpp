@@ -174,7 +174,11 @@ uint64_t ExternalCharacterBytes(const Layout& layout, const HeapObject& o) {
   int32_t length = 0;
   if (layout.off.string_length + 4 > o.body.size()) return 0;
   std::memcpy(&length, o.body.data() + layout.off.string_length, 4);
-  return length > 0 ? static_cast<uint64_t>(length) * (shape.one_byte ? 1 : 2) : 0;
+  // No longer than V8 makes a string (String::kMaxLength, 2^29 - 24 on 64-bit): a length read
+  // from a damaged core adds nothing.
+  constexpr int32_t kMaxStringLength = (1 << 29) - 24;
+  if (length <= 0 || length > kMaxStringLength) return 0;
+  return static_cast<uint64_t>(length) * (shape.one_byte ? 1 : 2);
 }
 
 uint64_t SnapshotSelfSize(const Layout& layout, const HeapObject& o) {

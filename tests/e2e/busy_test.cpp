@@ -80,6 +80,51 @@ void CheckSpacesAsV8Counts(const json& info) {
             << " unlisted pages left out\n";
 }
 
+// V8's snapshot of the busy core, and `objects` of its main isolate (V8 writes only the main
+// isolate's heap): each read or run once for the test cases that compare them.
+const Snapshot& BusySnapshot() {
+  static const Snapshot snapshot = LoadSnapshot(Dir() / "heap.heapsnapshot");
+  return snapshot;
+}
+
+const Rows& MainIsolateRows() {
+  static const Rows rows = [] {
+    const RunResult run =
+        RunCli({"objects", (Dir() / "core").string(), "--json", "--isolate", "0"});
+    REQUIRE_MESSAGE(run.exit_code == 0, run.Describe());
+    return ParseObjectsJson(run.out);
+  }();
+  return rows;
+}
+
+// Rows of the main isolate's live objects against the snapshot's (V8 writes only the main
+// isolate's heap), with the rows of 50+ instances that differ by more than `tolerance`.
+struct RowDiffs {
+  size_t compared = 0;
+  std::vector<std::vector<std::string>> off{{"kind / name", "snapshot", "mortem", "diff"}};
+};
+
+RowDiffs CompareRows(double tolerance) {
+  const Snapshot& snapshot = BusySnapshot();
+  const Rows& ours = MainIsolateRows();
+  RowDiffs d;
+  for (const auto& [key, snap] : snapshot.rows) {
+    if (snap.count < 50) continue;
+    ++d.compared;
+    auto it = ours.find(key);
+    const uint64_t got = it == ours.end() ? 0 : it->second.count;
+    const double diff = (static_cast<double>(got) - static_cast<double>(snap.count)) /
+                        static_cast<double>(snap.count);
+    if (std::fabs(diff) > tolerance)
+      d.off.push_back({key.kind + " / " + key.name, std::to_string(snap.count), std::to_string(got),
+                       std::to_string(diff * 100) + "%"});
+  }
+  return d;
+}
+
+// V8 empties its number-to-string and regexp caches at every full GC, the one its snapshot
+// starts with: what only they hold is garbage awaiting collection, and mortem does not count it
+// live (they held 6,000 of the core's 46,000 live strings, +15% against the snapshot, before).
 }  // namespace
 
 TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's snapshot does") {
@@ -90,7 +135,7 @@ TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's sn
   const uint64_t expected = scenario.at("counts").at(kClass).get<uint64_t>();
   REQUIRE(expected > 0);
 
-  auto snapshot = LoadSnapshot(Dir() / "heap.heapsnapshot");
+  const Snapshot& snapshot = BusySnapshot();
   auto it = snapshot.rows.find(RowKey{"object", kClass});
   REQUIRE(it != snapshot.rows.end());
   CHECK_MESSAGE(it->second.count == expected, "the snapshot holds " << it->second.count << " "
@@ -124,41 +169,9 @@ TEST_CASE("a busy core: exit 0, and the scenario's live class counted as V8's sn
             << walk.value("moved_objects", 0) << " objects\n";
 }
 
-// Rows of the main isolate's live objects against the snapshot's (V8 writes only the main
-// isolate's heap), with the rows of 50+ instances that differ by more than `tolerance`.
-struct RowDiffs {
-  size_t compared = 0;
-  std::vector<std::vector<std::string>> off{{"kind / name", "snapshot", "mortem", "diff"}};
-};
-
-RowDiffs CompareRows(double tolerance) {
-  const Snapshot snapshot = LoadSnapshot(Dir() / "heap.heapsnapshot");
-  const RunResult run = RunCli({"objects", (Dir() / "core").string(), "--json", "--isolate", "0"});
-  REQUIRE_MESSAGE(run.exit_code == 0, run.Describe());
-  const Rows ours = ParseObjectsJson(run.out);
-  RowDiffs d;
-  for (const auto& [key, snap] : snapshot.rows) {
-    if (snap.count < 50) continue;
-    ++d.compared;
-    auto it = ours.find(key);
-    const uint64_t got = it == ours.end() ? 0 : it->second.count;
-    const double diff = (static_cast<double>(got) - static_cast<double>(snap.count)) /
-                        static_cast<double>(snap.count);
-    if (std::fabs(diff) > tolerance)
-      d.off.push_back({key.kind + " / " + key.name, std::to_string(snap.count), std::to_string(got),
-                       std::to_string(diff * 100) + "%"});
-  }
-  return d;
-}
-
-// V8 empties its number-to-string and regexp caches at every full GC, the one its snapshot
-// starts with: what only they hold is garbage awaiting collection, and mortem does not count it
-// live (they held 6,000 of the core's 46,000 live strings, +15% against the snapshot, before).
 TEST_CASE("a busy core: strings and heap numbers the GC's caches hold are not live") {
-  const Snapshot snapshot = LoadSnapshot(Dir() / "heap.heapsnapshot");
-  const RunResult run = RunCli({"objects", (Dir() / "core").string(), "--json", "--isolate", "0"});
-  REQUIRE(run.exit_code == 0);
-  const Rows ours = ParseObjectsJson(run.out);
+  const Snapshot& snapshot = BusySnapshot();
+  const Rows& ours = MainIsolateRows();
   for (const RowKey& key : {RowKey{"string", "(string)"}, RowKey{"number", "(heap number)"}}) {
     CAPTURE(key.name);
     auto snap = snapshot.rows.find(key);

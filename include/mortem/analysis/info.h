@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mortem/analysis/session.h"
+#include "mortem/v8/heap.h"
 
 namespace mortem {
 
@@ -35,13 +36,6 @@ struct WalkSummary {
   std::vector<PageProblem> problems;
 };
 
-// Where an isolate's pages came from (v8::PageOrigin): spaces whose own page list was followed,
-// spaces whose list could not be used (their pages from the header scan; a warning says why), and
-// pages with valid-looking headers that no list names (pooled, or waiting to be unmapped).
-struct PageListSummary {
-  uint64_t listed_spaces = 0, scanned_spaces = 0, unlisted_pages = 0, unlisted_bytes = 0;
-};
-
 // One isolate's heap. The read-only space, which all isolates share, is counted in isolate 0's.
 struct IsolateHeapInfo {
   IsolateInfo isolate;
@@ -52,7 +46,7 @@ struct IsolateHeapInfo {
   // module. Empty if the heap holds none.
   std::string origin;
   std::vector<SpaceInfo> spaces;
-  PageListSummary page_lists;
+  v8::PageOrigin page_lists;  // where its pages came from: V8's page lists, or the scan
   WalkSummary walk;
 };
 

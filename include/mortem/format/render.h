@@ -75,7 +75,7 @@ nlohmann::json ToJson(const DominatorsResult& r);
 void PrintText(const DominatorsResult& r, std::ostream& out);
 
 nlohmann::json ToJson(const WalkSummary& w);
-nlohmann::json ToJson(const PageListSummary& p);
+nlohmann::json ToJson(const v8::PageOrigin& p);
 // The walk warning (unparsed or missing bytes), if any.
 void PrintWalkWarning(const WalkSummary& w, std::ostream& out);
 
