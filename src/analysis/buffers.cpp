@@ -11,6 +11,7 @@
 #include "mortem/core/progress.h"
 #include "mortem/core/text.h"
 #include "mortem/v8/names.h"
+#include "mortem/v8/object_fields.h"
 #include "mortem/v8/strings.h"
 #include "mortem/v8/tagged.h"
 
@@ -63,7 +64,6 @@ void SortByAddress(Found& f) {
 
 void Collect(Session& session, const Liveness* live, Found& out) {
   const auto& layout = session.layout();
-  const auto& o = layout.off;
   const auto& t = layout.types;
   v8::HeapWalker walker(session.memory(), layout, session.heap());
   ProgressStep step("finding ArrayBuffers and their views");
@@ -75,42 +75,36 @@ void Collect(Session& session, const Liveness* live, Found& out) {
         if (live && !live->IsLive(obj.address)) {
           if (type == t.js_array_buffer) {
             ++f.dead_buffers;
-            f.dead_bytes += v8::BodyWord(obj.body, o.array_buffer_byte_length);
+            f.dead_bytes += v8::ArrayBufferByteLength(layout, obj);
           }
           return;
         }
         if (type == t.js_array_buffer) {
+          const v8::ArrayBufferFields fields = v8::ArrayBufferOf(layout, obj);
           ArrayBufferInfo b;
           b.address = obj.address;
-          b.byte_length = v8::BodyWord(obj.body, o.array_buffer_byte_length);
-          b.max_byte_length = v8::BodyWord(obj.body, o.array_buffer_max_byte_length);
-          b.backing_store = v8::BodyWord(obj.body, o.array_buffer_backing_store);
-          uint32_t bits = static_cast<uint32_t>(v8::BodyWord(obj.body, o.array_buffer_bit_field));
-          b.external = bits >> o.array_buffer_external_bit & 1;
-          b.detached = bits >> o.array_buffer_detached_bit & 1;
-          b.shared = bits >> o.array_buffer_shared_bit & 1;
-          b.resizable = bits >> o.array_buffer_resizable_bit & 1;
-          // max_byte_length is meaningful only for resizable buffers (and wasm memories).
-          if (!b.resizable) b.max_byte_length = b.byte_length;
+          b.byte_length = fields.byte_length;
+          b.max_byte_length = fields.max_byte_length;
+          b.backing_store = fields.backing_store;
+          b.external = fields.external;
+          b.detached = fields.detached;
+          b.shared = fields.shared;
+          b.resizable = fields.resizable;
           f.buffers.push_back(std::move(b));
-        } else if (type == t.js_typed_array || type == t.js_data_view ||
-                   (t.js_rab_gsab_data_view && type == *t.js_rab_gsab_data_view)) {
-          uint64_t buffer = v8::BodyWord(obj.body, o.view_buffer);
-          if ((buffer & 3) != 1) return;
+        } else if (v8::IsArrayBufferView(layout, type)) {
+          auto fields = v8::ViewOf(layout, obj);
+          if (!fields) return;
           BufferView v;
           v.address = obj.address;
-          v.byte_offset = v8::BodyWord(obj.body, o.view_byte_offset);
-          v.byte_length = v8::BodyWord(obj.body, o.view_byte_length);
-          f.views.emplace_back(buffer - 1, v);
+          v.byte_offset = fields->byte_offset;
+          v.byte_length = fields->byte_length;
+          f.views.emplace_back(fields->buffer, v);
           f.view_maps.push_back(obj.map->address);
         } else if (t.wasm_memory_object && type == *t.wasm_memory_object) {
-          uint64_t buffer = v8::BodyWord(obj.body, o.wasm_memory_array_buffer);
-          if ((buffer & 3) == 1) f.wasm_buffers.push_back(buffer - 1);
+          if (auto buffer = v8::WasmMemoryBufferOf(layout, obj)) f.wasm_buffers.push_back(*buffer);
         } else if (layout.IsString(type) && v8::ShapeOf(layout, type).representation ==
                                                 v8::StringShape::Representation::kExternal) {
-          int32_t length = 0;
-          if (o.string_length + 4 <= obj.body.size())
-            std::memcpy(&length, obj.body.data() + o.string_length, 4);
+          const int32_t length = v8::StringLengthOf(layout, obj);
           bool one_byte = v8::ShapeOf(layout, type).one_byte;
           if (length > 0)
             f.external_strings.push_back(
@@ -217,9 +211,9 @@ BuffersResult RunBuffers(Session& session, const BuffersOptions& options) {
     if (it == by_address.end()) continue;
     auto& b = found.buffers[it->second];
     b.wasm = true;
-    b.max_byte_length = session.memory()
-                            .ReadWord(b.address + session.layout().off.array_buffer_max_byte_length)
-                            .value_or(b.byte_length);
+    b.max_byte_length =
+        v8::ArrayBufferMaxByteLengthAt(session.memory(), session.layout(), b.address)
+            .value_or(b.byte_length);
   }
   v8::Namer namer(session.memory(), session.layout(), session.heap());
   std::unordered_map<Address, std::string> view_names;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "mortem/analysis/session.h"
+#include "mortem/v8/object_fields.h"
 #include "mortem/v8/tagged.h"
 
 namespace mortem {
@@ -91,13 +92,10 @@ v8::TypeLabel RetypedLabel(v8::NodeKind kind) {
 ObjectKey KeyOf(const v8::Layout& layout, const v8::HeapObject& object) {
   ObjectKey key{object.map->address, 0};
   const uint16_t type = object.map->instance_type;
-  auto word_at = [&](uint32_t offset) { return v8::BodyWord(object.body, offset); };
   if (layout.IsJSFunction(type)) {
-    key.extra = word_at(layout.off.function_shared);
+    key.extra = v8::FunctionSharedOf(layout, object);
   } else if (type == layout.types.symbol) {
-    uint32_t flags = static_cast<uint32_t>(word_at(layout.off.symbol_flags & ~7u) >>
-                                           (8 * (layout.off.symbol_flags & 7)));
-    key.extra = (flags & layout.off.symbol_private_mask) != 0;  // private
+    key.extra = v8::IsPrivateSymbol(layout, object);
   } else if (object.page && object.page->read_only) {
     key.extra = 1;  // read-only maps and descriptor arrays are not object shapes
   }

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "mortem/v8/node_environment.h"
+#include "mortem/v8/node_wraps.h"
 #include "mortem/v8/values.h"
-#include "wrap_names.h"
 
 namespace mortem {
 namespace {
@@ -22,21 +22,30 @@ ActiveWrap Describe(Session& session, v8::ValueReader& values, Address wrap) {
   return out;
 }
 
+// Names a described wrap as Node does; the JS class stands in for an unknown C++ class.
+void Name(v8::NodeWrapNamer& namer, ActiveWrap& wrap, bool is_handle) {
+  v8::WrapNames names = namer.Name(wrap.wrap, wrap.object, is_handle);
+  wrap.provider = names.provider;
+  if (!names.type.empty()) wrap.type = names.type;
+  if (is_handle) wrap.refed = names.refed.value_or(true);
+  wrap.owner = !wrap.object ? "" : is_handle ? names.owner : wrap.js_class;
+}
+
 // Describes and names every wrap; the provider field is found from all of them at once.
 void NameWraps(Session& session, v8::ValueReader& values, const std::vector<Address>& handles,
                const std::vector<Address>& requests, HandlesResult& result) {
-  WrapNamer namer(session, values);
+  v8::NodeWrapNamer namer(session.memory(), session.layout(), session.symbols(), values.namer());
   std::vector<Address> all(handles);
   all.insert(all.end(), requests.begin(), requests.end());
   namer.Prepare(all);
   for (Address wrap : handles) {
     result.handles.push_back(Describe(session, values, wrap));
-    namer.Name(result.handles.back(), true);
+    Name(namer, result.handles.back(), true);
     ++result.handle_counts[result.handles.back().type];
   }
   for (Address wrap : requests) {
     result.requests.push_back(Describe(session, values, wrap));
-    namer.Name(result.requests.back(), false);
+    Name(namer, result.requests.back(), false);
     ++result.request_counts[result.requests.back().type];
   }
 }

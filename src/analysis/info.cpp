@@ -6,7 +6,10 @@
 #include <set>
 
 #include "mortem/core/progress.h"
+#include "mortem/v8/names.h"
 #include "mortem/v8/node_environment.h"
+#include "mortem/v8/object_fields.h"
+#include "mortem/v8/scripts.h"
 #include "mortem/v8/strings.h"
 #include "mortem/v8/tagged.h"
 #include "mortem/v8/walker.h"
@@ -71,11 +74,10 @@ auto FactsCollector(Session& session, HeapFacts& facts) {
         facts.environments.insert(env);
       }
     } else if (type == layout.types.script) {
-      const uint64_t id = v8::BodyWord(o.body, layout.off.script_id);
-      const uint64_t script_type = v8::BodyWord(o.body, layout.off.script_type);
-      if (!v8::IsSmi(id) || script_type != uint64_t{layout.off.script_normal_type} << 32) return;
+      const auto id = v8::NormalScriptId(layout, o);
+      if (!id) return;
       std::lock_guard<std::mutex> lock(facts.mutex);
-      facts.scripts.emplace_back(v8::SmiValue(id), o.address + 1);
+      facts.scripts.emplace_back(*id, o.address + 1);
     }
   };
 }
@@ -89,13 +91,12 @@ constexpr std::string_view kWrapperSuffix = "-wrapper";
 
 std::string FirstUserScript(Session& session, std::vector<std::pair<int64_t, uint64_t>> scripts) {
   std::sort(scripts.begin(), scripts.end());
-  const v8::StringReader strings(session.memory(), session.layout());
+  v8::Namer namer(session.memory(), session.layout(), session.heap());
+  v8::ScriptReader reader(session.memory(), session.layout(), namer);
   std::vector<std::string> names;
   for (size_t i = 0; i < scripts.size() && i < kMaxScriptsNamed; ++i) {
-    auto name = session.memory().ReadWord(scripts[i].second - 1 + session.layout().off.script_name);
-    auto text = name ? strings.ReadTagged(*name, 1024) : std::nullopt;
-    if (text && !text->utf8.empty() && !text->utf8.starts_with("node:"))
-      names.push_back(std::move(text->utf8));
+    std::string name = reader.Name(scripts[i].second);
+    if (!name.empty() && !name.starts_with("node:")) names.push_back(std::move(name));
   }
   if (names.empty()) return "";
   const std::string& first = names.front();

@@ -7,6 +7,7 @@
 #include "mortem/core/error.h"
 #include "mortem/core/text.h"
 #include "mortem/v8/scripts.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem {
 namespace {
@@ -101,7 +102,7 @@ InspectResult RunInspect(Session& session, Address address, const v8::ValueLimit
                          bool with_source) {
   InspectResult r;
   r.requested = address;
-  Address object = (address & 3) == 1 ? address - 1 : address;
+  Address object = v8::Tagged(address).IsStrong() ? address - 1 : address;
   auto containing = FindContainingObject(session, object);
   if (!containing) {
     if (!PageOf(session.heap(), object)) throw Error(Hex(address) + " is not in the V8 heap");
@@ -119,7 +120,7 @@ InspectResult RunInspect(Session& session, Address address, const v8::ValueLimit
   r.map = session.memory().ReadWord(object).value_or(1) - 1;
   const v8::MapInfo* map = reader.namer().MapOf(object + 1);
   if (with_source && map && session.layout().IsJSFunction(map->instance_type)) {
-    auto shared = session.memory().ReadWord(object + session.layout().off.function_shared);
+    auto shared = reader.namer().SharedOf(object);
     v8::ScriptReader scripts(session.memory(), session.layout(), reader.namer());
     if (shared) r.source = scripts.FunctionSource(*shared, 1 << 20);
   }

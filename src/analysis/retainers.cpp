@@ -12,7 +12,9 @@
 #include "mortem/core/error.h"
 #include "mortem/core/text.h"
 #include "mortem/v8/edge_names.h"
+#include "mortem/v8/object_fields.h"
 #include "mortem/v8/properties.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem {
 namespace {
@@ -37,7 +39,7 @@ std::vector<std::pair<Address, Address>> ScanHolders(Session& session,
   v8::HeapWalker walker(session.memory(), layout, session.heap());
   const auto walk = walker.WalkAll(session.threads(), [&](unsigned, const v8::HeapObject& o) {
     v8::ForEachTaggedSlot(layout, o, [&](uint32_t, uint64_t value) {
-      Address t = value & ~uint64_t{3};
+      Address t = v8::Tagged(value).address();
       if (!wanted.count(t)) return;
       std::lock_guard<std::mutex> guard(lock);
       if (found.empty() || found.back() != std::make_pair(o.address, t))
@@ -60,7 +62,7 @@ void NameHolders(Session& session, const std::vector<std::pair<Address, Address>
 }
 
 Address ObjectStart(Session& session, Address address) {
-  Address object = (address & 3) == 1 ? address - 1 : address;
+  Address object = v8::Tagged(address).IsStrong() ? address - 1 : address;
   auto containing = FindContainingObject(session, object);
   if (!containing) throw Error(Hex(address) + " is not in the V8 heap");
   if (containing->object != object)
@@ -82,9 +84,7 @@ void FoldPropertyCells(Session& session, v8::Namer& namer, RetainerPath& path) {
       ++i;
       continue;
     }
-    auto name = session.memory().ReadWord(s[i].object + session.layout().off.property_cell_name);
-    auto text = name ? namer.strings().ReadTagged(*name, 128) : std::nullopt;
-    s[i - 1].edge = text ? text->utf8 : "(global property)";
+    s[i - 1].edge = namer.PropertyCellName(s[i].object, 128).value_or("(global property)");
     s.erase(s.begin() + static_cast<std::ptrdiff_t>(i));
   }
 }
@@ -104,7 +104,7 @@ void FoldBackingStores(Session& session, v8::Namer& namer, RetainerPath& path) {
       v8::PropertyReader reader(session.memory(), session.layout());
       if (owner_map)
         for (const auto& p : reader.OwnProperties(s[i + 1].object, *owner_map))
-          if (!p.in_object && (p.value & ~uint64_t{3}) == s[i - 1].object) {
+          if (!p.in_object && v8::Tagged(p.value).address() == s[i - 1].object) {
             auto key = namer.strings().ReadTagged(p.key, 128);
             s[i - 1].edge = key ? key->utf8 : "(symbol)";
           }
@@ -135,9 +135,7 @@ RefsResult RunRefsToString(Session& session, const std::string& text, size_t lim
   v8::StringReader strings(session.memory(), layout);
   walker.WalkAll(session.threads(), [&](unsigned, const v8::HeapObject& o) {
     if (!layout.IsString(o.map->instance_type)) return;
-    int32_t length = 0;
-    if (layout.off.string_length + 4u > o.body.size()) return;
-    std::memcpy(&length, o.body.data() + layout.off.string_length, 4);
+    const int32_t length = v8::StringLengthOf(layout, o);
     if (length < 0 || static_cast<size_t>(length) > text.size() * 2 + 2) return;
     auto value = strings.Read(o.address, text.size() + 1);
     if (!value || value->truncated || value->utf8 != text) return;
@@ -252,9 +250,9 @@ RetainersResult RunRetainers(Session& session, Address target, size_t paths, uin
       // Others may hold a root-held object too: keep searching through it.
     }
     if (d >= depth) continue;
-    for (uint32_t e : g.graph.In(node)) {
-      if ((e & v8::HeapGraph::kWeak) && !weak) continue;
-      v8::NodeId holder = e & ~v8::HeapGraph::kWeak;
+    for (v8::EdgeEnd e : g.graph.In(node)) {
+      if (e.weak() && !weak) continue;
+      const v8::NodeId holder = e.node();
       if (toward_target.emplace(holder, node).second) queue.emplace_back(holder, d + 1);
     }
   }

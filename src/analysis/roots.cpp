@@ -5,6 +5,7 @@
 #include "mortem/analysis/handles.h"
 #include "mortem/core/error.h"
 #include "mortem/v8/isolate_tables.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem {
 namespace {
@@ -13,8 +14,9 @@ constexpr uint64_t kMaxStackBytes = 64 << 20;
 
 void AddIfObject(const v8::ObjectIndex& index, uint64_t value, RootKind kind, uint32_t detail,
                  RootSet& set) {
-  if ((value & 3) != 1 && (value & 3) != 3) return;
-  if (auto id = index.Find(value & ~uint64_t{3})) set.roots.push_back(Root{*id, kind, detail});
+  const v8::Tagged tagged(value);
+  if (!tagged.IsReference()) return;
+  if (auto id = index.Find(tagged.address())) set.roots.push_back(Root{*id, kind, detail});
 }
 
 // Adds the objects among values as roots of one kind; returns how many were added.
@@ -34,7 +36,7 @@ void RootsTable(const v8::IsolateTables& tables, const v8::Layout& layout,
     AddIfObject(index, slots[i], RootKind::kRootsTable, static_cast<uint32_t>(i), set);
   set.roots_table = set.roots.size() - before;
   for (uint32_t i : layout.gc_emptied_roots) {
-    if (i >= slots.size() || (slots[i] & 3) != 1) continue;
+    if (i >= slots.size() || !v8::Tagged(slots[i]).IsStrong()) continue;
     if (auto id = index.Find(slots[i] - 1)) set.hollow.push_back(*id);
   }
 }

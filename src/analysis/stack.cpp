@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "mortem/core/error.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem {
 namespace {
@@ -65,7 +66,7 @@ std::optional<v8::ErrorInfo> FindThrownError(const Memory& memory, v8::FrameDeco
   for (Address slot = from & ~Address{7}; slot < to; slot += 8) {
     auto word = memory.ReadWord(slot);
     if (!word) break;
-    if ((*word & 3) != 1) continue;
+    if (!v8::Tagged(*word).IsStrong()) continue;
     if (auto error = decoder.DescribeError(*word)) return error;
   }
   return std::nullopt;
@@ -224,8 +225,7 @@ SourceResult RunSource(Session& session, const SourceOptions& options) {
     result.frame = i;
     result.function = frame.function_name;
     result.location = frame.location;
-    auto shared =
-        session.memory().ReadWord(frame.function - 1 + session.layout().off.function_shared);
+    auto shared = decoder.values().namer().SharedOf(frame.function - 1);
     auto script = shared ? decoder.scripts().ScriptOf(*shared) : std::nullopt;
     if (script && frame.location.line > 0) {
       int first = std::max(1, frame.location.line - options.context);

@@ -38,11 +38,7 @@ class TimerReader {
   }
 
   std::optional<double> Number(std::optional<uint64_t> tagged) {
-    if (!tagged) return std::nullopt;
-    if (v8::IsSmi(*tagged)) return static_cast<double>(v8::SmiValue(*tagged));
-    const v8::MapInfo* map = namer_.MapOf(*tagged);
-    if (!map || map->instance_type != layout_.types.heap_number) return std::nullopt;
-    return session_.memory().ReadValue<double>(*tagged - 1 + layout_.off.heap_number_value);
+    return tagged ? namer_.NumberValue(*tagged) : std::nullopt;
   }
 
   bool IsRoot(std::optional<uint64_t> tagged, int root) {
@@ -56,7 +52,7 @@ class TimerReader {
     out.callback_object = *fn - 1;
     std::string name = namer_.FunctionName(*fn - 1);
     out.callback = name.empty() ? "(anonymous)" : name;
-    auto sfi = session_.memory().ReadWord(*fn - 1 + layout_.off.function_shared);
+    auto sfi = namer_.SharedOf(*fn - 1);
     if (!sfi) return;
     v8::ScriptReader scripts(session_.memory(), layout_, namer_);
     auto script = scripts.ScriptOf(*sfi);
@@ -73,7 +69,7 @@ class TimerReader {
     if (!map) return false;
     if (symbol) {
       if (map->instance_type != layout_.types.symbol) return false;
-      auto description = session_.memory().ReadWord(key - 1 + layout_.off.symbol_description);
+      auto description = namer_.SymbolDescription(key);
       if (!description) return false;
       key = *description;
       map = namer_.MapOf(key);

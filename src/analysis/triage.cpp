@@ -16,6 +16,7 @@
 #include "mortem/core/progress.h"
 #include "mortem/core/text.h"
 #include "mortem/v8/names.h"
+#include "mortem/v8/object_fields.h"
 #include "mortem/v8/strings.h"
 #include "mortem/v8/walker.h"
 
@@ -68,21 +69,14 @@ std::vector<DuplicateString> FindDuplicateStrings(Session& session, size_t top,
   v8::HeapWalker walker(session.memory(), layout, session.heap());
   ProgressStep step("grouping equal strings");
   walker.WalkAll(session.threads(), [&](unsigned, const v8::HeapObject& o) {
-    uint16_t type = o.map->instance_type;
-    if (!layout.IsString(type)) return;
-    auto shape = v8::ShapeOf(layout, type);
-    if (shape.representation != v8::StringShape::Representation::kSeq) return;
-    uint32_t data = shape.one_byte ? layout.off.seq_one_byte_chars : layout.off.seq_two_byte_chars;
-    if (o.size <= data || o.body.size() < o.size || o.size < layout.off.string_length + 4) return;
-    int32_t length = 0;
-    std::memcpy(&length, o.body.data() + layout.off.string_length, sizeof length);
-    uint64_t byte_length = static_cast<uint64_t>(std::max(length, 0)) * (shape.one_byte ? 1 : 2);
-    if (byte_length > o.size - data) return;  // not a sane string
+    const auto chars = v8::SeqStringChars(layout, o);
+    if (!chars) return;
     if (!live.IsLive(o.address)) return;
-    std::string_view bytes(reinterpret_cast<const char*>(o.body.data()) + data,
+    const uint64_t byte_length = chars->bytes.size();
+    std::string_view bytes(reinterpret_cast<const char*>(chars->bytes.data()),
                            std::min<uint64_t>(byte_length, kStringBytesHashed));
     uint64_t hash = std::hash<std::string_view>{}(bytes) ^ (byte_length * 0x9e3779b97f4a7c15ull) ^
-                    (shape.one_byte ? 1 : 0);
+                    (chars->one_byte ? 1 : 0);
     size_t at = used.fetch_add(1, std::memory_order_relaxed);
     if (at < all.size()) all[at] = Record{hash, o.address, static_cast<uint32_t>(o.size)};
   });

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "mortem/core/bytes.h"
 #include "mortem/core/error.h"
 
 namespace mortem {
@@ -18,9 +19,7 @@ static_assert(sizeof(elf_gregset_t) == static_cast<size_t>(Reg::kCount) * 8, "us
 
 template <typename T>
 bool CopyOut(std::span<const std::byte> bytes, size_t offset, T* out) {
-  if (offset > bytes.size() || bytes.size() - offset < sizeof(T)) return false;
-  std::memcpy(out, bytes.data() + offset, sizeof(T));
-  return true;
+  return CopyAt(bytes, offset, out, sizeof(T));
 }
 
 std::string FixedString(const char* p, size_t n) {

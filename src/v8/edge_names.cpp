@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "mortem/v8/properties.h"
+#include "mortem/v8/tagged.h"
 #include "scope_info.h"
 
 namespace mortem::v8 {
@@ -45,9 +46,9 @@ std::vector<EdgeName> EdgeNamer::Names(Address holder, Address target) {
   size_t got = memory_.Read(holder, words.data(), words.size() * 8) / 8;
   for (size_t i = 0; i < got; ++i) {
     uint64_t w = words[i];
-    if ((w & ~uint64_t{3}) != target || (w & 1) == 0) continue;
+    if (Tagged(w).address() != target || !Tagged(w).IsReference()) continue;
     EdgeName e = NameSlot(holder, *map, static_cast<uint32_t>(i * 8));
-    e.weak = (w & 3) == 3;
+    e.weak = Tagged(w).IsWeak();
     out.push_back(e);
   }
   return out;
@@ -129,7 +130,8 @@ EdgeName EdgeNamer::NameSlot(Address holder, const MapInfo& map, uint32_t offset
       e.name = "previous";
     else {
       auto scope = memory_.ReadWord(holder + o.fixed_array_data + o.context_scope_info_index * 8);
-      auto name = scope && (*scope & 3) == 1 ? ContextSlotName(*scope - 1, slot) : std::nullopt;
+      auto name =
+          scope && Tagged(*scope).IsStrong() ? ContextSlotName(*scope - 1, slot) : std::nullopt;
       auto text = name ? namer_.strings().ReadTagged(*name, 128) : std::nullopt;
       e.kind = EdgeName::Kind::kContext;
       e.name = text ? text->utf8 : "(context slot " + std::to_string(slot) + ")";

@@ -7,6 +7,7 @@
 #include "mortem/core/error.h"
 #include "mortem/core/parallel.h"
 #include "mortem/core/progress.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem::v8 {
 namespace {
@@ -34,7 +35,7 @@ void WalkIndexedPage(const Memory& memory, const HeapWalker& walker, const Heap&
   memory.Release(page.area_start, page.area_end - page.area_start);
 }
 
-// Calls visit(target | kWeak?) for every reference of the object to an object of the index,
+// Calls visit(EdgeEnd to the target) for every reference of the object to an object of the index,
 // the map word included, except references into read-only space: those objects (oddballs,
 // empty arrays, the maps of strings and numbers, ...) are immortal and can hold nothing else
 // alive, and V8's snapshot leaves most such edges out too (IsEssentialObject). Counts in
@@ -45,12 +46,12 @@ void ForEachEdge(const Layout& layout, const ObjectIndex& index, NodeId holder, 
                  uint64_t& dangling, Visit&& visit) {
   if (index.Hollow(holder)) return;  // a cache the next full GC empties
   ForEachTaggedSlot(layout, o, [&](uint32_t, uint64_t value) {
-    const bool weak = (value & 3) == 3;
-    if (weak && static_cast<uint32_t>(value) == 3) return;  // a cleared weak slot
-    auto id = index.Find(value & ~uint64_t{3});
-    if (id && *id < HeapGraph::kWeak) {
-      if (!index.InReadOnlySpace(*id)) visit(*id | (weak ? HeapGraph::kWeak : 0));
-    } else if (index.InPageArea(value & ~uint64_t{3})) {
+    const Tagged slot(value);
+    if (slot.IsCleared()) return;
+    auto id = index.Find(slot.address());
+    if (id && *id < EdgeEnd::kWeakBit) {
+      if (!index.InReadOnlySpace(*id)) visit(EdgeEnd::To(*id, slot.IsWeak()));
+    } else if (index.InPageArea(slot.address())) {
       ++dangling;
     }
   });
@@ -109,9 +110,9 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
         internalized.push_back(id);
       uint32_t degree = 0;
       const uint64_t before = here;
-      ForEachEdge(layout, index, id, o, here, [&](uint32_t target) {
+      ForEachEdge(layout, index, id, o, here, [&](EdgeEnd target) {
         ++degree;
-        std::atomic_ref<uint32_t>(in_counts[(target & ~kWeak) + 1])
+        std::atomic_ref<uint32_t>(in_counts[target.node() + 1])
             .fetch_add(1, std::memory_order_relaxed);
       });
       f.offsets[id + 1] = degree;
@@ -145,8 +146,8 @@ ForwardEdges HeapGraph::BuildForward(const Memory& memory, const Layout& layout,
       uint32_t at = f.offsets[id];
       const uint32_t end = f.offsets[id + 1];
       uint64_t ignored = 0;
-      ForEachEdge(layout, index, id, o, ignored, [&](uint32_t target) {
-        if (at < end) f.targets[at++] = target;
+      ForEachEdge(layout, index, id, o, ignored, [&](EdgeEnd target) {
+        if (at < end) f.targets[at++] = target.bits();
       });
     });
   });
@@ -171,10 +172,10 @@ HeapGraph HeapGraph::BuildReverse(const Memory& memory, const Layout& layout, co
     uint64_t here = 0;
     uint64_t ignored = 0;
     WalkIndexedPage(memory, walker, heap, index, span, maps, [&](NodeId id, const HeapObject& o) {
-      ForEachEdge(layout, index, id, o, ignored, [&](uint32_t target) {
-        uint32_t at = std::atomic_ref<uint32_t>(g.in_offsets_[target & ~kWeak])
+      ForEachEdge(layout, index, id, o, ignored, [&](EdgeEnd target) {
+        uint32_t at = std::atomic_ref<uint32_t>(g.in_offsets_[target.node()])
                           .fetch_add(1, std::memory_order_relaxed);
-        if (at < total) g.in_[at] = id | (target & kWeak), ++here;
+        if (at < total) g.in_[at] = EdgeEnd::To(id, target.weak()).bits(), ++here;
       });
     });
     placed += here;

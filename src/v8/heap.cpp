@@ -5,6 +5,7 @@
 
 #include "mortem/core/error.h"
 #include "mortem/core/progress.h"
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/page_lists.h"
 #include "mortem/v8/tagged.h"
 
@@ -16,30 +17,31 @@ using Candidate = PageCandidate;
 // Reads the header fields of a would-be page at chunk, per the version's header shape.
 std::optional<Candidate> ReadHeader(const Memory& memory, const PageHeaderLayout& h,
                                     Address chunk) {
-  Address base = chunk;
+  const ObjectView page(memory, chunk);
+  ObjectView fields = page;  // where size, heap, area and owner are
   Candidate c;
   c.page.start = chunk;
-  auto flags = memory.ReadWord(chunk + h.flags);
+  auto flags = page.Word(h.flags);
   if (!flags) return std::nullopt;
   if (h.kind == PageHeaderKind::kInPageMetadata) {
-    auto meta = memory.ReadWord(chunk + 8);
+    auto meta = page.Word(h.metadata);
     if (!meta || *meta != chunk) return std::nullopt;
   } else if (h.kind == PageHeaderKind::kOffPageMetadata) {
-    auto meta = memory.ReadWord(chunk + 8);
+    auto meta = page.Word(h.metadata);
     if (!meta || (*meta >= chunk && *meta < chunk + kPageSize) || (*meta & 7) != 0)
       return std::nullopt;
-    auto region = memory.ReadWord(*meta + h.metadata_chunk);
+    fields = ObjectView(memory, *meta);
+    auto region = fields.Word(h.metadata_chunk);
     // Read-only pages have their reservation zeroed once sealed (13.6 ReadOnlyPageMetadata::
     // MakeHeaderRelocatable); the area checks below still hold for them.
     bool sealed_read_only = region && *region == 0 && (*flags & h.flag_read_only);
     if (!region || (*region != chunk && !sealed_read_only)) return std::nullopt;
-    base = *meta;
   }
-  auto size = memory.ReadWord(base + h.size);
-  auto heap = memory.ReadWord(base + h.heap);
-  auto area_start = memory.ReadWord(base + h.area_start);
-  auto area_end = memory.ReadWord(base + h.area_end);
-  auto owner = memory.ReadWord(base + h.owner);
+  auto size = fields.Word(h.size);
+  auto heap = fields.Word(h.heap);
+  auto area_start = fields.Word(h.area_start);
+  auto area_end = fields.Word(h.area_end);
+  auto owner = fields.Word(h.owner);
   if (!size || !heap || !area_start || !area_end || !owner) return std::nullopt;
   if (*size == 0 || *size % 4096 != 0 || *size > (uint64_t{1} << 36)) return std::nullopt;
   if (*area_start <= chunk || *area_start > *area_end || *area_end > chunk + *size)
@@ -53,7 +55,7 @@ std::optional<Candidate> ReadHeader(const Memory& memory, const PageHeaderLayout
   c.page.from_space = (*flags & h.flag_from_page) != 0;
   c.heap = *heap;
   c.owner = *owner;
-  c.node_base = base;
+  c.node_base = fields.address();
   return c;
 }
 
@@ -62,8 +64,9 @@ std::optional<Candidate> ReadHeader(const Memory& memory, const PageHeaderLayout
 int OwnerSpace(const Memory& memory, const Layout& layout, const Candidate& c) {
   if (c.heap == 0 && c.owner == 0 && c.page.read_only) return layout.spaces.read_only;
   if (c.heap == 0) return -1;
-  auto owner_heap = memory.ReadWord(c.owner + layout.page.space_heap);
-  auto owner_id = memory.ReadValue<int32_t>(c.owner + layout.page.space_id);
+  const ObjectView space(memory, c.owner);
+  auto owner_heap = space.Word(layout.page.space_heap);
+  auto owner_id = space.Read<int32_t>(layout.page.space_id);
   if (!owner_heap || *owner_heap != c.heap || !owner_id || *owner_id < 0 ||
       *owner_id >= static_cast<int>(layout.spaces.names.size()))
     return -1;
@@ -194,7 +197,7 @@ void Heap::FindIsolate() {
   const RootIndices& r = layout_->isolate.roots;
   for (int i : {r.undefined, r.the_hole, r.null, r.true_value, r.false_value, r.empty_string}) {
     uint64_t v = Root(i);
-    if ((v & 3) != 1)
+    if (!Tagged(v).IsStrong())
       throw Error("the Isolate's roots table is not where V8 " + layout_->v8.ToString() +
                   " keeps it");
   }
@@ -206,9 +209,9 @@ void Heap::FindIsolate() {
 void Heap::CheckRootMaps() const {
   const RootIndices& r = layout_->isolate.roots;
   const uint64_t meta = Root(r.meta_map), free_space = Root(r.free_space_map);
-  auto meta_map = memory_->ReadWord(meta - 1);
-  auto free_space_type =
-      memory_->ReadValue<uint16_t>(free_space - 1 + layout_->off.map_instance_type);
+  auto meta_map = ObjectView(*memory_, Tagged(meta).address()).Word(0);
+  auto free_space_type = ObjectView(*memory_, Tagged(free_space).address())
+                             .Read<uint16_t>(layout_->off.map_instance_type);
   if (!IsHeapObject(meta) || !meta_map || *meta_map != meta || !IsHeapObject(free_space) ||
       !free_space_type || *free_space_type != layout_->types.free_space)
     throw Error("the Isolate's read-only roots do not match V8 " + layout_->v8.ToString() +

@@ -8,6 +8,7 @@
 #include "mortem/core/parallel.h"
 #include "mortem/v8/graph.h"
 #include "mortem/v8/maps.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem::v8 {
 namespace {
@@ -117,15 +118,14 @@ class Marker {
       copy_.resize(size);
       body = {copy_.data(), memory_.Read(w.address, copy_.data(), size)};
     }
-    if (body.size() < 8) return;
-    uint64_t map_word;
-    std::memcpy(&map_word, body.data(), 8);
-    const MapInfo* map = (map_word & 3) == 1 ? maps_.Get(map_word - 1) : nullptr;
+    const auto map_word = ObjectBytes(body).Field(0);
+    const MapInfo* map =
+        map_word && map_word->IsStrong() ? maps_.Get(map_word->address()) : nullptr;
     if (!map) return;
     const HeapObject object{.address = w.address, .map = map, .size = size, .body = body};
     ForEachTaggedSlot(layout_, object, [&](uint32_t, uint64_t value) {
-      if ((value & 3) == 3 && static_cast<uint32_t>(value) == 3) return;  // a cleared weak slot
-      const Address target = value & ~uint64_t{3};
+      if (Tagged(value).IsCleared()) return;
+      const Address target = Tagged(value).address();
       if (auto id = index_.Find(target)) Push(*id, target);
     });
   }

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "mortem/v8/tagged.h"
+
 namespace mortem::v8 {
 
 const MapInfo* MapCache::Get(Address map) {
@@ -23,7 +25,7 @@ MapInfo MapCache::Decode(Address map) const {
   if ((map & 7) != 0 || memory_.Read(map, bytes, sizeof bytes) != sizeof bytes) return info;
   uint64_t meta_tagged;
   std::memcpy(&meta_tagged, bytes, 8);
-  if ((meta_tagged & 3) != 1) return info;
+  if (!Tagged(meta_tagged).IsStrong()) return info;
   Address meta = meta_tagged - 1;
   // The meta map is its own map and has MAP_TYPE.
   auto meta_map = memory_.ReadWord(meta);

@@ -4,6 +4,7 @@
 // className(): hidden -> "(system)", code -> "(compiled code)", other non-objects -> "(type)".
 #include "mortem/v8/names.h"
 
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/tagged.h"
 #include "scope_info.h"
 
@@ -42,10 +43,30 @@ Namer::Namer(const Memory& memory, const Layout& layout, const Heap& heap)
       properties_(memory, layout) {}
 
 const MapInfo* Namer::MapOf(uint64_t tagged) {
-  if (!IsHeapObject(tagged)) return nullptr;
-  auto map = memory_.ReadWord(tagged - 1);
-  if (!map || !IsHeapObject(*map)) return nullptr;
-  return maps_.Get(*map - 1);
+  auto object = ObjectView::Of(memory_, Tagged(tagged));
+  auto map = object ? object->Object(0) : std::nullopt;
+  return map ? maps_.Get(map->address()) : nullptr;
+}
+
+std::optional<uint64_t> Namer::SharedOf(Address function) const {
+  return ObjectView(memory_, function).Word(layout_.off.function_shared);
+}
+
+std::optional<uint64_t> Namer::SymbolDescription(uint64_t tagged_symbol) const {
+  return ObjectView(memory_, Tagged(tagged_symbol).address()).Word(layout_.off.symbol_description);
+}
+
+std::optional<double> Namer::NumberValue(uint64_t tagged) {
+  if (IsSmi(tagged)) return static_cast<double>(SmiValue(tagged));
+  const MapInfo* map = MapOf(tagged);
+  if (!map || map->instance_type != layout_.types.heap_number) return std::nullopt;
+  return ObjectView(memory_, Tagged(tagged).address()).Read<double>(layout_.off.heap_number_value);
+}
+
+std::optional<std::string> Namer::PropertyCellName(Address cell, size_t max_chars) const {
+  auto name = ObjectView(memory_, cell).Word(layout_.off.property_cell_name);
+  auto text = name ? strings_.ReadTagged(*name, max_chars) : std::nullopt;
+  return text ? std::optional<std::string>(std::move(text->utf8)) : std::nullopt;
 }
 
 TypeLabel Namer::Label(Address object, const MapInfo& map, bool in_read_only) {
@@ -56,7 +77,7 @@ TypeLabel Namer::Label(Address object, const MapInfo& map, bool in_read_only) {
     return {NodeKind::kClosure, name.empty() ? "(anonymous)" : name};
   }
   if (type == t.symbol) {
-    auto flags = memory_.ReadValue<uint32_t>(object + layout_.off.symbol_flags);
+    auto flags = ObjectView(memory_, object).Read<uint32_t>(layout_.off.symbol_flags);
     if (flags && (*flags & layout_.off.symbol_private_mask)) return {NodeKind::kHidden, "(system)"};
     return {NodeKind::kSymbol, "(symbol)"};
   }
@@ -145,7 +166,7 @@ NodeKind Namer::SystemKind(uint16_t type) const {
 }
 
 std::string Namer::FunctionName(Address function) {
-  auto sfi = memory_.ReadWord(function + layout_.off.function_shared);
+  auto sfi = SharedOf(function);
   if (!sfi) return "";
   return SharedFunctionName(*sfi, false);
 }
@@ -156,17 +177,16 @@ std::string Namer::SharedFunctionName(uint64_t tagged_sfi, bool debug_name) {
   auto it = sfi_names_.find(key);
   if (it != sfi_names_.end()) return it->second;
   std::string name;
-  auto value = IsHeapObject(tagged_sfi)
-                   ? memory_.ReadWord(tagged_sfi - 1 + layout_.off.sfi_name_or_scope_info)
-                   : std::nullopt;
-  if (value && IsHeapObject(*value)) {
-    const MapInfo* map = MapOf(*value);
+  auto sfi = ObjectView::Of(memory_, Tagged(tagged_sfi));
+  auto value = sfi ? sfi->Field(layout_.off.sfi_name_or_scope_info) : std::nullopt;
+  if (value && value->IsStrong()) {
+    const MapInfo* map = MapOf(value->raw());
     if (map && layout_.IsString(map->instance_type)) {
-      auto s = strings_.ReadTagged(*value, 256);
+      auto s = strings_.ReadTagged(value->raw(), 256);
       if (s) name = s->utf8;
     } else if (map && map->instance_type == layout_.types.scope_info) {
       ScopeInfoReader reader(memory_, layout_);
-      auto names = reader.FunctionNames(*value - 1);
+      auto names = reader.FunctionNames(value->address());
       auto s = strings_.ReadTagged(names.function_name, 256);
       if (s) name = s->utf8;
       if (name.empty() && debug_name) {
@@ -189,7 +209,7 @@ bool Namer::IsStringEqual(uint64_t tagged, std::string_view text) {
 bool Namer::IsToStringTagSymbol(uint64_t tagged) {
   const MapInfo* map = MapOf(tagged);
   if (!map || map->instance_type != layout_.types.symbol) return false;
-  auto description = memory_.ReadWord(tagged - 1 + layout_.off.symbol_description);
+  auto description = SymbolDescription(tagged);
   return description && IsStringEqual(*description, "Symbol.toStringTag");
 }
 
@@ -199,16 +219,16 @@ std::string Namer::ConstructorName(Address object, const MapInfo& map) {
   const bool new_target_is_base = (map.bit_field2 >> o.bit_field2_new_target_is_base_bit) & 1;
   const bool prototype_map = (map.bit_field3 >> o.bit_field3_is_prototype_map_bit) & 1;
   if (new_target_is_base && !prototype_map) {
-    auto ctor = memory_.ReadWord(map.address + o.map_constructor_or_back_pointer);
+    auto ctor = ObjectView(memory_, map.address).Word(o.map_constructor_or_back_pointer);
     for (int i = 0; ctor && i < 1024; ++i) {  // back pointers lead to the root map
       const MapInfo* m = MapOf(*ctor);
       if (!m || m->instance_type != layout_.types.map) break;
-      ctor = memory_.ReadWord(*ctor - 1 + o.map_constructor_or_back_pointer);
+      ctor = ObjectView(memory_, Tagged(*ctor).address()).Word(o.map_constructor_or_back_pointer);
     }
     if (ctor) {
       const MapInfo* m = MapOf(*ctor);
       if (m && layout_.IsJSFunction(m->instance_type)) {
-        auto sfi = memory_.ReadWord(*ctor - 1 + o.function_shared);
+        auto sfi = ObjectView(memory_, Tagged(*ctor).address()).Word(o.function_shared);
         std::string name = sfi ? SharedFunctionName(*sfi, true) : "";
         if (!name.empty() && name != "Object") return name;
       }
@@ -236,16 +256,16 @@ std::string Namer::ConstructorName(Address object, const MapInfo& map) {
           if (p.is_accessor || !IsStringEqual(p.key, "constructor")) continue;
           const MapInfo* vm = MapOf(p.value);
           if (vm && layout_.IsJSFunction(vm->instance_type)) {
-            auto sfi = memory_.ReadWord(p.value - 1 + o.function_shared);
+            auto sfi = ObjectView(memory_, Tagged(p.value).address()).Word(o.function_shared);
             std::string name = sfi ? SharedFunctionName(*sfi, true) : "";
             if (!name.empty() && name != "Object") return name;
           }
         }
       }
     }
-    auto proto = memory_.ReadWord(current_map->address + o.map_prototype);
-    if (!proto || !IsHeapObject(*proto)) break;
-    current = *proto;
+    auto proto = ObjectView(memory_, current_map->address).Object(o.map_prototype);
+    if (!proto) break;
+    current = proto->tagged().raw();
     current_map = MapOf(current);
   }
   // 3. JSReceiver::class_name.

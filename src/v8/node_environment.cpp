@@ -1,6 +1,7 @@
 #include "mortem/v8/node_environment.h"
 
 #include "mortem/v8/maps.h"
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/tagged.h"
 #include "mortem/v8/walker.h"
 
@@ -32,12 +33,12 @@ void WalkQueue(const Memory& memory, Address queue_head, uint64_t next_offset, u
 Address EnvironmentOf(const Memory& memory, const Layout& layout, Address native_context) {
   const auto index = layout.node.environment_index;
   if (!index) return 0;
-  auto eda = memory.ReadWord(native_context + layout.off.native_context_embedder_data);
-  if (!eda || !IsHeapObject(*eda)) return 0;
-  auto length = memory.ReadWord(*eda - 1 + layout.off.fixed_array_length);
-  if (!length || !IsSmi(*length) || SmiValue(*length) <= static_cast<int64_t>(*index)) return 0;
-  auto env = memory.ReadWord(*eda - 1 + layout.off.embedder_data_array_header +
-                             layout.off.embedder_data_slot_size * *index);
+  auto eda = ObjectView(memory, native_context).Object(layout.off.native_context_embedder_data);
+  if (!eda) return 0;
+  auto length = eda->Smi(layout.off.fixed_array_length);
+  if (!length || *length <= static_cast<int64_t>(*index)) return 0;
+  auto env = eda->Word(layout.off.embedder_data_array_header +
+                       layout.off.embedder_data_slot_size * *index);
   return env && IsAligned(*env) ? *env : 0;
 }
 
@@ -95,8 +96,8 @@ WrapQueues ReadWrapQueues(const Memory& memory, const Layout& layout,
 std::optional<uint64_t> WrapObjectValue(const Memory& memory, const Layout& layout, Address wrap) {
   if (!layout.node.base_object_persistent) return std::nullopt;
   // BaseObject::persistent_handle_ is a global handle: the node's first word is the object.
-  auto handle = memory.ReadWord(wrap + *layout.node.base_object_persistent);
-  return handle && IsAligned(*handle) ? memory.ReadWord(*handle) : std::nullopt;
+  auto handle = ObjectView(memory, wrap).Word(*layout.node.base_object_persistent);
+  return handle && IsAligned(*handle) ? ObjectView(memory, *handle).Word(0) : std::nullopt;
 }
 
 }  // namespace mortem::v8

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "mortem/core/parallel.h"
+#include "mortem/v8/object_fields.h"
 #include "mortem/v8/snapshot_tags.h"
 #include "mortem/v8/tagged.h"
 
@@ -67,9 +68,8 @@ ObjectIndex ObjectIndex::Build(const Memory& memory, const Layout& layout, const
           if (const uint64_t self = SnapshotSelfSize(layout, o); self > o.size)
             extras[i].push_back({o.address, self - o.size});
           if (o.map->instance_type == layout.types.js_array_buffer) {
-            const auto& off = layout.off;
-            const uint64_t store = BodyWord(o.body, off.array_buffer_backing_store);
-            const uint64_t bytes = BodyWord(o.body, off.array_buffer_byte_length);
+            const ArrayBufferFields buffer = ArrayBufferOf(layout, o);
+            const uint64_t store = buffer.backing_store, bytes = buffer.byte_length;
             if (store != 0 && bytes > 0 && bytes <= kMaxBackingStore)
               stores[i].push_back({o.address, store, bytes});
           }

@@ -7,6 +7,8 @@
 
 #include <cstring>
 
+#include "mortem/core/bytes.h"
+#include "mortem/v8/tagged.h"
 #include "scope_info.h"
 
 namespace mortem::v8 {
@@ -19,10 +21,7 @@ constexpr uint64_t kMaxCount = uint64_t{1} << 31;
 
 template <typename T>
 std::optional<T> Field(std::span<const std::byte> body, size_t offset) {
-  if (offset + sizeof(T) > body.size()) return std::nullopt;
-  T v;
-  std::memcpy(&v, body.data() + offset, sizeof(T));
-  return v;
+  return LoadAt<T>(body, offset);
 }
 
 std::optional<int64_t> Count(std::span<const std::byte> body, uint16_t offset, CountType type) {
@@ -109,8 +108,9 @@ SizeRules::SizeRules(const Layout& l, const Memory& memory)
   // DescriptorArray: number_of_all_descriptors u16 at +8, entries of (key, details, value) after
   // the exported header size (24, 32 from 14.6).
   const auto descriptors = static_cast<uint16_t>(l.off.descriptor_header);
-  Set(t.descriptor_array, Array(descriptors, 24, 8, CountType::kUint16));
-  Set(t.strong_descriptor_array, Array(descriptors, 24, 8, CountType::kUint16));
+  const uint16_t all = DescriptorArrayShape::kNumberOfAll;
+  Set(t.descriptor_array, Array(descriptors, 24, all, CountType::kUint16));
+  Set(t.strong_descriptor_array, Array(descriptors, 24, all, CountType::kUint16));
   Set(t.weak_array_list, Array(24, 8));
   Set(t.property_array, Special(SizeKind::kPropertyArray));
   Set(t.big_int, Special(SizeKind::kBigInt));
@@ -177,11 +177,11 @@ bool SizeRules::IsDeadCodeStream(const MapInfo& map, std::span<const std::byte> 
   const SizeRule& r = rules_[map.instance_type];
   if (at == 0 || map.instance_size != 0 || r.kind != SizeKind::kInstructionStream113) return false;
   auto code = Field<uint64_t>(body, r.count_offset);
-  if (!code || (*code & 3) != 1) return false;
+  if (!code || !Tagged(*code).IsStrong()) return false;
   auto code_map = memory_.ReadWord(*code - 1);
   auto back = memory_.ReadWord(*code - 1 + layout_.off.code_instruction_stream);
   if (!code_map || !back) return false;  // not in the core: unknown, not dead
-  auto type = (*code_map & 3) == 1
+  auto type = Tagged(*code_map).IsStrong()
                   ? memory_.ReadValue<uint16_t>(*code_map - 1 + layout_.off.map_instance_type)
                   : std::nullopt;
   return !type || *type != layout_.types.code || *back != at + 1;
@@ -216,14 +216,14 @@ std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map, std::span<const st
       return size;
     }
     case SizeKind::kPropertyArray: {
-      auto n = Count(body, 8, CountType::kSmi);
+      auto n = Count(body, PropertyArrayShape::kLengthAndHash, CountType::kSmi);
       if (!n) return std::nullopt;
-      return 16 + 8 * static_cast<uint64_t>(*n & 0x3FF);
+      return PropertyArrayShape::kValues + 8 * PropertyArrayShape::Length(*n);
     }
     case SizeKind::kBigInt: {
-      auto bits = Field<uint32_t>(body, 8);
+      auto bits = Field<uint32_t>(body, BigIntShape::kBitfield);
       if (!bits) return std::nullopt;
-      return 16 + 8 * uint64_t((*bits >> 1) & 0x3FFFFFFF);
+      return BigIntShape::kDigits + 8 * uint64_t{BigIntShape::Length(*bits)};
     }
     case SizeKind::kScopeInfo: {
       auto d = DecodeScopeInfo(layout_, body);
@@ -276,7 +276,7 @@ std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map, std::span<const st
     }
     case SizeKind::kInstructionStream113: {
       auto code = Field<uint64_t>(body, r.count_offset);
-      if (!code || (*code & 3) != 1) return std::nullopt;
+      if (!code || !Tagged(*code).IsStrong()) return std::nullopt;
       auto instructions = memory_.ReadValue<int32_t>(*code - 1 + 56);
       auto metadata = memory_.ReadValue<int32_t>(*code - 1 + 60);
       if (!instructions || !metadata || *instructions < 0 || *metadata < 0) return std::nullopt;

@@ -12,12 +12,12 @@ namespace {
 
 constexpr int64_t kMaxCount = 1 << 20;
 
+// The Smi in word `index` of the body (a word with the low bit clear reads as one).
 std::optional<int64_t> Smi(std::span<const std::byte> body, uint64_t index) {
-  if ((index + 1) * 8 > body.size()) return std::nullopt;
-  uint64_t w;
-  std::memcpy(&w, body.data() + index * 8, 8);
-  if (w & 1) return std::nullopt;
-  return static_cast<int64_t>(w) >> 32;
+  if (index > body.size() / 8) return std::nullopt;
+  auto w = ObjectBytes(body).Field(index * 8);
+  if (!w || w->IsReference()) return std::nullopt;
+  return w->SmiValue();
 }
 
 std::optional<int64_t> Count(std::span<const std::byte> body, uint64_t index) {
@@ -143,7 +143,7 @@ std::optional<ContextLocalNames> ScopeInfoReader::ContextLocals(Address scope_in
   // context_local_names_hashtable: a NameToIndexHashTable (objects/hash-table.h: elements
   // [number of elements, deleted, capacity] then entries {key: Name, value: Smi local index}).
   const auto table = memory_.ReadWord(scope_info + uint64_t{decoded->local_names} * 8);
-  if (!table || (*table & 3) != 1) return std::nullopt;
+  if (!table || !Tagged(*table).IsStrong()) return std::nullopt;
   const Address data = (*table - 1) + layout_.off.fixed_array_data;
   // The capacity is the core's word: believed only as V8 makes it (HashTable::ComputeCapacity,
   // a power of two below 4 x the locals, for which there is room), and when the table's own
@@ -160,7 +160,7 @@ std::optional<ContextLocalNames> ScopeInfoReader::ContextLocals(Address scope_in
   if (read != entries.size() * 8) return std::nullopt;
   for (size_t e = 0; e + 1 < entries.size(); e += 2) {
     const uint64_t key = entries[e], value = entries[e + 1];
-    if ((key & 3) != 1 || !IsSmi(value)) continue;
+    if (!Tagged(key).IsStrong() || !IsSmi(value)) continue;
     const int64_t index = SmiValue(value);
     if (index >= 0 && static_cast<uint64_t>(index) < count) out.names[index] = key;
   }

@@ -89,21 +89,21 @@ int64_t LookupSourcePosition(const Offsets& o, std::span<const std::byte> table,
 }
 
 std::optional<uint64_t> ScriptReader::ScriptOf(uint64_t tagged_sfi) {
-  if (!IsHeapObject(tagged_sfi)) return std::nullopt;
-  auto script = memory_.ReadWord(tagged_sfi - 1 + layout_.off.sfi_script);
+  auto sfi = ObjectView::Of(memory_, Tagged(tagged_sfi));
+  auto script = sfi ? sfi->Word(layout_.off.sfi_script) : std::nullopt;
   const MapInfo* map = script ? namer_.MapOf(*script) : nullptr;
   if (!map || map->instance_type != layout_.types.script) return std::nullopt;
   return *script;
 }
 
 std::string ScriptReader::Name(uint64_t tagged_script) {
-  auto name = memory_.ReadWord(tagged_script - 1 + layout_.off.script_name);
+  auto name = At(tagged_script).Word(layout_.off.script_name);
   auto s = name ? namer_.strings().ReadTagged(*name, 1024) : std::nullopt;
   return s ? s->utf8 : "";
 }
 
 std::optional<std::string> ScriptReader::Source(uint64_t tagged_script, size_t max_chars) {
-  auto source = memory_.ReadWord(tagged_script - 1 + layout_.off.script_source);
+  auto source = At(tagged_script).Word(layout_.off.script_source);
   if (!source) return std::nullopt;
   auto s = namer_.strings().ReadTagged(*source, std::min(max_chars, kMaxSourceChars));
   if (!s) return std::nullopt;
@@ -145,11 +145,12 @@ std::vector<SourceLine> ScriptReader::Lines(uint64_t tagged_script, int first, i
 }
 
 int64_t ScriptReader::FunctionStart(uint64_t tagged_sfi) {
-  if (!IsHeapObject(tagged_sfi)) return -1;
-  auto scope = memory_.ReadWord(tagged_sfi - 1 + layout_.off.sfi_name_or_scope_info);
+  auto sfi = ObjectView::Of(memory_, Tagged(tagged_sfi));
+  if (!sfi) return -1;
+  auto scope = sfi->Word(layout_.off.sfi_name_or_scope_info);
   const MapInfo* map = scope ? namer_.MapOf(*scope) : nullptr;
   if (!map || map->instance_type != layout_.types.scope_info) return UncompiledStart(tagged_sfi);
-  return ScopeInfoReader(memory_, layout_).FunctionNames(*scope - 1).position_start;
+  return ScopeInfoReader(memory_, layout_).FunctionNames(Tagged(*scope).address()).position_start;
 }
 
 int64_t ScriptReader::UncompiledStart(uint64_t tagged_sfi) {
@@ -164,11 +165,12 @@ int64_t ScriptReader::UncompiledStart(uint64_t tagged_sfi) {
   };
   const MapInfo* sfi_map = namer_.MapOf(tagged_sfi);
   if (!sfi_map || sfi_map->instance_size == 0 || sfi_map->instance_size > 256) return -1;
+  const ObjectView sfi = At(tagged_sfi).Sized(sfi_map->instance_size);
   for (uint64_t at = 8; at + 8 <= sfi_map->instance_size; at += 8) {
-    auto slot = memory_.ReadWord(tagged_sfi - 1 + at);
-    const MapInfo* map = slot && IsHeapObject(*slot) ? namer_.MapOf(*slot) : nullptr;
+    auto data = sfi.Object(at);
+    const MapInfo* map = data ? namer_.MapOf(data->tagged().raw()) : nullptr;
     if (!map || !is_uncompiled_data(map->instance_type)) continue;
-    auto start = memory_.ReadValue<int32_t>(*slot - 1 + *layout_.off.uncompiled_start_position);
+    auto start = data->Read<int32_t>(*layout_.off.uncompiled_start_position);
     return start && *start >= 0 ? *start : -1;
   }
   return -1;
@@ -177,10 +179,10 @@ int64_t ScriptReader::UncompiledStart(uint64_t tagged_sfi) {
 std::optional<std::string> ScriptReader::FunctionSource(uint64_t tagged_sfi, size_t max_chars) {
   auto script = ScriptOf(tagged_sfi);
   if (!script) return std::nullopt;
-  auto scope = memory_.ReadWord(tagged_sfi - 1 + layout_.off.sfi_name_or_scope_info);
+  auto scope = At(tagged_sfi).Word(layout_.off.sfi_name_or_scope_info);
   const MapInfo* map = scope ? namer_.MapOf(*scope) : nullptr;
   if (!map || map->instance_type != layout_.types.scope_info) return std::nullopt;
-  auto names = ScopeInfoReader(memory_, layout_).FunctionNames(*scope - 1);
+  auto names = ScopeInfoReader(memory_, layout_).FunctionNames(Tagged(*scope).address());
   if (names.position_start < 0 || names.position_end <= names.position_start) return std::nullopt;
   auto end = static_cast<size_t>(names.position_end);
   auto text = Source(*script, end);
@@ -202,18 +204,18 @@ int64_t ScriptReader::PositionOfBytecodeOffset(uint64_t tagged_bytecode_array,
                                                int64_t bytecode_offset) {
   const MapInfo* map = namer_.MapOf(tagged_bytecode_array);
   if (!map || map->instance_type != layout_.types.bytecode_array) return -1;
-  auto table =
-      memory_.ReadWord(tagged_bytecode_array - 1 + layout_.off.bytecode_array_source_positions);
+  auto table = At(tagged_bytecode_array).Word(layout_.off.bytecode_array_source_positions);
   const MapInfo* table_map = table ? namer_.MapOf(*table) : nullptr;
   bool is_byte_array = table_map && (table_map->instance_type == layout_.types.byte_array ||
                                      table_map->instance_type == layout_.types.trusted_byte_array);
   if (!is_byte_array) return -1;
-  auto length = memory_.ReadWord(*table - 1 + layout_.off.fixed_array_length);
-  if (!length) return -1;
-  if (!IsSmi(*length) || SmiValue(*length) < 0) return -1;
-  auto bytes = std::min<uint64_t>(SmiValue(*length), kMaxPositionTable);
+  const ObjectView positions = At(*table);
+  auto length = positions.Smi(layout_.off.fixed_array_length);
+  if (!length || *length < 0) return -1;
+  auto bytes = std::min<uint64_t>(*length, kMaxPositionTable);
   std::vector<std::byte> buffer(bytes);
-  buffer.resize(memory_.Read(*table - 1 + layout_.off.byte_array_data, buffer.data(), bytes));
+  buffer.resize(
+      memory_.Read(positions.address() + layout_.off.byte_array_data, buffer.data(), bytes));
   return LookupSourcePosition(layout_.off, buffer, bytecode_offset);
 }
 

@@ -133,7 +133,7 @@ void SnapshotReader::AddElements(const HeapObject& o, std::vector<SnapshotEdge>&
   slots.resize(memory_.Read(array + off.fixed_array_data, slots.data(), slots.size() * 8) / 8);
   for (size_t i = 0; i < slots.size(); ++i) {
     const uint64_t v = slots[i];
-    if (!IsHeapObject(v) || (v & 3) == 3) continue;
+    if (!IsHeapObject(v) || Tagged(v).IsWeak()) continue;
     out.push_back({SnapshotEdgeType::kElement, "", static_cast<uint32_t>(i), v - 1});
   }
 }
@@ -153,10 +153,10 @@ void SnapshotReader::Edges(const HeapObject& o, std::vector<SnapshotEdge>& out) 
   for (const auto& p : properties)
     if (p.in_object && !p.is_accessor) in_object.push_back(p);
   ForEachTaggedSlot(layout_, o, [&](uint32_t offset, uint64_t value) {
-    const bool weak = (value & 3) == 3;
+    const bool weak = Tagged(value).IsWeak();
     if (weak && static_cast<uint32_t>(value) == 3) return;  // a cleared weak slot
     SnapshotEdge e;
-    e.target = value & ~uint64_t{3};
+    e.target = Tagged(value).address();
     e.name = SlotName(o, offset, e.type, in_object);
     e.index = offset / 8;
     if (weak) {
@@ -167,7 +167,7 @@ void SnapshotReader::Edges(const HeapObject& o, std::vector<SnapshotEdge>& out) 
   });
   if (!within_budget) return;
   for (const auto& p : properties)
-    if (!p.in_object && !p.is_accessor && IsHeapObject(p.value) && (p.value & 3) != 3)
+    if (!p.in_object && !p.is_accessor && IsHeapObject(p.value) && !Tagged(p.value).IsWeak())
       out.push_back({SnapshotEdgeType::kProperty, KeyName(p.key), 0, p.value - 1});
   AddElements(o, out);
 }

@@ -55,7 +55,7 @@ void TypeTagger::Collect(const HeapObject& holder, TagSink& sink) const {
   const Offsets& o = layout_.off;
   const Types& t = layout_.types;
   const uint16_t type = holder.map->instance_type;
-  auto field = [&](uint32_t offset) { return BodyWord(holder.body, offset); };
+  auto field = [&](uint32_t offset) { return holder.Word(offset); };
   if (type == t.script) {
     Tag(field(o.script_line_ends), NodeKind::kCode, sink);
     Tag(field(o.script_shared_function_infos), NodeKind::kCode, sink);
@@ -94,8 +94,8 @@ void TypeTagger::Collect(const HeapObject& holder, TagSink& sink) const {
     Tag(field(o.enum_cache_indices), NodeKind::kObjectShape, sink);
   } else if (type == t.transition_array) {
     // TransitionArray::kPrototypeTransitionsIndex = 0, a strong WeakFixedArray when present.
-    uint64_t length = BodyWord(holder.body, o.fixed_array_length);
-    uint64_t first = BodyWord(holder.body, o.fixed_array_data);
+    uint64_t length = holder.Word(o.fixed_array_length);
+    uint64_t first = holder.Word(o.fixed_array_data);
     if (IsSmi(length) && SmiValue(length) > 0) Tag(first, NodeKind::kObjectShape, sink);
   }
 }
@@ -106,7 +106,7 @@ void TypeTagger::Collect(const HeapObject& holder, TagSink& sink) const {
 // deoptimization_data_or_interpreter_data holds an object.
 void TypeTagger::TagCode(const HeapObject& code, TagSink& sink) const {
   const Offsets& o = layout_.off;
-  auto field = [&](uint32_t offset) { return BodyWord(code.body, offset); };
+  auto field = [&](uint32_t offset) { return code.Word(offset); };
   if (o.code_instruction_stream && !IsHeapObject(field(o.code_instruction_stream))) return;
   uint64_t deopt = field(o.code_deopt_data);
   if (!o.code_relocation_info && !IsHeapObject(deopt)) return;
@@ -158,7 +158,7 @@ void TypeTagger::TagFeedback(const HeapObject& vector, TagSink& sink) const {
   if (count <= 0) return;
   const Types& t = layout_.types;
   for (uint64_t i = 0; i < std::min<uint64_t>(count, kMaxScannedElements); ++i) {
-    uint64_t slot = BodyWord(vector.body, rule.header + 8 * i);
+    uint64_t slot = vector.Word(rule.header + 8 * i);
     if (!IsHeapObject(slot)) continue;
     auto type = TypeOf(slot, sink);
     if (type && (*type == t.weak_fixed_array || *type == t.fixed_array))

@@ -1,5 +1,8 @@
 #include "mortem/v8/strings.h"
 
+#include "mortem/v8/object_view.h"
+#include "mortem/v8/tagged.h"
+
 namespace mortem::v8 {
 namespace {
 constexpr int kMaxDepth = 64;          // cons/sliced/thin nesting followed at most
@@ -39,15 +42,15 @@ StringShape ShapeOf(const Layout& layout, uint16_t type) {
 }
 
 std::optional<StringValue> StringReader::ReadTagged(uint64_t tagged, size_t max_chars) const {
-  if ((tagged & 3) != 1) return std::nullopt;
-  return Read(tagged - 1, max_chars);
+  if (!Tagged(tagged).IsStrong()) return std::nullopt;
+  return Read(Tagged(tagged).address(), max_chars);
 }
 
 std::optional<StringValue> StringReader::Read(Address address, size_t max_chars) const {
-  auto map = memory_.ReadWord(address);
-  if (!map || (*map & 3) != 1) return std::nullopt;
-  auto type = memory_.ReadValue<uint16_t>(*map - 1 + layout_.off.map_instance_type);
-  auto length = memory_.ReadValue<int32_t>(address + layout_.off.string_length);
+  const ObjectView string(memory_, address);
+  auto map = string.Object(0);
+  auto type = map ? map->Read<uint16_t>(layout_.off.map_instance_type) : std::nullopt;
+  auto length = string.Read<int32_t>(layout_.off.string_length);
   if (!type || !layout_.IsString(*type) || !length || *length < 0) return std::nullopt;
   StringValue value;
   value.length = *length;
@@ -66,18 +69,17 @@ bool StringReader::Append(Address address, int64_t offset, int64_t count, std::u
   if (count <= 0) return true;
   if (depth > kMaxDepth || budget == 0) return false;
   --budget;
-  auto map = memory_.ReadWord(address);
-  if (!map || (*map & 3) != 1) return false;
-  auto type = memory_.ReadValue<uint16_t>(*map - 1 + layout_.off.map_instance_type);
-  auto length = memory_.ReadValue<int32_t>(address + layout_.off.string_length);
+  const ObjectView string(memory_, address);
+  auto map = string.Object(0);
+  auto type = map ? map->Read<uint16_t>(layout_.off.map_instance_type) : std::nullopt;
+  auto length = string.Read<int32_t>(layout_.off.string_length);
   if (!type || !layout_.IsString(*type) || !length || offset + count > *length) return false;
   const Offsets& o = layout_.off;
   StringShape shape = ShapeOf(layout_, *type);
   using R = StringShape::Representation;
   auto tagged = [&](uint32_t field) -> std::optional<Address> {
-    auto v = memory_.ReadWord(address + field);
-    if (!v || (*v & 3) != 1) return std::nullopt;
-    return *v - 1;
+    auto v = string.Object(field);
+    return v ? std::optional<Address>(v->address()) : std::nullopt;
   };
   auto copy_chars = [&](Address data) {
     size_t unit = shape.one_byte ? 1 : 2;
@@ -96,7 +98,7 @@ bool StringReader::Append(Address address, int64_t offset, int64_t count, std::u
     case R::kSeq:
       return copy_chars(address + (shape.one_byte ? o.seq_one_byte_chars : o.seq_two_byte_chars));
     case R::kExternal: {
-      auto data = memory_.ReadWord(address + layout_.off.external_resource_data);
+      auto data = string.Word(layout_.off.external_resource_data);
       return data && *data != 0 && copy_chars(*data);
     }
     case R::kThin: {
@@ -105,16 +107,15 @@ bool StringReader::Append(Address address, int64_t offset, int64_t count, std::u
     }
     case R::kSliced: {
       auto parent = tagged(o.sliced_parent);
-      auto start = memory_.ReadWord(address + o.sliced_offset);
-      if (!parent || !start || (*start & 1) != 0) return false;
-      return Append(*parent, offset + (static_cast<int64_t>(*start) >> 32), count, out, depth + 1,
-                    budget);
+      auto start = string.Field(o.sliced_offset);
+      if (!parent || !start || start->IsReference()) return false;
+      return Append(*parent, offset + start->SmiValue(), count, out, depth + 1, budget);
     }
     case R::kCons: {
       auto first = tagged(o.cons_first);
       auto second = tagged(o.cons_second);
       if (!first || !second) return false;
-      auto first_length = memory_.ReadValue<int32_t>(*first + o.string_length);
+      auto first_length = ObjectView(memory_, *first).Read<int32_t>(o.string_length);
       if (!first_length || *first_length < 0) return false;
       int64_t from_first = std::max<int64_t>(0, std::min<int64_t>(count, *first_length - offset));
       if (from_first > 0 && !Append(*first, offset, from_first, out, depth + 1, budget))

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "mortem/v8/object_size.h"
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/scripts.h"
 #include "mortem/v8/tagged.h"
 #include "scope_info.h"
@@ -61,7 +63,7 @@ std::string ValueReader::KeyName(uint64_t key) {
     return s ? s->utf8 : "?";
   }
   if (map->instance_type == layout_.types.symbol) {
-    auto description = memory_.ReadWord(key - 1 + layout_.off.symbol_description);
+    auto description = namer_.SymbolDescription(key);
     auto s = description ? namer_.strings().ReadTagged(*description, 128) : std::nullopt;
     return "Symbol(" + (s ? s->utf8 : std::string()) + ")";
   }
@@ -70,17 +72,19 @@ std::string ValueReader::KeyName(uint64_t key) {
 
 Value ValueReader::ReadAt(uint64_t tagged, const ValueLimits& limits, int depth) {
   Value v;
-  if (IsSmi(tagged)) {
+  const Tagged value(tagged);
+  if (value.IsSmi()) {
     v.kind = Value::Kind::kSmi;
     v.type = "smi";
-    v.text = std::to_string(SmiValue(tagged));
+    v.text = std::to_string(value.SmiValue());
     return v;
   }
-  if (!IsHeapObject(tagged)) {
-    v.text = (tagged & 3) == 3 ? "<weak reference>" : "<not a value>";
+  if (!value.IsStrong()) {
+    v.text = value.IsWeak() ? "<weak reference>" : "<not a value>";
     return v;
   }
-  v.address = tagged - 1;
+  v.address = value.address();
+  const ObjectView object(memory_, v.address);
   const MapInfo* map = namer_.MapOf(tagged);
   if (!map) {
     v.text = "<unreadable object>";
@@ -106,7 +110,7 @@ Value ValueReader::ReadAt(uint64_t tagged, const ValueLimits& limits, int depth)
   if (type == t.heap_number) {
     v.kind = Value::Kind::kNumber;
     v.type = "number";
-    auto d = memory_.ReadValue<double>(v.address + o.heap_number_value);
+    auto d = object.Read<double>(o.heap_number_value);
     v.text = d ? FormatDouble(*d) : "<unreadable number>";
     return v;
   }
@@ -133,10 +137,10 @@ Value ValueReader::ReadAt(uint64_t tagged, const ValueLimits& limits, int depth)
   if (type == t.big_int) {
     v.kind = Value::Kind::kBigInt;
     v.type = "bigint";
-    auto bits = memory_.ReadValue<uint32_t>(v.address + 8);
-    auto digit = memory_.ReadWord(v.address + 16);
-    uint32_t length = bits ? (*bits >> 1) & 0x3FFFFFFF : 0;
-    bool negative = bits && (*bits & 1);
+    auto bits = object.Read<uint32_t>(BigIntShape::kBitfield);
+    auto digit = object.Word(BigIntShape::kDigits);
+    uint32_t length = bits ? BigIntShape::Length(*bits) : 0;
+    bool negative = bits && BigIntShape::Negative(*bits);
     if (length == 0)
       v.text = "0n";
     else if (length == 1 && digit)
@@ -159,24 +163,24 @@ Value ValueReader::ReadAt(uint64_t tagged, const ValueLimits& limits, int depth)
     v.kind = type == t.js_array ? Value::Kind::kArray : Value::Kind::kObject;
   }
   if (type == t.js_date) {
-    auto value = memory_.ReadWord(v.address + o.date_value);
-    if (value) v.text = "Date(" + ReadAt(*value, limits, limits.depth).text + ")";
+    auto date = object.Word(o.date_value);
+    if (date) v.text = "Date(" + ReadAt(*date, limits, limits.depth).text + ")";
   } else if (type == t.js_regexp) {
-    auto source = memory_.ReadWord(v.address + o.regexp_source);
+    auto source = object.Word(o.regexp_source);
     auto s = source ? namer_.strings().ReadTagged(*source, limits.string_chars) : std::nullopt;
     v.text = "/" + (s ? s->utf8 : std::string("?")) + "/";
   } else if (type == t.js_array_buffer) {
-    auto length = memory_.ReadWord(v.address + o.array_buffer_byte_length);
-    auto store = memory_.ReadWord(v.address + o.array_buffer_backing_store);
+    auto length = object.Word(o.array_buffer_byte_length);
+    auto store = object.Word(o.array_buffer_backing_store);
     char buf[96];
     std::snprintf(buf, sizeof buf, "ArrayBuffer(%llu bytes at 0x%llx)",
                   static_cast<unsigned long long>(length.value_or(0)),
                   static_cast<unsigned long long>(store.value_or(0)));
     v.text = buf;
   } else if (type == t.js_typed_array || type == t.js_data_view) {
-    auto offset = memory_.ReadWord(v.address + o.view_byte_offset);
-    auto length = memory_.ReadWord(v.address + o.view_byte_length);
-    auto buffer = memory_.ReadWord(v.address + o.view_buffer);
+    auto offset = object.Word(o.view_byte_offset);
+    auto length = object.Word(o.view_byte_length);
+    auto buffer = object.Word(o.view_buffer);
     char buf[128];
     std::snprintf(buf, sizeof buf, "%s(byte_offset %llu, byte_length %llu, buffer 0x%llx)",
                   v.type.c_str(), static_cast<unsigned long long>(offset.value_or(0)),
@@ -217,16 +221,16 @@ void ValueReader::ReadElements(Value& v, Address address, const MapInfo& map,
   const Offsets& o = layout_.off;
   uint32_t kind =
       (map.bit_field2 & o.bit_field2_elements_kind_mask) >> o.bit_field2_elements_kind_shift;
-  auto elements = memory_.ReadWord(address + o.object_elements);
-  if (!elements || !IsHeapObject(*elements)) return;
-  auto capacity = memory_.ReadWord(*elements - 1 + o.fixed_array_length);
-  if (!capacity || !IsSmi(*capacity)) return;
-  int64_t count = SmiValue(*capacity);
+  const ObjectView object(memory_, address);
+  auto elements = object.Object(o.object_elements);
+  if (!elements) return;
+  auto capacity = elements->Smi(o.fixed_array_length);
+  if (!capacity) return;
+  int64_t count = *capacity;
   if (map.instance_type == layout_.types.js_array) {
-    auto length = memory_.ReadWord(address + o.js_array_length);
-    if (length && IsSmi(*length)) {
-      count = std::min<int64_t>(count, SmiValue(*length));
-      v.text = "Array(" + std::to_string(SmiValue(*length)) + ")";
+    if (auto length = object.Smi(o.js_array_length)) {
+      count = std::min<int64_t>(count, *length);
+      v.text = "Array(" + std::to_string(*length) + ")";
     }
   }
   if (kind == o.elements_dictionary_kind) {
@@ -241,11 +245,11 @@ void ValueReader::ReadElements(Value& v, Address address, const MapInfo& map,
       v.omitted_children += static_cast<size_t>(count - i);
       break;
     }
-    Address slot = *elements - 1 + o.fixed_array_data + static_cast<uint64_t>(i) * 8;
+    const uint64_t slot = o.fixed_array_data + static_cast<uint64_t>(i) * 8;
     Value element;
     if (doubles) {
-      auto d = memory_.ReadValue<double>(slot);
-      auto raw = memory_.ReadWord(slot);
+      auto d = elements->Read<double>(slot);
+      auto raw = elements->Word(slot);
       element.kind = Value::Kind::kNumber;
       element.type = "number";
       // The hole in a double array is a signalling NaN bit pattern (kHoleNanInt64).
@@ -253,7 +257,7 @@ void ValueReader::ReadElements(Value& v, Address address, const MapInfo& map,
                      : (raw && *raw == 0xFFF7FFFFFFF7FFFFull) ? "<hole>"
                                                               : FormatDouble(*d);
     } else {
-      auto word = memory_.ReadWord(slot);
+      auto word = elements->Word(slot);
       if (!word) break;
       element = ReadAt(*word, limits, depth + 1);
     }
@@ -266,14 +270,14 @@ void ValueReader::ReadCollection(Value& v, Address address, bool is_map, const V
   // OrderedHashMap/Set: [elements, deleted, buckets], buckets, then entries of
   // (key, [value], chain).
   const Offsets& o = layout_.off;
-  auto table = memory_.ReadWord(address + o.collection_table);
-  if (!table || !IsHeapObject(*table)) return;
-  Address base = *table - 1 + o.fixed_array_data;
-  auto elements = memory_.ReadWord(base);
-  auto deleted = memory_.ReadWord(base + 8);
-  auto buckets = memory_.ReadWord(base + 16);
-  if (!elements || !deleted || !buckets || !IsSmi(*elements) || !IsSmi(*buckets)) return;
-  int64_t live = SmiValue(*elements), dead = SmiValue(*deleted), nb = SmiValue(*buckets);
+  auto table = ObjectView(memory_, address).Object(o.collection_table);
+  if (!table) return;
+  const uint64_t base = o.fixed_array_data;
+  auto elements = table->Smi(base);
+  auto deleted = table->Word(base + 8);
+  auto buckets = table->Smi(base + 16);
+  if (!elements || !deleted || !buckets) return;
+  int64_t live = *elements, dead = SmiValue(*deleted), nb = *buckets;
   if (live < 0 || dead < 0 || nb < 0 || live + dead > kMaxTableEntries || nb > kMaxTableEntries)
     return;
   v.text = std::string(is_map ? "Map" : "Set") + "(" + std::to_string(live) + ")";
@@ -281,8 +285,8 @@ void ValueReader::ReadCollection(Value& v, Address address, bool is_map, const V
   uint64_t the_hole = heap_.Root(layout_.isolate.roots.the_hole);
   size_t shown = 0;
   for (int64_t i = 0; i < live + dead; ++i) {
-    Address entry = base + (o.ordered_table_prefix_words + nb + i * entry_size) * 8;
-    auto key = memory_.ReadWord(entry);
+    const uint64_t entry = base + (o.ordered_table_prefix_words + nb + i * entry_size) * 8;
+    auto key = table->Word(entry);
     if (!key) break;
     if (*key == the_hole) continue;
     if (shown >= limits.elements) {
@@ -291,7 +295,7 @@ void ValueReader::ReadCollection(Value& v, Address address, bool is_map, const V
     }
     Value key_value = ReadAt(*key, limits, depth + 1);
     if (is_map) {
-      auto value = memory_.ReadWord(entry + 8);
+      auto value = table->Word(entry + 8);
       v.children.emplace_back(key_value.text.empty() ? key_value.type : key_value.text,
                               value ? ReadAt(*value, limits, depth + 1) : Value{});
     } else {
@@ -304,7 +308,7 @@ void ValueReader::ReadCollection(Value& v, Address address, bool is_map, const V
 void ValueReader::ReadFunction(Value& v, Address address) {
   std::string name = namer_.FunctionName(address);
   v.text = "function " + (name.empty() ? std::string("(anonymous)") : name) + "()";
-  auto sfi = memory_.ReadWord(address + layout_.off.function_shared);
+  auto sfi = namer_.SharedOf(address);
   if (!sfi) return;
   ScriptReader scripts(memory_, layout_, namer_);
   auto script = scripts.ScriptOf(*sfi);

@@ -7,6 +7,7 @@
 #include "mortem/core/parallel.h"
 #include "mortem/core/text.h"
 #include "mortem/v8/object_size.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem::v8 {
 namespace {
@@ -15,9 +16,7 @@ namespace {
 constexpr uint64_t kMaxCopiedArea = uint64_t{256} << 20;
 
 uint64_t WordAt(std::span<const std::byte> bytes, uint64_t offset) {
-  uint64_t w;
-  std::memcpy(&w, bytes.data() + offset, 8);
-  return w;
+  return ObjectBytes(bytes).Word(offset);
 }
 
 // Copies [start, start + out.size()) into out; bytes in guard regions the process could not read
@@ -71,7 +70,7 @@ std::optional<HeapWalker::Moved> HeapWalker::MovedTo(uint64_t word, MapCache& ma
       word + 8 > target->area_end)
     return std::nullopt;
   auto map_word = memory_.ReadWord(word);
-  if (!map_word || (*map_word & 3) != 1) return std::nullopt;
+  if (!map_word || !Tagged(*map_word).IsStrong()) return std::nullopt;
   const MapInfo* map = maps.Get(*map_word - 1);
   if (!map || map->instance_type == layout_.types.free_space ||
       map->instance_type == layout_.types.filler)
@@ -158,7 +157,7 @@ PageWalkStats HeapWalker::WalkPage(const Page& page, MapCache& maps, unsigned th
       pos = end;
       continue;
     }
-    const MapInfo* map = (word & 3) == 1 ? maps.Get(word - 1) : nullptr;
+    const MapInfo* map = Tagged(word).IsStrong() ? maps.Get(word - 1) : nullptr;
     std::optional<uint64_t> size;
     if (map) size = sizes_.SizeOf(*map, bytes.subspan(pos), address);
     if (map && !size && sizes_.IsDeadCodeStream(*map, bytes.subspan(pos), address)) {
@@ -273,7 +272,7 @@ uint64_t HeapWalker::AfterDeadCodeStream(std::span<const std::byte> bytes, uint6
   };
   auto filler_size = [&](uint64_t q) -> std::optional<uint64_t> {
     const uint64_t word = WordAt(bytes, q);
-    const MapInfo* m = (word & 3) == 1 ? maps.Get(word - 1) : nullptr;
+    const MapInfo* m = Tagged(word).IsStrong() ? maps.Get(word - 1) : nullptr;
     if (!m ||
         (m->instance_type != layout_.types.free_space && m->instance_type != layout_.types.filler))
       return std::nullopt;
@@ -301,7 +300,7 @@ std::optional<uint64_t> HeapWalker::OverlappingStart(std::span<const std::byte> 
                                                      MapCache& maps) const {
   for (uint64_t q = object + 8; q + 8 <= failed; q += 8) {
     const uint64_t word = WordAt(bytes, q);
-    if ((word & 3) != 1) continue;
+    if (!Tagged(word).IsStrong()) continue;
     const MapInfo* map = maps.Get(word - 1);
     if (!map) continue;
     auto size = sizes_.SizeOf(*map, bytes.subspan(q));
@@ -309,7 +308,7 @@ std::optional<uint64_t> HeapWalker::OverlappingStart(std::span<const std::byte> 
     const uint64_t end = q + *size;
     if (end + 8 > bytes.size()) return q;
     const uint64_t next = WordAt(bytes, end);
-    if (next == 0 || ((next & 3) == 1 && maps.Get(next - 1))) return q;
+    if (next == 0 || (Tagged(next).IsStrong() && maps.Get(next - 1))) return q;
   }
   return std::nullopt;
 }

@@ -1,8 +1,9 @@
 // Purpose: the heap as a graph over the ObjectIndex's node ids, built from each object's tagged
 // slots with V8's raw-body regions skipped; only slots that point exactly at an object start
-// become edges (a weak reference keeps the kWeak bit). Both directions are compressed sparse
-// rows of 4-byte ids, but only the reverse one is kept: the forward edges serve the depth-first
-// passes and are dropped before the reverse edges are filled, in a separate walk of the core.
+// become edges (an EdgeEnd says whether the reference is weak). Both directions are compressed
+// sparse rows of 4-byte ids, but only the reverse one is kept: the forward edges serve the
+// depth-first passes and are dropped before the reverse edges are filled, in a separate walk of the
+// core.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -35,23 +36,61 @@ void ForEachTaggedSlot(const Layout& layout, const HeapObject& object, Visit&& v
   }
 }
 
+// One end of a reference as the graph stores it (4 bytes): the node at that end, and whether
+// the reference is weak (the top bit; node ids stay below it).
+class EdgeEnd {
+ public:
+  static constexpr uint32_t kWeakBit = 1u << 31;
+  constexpr explicit EdgeEnd(uint32_t bits) : bits_(bits) {}
+  static constexpr EdgeEnd To(NodeId node, bool weak) {
+    return EdgeEnd(node | (weak ? kWeakBit : 0));
+  }
+  constexpr NodeId node() const { return bits_ & ~kWeakBit; }
+  constexpr bool weak() const { return (bits_ & kWeakBit) != 0; }
+  constexpr uint32_t bits() const { return bits_; }
+
+ private:
+  uint32_t bits_;
+};
+
+// Stored edge ends, read as EdgeEnd values.
+class EdgeEnds {
+ public:
+  class Iterator {
+   public:
+    explicit Iterator(const uint32_t* at) : at_(at) {}
+    EdgeEnd operator*() const { return EdgeEnd(*at_); }
+    Iterator& operator++() { return ++at_, *this; }
+    bool operator==(const Iterator&) const = default;
+
+   private:
+    const uint32_t* at_;
+  };
+  explicit EdgeEnds(std::span<const uint32_t> bits) : bits_(bits) {}
+  Iterator begin() const { return Iterator(bits_.data()); }
+  Iterator end() const { return Iterator(bits_.data() + bits_.size()); }
+  size_t size() const { return bits_.size(); }
+  EdgeEnd operator[](size_t i) const { return EdgeEnd(bits_[i]); }
+
+ private:
+  std::span<const uint32_t> bits_;
+};
+
 // Every node's references (transient: the depth-first passes read it, then it is dropped).
 struct ForwardEdges {
-  std::vector<uint32_t> offsets, targets;  // node n: targets[offsets[n] .. offsets[n + 1])
+  // node n: targets[offsets[n] .. offsets[n + 1]), EdgeEnd bits
+  std::vector<uint32_t> offsets, targets;
   uint64_t dangling = 0;  // slots pointing into a page's objects but not at an object start
   // The holder of each such slot (one entry per slot), the first kMaxDanglingHolders of them.
   static constexpr size_t kMaxDanglingHolders = 1 << 16;
   std::vector<NodeId> dangling_holders;
   // The internalized strings outside read-only space (the string table's), sorted.
   std::vector<NodeId> internalized_strings;
-  std::span<const uint32_t> Out(NodeId id) const {
-    return {targets.data() + offsets[id], targets.data() + offsets[id + 1]};
-  }
 };
 
 class HeapGraph {
  public:
-  static constexpr uint32_t kWeak = 1u << 31;  // set in an edge end for weak references
+  static constexpr uint32_t kWeak = EdgeEnd::kWeakBit;  // the stored bit of a weak reference
 
   // Walks the core twice: every node's out-degree, then its targets. Counts every node's
   // in-degree at the same time into `in_counts` (node count + 1 entries, node t at t + 1), for
@@ -65,9 +104,9 @@ class HeapGraph {
                                 const ObjectIndex& index, unsigned threads,
                                 std::vector<uint32_t> in_counts);
 
-  // Sources (with kWeak possibly set) of the node's references.
-  std::span<const uint32_t> In(NodeId id) const {
-    return {in_.data() + in_offsets_[id], in_.data() + in_offsets_[id + 1]};
+  // The sources of the references to the node, each weak or not.
+  EdgeEnds In(NodeId id) const {
+    return EdgeEnds({in_.data() + in_offsets_[id], in_.data() + in_offsets_[id + 1]});
   }
   std::span<const uint32_t> in_offsets() const { return in_offsets_; }
   std::span<uint32_t> mutable_sources() { return in_; }
@@ -76,7 +115,7 @@ class HeapGraph {
 
  private:
   std::vector<uint32_t> in_offsets_;  // node -> first edge; node count + 1 entries
-  std::vector<uint32_t> in_;          // sources, with kWeak set for weak edges
+  std::vector<uint32_t> in_;          // sources, EdgeEnd bits
 };
 
 }  // namespace mortem::v8

@@ -22,6 +22,7 @@ struct PageHeaderLayout {
   PageHeaderKind kind = PageHeaderKind::kBasicMemoryChunk;
   // Offsets of the fields inside the page (kinds 1, 2) or inside the metadata object (kind 3).
   uint32_t size = 0, flags = 0, heap = 0, area_start = 0, area_end = 0, owner = 0;
+  uint32_t metadata = 8;        // kinds 2, 3: the metadata pointer, after the flags
   uint32_t metadata_chunk = 0;  // kind 3: offset of the reservation address (== chunk)
   uint64_t flag_from_page = 0, flag_to_page = 0, flag_large_page = 0, flag_read_only = 0;
   // The owning space: Space {vtable, heap_, id_} (heap/base-space.h).

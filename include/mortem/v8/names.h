@@ -4,6 +4,7 @@
 // function name, and the node-type words ("object", "closure", "string", "code", "hidden", ...).
 // Per-map results are cached; one Namer per thread.
 #pragma once
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -54,6 +55,13 @@ class Namer {
   std::string ConstructorName(Address object, const MapInfo& map);
   // The map of a tagged heap object, or nullptr.
   const MapInfo* MapOf(uint64_t tagged);
+  // Fields the analyses ask for, each read through the layout: a JSFunction's
+  // SharedFunctionInfo (tagged), a Symbol's description (tagged), a number's value (a Smi or a
+  // HeapNumber), and a PropertyCell's name as text.
+  std::optional<uint64_t> SharedOf(Address function) const;
+  std::optional<uint64_t> SymbolDescription(uint64_t tagged_symbol) const;
+  std::optional<double> NumberValue(uint64_t tagged);
+  std::optional<std::string> PropertyCellName(Address cell, size_t max_chars) const;
   MapCache& maps() { return maps_; }
   const StringReader& strings() const { return strings_; }
 

@@ -11,6 +11,27 @@
 
 namespace mortem::v8 {
 
+// BigInt (objects/bigint.h, the same in 10.2-14.6): a 32-bit bitfield after the map, sign in
+// bit 0 and the number of 64-bit digits in bits 1..30, then the digits from +16.
+struct BigIntShape {
+  static constexpr uint32_t kBitfield = 8, kDigits = 16;
+  static uint32_t Length(uint32_t bits) { return bits >> 1 & 0x3FFFFFFF; }
+  static bool Negative(uint32_t bits) { return (bits & 1) != 0; }
+};
+
+// PropertyArray (objects/property-array.h): length and hash in one Smi after the map, the
+// length in its low 10 bits, then the values.
+struct PropertyArrayShape {
+  static constexpr uint32_t kLengthAndHash = 8, kValues = 16;
+  static uint64_t Length(int64_t length_and_hash) { return uint64_t(length_and_hash) & 0x3FF; }
+};
+
+// DescriptorArray (objects/descriptor-array.h): number_of_all_descriptors, an int16 after the
+// map; the entries start at Offsets::descriptor_header.
+struct DescriptorArrayShape {
+  static constexpr uint32_t kNumberOfAll = 8;
+};
+
 enum class SizeKind : uint8_t {
   kUnknown,
   kArray,             // align8(header + unit * count), count read at count_offset

@@ -10,6 +10,7 @@
 #include "mortem/core/memory.h"
 #include "mortem/v8/layout.h"
 #include "mortem/v8/maps.h"
+#include "mortem/v8/object_view.h"
 
 namespace mortem::v8 {
 
@@ -36,6 +37,8 @@ class PropertyReader {
   void FromDescriptors(Address object, const MapInfo& map, size_t limit,
                        std::vector<Property>& out) const;
   void FromDictionary(Address object, size_t limit, std::vector<Property>& out) const;
+  // The object's NameDictionary, its reads bounded by its length.
+  std::optional<ObjectView> Dictionary(Address object) const;
   bool IsName(uint64_t tagged) const;  // a String or Symbol: a dictionary entry in use
   const Memory& memory_;
   const Layout& layout_;

@@ -10,6 +10,7 @@
 #include "mortem/core/memory.h"
 #include "mortem/v8/layout.h"
 #include "mortem/v8/names.h"
+#include "mortem/v8/object_view.h"
 
 namespace mortem::v8 {
 
@@ -47,6 +48,8 @@ class ScriptReader {
  private:
   std::optional<std::string> Source(uint64_t tagged_script, size_t max_chars);
   int64_t UncompiledStart(uint64_t tagged_sfi);
+  // The object a tagged value names (its tag bits dropped, unchecked).
+  ObjectView At(uint64_t tagged) const { return ObjectView(memory_, Tagged(tagged).address()); }
   const Memory& memory_;
   const Layout& layout_;
   Namer& namer_;

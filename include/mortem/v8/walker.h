@@ -12,6 +12,7 @@
 #include "mortem/v8/heap.h"
 #include "mortem/v8/maps.h"
 #include "mortem/v8/object_size.h"
+#include "mortem/v8/tagged.h"
 
 namespace mortem::v8 {
 
@@ -21,6 +22,9 @@ struct HeapObject {
   const MapInfo* map = nullptr;
   uint64_t size = 0;
   std::span<const std::byte> body;  // bytes from the start to the end of the page area
+  ObjectBytes bytes() const { return ObjectBytes(body); }
+  // The word at `offset` of the object's bytes; 0 past the end of the page area.
+  uint64_t Word(uint64_t offset) const { return bytes().Word(offset); }
 };
 
 struct PageWalkStats {

@@ -1,4 +1,4 @@
-#include "wrap_names.h"
+#include "mortem/v8/node_wraps.h"
 
 #include <cxxabi.h>
 
@@ -7,10 +7,11 @@
 #include <memory>
 #include <set>
 
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/properties.h"
 #include "mortem/v8/tagged.h"
 
-namespace mortem {
+namespace mortem::v8 {
 namespace {
 
 // libuv's public uv_handle_t (uv.h, UV_HANDLE_FIELDS + the Unix UV_HANDLE_PRIVATE_FIELDS):
@@ -51,15 +52,17 @@ std::string ClassOfVtableName(std::string name) {
 
 }  // namespace
 
-WrapNamer::WrapNamer(Session& session, v8::ValueReader& values)
-    : session_(session), values_(values) {
+NodeWrapNamer::NodeWrapNamer(const Memory& memory, const Layout& layout, const SymbolTable& symbols,
+                             Namer& namer)
+    : memory_(memory), layout_(layout), symbols_(symbols), namer_(namer) {
   // static const char* const provider_names[] in node's async_wrap.cc: one name per provider.
-  auto names = session.symbols().Find("_ZN4nodeL14provider_namesE");
+  auto names = symbols.Find("_ZN4nodeL14provider_namesE");
   if (!names || names->size % 8 != 0 || names->size > 8 * 1024) return;
+  const ObjectView table(memory, names->address, names->size);
   for (uint64_t i = 0; i < names->size / 8; ++i) {
-    auto text = session.memory().ReadWord(names->address + 8 * i);
+    auto text = table.Word(8 * i);
     char buf[64] = {};
-    if (!text || session.memory().Read(*text, buf, sizeof buf - 1) == 0) {
+    if (!text || memory.Read(*text, buf, sizeof buf - 1) == 0) {
       provider_names_.clear();
       return;
     }
@@ -67,16 +70,16 @@ WrapNamer::WrapNamer(Session& session, v8::ValueReader& values)
   }
 }
 
-bool WrapNamer::FitsProvider(Address wrap, uint64_t offset) const {
-  const auto& memory = session_.memory();
-  auto provider = memory.ReadValue<uint32_t>(wrap + offset);
+bool NodeWrapNamer::FitsProvider(Address wrap, uint64_t offset) const {
+  const ObjectView object(memory_, wrap, kMaxWrapSize);
+  auto provider = object.Read<uint32_t>(offset);
   return provider && *provider < provider_names_.size() &&
-         IsIdDouble(memory.ReadValue<double>(wrap + offset + 8), 1) &&
-         IsIdDouble(memory.ReadValue<double>(wrap + offset + 16), -1);
+         IsIdDouble(object.Read<double>(offset + 8), 1) &&
+         IsIdDouble(object.Read<double>(offset + 16), -1);
 }
 
-void WrapNamer::Prepare(const std::vector<Address>& wraps) {
-  const auto& n = session_.layout().node;
+void NodeWrapNamer::Prepare(const std::vector<Address>& wraps) {
+  const auto& n = layout_.node;
   if (provider_names_.empty() || wraps.empty() || !n.base_object_persistent) return;
   const uint64_t first = *n.base_object_persistent + 8;
   for (uint64_t offset = first; offset < first + kProviderSearch; offset += 8) {
@@ -84,7 +87,7 @@ void WrapNamer::Prepare(const std::vector<Address>& wraps) {
     bool fits = true;
     for (Address wrap : wraps) {
       fits = FitsProvider(wrap, offset) &&
-             ids.insert(*session_.memory().ReadValue<double>(wrap + offset + 8)).second;
+             ids.insert(*ObjectView(memory_, wrap).Read<double>(offset + 8)).second;
       if (!fits) break;
     }
     if (fits) {
@@ -94,68 +97,71 @@ void WrapNamer::Prepare(const std::vector<Address>& wraps) {
   }
 }
 
-std::string WrapNamer::ClassOfVtable(Address wrap) const {
-  auto vptr = session_.memory().ReadWord(wrap);
-  auto symbol = vptr ? session_.symbols().FindByAddress(*vptr) : std::nullopt;
+std::string NodeWrapNamer::ClassOfVtable(Address wrap) const {
+  auto vptr = ObjectView(memory_, wrap).Word(0);
+  auto symbol = vptr ? symbols_.FindByAddress(*vptr) : std::nullopt;
   if (!symbol || symbol->name.rfind("_ZTV", 0) != 0) return "";
   return ClassOfVtableName(Demangled(symbol->name));
 }
 
-std::optional<std::string> WrapNamer::Provider(Address wrap) const {
+std::optional<std::string> NodeWrapNamer::Provider(Address wrap) const {
   if (!provider_offset_) return std::nullopt;
-  auto provider = session_.memory().ReadValue<uint32_t>(wrap + *provider_offset_);
+  auto provider = ObjectView(memory_, wrap).Read<uint32_t>(*provider_offset_);
   if (!provider || *provider >= provider_names_.size()) return std::nullopt;
   return provider_names_[*provider];
 }
 
-std::optional<bool> WrapNamer::HandleRefed(Address wrap) const {
-  const auto& memory = session_.memory();
-  const auto& n = session_.layout().node;
+std::optional<bool> NodeWrapNamer::HandleRefed(Address wrap) const {
+  const auto& n = layout_.node;
+  if (!n.handle_wrap_queue_node) return std::nullopt;
   // HandleWrap::handle_ follows its list node; the uv handle's data points back at the wrap.
+  const ObjectView object(memory_, wrap, kMaxWrapSize);
   const uint64_t first = *n.handle_wrap_queue_node + 16;
   for (uint64_t at = first; at < first + kHandlePointerSearch; at += 8) {
-    auto handle = memory.ReadWord(wrap + at);
+    auto handle = object.Word(at);
     if (!handle || *handle <= wrap || *handle >= wrap + kMaxWrapSize) continue;
-    if (memory.ReadWord(*handle) != wrap) continue;
-    auto flags = memory.ReadValue<uint32_t>(*handle + kUvHandleFlags);
+    const ObjectView uv_handle(memory_, *handle);
+    if (uv_handle.Word(0) != wrap) continue;
+    auto flags = uv_handle.Read<uint32_t>(kUvHandleFlags);
     if (flags) return (*flags & kUvHandleRef) != 0;
   }
   return std::nullopt;
 }
 
-std::string WrapNamer::Owner(Address object) {
+std::string NodeWrapNamer::Owner(Address object) {
   // AsyncWrap::GetOwner: follow obj[owner_symbol] while it is an object.
-  v8::PropertyReader properties(session_.memory(), session_.layout());
-  auto& namer = values_.namer();
-  const auto& layout = session_.layout();
+  PropertyReader properties(memory_, layout_);
+  auto& namer = namer_;
+  const auto& layout = layout_;
   uint64_t current = object + 1;
   for (int hop = 0; hop < kMaxOwnerHops; ++hop) {
-    const v8::MapInfo* map = namer.MapOf(current);
+    const MapInfo* map = namer.MapOf(current);
     if (!map || !layout.IsJSReceiver(map->instance_type)) break;
     auto owner = properties.FindOwnData(current - 1, *map, [&](uint64_t key) {
-      const v8::MapInfo* key_map = namer.MapOf(key);
+      const MapInfo* key_map = namer.MapOf(key);
       if (!key_map || key_map->instance_type != layout.types.symbol) return false;
-      auto description = session_.memory().ReadWord(key - 1 + layout.off.symbol_description);
+      auto description = namer.SymbolDescription(key);
       auto text = description ? namer.strings().ReadTagged(*description, 16) : std::nullopt;
       return text && text->utf8 == "owner_symbol";
     });
-    const v8::MapInfo* owner_map = owner ? namer.MapOf(*owner) : nullptr;
+    const MapInfo* owner_map = owner ? namer.MapOf(*owner) : nullptr;
     if (!owner_map || !layout.IsJSReceiver(owner_map->instance_type)) break;
     current = *owner;
   }
-  const v8::MapInfo* map = namer.MapOf(current);
+  const MapInfo* map = namer.MapOf(current);
   return map ? namer.Label(current - 1, *map, false).name : "";
 }
 
-void WrapNamer::Name(ActiveWrap& wrap, bool is_handle) {
-  wrap.provider = Provider(wrap.wrap).value_or("");
-  std::string cls = ClassOfVtable(wrap.wrap);
+WrapNames NodeWrapNamer::Name(Address wrap, Address object, bool is_handle) {
+  WrapNames out;
+  out.provider = Provider(wrap).value_or("");
+  out.type = ClassOfVtable(wrap);
   // tcp_wrap.h: TCPWrap::MemoryInfoName() says which by the provider.
-  if (cls == "TCPWrap" && wrap.provider == "TCPSERVERWRAP") cls = "TCPServerWrap";
-  if (cls == "TCPWrap" && wrap.provider == "TCPWRAP") cls = "TCPSocketWrap";
-  wrap.type = cls.empty() ? wrap.js_class : cls;
-  if (is_handle) wrap.refed = HandleRefed(wrap.wrap).value_or(true);
-  wrap.owner = !wrap.object ? "" : is_handle ? Owner(wrap.object) : wrap.js_class;
+  if (out.type == "TCPWrap" && out.provider == "TCPSERVERWRAP") out.type = "TCPServerWrap";
+  if (out.type == "TCPWrap" && out.provider == "TCPWRAP") out.type = "TCPSocketWrap";
+  if (is_handle) out.refed = HandleRefed(wrap);
+  if (is_handle && object) out.owner = Owner(object);
+  return out;
 }
 
-}  // namespace mortem
+}  // namespace mortem::v8
