@@ -168,6 +168,28 @@ std::vector<std::string> Session::Warnings() {
   return out;
 }
 
+std::vector<std::string> Session::HeapDamage() {
+  std::vector<std::string> out;
+  if (!discovered_ || selected_ >= per_isolate_.size()) return out;
+  const PerIsolate& here = per_isolate_[selected_];
+  if (!here.heap) return out;
+  if (const size_t scanned = here.heap->page_origin().scanned_spaces)
+    out.push_back(std::to_string(scanned) +
+                  (scanned == 1 ? " space's page list is" : " spaces' page lists are") +
+                  " damaged: its pages come from the page-header scan");
+  uint64_t skipped = here.environments_skipped_bytes;
+  for (const auto* census : {&here.census, &here.live_census})
+    if (*census) skipped = std::max(skipped, (*census)->walk.total.skipped_bytes);
+  if (here.liveness) skipped = std::max(skipped, here.liveness->index().skipped_bytes());
+  if (here.graph) skipped = std::max(skipped, here.graph->index.skipped_bytes());
+  if (skipped > 0)
+    out.push_back(std::to_string(skipped) + " bytes of heap pages could not be parsed");
+  if (here.graph && here.graph->dangling > 0)
+    out.push_back(std::to_string(here.graph->dangling) +
+                  " references point into the heap but at no object start");
+  return out;
+}
+
 const Liveness& Session::liveness() {
   PerIsolate& here = current();
   if (!here.liveness) {
@@ -184,7 +206,8 @@ const Liveness& Session::liveness() {
 const std::set<Address>& Session::environments() {
   PerIsolate& here = current();
   if (!here.environments)
-    here.environments = v8::FindEnvironments(memory_, layout(), heap(), threads_);
+    here.environments =
+        v8::FindEnvironments(memory_, layout(), heap(), threads_, &here.environments_skipped_bytes);
   return *here.environments;
 }
 

@@ -218,6 +218,22 @@ ExitCode CombineCodes(const std::vector<ExitCode>& codes) {
   return condition ? ExitCode::kConditionMet : partial ? ExitCode::kPartial : ExitCode::kOk;
 }
 
+// A command whose result came out whole from a heap the session found damaged (pages it could
+// not parse, page lists it could not follow) is partial all the same: said on stderr, set in the
+// JSON document's `partial` where it has one, and exit 5.
+ExitCode WithHeapDamage(const Command& command, Invocation& in, ExitCode code,
+                        nlohmann::json* doc) {
+  if (code != ExitCode::kOk) return code;
+  std::vector<std::string> damage = in.session.HeapDamage();
+  if (in.second)
+    for (auto& d : in.second->HeapDamage()) damage.push_back("the second core: " + std::move(d));
+  if (damage.empty()) return code;
+  for (const auto& d : damage)
+    in.err << "mortem " << command.name << ": partial heap: " << d << "\n";
+  if (doc && doc->contains("partial")) (*doc)["partial"] = true;
+  return ExitCode::kPartial;
+}
+
 // One run of a command: the isolate it describes (of the first core), its section title, and
 // how to select it (and its pair in the second core).
 struct Target {
@@ -253,7 +269,9 @@ ExitCode RunTargets(const Command& command, Invocation& in, const std::vector<Ta
       failed = true;
       continue;
     }
-    if (in.json) docs.emplace_back(target.info, nlohmann::json::parse(captured.str()));
+    nlohmann::json doc = in.json ? nlohmann::json::parse(captured.str()) : nlohmann::json();
+    codes.back() = WithHeapDamage(command, in, codes.back(), in.json ? &doc : nullptr);
+    if (in.json) docs.emplace_back(target.info, std::move(doc));
   }
   session.SelectIsolate(0);
   if (in.second) in.second->SelectIsolate(0);
@@ -304,7 +322,7 @@ ExitCode RunOverIsolates(const Command& command, Invocation& in) {
   Session& session = in.session;
   if (command.isolates == IsolateScope::kOne) {  // selected, and run as it is
     session.SelectIsolate(TargetIsolates(command, session, in.options).front());
-    const ExitCode code = command.run(in);
+    const ExitCode code = WithHeapDamage(command, in, command.run(in), nullptr);
     session.SelectIsolate(0);
     return code;
   }

@@ -43,7 +43,7 @@ Address EnvironmentOf(const Memory& memory, const Layout& layout, Address native
 }
 
 std::set<Address> FindEnvironments(const Memory& memory, const Layout& layout, const Heap& heap,
-                                   unsigned threads) {
+                                   unsigned threads, uint64_t* skipped_bytes) {
   std::vector<size_t> old_pages;
   for (size_t i = 0; i < heap.pages().size(); ++i) {
     const Page& page = heap.pages()[i];
@@ -52,10 +52,12 @@ std::set<Address> FindEnvironments(const Memory& memory, const Layout& layout, c
   threads = std::max(1u, threads);
   std::vector<std::set<Address>> found(threads);
   HeapWalker walker(memory, layout, heap);
-  walker.WalkPages(old_pages, threads, [&](unsigned thread, const HeapObject& o) {
-    if (o.map->instance_type != layout.types.native_context) return;
-    if (Address env = EnvironmentOf(memory, layout, o.address)) found[thread].insert(env);
-  });
+  const WalkResult walk =
+      walker.WalkPages(old_pages, threads, [&](unsigned thread, const HeapObject& o) {
+        if (o.map->instance_type != layout.types.native_context) return;
+        if (Address env = EnvironmentOf(memory, layout, o.address)) found[thread].insert(env);
+      });
+  if (skipped_bytes) *skipped_bytes = walk.total.skipped_bytes;
   for (size_t t = 1; t < found.size(); ++t) found[0].merge(found[t]);
   return found[0];
 }

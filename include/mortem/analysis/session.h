@@ -98,6 +98,11 @@ class Session {
   const v8::DominatorTree& dominators();  // over graph(), built on first use and kept
   // Warnings every result carries: from loading the target and from locating the heap.
   std::vector<std::string> Warnings();
+  // Why what was built so far of the selected isolate's heap is incomplete: pages that could not
+  // be parsed in any walk taken (census, marking, graph, Node's Environments) and spaces whose
+  // page lists were damaged. Empty for a whole heap. Every command run on a heap with any is
+  // partial (exit 5).
+  std::vector<std::string> HeapDamage();
   // Native unwinding, if the frontend has it (the CLI: libunwind; the plugin: lldb's unwinder).
   const Unwinder* unwinder() const { return unwinder_; }
   void set_unwinder(const Unwinder* unwinder) { unwinder_ = unwinder; }
@@ -117,6 +122,7 @@ class Session {
     std::shared_ptr<Liveness> liveness;
     std::optional<Census> live_census;
     std::optional<std::set<Address>> environments;
+    uint64_t environments_skipped_bytes = 0;
     std::optional<v8::MapCache> maps;
     std::shared_ptr<GraphState> graph;
     std::shared_ptr<v8::DominatorTree> dominators;

@@ -22,8 +22,9 @@ Address EnvironmentOf(const Memory& memory, const Layout& layout, Address native
 
 // The Environments of a heap's native contexts; those live in old space, so only its pages are
 // walked (each read once, then released), on `threads` threads.
+// `skipped_bytes`, if given, receives the bytes of those pages that could not be parsed.
 std::set<Address> FindEnvironments(const Memory& memory, const Layout& layout, const Heap& heap,
-                                   unsigned threads = 1);
+                                   unsigned threads = 1, uint64_t* skipped_bytes = nullptr);
 
 // Environment::thread_id_ (Node's threadId: 0 on the main thread), if the line's facts place it.
 std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, const Layout& layout,
