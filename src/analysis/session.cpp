@@ -184,9 +184,6 @@ std::vector<std::string> Session::HeapDamage() {
   if (here.graph) skipped = std::max(skipped, here.graph->index.skipped_bytes());
   if (skipped > 0)
     out.push_back(std::to_string(skipped) + " bytes of heap pages could not be parsed");
-  if (here.graph && here.graph->dangling > 0)
-    out.push_back(std::to_string(here.graph->dangling) +
-                  " references point into the heap but at no object start");
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "support.h"
@@ -189,20 +190,22 @@ TEST_CASE("a core with garbage stamped through it never crashes or hangs") {
         std::vector<std::string>{"instances", copy.string(), "Object", "--json"},
         std::vector<std::string>{"instances", copy.string(), "Object", "--all"},
         std::vector<std::string>{"handles", copy.string(), "--json"}}) {
+    const std::string key = args[0] + (args.back() == "--all" ? " --all" : "");
     args.insert(args.end(), {"--binary", node});
     auto r = RunCli(args);
     INFO(r.Describe() << "\nstderr:\n" << r.err);
     REQUIRE_MESSAGE(r.CleanExit(), "crashed or hung on a stamped core: " << r.Describe());
     CHECK((r.exit_code == 0 || r.exit_code == 3 || r.exit_code == 5));
-    exits[args[0] + (args.back() == "--all" ? " --all" : "")] = r.exit_code;
-    // A partial result says so: in its JSON where it has `partial`, else on stderr.
+    exits[key] = r.exit_code;
+    // A partial result says so: in its JSON (`partial`, or the walk's unparsed bytes), in its
+    // text, or on stderr.
     if (r.exit_code == 5 && args[0] != "info" && args[0] != "memory") {
-      const bool in_json = r.out.find("\"partial\": true") != std::string::npos;
-      CHECK_MESSAGE((in_json || r.err.find("partial") != std::string::npos ||
-                     r.out.find("could not be parsed") != std::string::npos),
-                    args[0] << " exits 5 without saying why");
+      static const std::regex kSaid(
+          R"("partial": true|"skipped_bytes": [1-9]|could not be parsed|partial heap:)");
+      CHECK_MESSAGE((std::regex_search(r.out, kSaid) || std::regex_search(r.err, kSaid)),
+                    key << " exits 5 without saying why");
     }
-    std::cout << "[e2e] " << Require("MORTEM_E2E_DIR") << " stamped core, " << args[0] << ": exit "
+    std::cout << "[e2e] " << Require("MORTEM_E2E_DIR") << " stamped core, " << key << ": exit "
               << r.exit_code << "\n";
     // Pointers the garbage left dangling are counted and said, never followed.
     if (auto at = r.out.find(" at no object start"); at != std::string::npos) {
@@ -212,8 +215,8 @@ TEST_CASE("a core with garbage stamped through it never crashes or hangs") {
   }
   // The commands that walk the heap walk the same pages: unparsed bytes make each of them
   // partial (exit 5), not only some.
-  for (const char* command : {"buffers", "refs", "dominators", "triage", "instances",
-                              "instances --all"})
+  for (const char* command :
+       {"buffers", "refs", "dominators", "triage", "instances", "instances --all"})
     CHECK_MESSAGE(exits[command] == exits["objects"], command);
   // `snapshot` still writes a snapshot; what the graph lost is named in a synthetic node of it
   // and on stderr, with exit 5.

@@ -101,7 +101,8 @@ class Session {
   // Why what was built so far of the selected isolate's heap is incomplete: pages that could not
   // be parsed in any walk taken (census, marking, graph, Node's Environments) and spaces whose
   // page lists were damaged. Empty for a whole heap. Every command run on a heap with any is
-  // partial (exit 5).
+  // partial (exit 5). (References at no object start are the heap graph's commands' own rule:
+  // a busy heap can hold one, and the other commands lose nothing by it.)
   std::vector<std::string> HeapDamage();
   // Native unwinding, if the frontend has it (the CLI: libunwind; the plugin: lldb's unwinder).
   const Unwinder* unwinder() const { return unwinder_; }
