@@ -18,7 +18,6 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 
 #include "support.h"
@@ -200,10 +199,14 @@ TEST_CASE("a core with garbage stamped through it never crashes or hangs") {
     // A partial result says so: in its JSON (`partial`, or the walk's unparsed bytes), in its
     // text, or on stderr.
     if (r.exit_code == 5 && args[0] != "info" && args[0] != "memory") {
-      static const std::regex kSaid(
-          R"("partial": true|"skipped_bytes": [1-9]|could not be parsed|partial heap:)");
-      CHECK_MESSAGE((std::regex_search(r.out, kSaid) || std::regex_search(r.err, kSaid)),
-                    key << " exits 5 without saying why");
+      const auto said = [](const std::string& text) {
+        for (const char* why : {"\"partial\": true", "could not be parsed", "partial heap:"})
+          if (text.find(why) != std::string::npos) return true;
+        // objects --json: its walk's unparsed bytes.
+        const size_t at = text.find("\"skipped_bytes\": ");
+        return at != std::string::npos && text.compare(at + 17, 1, "0") != 0;
+      };
+      CHECK_MESSAGE((said(r.out) || said(r.err)), key << " exits 5 without saying why");
     }
     std::cout << "[e2e] " << Require("MORTEM_E2E_DIR") << " stamped core, " << key << ": exit "
               << r.exit_code << "\n";
