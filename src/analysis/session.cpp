@@ -175,8 +175,9 @@ std::vector<std::string> Session::HeapDamage() {
   if (!here.heap) return out;
   if (const size_t scanned = here.heap->page_origin().scanned_spaces)
     out.push_back(std::to_string(scanned) +
-                  (scanned == 1 ? " space's page list is" : " spaces' page lists are") +
-                  " damaged: its pages come from the page-header scan");
+                  (scanned == 1 ? " space's page list is damaged: its pages"
+                                : " spaces' page lists are damaged: their pages") +
+                  " come from the page-header scan");
   uint64_t skipped = here.environments_skipped_bytes;
   for (const auto* census : {&here.census, &here.live_census})
     if (*census) skipped = std::max(skipped, (*census)->walk.total.skipped_bytes);
