@@ -209,9 +209,9 @@ void Heap::FindIsolate() {
 void Heap::CheckRootMaps() const {
   const RootIndices& r = layout_->isolate.roots;
   const uint64_t meta = Root(r.meta_map), free_space = Root(r.free_space_map);
-  auto meta_map = ObjectView(*memory_, Tagged(meta).address()).Word(0);
-  auto free_space_type = ObjectView(*memory_, Tagged(free_space).address())
-                             .Read<uint16_t>(layout_->off.map_instance_type);
+  auto meta_map = ObjectView::At(*memory_, Tagged(meta)).Word(0);
+  auto free_space_type =
+      ObjectView::At(*memory_, Tagged(free_space)).Read<uint16_t>(layout_->off.map_instance_type);
   if (!IsHeapObject(meta) || !meta_map || *meta_map != meta || !IsHeapObject(free_space) ||
       !free_space_type || *free_space_type != layout_->types.free_space)
     throw Error("the Isolate's read-only roots do not match V8 " + layout_->v8.ToString() +

@@ -53,14 +53,14 @@ std::optional<uint64_t> Namer::SharedOf(Address function) const {
 }
 
 std::optional<uint64_t> Namer::SymbolDescription(uint64_t tagged_symbol) const {
-  return ObjectView(memory_, Tagged(tagged_symbol).address()).Word(layout_.off.symbol_description);
+  return ObjectView::At(memory_, Tagged(tagged_symbol)).Word(layout_.off.symbol_description);
 }
 
 std::optional<double> Namer::NumberValue(uint64_t tagged) {
   if (IsSmi(tagged)) return static_cast<double>(SmiValue(tagged));
   const MapInfo* map = MapOf(tagged);
   if (!map || map->instance_type != layout_.types.heap_number) return std::nullopt;
-  return ObjectView(memory_, Tagged(tagged).address()).Read<double>(layout_.off.heap_number_value);
+  return ObjectView::At(memory_, Tagged(tagged)).Read<double>(layout_.off.heap_number_value);
 }
 
 std::optional<std::string> Namer::PropertyCellName(Address cell, size_t max_chars) const {
@@ -223,12 +223,12 @@ std::string Namer::ConstructorName(Address object, const MapInfo& map) {
     for (int i = 0; ctor && i < 1024; ++i) {  // back pointers lead to the root map
       const MapInfo* m = MapOf(*ctor);
       if (!m || m->instance_type != layout_.types.map) break;
-      ctor = ObjectView(memory_, Tagged(*ctor).address()).Word(o.map_constructor_or_back_pointer);
+      ctor = ObjectView::At(memory_, Tagged(*ctor)).Word(o.map_constructor_or_back_pointer);
     }
     if (ctor) {
       const MapInfo* m = MapOf(*ctor);
       if (m && layout_.IsJSFunction(m->instance_type)) {
-        auto sfi = ObjectView(memory_, Tagged(*ctor).address()).Word(o.function_shared);
+        auto sfi = ObjectView::At(memory_, Tagged(*ctor)).Word(o.function_shared);
         std::string name = sfi ? SharedFunctionName(*sfi, true) : "";
         if (!name.empty() && name != "Object") return name;
       }
@@ -256,7 +256,7 @@ std::string Namer::ConstructorName(Address object, const MapInfo& map) {
           if (p.is_accessor || !IsStringEqual(p.key, "constructor")) continue;
           const MapInfo* vm = MapOf(p.value);
           if (vm && layout_.IsJSFunction(vm->instance_type)) {
-            auto sfi = ObjectView(memory_, Tagged(p.value).address()).Word(o.function_shared);
+            auto sfi = ObjectView::At(memory_, Tagged(p.value)).Word(o.function_shared);
             std::string name = sfi ? SharedFunctionName(*sfi, true) : "";
             if (!name.empty() && name != "Object") return name;
           }

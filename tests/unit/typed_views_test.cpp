@@ -65,6 +65,7 @@ TEST_CASE("ObjectView reads fields within the object's size and the target's mem
 
   CHECK_FALSE(ObjectView::Of(memory, Tagged(uint64_t{7} << 32)).has_value());
   CHECK(ObjectView::Of(memory, Tagged(0x1001))->address() == 0x1000);
+  CHECK(ObjectView::At(memory, Tagged(0x1003)).address() == 0x1000);  // tag bits dropped
   CHECK(object.Pointee(56)->address() == 0xAB);
 }
 

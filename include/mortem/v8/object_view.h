@@ -24,6 +24,12 @@ class ObjectView {
     return ObjectView(memory, value.address());
   }
 
+  // The object at the address a tagged word names, its tag bits dropped and not checked (for
+  // callers that already know the word is a reference, e.g. from the object's map).
+  static ObjectView At(const Memory& memory, Tagged value) {
+    return ObjectView(memory, value.address());
+  }
+
   Address address() const { return address_; }
   Tagged tagged() const { return Tagged::To(address_); }
   // The same object, its reads bounded by `size` bytes from its start.

@@ -48,8 +48,7 @@ class ScriptReader {
  private:
   std::optional<std::string> Source(uint64_t tagged_script, size_t max_chars);
   int64_t UncompiledStart(uint64_t tagged_sfi);
-  // The object a tagged value names (its tag bits dropped, unchecked).
-  ObjectView At(uint64_t tagged) const { return ObjectView(memory_, Tagged(tagged).address()); }
+  ObjectView At(uint64_t tagged) const { return ObjectView::At(memory_, Tagged(tagged)); }
   const Memory& memory_;
   const Layout& layout_;
   Namer& namer_;
