@@ -400,12 +400,14 @@ constexpr SizeFacts kSizes146{CodeShape::kStreamWithBodySize, 48, 2, 24, 16, 8, 
 // WASM_IMPORT_DATA_TYPE with only protected_offheap_data before its entries, sized by its
 // length (u32 @8; the u32 @12 is 0) [obs: 200 on 26.12.1, tables of length 0: 24 bytes; the
 // sql.js scenario's table of length 38: 24 + 16 * 38, the next object's map right after].
+// The dispatch table's length at +8 is "always <= the capacity" (WasmDispatchTable::length()
+// in wasm-objects.h, 12.4 to 14.6): an object of the placed type that breaks it is not a table.
 constexpr PlacedArrayType kDispatch124{
-    "TRUSTED_FIXED_ARRAY_TYPE", "TURBOSHAFT_FLOAT64_RANGE_TYPE_TYPE", 3, 16, 24, 12};
+    "TRUSTED_FIXED_ARRAY_TYPE", "TURBOSHAFT_FLOAT64_RANGE_TYPE_TYPE", 3, 16, 24, 12, 8};
 constexpr PlacedArrayType kDispatch136{
-    "INTERPRETER_DATA_TYPE", "WASM_INTERNAL_FUNCTION_TYPE", 2, 40, 24, 12};
+    "INTERPRETER_DATA_TYPE", "WASM_INTERNAL_FUNCTION_TYPE", 2, 40, 24, 12, 8};
 constexpr PlacedArrayType kDispatch146{
-    "INTERPRETER_DATA_TYPE", "WASM_INTERNAL_FUNCTION_TYPE", 2, 40, 16, 12};
+    "INTERPRETER_DATA_TYPE", "WASM_INTERNAL_FUNCTION_TYPE", 2, 40, 16, 12, 8};
 constexpr PlacedArrayType kImportDispatch146{
     "TRUSTED_WEAK_FIXED_ARRAY_TYPE", "WASM_IMPORT_DATA_TYPE", 2, 24, 16, 8};
 constexpr TypeFacts kTypesBefore124{.code_arrays_below_byte_array = true,

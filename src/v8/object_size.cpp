@@ -48,6 +48,10 @@ SizeRule Array(uint16_t header, uint16_t unit, uint16_t count_offset = 8,
                CountType type = CountType::kSmi) {
   return SizeRule{SizeKind::kArray, header, unit, count_offset, type, 0};
 }
+SizeRule Bounded(SizeRule rule, uint16_t at_most_count) {
+  rule.at_most_count = at_most_count;
+  return rule;
+}
 SizeRule Fixed(uint16_t size) {
   return SizeRule{SizeKind::kArray, size, 0, 8, CountType::kUint8, 0};
 }
@@ -153,7 +157,8 @@ SizeRules::SizeRules(const Layout& l, const Memory& memory)
   // The wasm dispatch tables, which the metadata does not export (the line's facts place them).
   for (const auto& placed : l.line->types.wasm_dispatch_tables)
     if (auto type = PlacedType(l, placed))
-      Set(type, Array(placed.header, placed.unit, placed.count_offset, CountType::kInt32));
+      Set(type, Bounded(Array(placed.header, placed.unit, placed.count_offset, CountType::kInt32),
+                        placed.length_offset));
   // Turboshaft set types (compiler/turboshaft/types.tq): Word32 {map, set_size u32 @8,
   // elements[set_size] u32 @12}; Word64 {set_size @8, elements_high[] u32, elements_low[] u32};
   // Float64 {special_values u32 @8, set_size u32 @12, elements[] float64 @16}.
@@ -198,6 +203,10 @@ std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map, std::span<const st
     case SizeKind::kArray: {
       auto n = Count(body, r.count_offset, r.count_type);
       if (!n || *n < 0 || static_cast<uint64_t>(*n) > kMaxCount) return std::nullopt;
+      if (r.at_most_count) {
+        auto length = Field<uint32_t>(body, r.at_most_count);
+        if (!length || *length > static_cast<uint64_t>(*n)) return std::nullopt;
+      }
       return Align8(r.header + uint64_t{r.unit} * static_cast<uint64_t>(*n)) + r.extra;
     }
     case SizeKind::kSeqString: {

@@ -381,6 +381,10 @@ TEST_CASE("every variable-size instance type of Node 24's list has a size rule")
   CHECK(size_of(294, Body({1, 0x20a00000323, Smi(3), 0, 0, 0})) == 48);
   // WasmDispatchTable of capacity 4: 40-byte header + 4 entries of 24 bytes [obs].
   CHECK(size_of(189, Body({1, (uint64_t{4} << 32) | 4, 0, 0, 0x925})) == 136);
+  // Its length (u32 @8) within its capacity (u32 @12): length 2 of 4 is a table, length 5 of 4
+  // is not one (no size: the walker resyncs rather than trust it).
+  CHECK(size_of(189, Body({1, (uint64_t{4} << 32) | 2, 0, 0, 0x925})) == 136);
+  CHECK_FALSE(size_of(189, Body({1, (uint64_t{4} << 32) | 5, 0, 0, 0x925})).has_value());
 }
 
 // 11.3 (Node 20): an InstructionStream {map, code} takes its size from its Code; a stream whose

@@ -133,12 +133,14 @@ struct SizeFacts {
 // An instance type the metadata does not export, found by its exported neighbours (each group of
 // the instance-type list is in class-name order): the type right after `after`, where `before`
 // stands `gap` types after `after`. Its objects are arrays: `header` bytes, then an int32 count
-// at `count_offset` of `unit`-byte entries. No type where `after` is null.
+// at `count_offset` of `unit`-byte entries; where `length_offset` is not 0, a uint32 length there
+// that V8 keeps within the count (a table's length within its capacity), or the object is not
+// one. No type where `after` is null.
 struct PlacedArrayType {
   const char* after = nullptr;
   const char* before = nullptr;
   int gap = 0;
-  uint16_t header = 0, unit = 0, count_offset = 0;
+  uint16_t header = 0, unit = 0, count_offset = 0, length_offset = 0;
 };
 
 // Instance types the metadata leaves out, where the line lays them out by rule.

@@ -58,6 +58,9 @@ struct SizeRule {
   uint16_t count_offset = 8;
   CountType count_type = CountType::kSmi;
   uint16_t extra = 0;  // bytes added after alignment (NativeContext's raw field)
+  // kArray: the offset of a uint32 that must not exceed the count (a wasm dispatch table's length
+  // within its capacity); 0: none. An object that breaks it has no size (it is not one).
+  uint16_t at_most_count = 0;
 };
 
 class SizeRules {
