@@ -3,11 +3,13 @@
 # then prints, in one run, the wall time and peak RSS of `mortem objects` (live, and --all)
 # and the other commands next to a raw sequential read of the same core (the baseline), with
 # ratios.
-# Usage: bench/run.sh [SCALE]   (default 1.0: about 16 million objects)
+# Usage: bench/run.sh [SCALE] [VERSION]   (default 1.0: about 16 million objects; VERSION: a
+#        Node release such as 24.11.1, default the newest line's release in
+#        scripts/node-versions.txt)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scale=${1:-1}
-version=$(grep -v '^#' "$root/scripts/node-versions.txt" | grep -v '^$' | tail -1)
+version=${2:-$(grep -v '^#' "$root/scripts/node-versions.txt" | grep -v '^$' | tail -1)}
 node="$root/.cache/node/$version/bin/node"
 mortem="$root/build/mortem"
 [ -x "$node" ] || "$root/scripts/fetch-node.sh" "$version"

@@ -3,7 +3,8 @@
 #   1. scripts/setup.sh             packages and the Node.js binaries of the test matrix
 #      clang-format check           the checked-in .clang-format, no diff allowed
 #   2. build/       -Werror         configure, build, ctest: unit + e2e tiers (makes the cores)
-#   3. build-asan/  ASan+UBSan      configure, build, ctest: unit + e2e on the same cores
+#   3. build-asan/  ASan+UBSan      configure, build, ctest: unit + e2e on the same cores (the
+#                                   newest release of each line; not the older patches)
 #   4. build-fuzz/  clang libFuzzer  configure, build, ctest: replay regressions and seeds, then
 #                                   fuzz each target for MORTEM_FUZZ_SECONDS (60)
 # Every step runs even after a failure; the exit status is non-zero if any failed.
@@ -61,6 +62,7 @@ if [ "${MORTEM_SKIP_ASAN:-0}" != 1 ]; then
   ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1} \
     suite asan "$root/build-asan" -DMORTEM_SANITIZE=ON -DMORTEM_BUILD_PLUGIN=OFF \
+      -DMORTEM_E2E_OLDER_PATCHES=OFF \
       -DMORTEM_E2E_CORES_DIR="$root/build/cores"
 fi
 

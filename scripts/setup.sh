@@ -53,4 +53,4 @@ else
 fi
 
 "$root/scripts/fetch-node.sh"
-echo "setup: node $(tr '\n' ' ' < <(grep -v '^#' "$root/scripts/node-versions.txt" | grep -v '^$'))ready" >&2
+echo "setup: node $(tr '\n' ' ' < <(cat "$root/scripts/node-versions.txt" "$root/scripts/node-older-patches.txt" | grep -v '^#' | grep -v '^$'))ready" >&2

@@ -11,6 +11,7 @@
 #include "mortem/core/progress.h"
 #include "mortem/core/text.h"
 #include "mortem/v8/names.h"
+#include "mortem/v8/node_buffer.h"
 #include "mortem/v8/object_fields.h"
 #include "mortem/v8/strings.h"
 #include "mortem/v8/tagged.h"
@@ -24,8 +25,9 @@ struct Found {
   std::vector<Address> view_maps;                     // parallel to views: the view's map
   std::vector<Address> wasm_buffers;
   std::vector<ExternalStringInfo> external_strings;
-  uint64_t dead_buffers = 0, dead_bytes = 0;  // ArrayBuffers no root reaches (garbage)
-  bool partial = false;                       // pages could not be parsed: buffers missing
+  std::vector<v8::FunctionCandidate> buffer_functions;  // functions that may be Node's Buffer
+  uint64_t dead_buffers = 0, dead_bytes = 0;            // ArrayBuffers no root reaches (garbage)
+  bool partial = false;  // pages could not be parsed: buffers missing
 };
 
 // Whether [address, address+length) is in the core; sampled for large stores.
@@ -100,6 +102,8 @@ void Collect(Session& session, const Liveness* live, Found& out) {
           v.byte_length = fields->byte_length;
           f.views.emplace_back(fields->buffer, v);
           f.view_maps.push_back(obj.map->address);
+        } else if (v8::MayBeBufferFunction(layout, obj)) {
+          f.buffer_functions.push_back({obj.address, obj.map->address});
         } else if (t.wasm_memory_object && type == *t.wasm_memory_object) {
           if (auto buffer = v8::WasmMemoryBufferOf(layout, obj)) f.wasm_buffers.push_back(*buffer);
         } else if (layout.IsString(type) && v8::ShapeOf(layout, type).representation ==
@@ -118,6 +122,8 @@ void Collect(Session& session, const Liveness* live, Found& out) {
     out.wasm_buffers.insert(out.wasm_buffers.end(), p.wasm_buffers.begin(), p.wasm_buffers.end());
     std::move(p.external_strings.begin(), p.external_strings.end(),
               std::back_inserter(out.external_strings));
+    out.buffer_functions.insert(out.buffer_functions.end(), p.buffer_functions.begin(),
+                                p.buffer_functions.end());
     out.dead_buffers += p.dead_buffers;
     out.dead_bytes += p.dead_bytes;
   }
@@ -233,21 +239,23 @@ BuffersResult RunBuffers(Session& session, const BuffersOptions& options) {
     found.buffers[b->second].views.push_back(view);
   }
   const Memory& memory = session.memory();
+  const auto pool_size =
+      v8::BufferPoolSize(memory, session.layout(), namer, found.buffer_functions);
   for (auto& b : found.buffers) {
     b.viewed_bytes = Coverage(b);
     if (!b.views.empty() || b.wasm) b.unviewed_bytes = b.byte_length - b.viewed_bytes;
     // Buffer.from/allocUnsafe under half of Buffer.poolSize slice one shared pool: an
-    // ArrayBuffer of poolSize bytes, or (Node 26) one a little larger whose pool Buffer of
+    // ArrayBuffer of poolSize bytes, or (Node 26.12) one a little larger whose pool Buffer of
     // poolSize bytes stays alive beside the slices [obs 26.12.1: 65,600 bytes, a 65,536-byte view].
-    const uint64_t pool_size = session.layout().line->node.buffer_pool_size;
-    bool pool = !b.views.empty() &&
+    // No pool where the heap holds no Buffer.poolSize.
+    bool pool = pool_size && !b.views.empty() &&
                 std::all_of(b.views.begin(), b.views.end(),
                             [](const BufferView& v) {
                               return v.type == "Buffer" || v.type == "FastBuffer";
                             }) &&
-                (b.byte_length == pool_size ||
+                (b.byte_length == *pool_size ||
                  std::any_of(b.views.begin(), b.views.end(),
-                             [&](const BufferView& v) { return v.byte_length == pool_size; }));
+                             [&](const BufferView& v) { return v.byte_length == *pool_size; }));
     b.kind = b.wasm             ? "wasm memory"
              : b.detached       ? "detached"
              : !b.backing_store ? "on-heap"

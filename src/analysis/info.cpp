@@ -43,17 +43,28 @@ WalkSummary SummariseWalk(Session& session, const v8::WalkResult& walk) {
 
 namespace {
 
-// Node's threadId of the isolate: what its Environments hold at Environment::thread_id_, if they
-// agree.
-std::optional<uint64_t> ThreadIdOf(const Memory& memory, const v8::Layout& layout,
-                                   const std::set<Address>& environments) {
-  std::optional<uint64_t> id;
-  for (Address env : environments) {
-    auto v = v8::EnvironmentThreadId(memory, layout, env);
-    if (!v || (id && *id != *v)) return std::nullopt;
-    id = *v;
+// Node's threadId of each isolate: what its Environments hold at Environment::thread_id_ (the
+// offset learnt from all of them), if they agree. The main thread's is 0 by Node's definition
+// when the offset cannot be learnt (a process without workers gives too few samples).
+std::vector<std::optional<uint64_t>> ThreadIdsOf(
+    const Memory& memory, const std::vector<std::pair<std::set<Address>, bool>>& per_isolate) {
+  std::vector<v8::EnvironmentSample> samples;
+  for (const auto& [environments, main] : per_isolate)
+    for (Address env : environments) samples.push_back({env, main});
+  const auto offset = v8::LearnThreadIdOffset(memory, samples);
+  std::vector<std::optional<uint64_t>> ids;
+  for (const auto& [environments, main] : per_isolate) {
+    std::optional<uint64_t> id;
+    bool agree = !environments.empty();
+    for (Address env : environments) {
+      auto v = offset ? v8::EnvironmentThreadId(memory, *offset, env) : std::nullopt;
+      agree = agree && v && (!id || *id == *v);
+      if (v) id = *v;
+    }
+    if (!offset && main && !environments.empty()) id = 0, agree = true;
+    ids.push_back(agree ? id : std::nullopt);
   }
-  return id;
+  return ids;
 }
 
 // What a walk of the isolate's heap collects besides the space totals: its Environments (from
@@ -110,7 +121,7 @@ std::string FirstUserScript(Session& session, std::vector<std::pair<int64_t, uin
 // The selected isolate's heap per space, from the census's walk if one was taken (it visits the
 // same pages), else a plain walk; its Environments' threadId and its first script, from a walk
 // (of its old space, where both live, when the census walked the rest).
-IsolateHeapInfo DescribeIsolate(Session& session) {
+IsolateHeapInfo DescribeIsolate(Session& session, std::set<Address>& environments) {
   IsolateHeapInfo out;
   out.isolate = session.isolate();
   const auto& heap = session.heap();
@@ -129,7 +140,7 @@ IsolateHeapInfo DescribeIsolate(Session& session) {
     ProgressStep step("walking the heap");
     walk = walker.WalkAll(session.threads(), visit);
   }
-  out.node_thread_id = ThreadIdOf(session.memory(), layout, facts.environments);
+  environments = std::move(facts.environments);
   out.origin = FirstUserScript(session, std::move(facts.scripts));
   std::map<int, SpaceInfo> spaces;
   for (size_t i = 0; i < heap.pages().size(); ++i) {
@@ -175,12 +186,16 @@ InfoResult RunInfo(Session& session, bool all_isolates) {
   r.v8_version = layout.v8.ToString();
   r.process = session.facts();
   const size_t selected = session.selected_isolate();
+  std::vector<std::pair<std::set<Address>, bool>> environments;
   for (const auto& isolate : session.isolates()) {
     if (!all_isolates && isolate.index != selected) continue;
     session.SelectIsolate(isolate.index);
-    r.isolates.push_back(DescribeIsolate(session));
+    r.isolates.push_back(DescribeIsolate(session, environments.emplace_back().first));
+    environments.back().second = isolate.main_thread;
   }
   session.SelectIsolate(selected);
+  const auto ids = ThreadIdsOf(session.memory(), environments);
+  for (size_t i = 0; i < ids.size(); ++i) r.isolates[i].node_thread_id = ids[i];
   ValidateThreadIds(r.isolates);
   r.broken_isolates = session.broken_isolates();
   const IsolateHeapInfo& main = r.isolates.front();  // isolate 0, or the selected one
@@ -194,13 +209,16 @@ InfoResult RunInfo(Session& session, bool all_isolates) {
 
 std::vector<std::optional<uint64_t>> NodeThreadIds(Session& session) {
   const size_t selected = session.selected_isolate();
-  std::vector<std::pair<std::optional<uint64_t>, bool>> ids;
+  std::vector<std::pair<std::set<Address>, bool>> environments;
   for (const auto& isolate : session.isolates()) {
     session.SelectIsolate(isolate.index);
-    ids.emplace_back(ThreadIdOf(session.memory(), session.layout(), session.environments()),
-                     isolate.main_thread);
+    environments.emplace_back(session.environments(), isolate.main_thread);
   }
   session.SelectIsolate(selected);
+  const auto thread_ids = ThreadIdsOf(session.memory(), environments);
+  std::vector<std::pair<std::optional<uint64_t>, bool>> ids;
+  for (size_t i = 0; i < thread_ids.size(); ++i)
+    ids.emplace_back(thread_ids[i], environments[i].second);
   std::vector<std::optional<uint64_t>> out;
   const bool valid = ThreadIdsValid(ids);
   for (const auto& [id, main] : ids) out.push_back(valid ? id : std::nullopt);

@@ -154,7 +154,13 @@ std::vector<std::string> FrameDecoder::CallSites(uint64_t tagged_array, size_t m
   if (map->instance_type != layout_.types.fixed_array) return lines;
   auto length = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_length);
   if (!length || !IsSmi(*length)) return lines;
-  if (layout_.off.flat_call_site_words != 0)
+  // 14.6 patch levels differ: 14.6.202.33 (Node 26.0.0) keeps CallSiteInfo objects,
+  // 14.6.202.34 (26.12.1) flat entries [obs]. What the first slot holds tells them apart.
+  auto first = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_data);
+  const MapInfo* first_map = first ? values_.namer().MapOf(*first) : nullptr;
+  const bool call_site_objects = first_map && layout_.types.call_site_info &&
+                                 first_map->instance_type == *layout_.types.call_site_info;
+  if (layout_.off.flat_call_site_words != 0 && !call_site_objects)
     return FlatCallSites(tagged_array, SmiValue(*length), max_frames);
   uint64_t count = std::min<uint64_t>(std::max<int64_t>(SmiValue(*length), 0), max_frames);
   for (uint64_t i = 0; i < count; ++i) {

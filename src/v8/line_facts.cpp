@@ -472,19 +472,6 @@ constexpr SnapshotFacts kSnapshot146{.object_shape_rows = true,
                                      .wasm_object_type = false,
                                      .node_type_numbers = 4};
 
-// ---- Node
-// ----------------------------------------------------------------------------------------
-// Buffer.poolSize: 8 KiB up to Node 24, 64 KiB in Node 26 (lib/buffer.js; [obs] `node -p
-// Buffer.poolSize` on 18.20.8, 20.20.2, 22.22.2, 24.11.1 and 26.12.1).
-// Environment::thread_id_ [obs on each pinned release's cores of fixtures/scenarios/workers.js:
-// the only offset below 8 KiB where each of the four isolates' Environment holds its threadId,
-// 0 for the main thread, 1-3 for the workers in the order they were started].
-constexpr NodeFacts kNode18{.buffer_pool_size = 8 * 1024, .environment_thread_id = 1936};
-constexpr NodeFacts kNode20{.buffer_pool_size = 8 * 1024, .environment_thread_id = 2192};
-constexpr NodeFacts kNode22{.buffer_pool_size = 8 * 1024, .environment_thread_id = 2256};
-constexpr NodeFacts kNode24{.buffer_pool_size = 8 * 1024, .environment_thread_id = 2264};
-constexpr NodeFacts kNode26{.buffer_pool_size = 64 * 1024, .environment_thread_id = 2496};
-
 std::vector<LineFacts> BuildTable() {
   std::vector<LineFacts> rows;
   rows.push_back(LineFacts{.major = 10,
@@ -497,8 +484,7 @@ std::vector<LineFacts> BuildTable() {
                            .fields = kFields102,
                            .sizes = kSizes102,
                            .types = kTypesBefore124,
-                           .snapshot = kSnapshot102,
-                           .node = kNode18});
+                           .snapshot = kSnapshot102});
   rows.push_back(LineFacts{.major = 11,
                            .minor = 3,
                            .node_line = "20",
@@ -509,8 +495,7 @@ std::vector<LineFacts> BuildTable() {
                            .fields = kFields113,
                            .sizes = kSizes113,
                            .types = kTypesBefore124,
-                           .snapshot = kSnapshot113,
-                           .node = kNode20});
+                           .snapshot = kSnapshot113});
   rows.push_back(LineFacts{.major = 12,
                            .minor = 4,
                            .node_line = "22",
@@ -521,8 +506,7 @@ std::vector<LineFacts> BuildTable() {
                            .fields = kFields124,
                            .sizes = kSizes124,
                            .types = kTypes124,
-                           .snapshot = kSnapshot124,
-                           .node = kNode22});
+                           .snapshot = kSnapshot124});
   rows.push_back(LineFacts{.major = 13,
                            .minor = 6,
                            .node_line = "24",
@@ -533,8 +517,7 @@ std::vector<LineFacts> BuildTable() {
                            .fields = kFields136,
                            .sizes = kSizes136,
                            .types = kTypes136,
-                           .snapshot = kSnapshot136,
-                           .node = kNode24});
+                           .snapshot = kSnapshot136});
   rows.push_back(LineFacts{.major = 14,
                            .minor = 6,
                            .node_line = "26",
@@ -545,8 +528,7 @@ std::vector<LineFacts> BuildTable() {
                            .fields = kFields146,
                            .sizes = kSizes146,
                            .types = kTypes146,
-                           .snapshot = kSnapshot146,
-                           .node = kNode26});
+                           .snapshot = kSnapshot146});
   return rows;
 }
 

@@ -1,5 +1,6 @@
 #include "mortem/v8/node_environment.h"
 
+#include "mortem/core/bytes.h"
 #include "mortem/v8/maps.h"
 #include "mortem/v8/object_view.h"
 #include "mortem/v8/tagged.h"
@@ -62,10 +63,83 @@ std::set<Address> FindEnvironments(const Memory& memory, const Layout& layout, c
   return found[0];
 }
 
-std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, const Layout& layout,
+namespace {
+
+// The part of an Environment searched for thread_id_ (every release keeps it below 4 KiB; the
+// reads after it stay inside).
+constexpr uint32_t kEnvironmentSearchBytes = 8192;
+constexpr uint32_t kSetBytes = 56;     // libstdc++ unordered_set: 5 words, the single bucket
+constexpr uint32_t kStringBytes = 32;  // libstdc++ string: pointer, length, 16-byte buffer
+constexpr uint32_t kMaxLoadFactorOne = 0x3f800000;  // 1.0f, the default max_load_factor
+
+struct EnvironmentBytes {
+  Address address = 0;
+  bool main_thread = false;
+  std::vector<std::byte> bytes;
+  uint64_t Word(uint32_t at) const { return LoadAt<uint64_t>(bytes, at).value_or(0); }
+};
+
+// A std::unordered_set at `at`: empty with its one bucket inside itself, or with a bucket array
+// elsewhere, a sane bucket count and elements; its max load factor 1.0f either way.
+bool IsUnorderedSet(const EnvironmentBytes& e, uint32_t at) {
+  if (LoadAt<uint32_t>(e.bytes, at + 32).value_or(0) != kMaxLoadFactorOne) return false;
+  const uint64_t buckets = e.Word(at), count = e.Word(at + 8), first = e.Word(at + 16),
+                 elements = e.Word(at + 24);
+  if (buckets == e.address + at + 48) return count == 1 && first == 0 && elements == 0;
+  return buckets != 0 && count > 1 && count < (1u << 24) && first != 0 && elements > 0 &&
+         elements < (1u << 24);
+}
+
+// A std::string at `at`: its characters in its own buffer (up to 15), or elsewhere within its
+// capacity.
+bool IsString(const EnvironmentBytes& e, uint32_t at) {
+  const uint64_t data = e.Word(at), length = e.Word(at + 8);
+  if (data == e.address + at + 16) return length <= 15;
+  return data != 0 && length < 4096 && e.Word(at + 16) >= length;
+}
+
+// Whether thread_id_ may be at `at` in e, followed by the set right after it (string: false) or
+// after a string (true).
+bool FitsThreadId(const EnvironmentBytes& e, uint32_t at, bool string) {
+  const uint64_t id = e.Word(at);
+  if (e.main_thread ? id != 0 : id == 0 || id >= (uint64_t{1} << 32)) return false;
+  if (!string) return IsUnorderedSet(e, at + 8);
+  return IsString(e, at + 8) && IsUnorderedSet(e, at + 8 + kStringBytes);
+}
+
+}  // namespace
+
+std::optional<uint32_t> LearnThreadIdOffset(const Memory& memory,
+                                            std::span<const EnvironmentSample> samples) {
+  std::vector<EnvironmentBytes> envs;
+  for (const auto& s : samples) {
+    EnvironmentBytes e{s.environment, s.main_thread,
+                       std::vector<std::byte>(kEnvironmentSearchBytes)};
+    if (memory.Read(s.environment, e.bytes.data(), e.bytes.size()) != e.bytes.size())
+      return std::nullopt;
+    envs.push_back(std::move(e));
+  }
+  if (envs.empty()) return std::nullopt;
+  std::optional<uint32_t> found;
+  const uint32_t end = kEnvironmentSearchBytes - kStringBytes - kSetBytes;
+  for (uint32_t at = 8; at < end; at += 8) {
+    for (bool string : {false, true}) {
+      std::set<uint64_t> worker_ids;
+      bool fits = true;
+      for (const auto& e : envs) {
+        fits = fits && FitsThreadId(e, at, string) &&
+               (e.main_thread || worker_ids.insert(e.Word(at)).second);
+      }
+      if (!fits) continue;
+      if (found && *found != at) return std::nullopt;  // two places fit: unknown
+      found = at;
+    }
+  }
+  return found;
+}
+
+std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, uint32_t offset,
                                             Address environment) {
-  const uint32_t offset = layout.line->node.environment_thread_id;
-  if (offset == 0) return std::nullopt;
   return memory.ReadWord(environment + offset);
 }
 

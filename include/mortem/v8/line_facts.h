@@ -112,7 +112,8 @@ struct FieldFacts {
   bool source_position_flagged_code;
   // An error's captured frames: CallSiteInfo objects in a FixedArray (entry_words 0), or (14.6)
   // a flat FixedArray of entries of entry_words words, with the code (or its wrapper), function,
-  // code offset and flags at these word indices.
+  // code offset and flags at these word indices (where the array does not hold CallSiteInfos:
+  // 14.6's early patch level still does).
   struct {
     uint32_t entry_words, code, function, offset, flags;
   } flat_call_sites;
@@ -174,16 +175,6 @@ struct SnapshotFacts {
   uint8_t node_type_numbers;
 };
 
-// Node's own facts on the line that ships this V8 (each V8 line is one Node line).
-struct NodeFacts {
-  uint32_t buffer_pool_size;  // Buffer.poolSize (lib/buffer.js): the shared pool of small Buffers
-  // Environment::thread_id_ (src/env.h: the uint64 process.threadId / worker.threadId; 0 on the
-  // main thread), the offset inside the Environment. Node's own layout, so a patch release of
-  // the line may move it: readers validate what they read (0 for the main thread's isolate,
-  // distinct small numbers for the workers) and say "unknown" otherwise.
-  uint32_t environment_thread_id = 0;
-};
-
 struct LineFacts {
   int major = 0, minor = 0;
   const char* node_line = "";
@@ -195,7 +186,6 @@ struct LineFacts {
   SizeFacts sizes{};
   TypeFacts types{};
   SnapshotFacts snapshot{};
-  NodeFacts node{};
 };
 
 // The row of V8 major.minor, or null when the line is not supported.

@@ -26,8 +26,26 @@ Address EnvironmentOf(const Memory& memory, const Layout& layout, Address native
 std::set<Address> FindEnvironments(const Memory& memory, const Layout& layout, const Heap& heap,
                                    unsigned threads = 1, uint64_t* skipped_bytes = nullptr);
 
-// Environment::thread_id_ (Node's threadId: 0 on the main thread), if the line's facts place it.
-std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, const Layout& layout,
+// An Environment and whether its isolate runs on the process's main thread.
+struct EnvironmentSample {
+  Address environment = 0;
+  bool main_thread = false;
+};
+
+// Where Environment::thread_id_ (Node's threadId: 0 on the main thread, 1, 2, ... for workers)
+// sits in this binary's Environment, learnt from the process's own Environments: Node's layout
+// moves it between patch releases of one line. In src/env.h the uint64 thread_id_ is followed by
+// sub_worker_contexts_, a std::unordered_set (libstdc++: buckets, bucket count, first node,
+// element count, then the rehash policy's max load factor 1.0f), with a std::string (the thread
+// name) between the two in later releases. The offset is the one place where every sample reads
+// so: 0 on the main thread, distinct ids below 2^32 on the workers, then such a set (empty on a
+// worker without workers: its one bucket inside the set itself). nullopt unless exactly one
+// offset fits.
+std::optional<uint32_t> LearnThreadIdOffset(const Memory& memory,
+                                            std::span<const EnvironmentSample> samples);
+
+// Environment::thread_id_ at a learnt offset.
+std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, uint32_t offset,
                                             Address environment);
 
 // Whether the binary has every nodedbg_* constant the wrap queues need.
