@@ -1,5 +1,8 @@
 #include "mortem/v8/node_environment.h"
 
+#include <algorithm>
+#include <set>
+
 #include "mortem/core/bytes.h"
 #include "mortem/v8/maps.h"
 #include "mortem/v8/object_view.h"
@@ -71,6 +74,8 @@ constexpr uint32_t kEnvironmentSearchBytes = 8192;
 constexpr uint32_t kSetBytes = 56;     // libstdc++ unordered_set: 5 words, the single bucket
 constexpr uint32_t kStringBytes = 32;  // libstdc++ string: pointer, length, 16-byte buffer
 constexpr uint32_t kMaxLoadFactorOne = 0x3f800000;  // 1.0f, the default max_load_factor
+// Environments read for the learning: enough for any real process, bounded for a hostile core.
+constexpr size_t kMaxSamples = 256;
 
 struct EnvironmentBytes {
   Address address = 0;
@@ -112,7 +117,7 @@ bool FitsThreadId(const EnvironmentBytes& e, uint32_t at, bool string) {
 std::optional<uint32_t> LearnThreadIdOffset(const Memory& memory,
                                             std::span<const EnvironmentSample> samples) {
   std::vector<EnvironmentBytes> envs;
-  for (const auto& s : samples) {
+  for (const auto& s : samples.first(std::min(samples.size(), kMaxSamples))) {
     EnvironmentBytes e{s.environment, s.main_thread,
                        std::vector<std::byte>(kEnvironmentSearchBytes)};
     if (memory.Read(s.environment, e.bytes.data(), e.bytes.size()) != e.bytes.size())
