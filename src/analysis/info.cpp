@@ -61,7 +61,10 @@ std::vector<std::optional<uint64_t>> ThreadIdsOf(
       agree = agree && v && (!id || *id == *v);
       if (v) id = *v;
     }
-    if (!offset && main && !environments.empty()) id = 0, agree = true;
+    if (!offset && main && !environments.empty()) {
+      id = 0;
+      agree = true;
+    }
     ids.push_back(agree ? id : std::nullopt);
   }
   return ids;

@@ -156,6 +156,7 @@ std::vector<std::string> FrameDecoder::CallSites(uint64_t tagged_array, size_t m
   if (!length || !IsSmi(*length)) return lines;
   // 14.6 patch levels differ: 14.6.202.33 (Node 26.0.0) keeps CallSiteInfo objects,
   // 14.6.202.34 (26.12.1) flat entries [obs]. What the first slot holds tells them apart.
+  if (SmiValue(*length) <= 0) return lines;
   auto first = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_data);
   const MapInfo* first_map = first ? values_.namer().MapOf(*first) : nullptr;
   const bool call_site_objects = first_map && layout_.types.call_site_info &&

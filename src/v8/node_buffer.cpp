@@ -1,7 +1,7 @@
 // Node's Buffer.poolSize, read off the Buffer function (see node_buffer.h).
 #include "mortem/v8/node_buffer.h"
 
-#include "mortem/v8/object_fields.h"
+#include "mortem/v8/maps.h"
 #include "mortem/v8/properties.h"
 #include "mortem/v8/tagged.h"
 
@@ -19,11 +19,8 @@ constexpr int64_t kMaxPoolSize = int64_t{1} << 40;
 
 bool MayBeBufferFunction(const Layout& layout, const HeapObject& object) {
   if (!layout.IsJSFunction(object.map->instance_type)) return false;
-  const uint32_t bits = object.map->bit_field3;
-  const bool dictionary = (bits >> layout.off.bit_field3_dictionary_map_shift) & 1;
-  const uint32_t own =
-      (bits & layout.off.bit_field3_descriptors_mask) >> layout.off.bit_field3_descriptors_shift;
-  return dictionary || own >= kManyOwnDescriptors;
+  return IsDictionaryMap(layout, *object.map) ||
+         OwnDescriptors(layout, *object.map) >= kManyOwnDescriptors;
 }
 
 std::optional<uint64_t> BufferPoolSize(const Memory& memory, const Layout& layout, Namer& namer,

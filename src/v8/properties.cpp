@@ -28,8 +28,7 @@ std::optional<ObjectView> PropertyReader::Dictionary(Address object) const {
 std::vector<Property> PropertyReader::OwnProperties(Address object, const MapInfo& map,
                                                     size_t limit) const {
   std::vector<Property> out;
-  bool dictionary = (map.bit_field3 >> layout_.off.bit_field3_dictionary_map_shift) & 1;
-  if (dictionary)
+  if (IsDictionaryMap(layout_, map))
     FromDictionary(object, limit, out);
   else
     FromDescriptors(object, map, limit, out);
@@ -38,9 +37,7 @@ std::vector<Property> PropertyReader::OwnProperties(Address object, const MapInf
 
 std::optional<uint64_t> PropertyReader::CountOwn(Address object, const MapInfo& map) const {
   const Offsets& o = layout_.off;
-  bool dictionary = (map.bit_field3 >> o.bit_field3_dictionary_map_shift) & 1;
-  if (!dictionary)
-    return (map.bit_field3 & o.bit_field3_descriptors_mask) >> o.bit_field3_descriptors_shift;
+  if (!IsDictionaryMap(layout_, map)) return OwnDescriptors(layout_, map);
   // HashTable prefix: the number of elements (live entries) first.
   auto dict = ObjectView(memory_, object).Object(o.receiver_properties);
   auto elements = dict ? dict->Smi(o.fixed_array_data) : std::nullopt;
@@ -67,7 +64,7 @@ void PropertyReader::FromDescriptors(Address object, const MapInfo& map, size_t 
   const Offsets& o = layout_.off;
   auto array = ObjectView(memory_, map.address).Object(o.map_instance_descriptors);
   if (!array) return;
-  uint32_t own = (map.bit_field3 & o.bit_field3_descriptors_mask) >> o.bit_field3_descriptors_shift;
+  uint32_t own = OwnDescriptors(layout_, map);
   auto all = array->Read<int16_t>(DescriptorArrayShape::kNumberOfAll);
   if (!all || own > static_cast<uint32_t>(std::max<int16_t>(*all, 0))) return;
   const uint64_t entry_bytes = uint64_t{o.descriptor_size} * 8;

@@ -21,6 +21,16 @@ struct MapInfo {
   bool is_map = false;
 };
 
+// A map's bit_field3, decoded: whether its objects keep their properties in a dictionary, and how
+// many descriptors of its descriptor array are its own.
+inline bool IsDictionaryMap(const Layout& layout, const MapInfo& map) {
+  return (map.bit_field3 >> layout.off.bit_field3_dictionary_map_shift) & 1;
+}
+inline uint32_t OwnDescriptors(const Layout& layout, const MapInfo& map) {
+  return (map.bit_field3 & layout.off.bit_field3_descriptors_mask) >>
+         layout.off.bit_field3_descriptors_shift;
+}
+
 class MapCache {
  public:
   // Decode reads the Map fields it keeps from this many bytes at the map's start (LoadLayout
