@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <string_view>
 
 #include "mortem/core/error.h"
 #include "mortem/elf/mapped_file.h"
@@ -22,6 +23,7 @@ std::unique_ptr<CoreTarget> CoreTarget::Open(const CoreTargetOptions& options) {
   std::string binary = options.binary_path.empty() ? t->recorded_executable_ : options.binary_path;
   if (binary.empty())
     throw Error("the core records no executable path; pass --binary PATH to the node binary");
+  if (options.binary_path.empty()) binary = t->UndeletedPath(binary);
   if (::access(binary.c_str(), R_OK) != 0)
     throw Error("node binary " + binary + " (recorded in the core) is not readable here; " +
                 "pass --binary PATH");
@@ -33,6 +35,18 @@ std::unique_ptr<CoreTarget> CoreTarget::Open(const CoreTargetOptions& options) {
   t->CheckBuildId(options.force);
   t->OpenLibraries();
   return t;
+}
+
+// The kernel records an executable replaced or removed after the process started as "PATH
+// (deleted)": the file now at PATH is taken, with a warning; its build-id is checked as any.
+std::string CoreTarget::UndeletedPath(const std::string& recorded) {
+  static constexpr std::string_view kDeleted = " (deleted)";
+  if (!recorded.ends_with(kDeleted) || ::access(recorded.c_str(), R_OK) == 0) return recorded;
+  std::string path = recorded.substr(0, recorded.size() - kDeleted.size());
+  if (::access(path.c_str(), R_OK) != 0) return recorded;
+  warnings_.push_back("the core records the node binary as deleted (" + recorded + "); using " +
+                      path + " (the same build-id)");
+  return path;
 }
 
 namespace {

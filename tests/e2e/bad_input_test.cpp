@@ -1,7 +1,8 @@
 // End-to-end tests of the real CLI on bad input, per Node version: truncated copies of a real
 // core (first 1 MB, first half), a file that is not a core (the node binary itself), missing and
 // empty files, a wrong --binary (another version's node), and FIFOs as the core, the binary, a
-// --batch entry and a library the core names, and hostile v8dbg constants in the core. mortem
+// --batch entry and a library the core names, hostile v8dbg constants in the core, and a core
+// whose binary was replaced after the process started ("PATH (deleted)"). mortem
 // must never crash or hang: it exits below 128 without a signal or sanitizer report, and says
 // what is wrong.
 // Environment (set by tests/CMakeLists.txt): MORTEM_E2E_DIR (cores/VERSION), MORTEM_E2E_SCENARIO
@@ -11,9 +12,11 @@
 #include <doctest/doctest.h>
 #include <elf.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -154,6 +157,57 @@ int main(int argc, char** argv) {
   }
   doctest::Context context(argc, argv);
   return context.run();
+}
+
+// A process whose node binary is replaced after it started (a deploy over a running service):
+// the kernel then names it "PATH (deleted)" and gcore's core records that.
+TEST_CASE("a core naming its binary PATH (deleted): the file now at PATH if its build-id matches") {
+  const fs::path dir = Scratch() / "deleted-binary";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path node = dir / "node", ready = dir / "ready";
+  fs::copy_file(Require("MORTEM_E2E_NODE"), node);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const std::string script =
+        "require('fs').writeFileSync('" + ready.string() + "', ''); setInterval(() => {}, 1000)";
+    ::execl(node.c_str(), node.c_str(), "-e", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 300 && !fs::exists(ready); ++i) ::usleep(100 * 1000);
+  const bool started = fs::exists(ready);
+  // Removed and put back: the running process's executable is now "node (deleted)".
+  fs::remove(node);
+  fs::copy_file(Require("MORTEM_E2E_NODE"), node);
+  const auto gcore = Run({"/usr/bin/gcore", "-o", (dir / "core").string(), std::to_string(pid)},
+                         std::chrono::seconds(120));
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  REQUIRE(started);
+  const fs::path core = dir / ("core." + std::to_string(pid));
+  INFO("gcore: " << gcore.Describe() << "\n" << gcore.err);
+  REQUIRE(fs::exists(core));
+
+  auto same = RunCli({"info", core.string(), "--json"});
+  INFO("same build-id: " << same.Describe() << "\nstderr:\n" << same.err);
+  REQUIRE(same.CleanExit());
+  CHECK(same.exit_code == 0);
+  const auto info = nlohmann::json::parse(same.out);
+  CHECK(info.at("warnings").dump().find("(deleted)") != std::string::npos);
+
+  // Another Node's binary at PATH now: refused by its build-id, as --binary would be.
+  fs::remove(node);
+  fs::copy_file(Require("MORTEM_E2E_OTHER_NODE"), node);
+  auto other = RunCli({"info", core.string()});
+  INFO("other build-id: " << other.Describe() << "\nstderr:\n" << other.err);
+  REQUIRE(other.CleanExit());
+  CHECK(other.exit_code == 4);
+  CHECK(other.err.find("build-id") != std::string::npos);
+  std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?")
+            << " binary replaced after start: same build-id " << same.Describe() << ", another "
+            << other.Describe() << "\n";
+  fs::remove_all(dir);
 }
 
 TEST_CASE("a core with garbage stamped through it never crashes or hangs") {

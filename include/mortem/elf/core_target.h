@@ -63,6 +63,7 @@ class CoreTarget : public Memory {
  private:
   CoreTarget() = default;
   void FindExecutable();
+  std::string UndeletedPath(const std::string& recorded);
   void CheckBuildId(bool force);
   void OpenLibraries();
   std::string CoreBuildIdOf(const std::vector<MappedFileEntry>& mappings) const;
