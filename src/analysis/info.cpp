@@ -43,31 +43,49 @@ WalkSummary SummariseWalk(Session& session, const v8::WalkResult& walk) {
 
 namespace {
 
-// Node's threadId of each isolate: what its Environments hold at Environment::thread_id_ (the
-// offset learnt from all of them), if they agree. The main thread's is 0 by Node's definition
-// when the offset cannot be learnt (a process without workers gives too few samples).
-std::vector<std::optional<uint64_t>> ThreadIdsOf(
+struct ThreadIdentity {
+  std::optional<uint64_t> id;
+  std::optional<std::string> name;
+};
+
+// The Environments' reading of one field, if they all agree (an isolate may have several).
+template <typename T, typename Read>
+std::optional<T> Agreed(const std::set<Address>& environments, Read read) {
+  std::optional<T> agreed;
+  for (Address env : environments) {
+    auto v = read(env);
+    if (!v || (agreed && *agreed != *v)) return std::nullopt;
+    agreed = std::move(v);
+  }
+  return agreed;
+}
+
+// Node's threadId and thread name of each isolate: what its Environments hold at
+// Environment::thread_id_ and thread_name_ (the layout learnt from all of them), if they agree.
+// The main thread's id is 0 by Node's definition when the offset cannot be learnt (a process
+// without workers gives too few samples).
+std::vector<ThreadIdentity> ThreadIdentitiesOf(
     const Memory& memory, const std::vector<std::pair<std::set<Address>, bool>>& per_isolate) {
   std::vector<v8::EnvironmentSample> samples;
   for (const auto& [environments, main] : per_isolate)
     for (Address env : environments) samples.push_back({env, main});
-  const auto offset = v8::LearnThreadIdOffset(memory, samples);
-  std::vector<std::optional<uint64_t>> ids;
+  const auto layout = v8::LearnThreadIdOffset(memory, samples);
+  std::vector<ThreadIdentity> out;
   for (const auto& [environments, main] : per_isolate) {
-    std::optional<uint64_t> id;
-    bool agree = !environments.empty();
-    for (Address env : environments) {
-      auto v = offset ? v8::EnvironmentThreadId(memory, *offset, env) : std::nullopt;
-      agree = agree && v && (!id || *id == *v);
-      if (v) id = *v;
+    ThreadIdentity t;
+    if (layout) {
+      t.id = Agreed<uint64_t>(environments, [&](Address env) {
+        return v8::EnvironmentThreadId(memory, layout->offset, env);
+      });
+      t.name = Agreed<std::string>(environments, [&](Address env) {
+        return v8::EnvironmentThreadName(memory, *layout, env);
+      });
+    } else if (main && !environments.empty()) {
+      t.id = 0;
     }
-    if (!offset && main && !environments.empty()) {
-      id = 0;
-      agree = true;
-    }
-    ids.push_back(agree ? id : std::nullopt);
+    out.push_back(std::move(t));
   }
-  return ids;
+  return out;
 }
 
 // What a walk of the isolate's heap collects besides the space totals: its Environments (from
@@ -176,8 +194,11 @@ bool ThreadIdsValid(const std::vector<std::pair<std::optional<uint64_t>, bool>>&
 void ValidateThreadIds(std::vector<IsolateHeapInfo>& isolates) {
   std::vector<std::pair<std::optional<uint64_t>, bool>> ids;
   for (const auto& i : isolates) ids.emplace_back(i.node_thread_id, i.isolate.main_thread);
-  if (!ThreadIdsValid(ids))
-    for (auto& i : isolates) i.node_thread_id.reset();
+  if (ThreadIdsValid(ids)) return;
+  for (auto& i : isolates) {  // the layout learnt is wrong: the names read with it too
+    i.node_thread_id.reset();
+    i.node_thread_name.reset();
+  }
 }
 
 }  // namespace
@@ -197,8 +218,11 @@ InfoResult RunInfo(Session& session, bool all_isolates) {
     environments.back().second = isolate.main_thread;
   }
   session.SelectIsolate(selected);
-  const auto ids = ThreadIdsOf(session.memory(), environments);
-  for (size_t i = 0; i < ids.size(); ++i) r.isolates[i].node_thread_id = ids[i];
+  const auto identities = ThreadIdentitiesOf(session.memory(), environments);
+  for (size_t i = 0; i < identities.size(); ++i) {
+    r.isolates[i].node_thread_id = identities[i].id;
+    r.isolates[i].node_thread_name = identities[i].name;
+  }
   ValidateThreadIds(r.isolates);
   r.broken_isolates = session.broken_isolates();
   const IsolateHeapInfo& main = r.isolates.front();  // isolate 0, or the selected one
@@ -218,10 +242,10 @@ std::vector<std::optional<uint64_t>> NodeThreadIds(Session& session) {
     environments.emplace_back(session.environments(), isolate.main_thread);
   }
   session.SelectIsolate(selected);
-  const auto thread_ids = ThreadIdsOf(session.memory(), environments);
+  const auto identities = ThreadIdentitiesOf(session.memory(), environments);
   std::vector<std::pair<std::optional<uint64_t>, bool>> ids;
-  for (size_t i = 0; i < thread_ids.size(); ++i)
-    ids.emplace_back(thread_ids[i], environments[i].second);
+  for (size_t i = 0; i < identities.size(); ++i)
+    ids.emplace_back(identities[i].id, environments[i].second);
   std::vector<std::optional<uint64_t>> out;
   const bool valid = ThreadIdsValid(ids);
   for (const auto& [id, main] : ids) out.push_back(valid ? id : std::nullopt);

@@ -87,11 +87,18 @@ void PrintSpaces(const std::vector<SpaceInfo>& spaces, std::ostream& out) {
   t.Print(out);
 }
 
+// Node's thread name as the table shows it: "?" unknown, "" (the main thread's) quoted.
+std::string ThreadNameCell(const std::optional<std::string>& name) {
+  if (!name) return "?";
+  return name->empty() ? "\"\"" : *name;
+}
+
 void PrintIsolateList(const InfoResult& r, std::ostream& out) {
   Table t;
   t.AddColumn("isolate", Table::Align::kRight);
   t.AddColumn("thread");
   t.AddColumn("threadId", Table::Align::kRight);
+  t.AddColumn("threadName");
   t.AddColumn("Isolate");
   t.AddColumn("committed", Table::Align::kRight);
   t.AddColumn("used", Table::Align::kRight);
@@ -100,8 +107,9 @@ void PrintIsolateList(const InfoResult& r, std::ostream& out) {
   for (const auto& i : r.isolates) {
     const SpaceInfo total = Total(i.spaces);
     t.AddRow({std::to_string(i.isolate.index), ThreadOf(i.isolate),
-              i.node_thread_id ? std::to_string(*i.node_thread_id) : "?", Hex(i.isolate.isolate),
-              Grouped(total.committed), Grouped(total.used), Grouped(total.objects), i.origin});
+              i.node_thread_id ? std::to_string(*i.node_thread_id) : "?",
+              ThreadNameCell(i.node_thread_name), Hex(i.isolate.isolate), Grouped(total.committed),
+              Grouped(total.used), Grouped(total.objects), i.origin});
   }
   t.Print(out);
   for (const auto& b : r.broken_isolates)
@@ -119,6 +127,8 @@ nlohmann::json ToJson(const InfoResult& r) {
                         {"tid", i.isolate.tid},
                         {"thread_id", i.node_thread_id ? nlohmann::json(*i.node_thread_id)
                                                        : nlohmann::json(nullptr)},
+                        {"thread_name", i.node_thread_name ? nlohmann::json(*i.node_thread_name)
+                                                           : nlohmann::json(nullptr)},
                         {"main_thread", i.isolate.main_thread},
                         {"origin", i.origin},
                         {"isolate_address", Hex(i.isolate.isolate)},

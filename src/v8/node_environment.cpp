@@ -112,10 +112,28 @@ bool FitsThreadId(const EnvironmentBytes& e, uint32_t at, bool string) {
   return IsString(e, at + 8) && IsUnorderedSet(e, at + 8 + kStringBytes);
 }
 
+// The one layout among the fits, nullopt if none or several. A fit without a name read right
+// after a name's fit is the name's own buffer (the characters 8 to 15 of a name like
+// "WorkerThread", zero on the main thread) and is no other place; both readings at one offset
+// make the id known and whether a name follows not.
+std::optional<ThreadIdLayout> OnlyFit(const std::vector<ThreadIdLayout>& fits) {
+  std::optional<ThreadIdLayout> found;
+  for (const auto& f : fits) {
+    const bool inside_a_name =
+        !f.name_follows && std::any_of(fits.begin(), fits.end(), [&](auto& n) {
+          return n.name_follows && f.offset == n.offset + 8 + 16 + 8;
+        });
+    if (inside_a_name) continue;
+    if (found && found->offset != f.offset) return std::nullopt;  // two places fit: unknown
+    found = ThreadIdLayout{f.offset, !found && f.name_follows};
+  }
+  return found;
+}
+
 }  // namespace
 
-std::optional<uint32_t> LearnThreadIdOffset(const Memory& memory,
-                                            std::span<const EnvironmentSample> samples) {
+std::optional<ThreadIdLayout> LearnThreadIdOffset(const Memory& memory,
+                                                  std::span<const EnvironmentSample> samples) {
   std::vector<EnvironmentBytes> envs;
   for (const auto& s : samples.first(std::min(samples.size(), kMaxSamples))) {
     EnvironmentBytes e{s.environment, s.main_thread,
@@ -125,27 +143,37 @@ std::optional<uint32_t> LearnThreadIdOffset(const Memory& memory,
     envs.push_back(std::move(e));
   }
   if (envs.empty()) return std::nullopt;
-  std::optional<uint32_t> found;
+  std::vector<ThreadIdLayout> fits;
   const uint32_t end = kEnvironmentSearchBytes - kStringBytes - kSetBytes;
   for (uint32_t at = 8; at < end; at += 8) {
     for (bool string : {false, true}) {
       std::set<uint64_t> worker_ids;
-      bool fits = true;
+      bool fit = true;
       for (const auto& e : envs) {
-        fits = fits && FitsThreadId(e, at, string) &&
-               (e.main_thread || worker_ids.insert(e.Word(at)).second);
+        fit = fit && FitsThreadId(e, at, string) &&
+              (e.main_thread || worker_ids.insert(e.Word(at)).second);
       }
-      if (!fits) continue;
-      if (found && *found != at) return std::nullopt;  // two places fit: unknown
-      found = at;
+      if (fit) fits.push_back({at, string});
     }
   }
-  return found;
+  return OnlyFit(fits);
 }
 
 std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, uint32_t offset,
                                             Address environment) {
   return memory.ReadWord(environment + offset);
+}
+
+std::optional<std::string> EnvironmentThreadName(const Memory& memory, const ThreadIdLayout& layout,
+                                                 Address environment) {
+  if (!layout.name_follows) return std::nullopt;
+  const ObjectView name(memory, environment + layout.offset + 8);  // the std::string
+  const auto data = name.Word(0), length = name.Word(8);
+  if (!data.has_value() || !length.has_value() || *length > kMaxThreadNameBytes)
+    return std::nullopt;
+  std::string out(*length, '\0');
+  if (*length && memory.Read(*data, out.data(), out.size()) != out.size()) return std::nullopt;
+  return out;
 }
 
 bool HasWrapQueueLayout(const Layout& layout) {

@@ -11,7 +11,8 @@
 //    that isolate's snapshot counts it, and every JS object row of 50 or more instances in that
 //    snapshot is within 2% in that isolate; `--isolate N` gives the same rows as the section of
 //    the all-isolates document;
-//  - `info` gives each isolate Node's threadId, as the scenario's threads saw it;
+//  - `info` gives each isolate Node's threadId and thread name, as the scenario's threads saw
+//    them (worker A named by the Worker's `name` option; null on releases that have no names);
 //  - `stack --all`: the thread that runs each isolate shows that isolate's blocking function;
 //  - `handles`: the TCP server is worker A's, not the main thread's;
 //  - `inspect` of an object of a worker resolves to that worker's isolate without --isolate;
@@ -51,6 +52,7 @@ struct ScenarioIsolate {
   std::string origin;  // its script's name, as the isolate's own stack trace gives it
   uint64_t count = 0;
   uint64_t thread_id = 0;  // Node's threadId
+  json thread_name;        // Node's worker_threads.threadName in it; null: the release has none
   fs::path snapshot;
 };
 
@@ -68,6 +70,7 @@ std::vector<ScenarioIsolate> LoadScenario(int& pid, size_t& others) {
     s.count = counts.begin().value().get<uint64_t>();
     s.waits = i.at("waits").get<std::string>();
     s.thread_id = i.at("threadId").get<uint64_t>();
+    s.thread_name = i.at("threadName");
     s.origin = i.at("origin").get<std::string>();
     s.snapshot = Dir() / i.at("snapshot").get<std::string>();
     out.push_back(s);
@@ -177,6 +180,11 @@ TEST_CASE("worker threads: every isolate found, each analysed against its own sn
   // Node's threadId of each isolate, as the scenario's threads saw it.
   for (size_t s = 0; s < scenario.size(); ++s)
     CHECK_MESSAGE(isolates.at(index_of[s]).at("thread_id") == scenario[s].thread_id,
+                  "isolate " << index_of[s] << ": " << isolates.at(index_of[s]).dump());
+  // Node's thread name of each isolate, as worker_threads.threadName said it in that thread ("",
+  // "worker-a" and Node's default); unknown on releases whose threads have no name.
+  for (size_t s = 0; s < scenario.size(); ++s)
+    CHECK_MESSAGE(isolates.at(index_of[s]).at("thread_name") == scenario[s].thread_name,
                   "isolate " << index_of[s] << ": " << isolates.at(index_of[s]).dump());
 
   // Each thread's JS frames, decoded with its own isolate.

@@ -81,6 +81,7 @@ InfoResult Info(bool workers) {
   r.walk = CleanWalk(55234, 4553464);
   IsolateHeapInfo main{{0, r.isolate, r.heap, 4242, true, 0x7ffd12000000},
                        0,
+                       "",
                        "/srv/app/server.js",
                        r.spaces,
                        {6, 0, 0, 0},
@@ -89,11 +90,13 @@ InfoResult Info(bool workers) {
   if (workers) {
     r.isolates.push_back({{1, 0x7f3a08000000, 0x7f3a08010000, 4250, false, 0},
                           1,
+                          "resizer",
                           "[worker eval]",
                           Spaces(2),
                           {5, 1, 2, 524288},
                           PartialWalk()});
-    r.isolates.push_back({{2, 0x7f3a18000000, 0x7f3a18010000, 0, false, 0}, {}, "", {}, {}, {}});
+    r.isolates.push_back(
+        {{2, 0x7f3a18000000, 0x7f3a18010000, 0, false, 0}, {}, {}, "", {}, {}, {}});
     r.broken_isolates.push_back({0x7f3a28010000, 3, "its new space's pages are not in the core"});
     r.warnings = {"the core is truncated: 1,048,576 bytes missing"};
   }

@@ -58,16 +58,53 @@ struct FakeEnvironments {
 
 TEST_CASE("thread_id_ is learnt where the set follows it (Node 18, 20, early 22 and 24)") {
   FakeEnvironments f(2168, 3, false);
-  auto offset = mortem::v8::LearnThreadIdOffset(f.memory, f.samples);
-  REQUIRE(offset.has_value());
-  CHECK(*offset == 2168);
-  for (size_t i = 0; i < f.samples.size(); ++i)
-    CHECK(mortem::v8::EnvironmentThreadId(f.memory, *offset, f.samples[i].environment) == i);
+  auto learnt = mortem::v8::LearnThreadIdOffset(f.memory, f.samples);
+  REQUIRE(learnt.has_value());
+  CHECK(learnt->offset == 2168);
+  CHECK_FALSE(learnt->name_follows);
+  for (size_t i = 0; i < f.samples.size(); ++i) {
+    const Address env = f.samples[i].environment;
+    CHECK(mortem::v8::EnvironmentThreadId(f.memory, learnt->offset, env) == i);
+    CHECK_FALSE(mortem::v8::EnvironmentThreadName(f.memory, *learnt, env).has_value());
+  }
 }
 
 TEST_CASE("thread_id_ is learnt where a thread name stands before the set (later 22, 24, 26)") {
   FakeEnvironments f(2496, 3, true);
-  CHECK(mortem::v8::LearnThreadIdOffset(f.memory, f.samples) == 2496u);
+  auto learnt = mortem::v8::LearnThreadIdOffset(f.memory, f.samples);
+  REQUIRE(learnt.has_value());
+  CHECK(learnt->offset == 2496);
+  CHECK(learnt->name_follows);
+  // The main thread's name is empty, each worker's "WorkerThread" (Node's default).
+  CHECK(mortem::v8::EnvironmentThreadName(f.memory, *learnt, f.samples[0].environment) == "");
+  for (size_t i = 1; i < f.samples.size(); ++i)
+    CHECK(mortem::v8::EnvironmentThreadName(f.memory, *learnt, f.samples[i].environment) ==
+          "WorkerThread");
+}
+
+TEST_CASE("one worker named WorkerThread: its name's buffer is not taken for the id") {
+  // "WorkerThread"'s characters 8 to 11 read as a small id, zero on the main thread, with the
+  // set right after them: a second fit inside the name, which is not a second place.
+  FakeEnvironments f(2496, 1, true);
+  auto learnt = mortem::v8::LearnThreadIdOffset(f.memory, f.samples);
+  REQUIRE(learnt.has_value());
+  CHECK(learnt->offset == 2496);
+  CHECK(learnt->name_follows);
+}
+
+TEST_CASE("a thread name longer than the cap, or out of the core, is unknown") {
+  FakeEnvironments f(2496, 1, true);
+  const auto learnt = mortem::v8::LearnThreadIdOffset(f.memory, f.samples);
+  REQUIRE(learnt.has_value());
+  const Address worker = f.samples[1].environment, name = worker + 2496 + 8;
+  SUBCASE("longer than the cap") {
+    f.memory.WriteWord(name + 8, mortem::v8::kMaxThreadNameBytes + 1);
+    CHECK_FALSE(mortem::v8::EnvironmentThreadName(f.memory, *learnt, worker).has_value());
+  }
+  SUBCASE("characters outside the core") {
+    f.memory.WriteWord(name, 0x7000000);
+    CHECK_FALSE(mortem::v8::EnvironmentThreadName(f.memory, *learnt, worker).has_value());
+  }
 }
 
 TEST_CASE("no offset is learnt where ids repeat, a worker reads 0, or two places fit") {

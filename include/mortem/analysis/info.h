@@ -41,6 +41,10 @@ struct IsolateHeapInfo {
   IsolateInfo isolate;
   // Node's threadId (0: the main thread), from the isolate's Environment; unset if unknown.
   std::optional<uint64_t> node_thread_id;
+  // Node's thread name (worker_threads.threadName in that isolate: "" on the main thread, the
+  // Worker's `name` option or Node's default on a worker), on releases whose Environment keeps
+  // one; unset if unknown.
+  std::optional<std::string> node_thread_name;
   // The first script the isolate compiled that is not Node's own: a worker's file, or
   // "[worker eval]" for code given to new Worker(..., {eval: true}); the main thread's entry
   // module. Empty if the heap holds none.

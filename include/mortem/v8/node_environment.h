@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "mortem/core/memory.h"
@@ -41,12 +42,23 @@ struct EnvironmentSample {
 // so: 0 on the main thread, distinct ids below 2^32 on the workers, then such a set (empty on a
 // worker without workers: its one bucket inside the set itself). nullopt unless exactly one
 // offset fits.
-std::optional<uint32_t> LearnThreadIdOffset(const Memory& memory,
-                                            std::span<const EnvironmentSample> samples);
+struct ThreadIdLayout {
+  uint32_t offset = 0;        // of thread_id_
+  bool name_follows = false;  // thread_name_ (a std::string) right after it
+};
+std::optional<ThreadIdLayout> LearnThreadIdOffset(const Memory& memory,
+                                                  std::span<const EnvironmentSample> samples);
 
 // Environment::thread_id_ at a learnt offset.
 std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, uint32_t offset,
                                             Address environment);
+
+// Environment::thread_name_ (what worker_threads.threadName says in that isolate: "" on the main
+// thread, the Worker's `name` option or Node's default on a worker), if the layout has it; at most
+// kMaxThreadNameBytes characters (a longer one reads as unknown).
+constexpr uint64_t kMaxThreadNameBytes = 256;
+std::optional<std::string> EnvironmentThreadName(const Memory& memory, const ThreadIdLayout& layout,
+                                                 Address environment);
 
 // Whether the binary has every nodedbg_* constant the wrap queues need.
 bool HasWrapQueueLayout(const Layout& layout);
