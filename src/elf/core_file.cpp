@@ -22,6 +22,18 @@ bool CopyOut(std::span<const std::byte> bytes, size_t offset, T* out) {
   return CopyAt(bytes, offset, out, sizeof(T));
 }
 
+// More program headers than any process has mappings (vm.max_map_count is 65530 by default).
+constexpr uint64_t kMaxProgramHeaders = uint64_t{1} << 22;
+
+// e_phnum, or, when it is PN_XNUM (a core of more than 65534 mappings), the count the kernel
+// then keeps in section header 0's sh_info (elf(5)). 0 when that header is missing.
+uint64_t ProgramHeaderCount(std::span<const std::byte> bytes, const Elf64_Ehdr& eh) {
+  if (eh.e_phnum != PN_XNUM) return eh.e_phnum;
+  Elf64_Shdr first;
+  if (eh.e_shoff == 0 || !CopyOut(bytes, eh.e_shoff, &first)) return 0;
+  return first.sh_info;
+}
+
 std::string FixedString(const char* p, size_t n) {
   return std::string(p, strnlen(p, n));
 }
@@ -36,9 +48,11 @@ CoreFile::CoreFile(const std::string& path) : file_(path) {
   if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
     throw Error(path + " is not an x86-64 ELF file");
   if (eh.e_type != ET_CORE) throw Error(path + " is an ELF file but not a core dump");
-  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 1 << 20)
+  uint64_t segment_count = ProgramHeaderCount(bytes, eh);
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) || segment_count == 0 ||
+      segment_count > kMaxProgramHeaders)
     throw Error(path + ": bad program header table");
-  for (size_t i = 0; i < eh.e_phnum; ++i) {
+  for (size_t i = 0; i < segment_count; ++i) {
     Elf64_Phdr ph;
     if (!CopyOut(bytes, eh.e_phoff + i * sizeof ph, &ph))
       throw Error(path + ": truncated core (program headers cut off)");

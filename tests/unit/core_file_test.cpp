@@ -218,6 +218,37 @@ TEST_CASE("CoreFile: a complete synthetic core") {
   }
 }
 
+TEST_CASE("CoreFile: more than 65534 program headers (e_phnum PN_XNUM, count in section 0)") {
+  auto synthetic = MakeCore();
+  Bytes& b = synthetic.bytes;
+  Elf64_Ehdr eh = ElfHeader(ET_CORE, PN_XNUM);
+  eh.e_shnum = 1;
+  SUBCASE("the count in section header 0's sh_info") {
+    Elf64_Shdr first{};
+    first.sh_info = 2;
+    eh.e_shoff = b.Append(first);
+    b.Patch(0, eh);
+    TempFile file(b.span());
+    CoreFile core(file.path());
+    CHECK(core.threads().size() == 2);
+    REQUIRE(core.segments().size() == 1);
+    CHECK(core.segments()[0].vaddr == kLoadVaddr);
+  }
+  SUBCASE("no section header to hold the count") {
+    b.Patch(0, eh);
+    TempFile file(b.span());
+    CHECK_THROWS_AS(CoreFile(file.path()), mortem::Error);
+  }
+  SUBCASE("a count beyond any process's mappings") {
+    Elf64_Shdr first{};
+    first.sh_info = 0xffffffffu;
+    eh.e_shoff = b.Append(first);
+    b.Patch(0, eh);
+    TempFile file(b.span());
+    CHECK_THROWS_AS(CoreFile(file.path()), mortem::Error);
+  }
+}
+
 TEST_CASE("CoreFile: a core truncated inside the PT_LOAD data loads with truncated_bytes()") {
   auto synthetic = MakeCore();
   const uint64_t keep = 0x1234;  // bytes of the segment that remain
