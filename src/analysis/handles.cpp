@@ -87,6 +87,7 @@ HandlesResult RunHandles(Session& session, const HandlesOptions& options) {
   result.listed_timers = options.timers;
   CountResources(result);
   if (result.truncated) result.warnings.push_back("a handle or request queue was cut short");
+  result.partial = result.environments.empty() || result.truncated;
   return result;
 }
 

@@ -174,7 +174,9 @@ Command InstancesCommand() {
             const InstancesOptions o = InstancesOptionsFrom(in.options);
             auto result = RunInstances(in.session, o.name, o.kind, o.limit, o.all);
             Emit(in, result);
-            return result.total == 0 ? ExitCode::kBadInput : ExitCode::kOk;
+            // None found on a damaged heap: partial (what could not be read may hold them).
+            if (result.total == 0 && in.session.HeapDamage().empty()) return ExitCode::kBadInput;
+            return ExitCode::kOk;
           },
       .schema = "instances.json",
       .aliases = {{"findjsinstances", "findjsinstances [-n N] NAME",

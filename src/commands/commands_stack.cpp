@@ -181,7 +181,7 @@ void AddStackCommands(std::vector<Command>& r) {
           [](Invocation& in) {
             auto result = RunHandles(in.session, HandlesOptionsFrom(in.options));
             Emit(in, result);
-            return PartialIf(result.environments.empty() || result.truncated);
+            return PartialIf(result.partial);
           },
       .schema = "handles.json",
       .aliases = {{"getactivehandles", "getactivehandles", "handles --handles-only",

@@ -220,10 +220,11 @@ ExitCode CombineCodes(const std::vector<ExitCode>& codes) {
 
 // A command whose result came out whole from a heap the session found damaged (pages it could
 // not parse, page lists it could not follow) is partial all the same: said on stderr, set in the
-// JSON document's `partial` where it has one, and exit 5.
+// JSON document's `partial` where it has one, and exit 5. A result the command found partial
+// itself gets the same lines: the damage is most often why.
 ExitCode WithHeapDamage(const Command& command, Invocation& in, ExitCode code,
                         nlohmann::json* doc) {
-  if (code != ExitCode::kOk) return code;
+  if (code != ExitCode::kOk && code != ExitCode::kPartial) return code;
   std::vector<std::string> damage = in.session.HeapDamage();
   if (in.second)
     for (auto& d : in.second->HeapDamage()) damage.push_back("the second core: " + std::move(d));

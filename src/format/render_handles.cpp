@@ -94,6 +94,7 @@ nlohmann::json ToJson(const HandlesResult& r) {
           {"request_counts", r.request_counts},
           {"resource_counts", r.resource_counts},
           {"truncated", r.truncated},
+          {"partial", r.partial},
           {"warnings", r.warnings}};
 }
 

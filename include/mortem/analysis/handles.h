@@ -49,7 +49,8 @@ struct HandlesResult {
   // What process.getActiveResourcesInfo() would list: requests, refed handles, refed timers
   // and immediates, by name.
   std::map<std::string, size_t> resource_counts;
-  bool truncated = false;                              // a queue was longer than the walk allows
+  bool truncated = false;  // a queue was longer than the walk allows
+  bool partial = false;    // no Environment found, or a queue cut short: the lists are not whole
   bool listed_handles = true, listed_requests = true;  // which queues were asked for
   bool listed_timers = true;
   std::vector<std::string> warnings;
