@@ -180,8 +180,8 @@ TEST_CASE("buffers agree with what the scenario made") {
 }
 
 // Runs per --threads value: $MORTEM_E2E_THREAD_RUNS, default 10. Which page a thread walks does
-// not depend on the Node line: tests/CMakeLists.txt asks 10 of the newest line's default tree
-// and 2 of the others.
+// not depend on the Node line: tests/CMakeLists.txt asks 10 of the newest line's default tree,
+// 2 of the others, 1 of the sanitizer tree.
 int RunsPerThreadCount() {
   const auto v = Env("MORTEM_E2E_THREAD_RUNS");
   const int runs = v ? std::atoi(v->c_str()) : 10;
