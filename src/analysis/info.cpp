@@ -201,6 +201,24 @@ void ValidateThreadIds(std::vector<IsolateHeapInfo>& isolates) {
   }
 }
 
+// Each isolate's Node threadId and thread name, by index, from the Environments the session
+// finds in each (all unknown where the ids read are not valid ones).
+std::vector<ThreadIdentity> NodeThreadIdentities(Session& session) {
+  const size_t selected = session.selected_isolate();
+  std::vector<std::pair<std::set<Address>, bool>> environments;
+  for (const auto& isolate : session.isolates()) {
+    session.SelectIsolate(isolate.index);
+    environments.emplace_back(session.environments(), isolate.main_thread);
+  }
+  session.SelectIsolate(selected);
+  auto identities = ThreadIdentitiesOf(session.memory(), environments);
+  std::vector<std::pair<std::optional<uint64_t>, bool>> ids;
+  for (size_t i = 0; i < identities.size(); ++i)
+    ids.emplace_back(identities[i].id, environments[i].second);
+  if (!ThreadIdsValid(ids)) identities.assign(identities.size(), ThreadIdentity{});
+  return identities;
+}
+
 }  // namespace
 
 InfoResult RunInfo(Session& session, bool all_isolates) {
@@ -217,13 +235,21 @@ InfoResult RunInfo(Session& session, bool all_isolates) {
     r.isolates.push_back(DescribeIsolate(session, environments.emplace_back().first));
     environments.back().second = isolate.main_thread;
   }
-  session.SelectIsolate(selected);
-  const auto identities = ThreadIdentitiesOf(session.memory(), environments);
-  for (size_t i = 0; i < identities.size(); ++i) {
-    r.isolates[i].node_thread_id = identities[i].id;
-    r.isolates[i].node_thread_name = identities[i].name;
+  if (all_isolates) {
+    const auto identities = ThreadIdentitiesOf(session.memory(), environments);
+    for (size_t i = 0; i < identities.size(); ++i) {
+      r.isolates[i].node_thread_id = identities[i].id;
+      r.isolates[i].node_thread_name = identities[i].name;
+    }
+    ValidateThreadIds(r.isolates);
+  } else {
+    // One isolate's identity is learnt from all of them, as `info` learns it: a worker alone
+    // gives too few samples.
+    const auto identities = NodeThreadIdentities(session);
+    r.isolates.front().node_thread_id = identities.at(selected).id;
+    r.isolates.front().node_thread_name = identities.at(selected).name;
   }
-  ValidateThreadIds(r.isolates);
+  session.SelectIsolate(selected);
   r.broken_isolates = session.broken_isolates();
   const IsolateHeapInfo& main = r.isolates.front();  // isolate 0, or the selected one
   r.isolate = main.isolate.isolate;
@@ -235,20 +261,8 @@ InfoResult RunInfo(Session& session, bool all_isolates) {
 }
 
 std::vector<std::optional<uint64_t>> NodeThreadIds(Session& session) {
-  const size_t selected = session.selected_isolate();
-  std::vector<std::pair<std::set<Address>, bool>> environments;
-  for (const auto& isolate : session.isolates()) {
-    session.SelectIsolate(isolate.index);
-    environments.emplace_back(session.environments(), isolate.main_thread);
-  }
-  session.SelectIsolate(selected);
-  const auto identities = ThreadIdentitiesOf(session.memory(), environments);
-  std::vector<std::pair<std::optional<uint64_t>, bool>> ids;
-  for (size_t i = 0; i < identities.size(); ++i)
-    ids.emplace_back(identities[i].id, environments[i].second);
   std::vector<std::optional<uint64_t>> out;
-  const bool valid = ThreadIdsValid(ids);
-  for (const auto& [id, main] : ids) out.push_back(valid ? id : std::nullopt);
+  for (auto& identity : NodeThreadIdentities(session)) out.push_back(identity.id);
   return out;
 }
 

@@ -250,8 +250,9 @@ void BufferAndHandleSuspects(TriageResult& r, uint64_t heap_used) {
 void NativeSuspects(const native::MallocReport& malloc, TriageResult& r) {
   r.native_bytes = MallocNativeBytes(malloc);
   r.malloc_free_bytes = MallocFreeBytes(malloc);
-  uint64_t committed = 0;
-  for (const auto& s : r.info.spaces) committed += s.committed;
+  uint64_t committed = r.all_heaps_committed;
+  if (committed == 0)
+    for (const auto& s : r.info.spaces) committed += s.committed;
   const std::string dominates = NativeDominatesSentence(r.native_bytes, committed);
   if (!dominates.empty()) r.suspects.push_back({"native", dominates, {"mortem memory CORE"}});
   for (const auto& sentence : FragmentationSentences(malloc))
@@ -292,6 +293,20 @@ void Metrics(TriageResult& r, const std::vector<TypeRow>& rows, uint64_t heap_us
   m["malloc_free"] = static_cast<double>(r.malloc_free_bytes);
   m["native"] = static_cast<double>(r.native_bytes);
   m["suspects"] = static_cast<double>(r.suspects.size());
+}
+
+// The JS heaps of every isolate, the shared read-only space once: what malloc, which serves the
+// whole process, is weighed against.
+uint64_t AllHeapsCommitted(Session& session) {
+  const size_t selected = session.selected_isolate();
+  uint64_t total = 0;
+  for (const auto& isolate : session.isolates()) {
+    session.SelectIsolate(isolate.index);
+    for (const auto& page : session.heap().pages())
+      if (!page.read_only || isolate.index == 0) total += page.size;
+  }
+  session.SelectIsolate(selected);
+  return total;
 }
 
 }  // namespace
@@ -349,6 +364,7 @@ TriageResult RunTriage(Session& session, const TriageOptions& options) {
   auto handles = RunHandles(session, handle_options);
   r.handles = handles.handle_counts;
   r.requests = handles.request_counts;
+  r.all_heaps_committed = AllHeapsCommitted(session);
   JudgeTriage(r, objects.types, native::ReadMalloc(session.memory(), SessionMappings(session)));
   return r;
 }

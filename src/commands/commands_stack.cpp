@@ -142,10 +142,19 @@ void AddStackCommands(std::vector<Command>& r) {
               format::PrintText(result, in.out);
             }
             for (const auto& h : holding) in.err << "mortem triage: condition holds: " << h << "\n";
-            if (!holding.empty()) return ExitCode::kConditionMet;
-            return PartialIf(result.partial);
+            const ExitCode code =
+                holding.empty() ? PartialIf(result.partial) : ExitCode::kConditionMet;
+            if (in.overview) *in.overview = std::move(result);
+            return code;
           },
-      .schema = "triage.json"});
+      .schema = "triage.json",
+      .overview =
+          [](Invocation& in, const std::vector<std::any>& left) {
+            std::vector<TriageResult> isolates;
+            for (const auto& a : left)
+              if (const auto* one = std::any_cast<TriageResult>(&a)) isolates.push_back(*one);
+            format::PrintTriageOverview(isolates, in.out, TriageOptionsFrom(in.options).markdown);
+          }});
   r.push_back(Command{
       .name = "source",
       .summary = "the script source around a JS frame (llnode's `v8 source list`)",

@@ -244,22 +244,28 @@ struct Target {
   std::optional<uint64_t> thread_id;  // second_core: Node's threadId of both isolates
 };
 
-// Runs the command once per target: text in sections (where the cores hold several isolates),
-// JSON merged into one document.
+// Runs the command once per target: text in sections (where the cores hold several isolates,
+// after the command's overview of them if it has one), JSON merged into one document.
 ExitCode RunTargets(const Command& command, Invocation& in, const std::vector<Target>& targets,
                     bool sections, const std::vector<std::string>& warnings = {}) {
   Session& session = in.session;
   std::vector<ExitCode> codes;
   std::vector<std::pair<IsolateInfo, nlohmann::json>> docs;
+  // With an overview, the sections wait for it: each run's text is kept until all have run.
+  const bool overview = !in.json && sections && command.overview && targets.size() > 1;
+  std::ostringstream sections_text;
+  std::ostream& text_out = overview ? sections_text : in.out;
+  std::vector<std::any> overviews;
   bool failed = false;
   for (size_t n = 0; n < targets.size(); ++n) {
     const Target& target = targets[n];
     target.select();
     std::ostringstream captured;
-    Invocation here{session,    in.second,       in.force,
-                    in.options, in.json,         in.json ? captured : in.out,
-                    in.err,     target.thread_id};
-    if (!in.json && sections) in.out << (n ? "\n" : "") << "== " << target.title << " ==\n";
+    std::any left;
+    Invocation here{session,    in.second,        in.force,
+                    in.options, in.json,          in.json ? captured : text_out,
+                    in.err,     target.thread_id, overview ? &left : nullptr};
+    if (!in.json && sections) text_out << (n ? "\n" : "") << "== " << target.title << " ==\n";
     try {
       codes.push_back(command.run(here));
     } catch (const Error& e) {
@@ -270,12 +276,20 @@ ExitCode RunTargets(const Command& command, Invocation& in, const std::vector<Ta
       failed = true;
       continue;
     }
+    if (left.has_value()) overviews.push_back(std::move(left));
     nlohmann::json doc = in.json ? nlohmann::json::parse(captured.str()) : nlohmann::json();
     codes.back() = WithHeapDamage(command, in, codes.back(), in.json ? &doc : nullptr);
     if (in.json) docs.emplace_back(target.info, std::move(doc));
   }
   session.SelectIsolate(0);
   if (in.second) in.second->SelectIsolate(0);
+  if (overview) {
+    if (!overviews.empty()) {
+      command.overview(in, overviews);
+      in.out << "\n";
+    }
+    in.out << sections_text.str();
+  }
   if (in.json && !docs.empty()) {
     nlohmann::json merged = MergeIsolateDocuments(docs);
     for (const auto& w : warnings) merged["warnings"].push_back(w);

@@ -55,12 +55,6 @@ nlohmann::json SpacesJson(const std::vector<SpaceInfo>& spaces) {
   return out;
 }
 
-std::string ThreadOf(const IsolateInfo& i) {
-  if (!i.tid) return "thread not found";
-  return std::string(i.main_thread ? "main thread" : "worker thread") + ", tid " +
-         std::to_string(i.tid);
-}
-
 SpaceInfo Total(const std::vector<SpaceInfo>& spaces) {
   SpaceInfo total{"total"};
   for (const auto& s : spaces) {
@@ -87,12 +81,6 @@ void PrintSpaces(const std::vector<SpaceInfo>& spaces, std::ostream& out) {
   t.Print(out);
 }
 
-// Node's thread name as the table shows it: "?" unknown, "" (the main thread's) quoted.
-std::string ThreadNameCell(const std::optional<std::string>& name) {
-  if (!name) return "?";
-  return name->empty() ? "\"\"" : *name;
-}
-
 void PrintIsolateList(const InfoResult& r, std::ostream& out) {
   Table t;
   t.AddColumn("isolate", Table::Align::kRight);
@@ -106,7 +94,7 @@ void PrintIsolateList(const InfoResult& r, std::ostream& out) {
   t.AddColumn("origin");
   for (const auto& i : r.isolates) {
     const SpaceInfo total = Total(i.spaces);
-    t.AddRow({std::to_string(i.isolate.index), ThreadOf(i.isolate),
+    t.AddRow({std::to_string(i.isolate.index), ThreadCell(i.isolate),
               i.node_thread_id ? std::to_string(*i.node_thread_id) : "?",
               ThreadNameCell(i.node_thread_name), Hex(i.isolate.isolate), Grouped(total.committed),
               Grouped(total.used), Grouped(total.objects), i.origin});
@@ -118,6 +106,17 @@ void PrintIsolateList(const InfoResult& r, std::ostream& out) {
 }
 
 }  // namespace
+
+std::string ThreadCell(const IsolateInfo& i) {
+  if (!i.tid) return "thread not found";
+  return std::string(i.main_thread ? "main thread" : "worker thread") + ", tid " +
+         std::to_string(i.tid);
+}
+
+std::string ThreadNameCell(const std::optional<std::string>& name) {
+  if (!name) return "?";
+  return name->empty() ? "\"\"" : *name;
+}
 
 nlohmann::json ToJson(const InfoResult& r) {
   nlohmann::json spaces = SpacesJson(r.spaces);
@@ -181,7 +180,7 @@ void PrintText(const InfoResult& r, std::ostream& out) {
   for (size_t n = 0; n < r.isolates.size(); ++n) {
     const IsolateHeapInfo& i = r.isolates[n];
     if (n) out << "\n";
-    out << "isolate " << i.isolate.index << " (" << ThreadOf(i.isolate) << "): Isolate "
+    out << "isolate " << i.isolate.index << " (" << ThreadCell(i.isolate) << "): Isolate "
         << Hex(i.isolate.isolate) << ", Heap " << Hex(i.isolate.heap)
         << (n ? "; the read-only space is shared, counted in isolate 0" : "") << "\n";
     PrintSpaces(i.spaces, out);

@@ -121,50 +121,85 @@ std::string MarkdownCell(const std::string& text) {
   return out;
 }
 
-}  // namespace
+// Headings and short tables, in text or Markdown.
+class ReportWriter {
+ public:
+  ReportWriter(std::ostream& out, bool markdown) : out_(out), markdown_(markdown) {}
 
-void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
-  auto heading = [&](const std::string& h) {
-    out << "\n" << (markdown ? "## " + h : h + "\n" + std::string(h.size(), '-')) << "\n";
-  };
+  void Heading(const std::string& h) const {
+    out_ << "\n" << (markdown_ ? "## " + h : h + "\n" + std::string(h.size(), '-')) << "\n";
+  }
+
   // The first column is text; the others are figures, except the last where text_last.
-  auto table = [&](const std::vector<std::string>& headers,
-                   const std::vector<std::vector<std::string>>& rows, bool text_last = true) {
-    if (markdown) {
-      out << "|";
-      for (const auto& h : headers) out << " " << h << " |";
-      out << "\n|";
-      for (size_t i = 0; i < headers.size(); ++i) out << "---|";
-      out << "\n";
+  void Rows(const std::vector<std::string>& headers,
+            const std::vector<std::vector<std::string>>& rows, bool text_last = true) const {
+    std::vector<Table::Align> aligns;
+    for (size_t i = 0; i < headers.size(); ++i)
+      aligns.push_back(i == 0 || (text_last && i + 1 == headers.size()) ? Table::Align::kLeft
+                                                                        : Table::Align::kRight);
+    Rows(headers, aligns, rows);
+  }
+
+  void Rows(const std::vector<std::string>& headers, const std::vector<Table::Align>& aligns,
+            const std::vector<std::vector<std::string>>& rows) const {
+    if (markdown_) {
+      out_ << "|";
+      for (const auto& h : headers) out_ << " " << h << " |";
+      out_ << "\n|";
+      for (size_t i = 0; i < headers.size(); ++i) out_ << "---|";
+      out_ << "\n";
       for (const auto& row : rows) {
-        out << "|";
-        for (const auto& c : row) out << " " << MarkdownCell(c) << " |";
-        out << "\n";
+        out_ << "|";
+        for (const auto& c : row) out_ << " " << MarkdownCell(c) << " |";
+        out_ << "\n";
       }
       return;
     }
     Table t;
-    for (size_t i = 0; i < headers.size(); ++i)
-      t.AddColumn(headers[i], i == 0 || (text_last && i + 1 == headers.size())
-                                  ? Table::Align::kLeft
-                                  : Table::Align::kRight);
+    for (size_t i = 0; i < headers.size(); ++i) t.AddColumn(headers[i], aligns.at(i));
     for (const auto& row : rows) t.AddRow(row);
-    t.Print(out);
-  };
-  const auto& p = r.info.process;
-  out << (markdown ? "# " : "") << "mortem triage: pid " << p.pid << ", Node "
-      << r.info.node_version << " (V8 " << r.info.v8_version << ")\n";
+    t.Print(out_);
+  }
+
+ private:
+  std::ostream& out_;
+  bool markdown_;
+};
+
+// The first line of a report: the process and the versions.
+void PrintTitle(const InfoResult& info, std::ostream& out, bool markdown,
+                const std::string& extra = "") {
+  const auto& p = info.process;
+  out << (markdown ? "# " : "") << "mortem triage: pid " << p.pid << ", Node " << info.node_version
+      << " (V8 " << info.v8_version << ")" << extra << "\n";
   out << (markdown ? "\n" : "") << "command line: " << p.command_line << "\n";
   if (p.signal)
     out << (markdown ? "\n" : "") << "signal: " << p.signal << " (" << SignalName(p.signal)
         << ")\n";
-  heading("Suspects");
-  if (r.suspects.empty()) out << "none found\n";
-  for (size_t i = 0; i < r.suspects.size(); ++i) {
-    out << i + 1 << ". " << OneLine(r.suspects[i].sentence) << "\n";
-    for (const auto& e : r.suspects[i].evidence)
+}
+
+void PrintSuspects(const std::vector<Suspect>& suspects, std::ostream& out,
+                   const std::vector<std::string>& prefixes = {}) {
+  if (suspects.empty()) out << "none found\n";
+  for (size_t i = 0; i < suspects.size(); ++i) {
+    out << i + 1 << ". " << (i < prefixes.size() ? prefixes[i] : "")
+        << OneLine(suspects[i].sentence) << "\n";
+    for (const auto& e : suspects[i].evidence)
       if (!e.empty()) out << "   - " << OneLine(e) << "\n";
   }
+}
+
+}  // namespace
+
+void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
+  const ReportWriter writer(out, markdown);
+  auto heading = [&](const std::string& h) { writer.Heading(h); };
+  auto table = [&](const std::vector<std::string>& headers,
+                   const std::vector<std::vector<std::string>>& rows,
+                   bool text_last = true) { writer.Rows(headers, rows, text_last); };
+  PrintTitle(r.info, out, markdown);
+  heading("Suspects");
+  PrintSuspects(r.suspects, out);
   if (r.crashing_thread) {
     heading("Crashing thread (tid " + std::to_string(r.crashing_thread->tid) + ")");
     if (markdown) out << "```\n";
@@ -238,6 +273,64 @@ void PrintTriage(const TriageResult& r, std::ostream& out, bool markdown) {
   for (const auto& [type, count] : r.handles) out << "  handle  " << type << ": " << count << "\n";
   for (const auto& [type, count] : r.requests) out << "  request " << type << ": " << count << "\n";
   for (const auto& w : r.warnings) out << "warning: " << w << "\n";
+}
+
+void PrintTriageOverview(const std::vector<TriageResult>& isolates, std::ostream& out,
+                         bool markdown) {
+  if (isolates.empty()) return;
+  const ReportWriter writer(out, markdown);
+  PrintTitle(isolates.front().info, out, markdown,
+             ", " + std::to_string(isolates.size()) + " isolates");
+  writer.Heading("Isolates");
+  std::vector<std::vector<std::string>> rows;
+  std::vector<Suspect> suspects;
+  std::vector<std::vector<std::string>> isolates_of;  // of each suspect: the isolates it is in
+  std::vector<std::string> prefixes;
+  for (const auto& r : isolates) {
+    if (r.info.isolates.empty()) continue;
+    const IsolateHeapInfo& i = r.info.isolates.front();
+    uint64_t used = 0, objects = 0;
+    for (const auto& s : i.spaces) {
+      used += s.used;
+      objects += s.objects;
+    }
+    const std::string index = std::to_string(i.isolate.index);
+    rows.push_back(
+        {index, ThreadCell(i.isolate), i.node_thread_id ? std::to_string(*i.node_thread_id) : "?",
+         ThreadNameCell(i.node_thread_name), HumanBytes(used), Grouped(objects),
+         Grouped(r.unreachable_objects), Grouped(r.suspects.size()),
+         r.crashing_thread ? "tid " + std::to_string(r.crashing_thread->tid) : "", i.origin});
+    for (const auto& s : r.suspects) {
+      suspects.push_back(s);
+      isolates_of.emplace_back(1, index);
+    }
+  }
+  // A suspect of the process (malloc's, "native") is in every isolate's report: listed once,
+  // with them all. Others are each isolate's own, even where two isolates' sentences are alike.
+  for (size_t i = 0; i < suspects.size(); ++i)
+    for (size_t j = i + 1; j < suspects.size();) {
+      if (suspects[i].kind != "native" || suspects[j].kind != "native" ||
+          suspects[j].sentence != suspects[i].sentence) {
+        ++j;
+        continue;
+      }
+      isolates_of[i].push_back(isolates_of[j].front());
+      suspects.erase(suspects.begin() + static_cast<ptrdiff_t>(j));
+      isolates_of.erase(isolates_of.begin() + static_cast<ptrdiff_t>(j));
+    }
+  for (const auto& of : isolates_of) {
+    std::string prefix = of.size() == 1 ? "[isolate " : "[isolates ";
+    for (size_t k = 0; k < of.size(); ++k) prefix += (k ? ", " : "") + of[k];
+    prefixes.push_back(prefix + "] ");
+  }
+  constexpr auto kText = Table::Align::kLeft, kFigure = Table::Align::kRight;
+  writer.Rows({"isolate", "thread", "threadId", "threadName", "used", "objects", "garbage",
+               "suspects", "crashing thread", "origin"},
+              {kFigure, kText, kFigure, kText, kFigure, kFigure, kFigure, kFigure, kText, kText},
+              rows);
+  writer.Heading("Suspects in all isolates");
+  PrintSuspects(suspects, out, prefixes);
+  out << "\n(each isolate's report follows)\n";
 }
 
 void PrintText(const TriageResult& r, std::ostream& out) {

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support.h"
 
@@ -147,6 +148,25 @@ TEST_CASE("a process that died in a worker: the worker's isolate, frames and tri
   const size_t next_section = text.out.find("== isolate ", worker_section + header.size());
   CHECK((next_section == std::string::npos || crash_at < next_section));
   CHECK(text.out.find("Crashing thread") == crash_at);  // in no other section
+  // Before the sections, the isolates: the crashing thread in the worker's row alone, and the
+  // fatal error among all isolates' suspects, named with the worker's isolate.
+  const size_t first_section = text.out.find("== isolate 0:");
+  REQUIRE(first_section != std::string::npos);
+  const std::string overview = text.out.substr(0, first_section);
+  CHECK(overview.find("2 isolates\n") != std::string::npos);
+  const std::string crashed = "  tid " + std::to_string(worker_tid) + "  ";
+  size_t rows_with_crash = 0;
+  std::istringstream lines(overview);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(crashed) == std::string::npos) continue;
+    ++rows_with_crash;
+    CHECK(line.find(" " + std::to_string(worker_isolate) + "  worker thread, tid " +
+                    std::to_string(worker_tid)) != std::string::npos);
+  }
+  CHECK_MESSAGE(rows_with_crash == 1, overview);
+  CHECK_MESSAGE(overview.find("[isolate " + std::to_string(worker_isolate) +
+                              "] The process hit a fatal error") != std::string::npos,
+                overview);
 
   // Each isolate's class, exact against that isolate's own snapshot.
   const auto run = RunCli({"objects", core, "--json"});

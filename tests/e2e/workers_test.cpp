@@ -29,6 +29,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support.h"
 
@@ -100,6 +101,64 @@ uint64_t FileOffsetOf(const fs::path& core, uint64_t address) {
       return ph.p_offset + (address - ph.p_vaddr);
   }
   return 0;
+}
+
+// 30000 -> "30,000", as reports write counts.
+std::string WithCommas(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// The words of the overview's row of an isolate ("3  worker thread, tid 16531  3  WorkerThread
+// 17.9 MiB ..."), or none.
+std::vector<std::string> OverviewRow(const std::string& overview, size_t index) {
+  std::istringstream lines(overview);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> row;
+    for (std::string w; words >> w;) row.push_back(w);
+    if (row.size() > 6 && row[0] == std::to_string(index) && row[2] == "thread,") return row;
+  }
+  return {};
+}
+
+// The text triage of a process with workers opens with every isolate: its thread (as `info`
+// found it), Node's threadId and thread name as the scenario's threads saw them; and with the
+// suspects of all isolates, worker B's 30,000 jobs named with the isolate that holds them.
+void CheckTriageOverview(const std::string& core, const std::vector<ScenarioIsolate>& scenario,
+                         const std::vector<size_t>& index_of, const json& isolates) {
+  const auto text = RunCli({"triage", core});
+  REQUIRE(text.CleanExit());
+  CHECK(text.exit_code == 0);
+  const size_t first_section = text.out.find("\n== isolate 0: ");
+  REQUIRE(first_section != std::string::npos);
+  const std::string overview = text.out.substr(0, first_section);
+  CHECK(overview.find(std::to_string(isolates.size()) + " isolates\n") != std::string::npos);
+  for (const auto& i : isolates)
+    CHECK_MESSAGE(OverviewRow(overview, i.at("isolate").get<size_t>()).size() > 6,
+                  "isolate " << i.at("isolate") << " has no row in:\n"
+                             << overview);
+  for (size_t s = 0; s < scenario.size(); ++s) {
+    const auto row = OverviewRow(overview, index_of[s]);
+    REQUIRE_MESSAGE(row.size() > 6, "no row for isolate " << index_of[s] << " in:\n" << overview);
+    CHECK(row[1] == (s == 0 ? "main" : "worker"));
+    CHECK(row[4] == std::to_string(isolates.at(index_of[s]).at("tid").get<int>()));
+    CHECK(row[5] == std::to_string(scenario[s].thread_id));
+    const json& name = scenario[s].thread_name;
+    CHECK(row[6] == (name.is_null()                    ? std::string("?")
+                     : name.get<std::string>().empty() ? std::string("\"\"")
+                                                       : name.get<std::string>()));
+  }
+  const std::string leak = "[isolate " + std::to_string(index_of[2]) + "] " +
+                           WithCommas(scenario[2].count) + " " + scenario[2].class_name +
+                           " objects retain";
+  CHECK_MESSAGE(overview.find(leak) != std::string::npos, leak << " not in:\n" << overview);
+  // Each suspect there is also in its isolate's section.
+  CHECK(text.out.find(leak.substr(leak.find("] ") + 2), first_section) != std::string::npos);
 }
 
 }  // namespace
@@ -222,6 +281,7 @@ TEST_CASE("worker threads: every isolate found, each analysed against its own sn
 
   json triage = RunCliJsonStrict({"triage", core, "--no-retained"});
   CHECK(triage.at("isolates").size() == scenario.size() + others);
+  CheckTriageOverview(core, scenario, index_of, isolates);
   std::cout << "[e2e] " << Label() << " workers: " << isolates.size() << " isolates;"
             << summary.str() << " stack and handles per isolate\n";
 }

@@ -367,3 +367,40 @@ TEST_CASE("golden: triage with --no-retained of a partial heap, nothing suspect"
   CheckTriage("triage-no-retained", r, {});
   CheckGolden("triage-no-retained.md", Markdown(r));
 }
+
+TEST_CASE("golden: triage's overview of a main thread and a worker, before their sections") {
+  std::vector<TypeRow> rows;
+  TriageResult main = Gathered(rows);
+  TriageResult worker = Gathered(rows);
+  // The worker: its own thread and heap, no crash, a leak of its own; malloc is the process's.
+  IsolateHeapInfo& w = worker.info.isolates.front();
+  w.isolate = {1, 0x7f3a10001000, 0x7f3a10010000, 4250, false, 0};
+  w.node_thread_id = 1;
+  w.node_thread_name = "pdf-render";
+  w.origin = "/srv/app/render.js";
+  w.spaces = {{"old_space", 8388608, 7340032, 32, 90000}};
+  main.info.isolates.front().node_thread_name = "";
+  main.info.isolates.front().origin = "/srv/app/server.js";
+  worker.crashing_thread.reset();
+  worker.exception.reset();
+  worker.unreachable_objects = 12;
+  rows[0].name = "PdfPage";
+  rows[0].count = 20000;
+  worker.top_by_retained = {{rows[0], 0x2b1f000412a8, {}}};
+  test::glibc::Fixture malloc_memory;
+  const auto malloc = native::ReadMalloc(malloc_memory.memory, malloc_memory.mappings);
+  for (TriageResult* r : {&main, &worker}) {
+    r->all_heaps_committed = 4u << 10;  // both isolates weigh malloc against the same heaps
+    JudgeTriage(*r, rows, malloc);
+    // As a fragmented arena makes JudgeTriage say it, in each isolate's report.
+    r->suspects.push_back({"native",
+                           "glibc malloc holds 35.8 MiB free in its main arena (84% of its "
+                           "42.6 MiB): fragmentation",
+                           {"mortem memory CORE"}});
+  }
+  for (bool markdown : {false, true}) {
+    std::ostringstream out;
+    format::PrintTriageOverview({main, worker}, out, markdown);
+    CheckGolden(markdown ? "triage-overview.md" : "triage-overview.txt", out.str());
+  }
+}

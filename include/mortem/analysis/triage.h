@@ -63,6 +63,9 @@ struct TriageResult {
   // glibc malloc (mortem memory): what it holds from the system (arenas and mmapped chunks),
   // and what its arenas hold free.
   uint64_t native_bytes = 0, malloc_free_bytes = 0;
+  // Every isolate's heap pages (the shared read-only space once), which malloc's bytes are
+  // weighed against; 0: this isolate's spaces stand in.
+  uint64_t all_heaps_committed = 0;
   // Named numbers for --fail-if: heap_used, objects, retained(NAME), self(NAME), count(NAME),
   // slab_waste, buffers, duplicate_strings, handles(TYPE), requests(TYPE), js_frames, exception,
   // malloc_free, native.

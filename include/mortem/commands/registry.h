@@ -5,6 +5,7 @@
 // checks all read it. The frontends only supply the target (a Session), the output streams, and
 // -- for commands that compare two cores -- how to open another core.
 #pragma once
+#include <any>
 #include <boost/program_options.hpp>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -32,6 +33,9 @@ struct Invocation {
   std::ostream& err;
   // Commands with second_core: Node's threadId of the two isolates compared (unset: unknown).
   std::optional<uint64_t> thread_id = std::nullopt;
+  // Set where the command's text covers several isolates and it has an overview: what the run
+  // leaves there for Command::overview (e.g. its TriageResult).
+  std::any* overview = nullptr;
 };
 
 // Which isolates a command describes. kEach: every heap command; it takes --isolate N|all
@@ -53,6 +57,9 @@ struct Command {
   std::string schema;          // its --json document's schema, a file in docs/schema/
   std::vector<Alias> aliases;  // llnode's names for it (LLDB plugin)
   IsolateScope isolates = IsolateScope::kEach;
+  // Text over several isolates: printed before their sections, from what each isolate's run
+  // left in Invocation::overview, in index order (unset: the sections alone).
+  std::function<void(Invocation&, const std::vector<std::any>&)> overview;
 };
 
 const std::vector<Command>& Registry();

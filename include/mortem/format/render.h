@@ -25,6 +25,10 @@ constexpr int kSchemaVersion = 1;
 
 nlohmann::json ToJson(const InfoResult& r);
 void PrintText(const InfoResult& r, std::ostream& out);
+// An isolate's thread as tables show it: "main thread, tid 16520", "worker thread, tid 16529".
+std::string ThreadCell(const IsolateInfo& i);
+// Node's thread name as tables show it: "?" unknown, "" (the main thread's) quoted.
+std::string ThreadNameCell(const std::optional<std::string>& name);
 
 nlohmann::json ToJson(const SnapshotResult& r);
 void PrintText(const SnapshotResult& r, std::ostream& out);
@@ -59,6 +63,11 @@ void PrintText(const DiffResult& r, std::ostream& out);
 nlohmann::json ToJson(const TriageResult& r);
 void PrintText(const TriageResult& r, std::ostream& out);
 void PrintMarkdown(const TriageResult& r, std::ostream& out);
+// What comes before the isolates' sections where the process has several: one row per isolate
+// (its thread, Node's threadId and name, heap used, objects, suspects, whether it crashed) and
+// every isolate's suspects, each with its isolate. One TriageResult per isolate, in index order.
+void PrintTriageOverview(const std::vector<TriageResult>& isolates, std::ostream& out,
+                         bool markdown);
 
 nlohmann::json ToJson(const HandlesResult& r);
 void PrintText(const HandlesResult& r, std::ostream& out);
