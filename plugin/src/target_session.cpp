@@ -46,6 +46,7 @@ ProcessFacts FactsOfProcess(lldb::SBTarget target, lldb::SBProcess process) {
     lldb::SBThread thread = process.GetThreadAtIndex(i);
     ThreadInfo t;
     t.tid = static_cast<int>(thread.GetThreadID());
+    if (const char* name = thread.GetName()) t.name = name;  // a live process's (none in cores)
     lldb::SBFrame frame = thread.GetFrameAtIndex(0);
     if (frame.IsValid()) {
       t.pc = frame.GetPC();

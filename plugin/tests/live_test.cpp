@@ -1,7 +1,8 @@
-// The plugin on a live process: lldb attaches to a running node (-p PID), `v8 objects` finds the
-// script's class, lldb detaches, and node is still running afterwards. Skipped (77) when the
-// node binary is missing or ptrace attach is not permitted here.
-// The e2e support library reports through doctest; its implementation lives here.
+// The plugin on a live process: lldb attaches to a running node (-p PID) with a worker, `v8
+// objects` finds the script's class, `v8 isolates` names each isolate's thread as the OS does
+// (/proc/PID/task/TID/comm), lldb detaches, and node is still running afterwards. Skipped (77) when
+// the node binary is missing or ptrace attach is not permitted here. The e2e support library
+// reports through doctest; its implementation lives here.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <regex>
 #include <string>
 #include <thread>
@@ -29,9 +31,46 @@ constexpr const char* kScript = R"(
 class LiveWidget { constructor(i) { this.id = i; this.label = 'widget-' + i; } }
 globalThis.keep = [];
 for (let i = 0; i < 4321; i++) globalThis.keep.push(new LiveWidget(i));
-require('fs').writeFileSync(process.argv[1], String(process.pid));
+const { Worker } = require('worker_threads');
+const worker = new Worker('setInterval(() => {}, 1000)', { eval: true, name: 'live-pdf' });
+worker.on('online', () => require('fs').writeFileSync(process.argv[1], String(process.pid)));
 setInterval(() => {}, 1000);
 )";
+
+// The OS's name of each thread of a process, by tid (/proc/PID/task/TID/comm).
+std::map<int, std::string> ThreadNames(pid_t pid) {
+  std::map<int, std::string> out;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream in(task.path() / "comm");
+    std::string name;
+    if (std::getline(in, name)) out[std::stoi(task.path().filename().string())] = name;
+  }
+  return out;
+}
+
+// `v8 isolates`: each isolate's row names its thread as the OS does (`worker thread, tid N
+// "live-pdf"`), the worker's among them. Returns what is wrong ("" if nothing); checked: the
+// rows compared.
+std::string CheckThreadNames(const std::string& isolates, const std::map<int, std::string>& names,
+                             size_t& checked) {
+  static const std::regex row(R"re((main|worker) thread, tid (\d+) "([^"]*)")re");
+  checked = 0;
+  bool worker_named = false;
+  for (auto it = std::sregex_iterator(isolates.begin(), isolates.end(), row);
+       it != std::sregex_iterator(); ++it) {
+    const int tid = std::stoi((*it)[2]);
+    const auto os = names.find(tid);
+    if (os == names.end()) return "tid " + std::to_string(tid) + " is not a thread of node";
+    if (os->second != (*it)[3])
+      return "tid " + std::to_string(tid) + ": " + (*it)[3].str() + ", the OS says " + os->second;
+    ++checked;
+    worker_named |= (*it)[1] == "worker";
+  }
+  if (checked < 2 || !worker_named) return "fewer than 2 isolates with named threads";
+  return "";
+}
 
 // The state letter of /proc/PID/stat ('R', 'S', 't', 'Z', ...), or 0 if the process is gone.
 char StateOf(pid_t pid) {
@@ -75,7 +114,7 @@ int main() {
   if (!std::filesystem::exists(ready)) return Fail("node did not start the script", pid);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the pid file is complete
 
-  auto r = RunLldbBatch({"v8 objects", "detach"}, {"-p", std::to_string(pid)}, 240);
+  auto r = RunLldbBatch({"v8 objects", "v8 isolates", "detach"}, {"-p", std::to_string(pid)}, 240);
   const std::string all = r.out + r.err;
   if (all.find("attach failed") != std::string::npos ||
       all.find("Operation not permitted") != std::string::npos) {
@@ -93,6 +132,12 @@ int main() {
   if (!std::regex_search(objects, row))
     return Fail("v8 objects has no row of 4,321 LiveWidget objects:\n" + objects.substr(0, 3000),
                 pid);
+  // The OS's thread names, which a live process has (a core has none): each isolate's thread as
+  // /proc names it.
+  size_t named = 0;
+  const std::string isolates = OutputOf(r.out, "v8 isolates");
+  const std::string wrong = CheckThreadNames(isolates, ThreadNames(pid), named);
+  if (!wrong.empty()) return Fail("v8 isolates: " + wrong + ":\n" + isolates.substr(0, 3000), pid);
   if (r.out.find("(lldb) detach") == std::string::npos)
     return Fail("lldb did not reach detach:\n" + r.out, pid);
 
@@ -103,8 +148,9 @@ int main() {
   if (::waitpid(pid, &status, WNOHANG) != 0) return Fail("node ended after the detach", -1);
   if (state != 'S' && state != 'R')
     return Fail(std::string("node is in state '") + state + "' after the detach", pid);
-  std::cout << "ok: v8 objects found 4,321 LiveWidget; node " << pid << " is running (state "
-            << state << ") after the detach\n";
+  std::cout << "ok: v8 objects found 4,321 LiveWidget; v8 isolates gave " << named
+            << " thread names as the OS does; node " << pid << " is running (state " << state
+            << ") after the detach\n";
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
   return 0;

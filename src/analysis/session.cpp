@@ -95,6 +95,8 @@ void Session::DiscoverIsolates() {
     info.isolate = found.heaps[i].isolate_address();
     info.heap = found.heaps[i].heap_address();
     info.tid = tids[i];
+    for (const auto& t : facts_.threads)
+      if (t.tid == tids[i] && tids[i] != 0) info.thread_name = t.name;
     info.main_thread = tids[i] != 0 && tids[i] == facts_.pid;
     info.stack_limit = limits[i];
     isolates_.push_back(info);

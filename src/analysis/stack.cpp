@@ -156,6 +156,7 @@ ThreadStack UnwindThread(Session& session, v8::FrameDecoder& decoder, const Thre
   ThreadStack stack;
   stack.number = number;
   stack.tid = thread.tid;
+  stack.name = thread.name;
   UnwoundThread unwound = session.unwinder()
                               ? session.unwinder()->Unwind(thread.tid, options.max_frames)
                               : WalkFramePointers(session.memory(), thread, options.max_frames);

@@ -110,7 +110,8 @@ void PrintIsolateList(const InfoResult& r, std::ostream& out) {
 std::string ThreadCell(const IsolateInfo& i) {
   if (!i.tid) return "thread not found";
   return std::string(i.main_thread ? "main thread" : "worker thread") + ", tid " +
-         std::to_string(i.tid);
+         std::to_string(i.tid) +
+         (i.thread_name.empty() ? "" : " \"" + OneLine(i.thread_name) + "\"");
 }
 
 std::string ThreadNameCell(const std::optional<std::string>& name) {
@@ -124,6 +125,7 @@ nlohmann::json ToJson(const InfoResult& r) {
   for (const auto& i : r.isolates)
     isolates.push_back({{"isolate", i.isolate.index},
                         {"tid", i.isolate.tid},
+                        {"os_thread_name", i.isolate.thread_name},
                         {"thread_id", i.node_thread_id ? nlohmann::json(*i.node_thread_id)
                                                        : nlohmann::json(nullptr)},
                         {"thread_name", i.node_thread_name ? nlohmann::json(*i.node_thread_name)
@@ -140,7 +142,7 @@ nlohmann::json ToJson(const InfoResult& r) {
     broken.push_back({{"heap_address", Hex(b.heap)}, {"pages", b.pages}, {"reason", b.reason}});
   nlohmann::json threads = nlohmann::json::array();
   for (const auto& t : r.process.threads)
-    threads.push_back({{"tid", t.tid}, {"pc", Hex(t.pc)}, {"sp", Hex(t.sp)}});
+    threads.push_back({{"tid", t.tid}, {"name", t.name}, {"pc", Hex(t.pc)}, {"sp", Hex(t.sp)}});
   return {{"schema", kSchemaVersion},
           {"node_version", r.node_version},
           {"v8_version", r.v8_version},

@@ -71,6 +71,7 @@ nlohmann::json ToJson(const StackResult& r) {
     threads.push_back(
         {{"number", t.number},
          {"tid", t.tid},
+         {"name", t.name},
          {"isolate", t.isolate ? nlohmann::json(*t.isolate) : nlohmann::json(nullptr)},
          {"js_frames", t.js_frames},
          {"stopped_because", t.stopped_because},
@@ -89,6 +90,7 @@ nlohmann::json ToJson(const StackResult& r) {
 
 void PrintThread(const ThreadStack& t, std::ostream& out) {
   out << "thread #" << t.number << " (tid " << t.tid;
+  if (!t.name.empty()) out << " \"" << OneLine(t.name) << "\"";
   if (t.isolate) out << ", isolate " << *t.isolate;
   out << "), " << t.frames.size() << " frames, " << t.js_frames << " JavaScript\n";
   for (const auto& f : t.frames) {

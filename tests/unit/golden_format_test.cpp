@@ -88,7 +88,11 @@ InfoResult Info(bool workers) {
                        r.walk};
   r.isolates.push_back(main);
   if (workers) {
-    r.isolates.push_back({{1, 0x7f3a08000000, 0x7f3a08010000, 4250, false, 0},
+    // A live process's thread names (the plugin's): the worker's OS name is its name option.
+    r.process.threads[0].name = "node-MainThread";
+    r.process.threads[1].name = "resizer";
+    r.isolates.front().isolate.thread_name = "node-MainThread";
+    r.isolates.push_back({{1, 0x7f3a08000000, 0x7f3a08010000, 4250, false, 0, "resizer"},
                           1,
                           "resizer",
                           "[worker eval]",

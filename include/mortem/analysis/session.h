@@ -34,6 +34,9 @@ struct DominatorTree;
 struct ThreadInfo {
   int tid = 0;
   uint64_t pc = 0, sp = 0, fp = 0;
+  // The OS's name of the thread (its comm: "node-MainThread", a Worker's name option, ...);
+  // empty where the target keeps none (ELF cores hold no per-thread names).
+  std::string name;
 };
 struct ProcessFacts {
   int pid = 0;
@@ -58,6 +61,7 @@ struct IsolateInfo {
   int tid = 0;               // the OS thread that runs it (0: not found)
   bool main_thread = false;  // its thread is the process's first (tid == pid)
   uint64_t stack_limit = 0;  // the JS stack limit V8 keeps for that thread
+  std::string thread_name;   // that thread's OS name (ThreadInfo::name; empty: unknown)
 };
 
 // An isolate whose heap was found but could not be read (reported, the others still analysed).

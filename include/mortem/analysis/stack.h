@@ -21,6 +21,7 @@ struct StackFrameRow {
 struct ThreadStack {
   size_t number = 0;  // 1-based, in the core's order (the first is the thread that dumped)
   int tid = 0;
+  std::string name;               // the OS's name of the thread; empty: unknown (cores)
   std::optional<size_t> isolate;  // the isolate this thread runs (its JS frames decoded with it)
   std::vector<StackFrameRow> frames;
   std::string stopped_because;
