@@ -77,7 +77,8 @@ if [ "${MORTEM_SKIP_FUZZ:-0}" != 1 ]; then
   suite fuzz "$root/build-fuzz" -DCMAKE_CXX_COMPILER=clang++ -DMORTEM_FUZZ=ON -DMORTEM_WERROR=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$sanitizer_flags -gline-tables-only" \
-    -DMORTEM_FUZZ_SECONDS="${MORTEM_FUZZ_SECONDS:-60}"
+    -DMORTEM_FUZZ_SECONDS="${MORTEM_FUZZ_SECONDS:-60}" \
+    -DMORTEM_E2E_CORES_DIR="$root/build/cores"
 fi
 
 echo
