@@ -11,12 +11,14 @@
 //    count at the heap size of their text, and the other rows that hold read-only objects
 //    ((symbol), (heap number), and "(system)" with read-only maps, holes and private symbols)
 //    have their counts compared and their self sizes printed.
-//    Rows known to be off on some lines ("(compiled code)"; express's "(array)") are checked in a
-//    test case of their own, marked may_fail with issue 19 item 9 (see there);
+//    Rows known to be off on some lines ("(compiled code)"; express's "(array)") are checked in
+//    test cases of their own: strictly on the lines where they hold, marked may_fail with issue
+//    19 item 9 on the others (see there);
 //    The classes scenario.json counts are exact in count and self size;
 //  - retained: the 10 object classes retaining the most in the snapshot's own dominator tree
 //    (DevTools' rule: instances no other instance of the class dominates) within 10% in
-//    `objects --retained` (may_fail: issue 19 item 3, see there);
+//    `objects --retained` (strict on the lines where that holds, may_fail on the others: issue 19
+//    item 3, see there);
 //  - triage: the first suspect is the class scenario.json names as the leak, if it names one;
 //  - paths: every step of the paths `retainers` prints for the leak's example and for instances
 //    of the classes scenario.json lists is an edge the snapshot has, with the same name between
@@ -29,7 +31,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -54,6 +58,13 @@ constexpr size_t kInstancesPerClass = 2;
 
 std::string Label() {
   return Env("MORTEM_E2E_LABEL").value_or("?");
+}
+
+// Whether this run's Node line (MORTEM_E2E_LABEL "26.12.1": 26) is one of those where a check
+// is known to be off (issue 19); an unknown line counts as one.
+bool KnownOffHere(std::initializer_list<int> majors) {
+  const int major = std::atoi(Label().c_str());
+  return major == 0 || std::find(majors.begin(), majors.end(), major) != majors.end();
 }
 
 std::string Percent(double x) {
@@ -367,10 +378,22 @@ TEST_CASE("realheaps: every row of 50+ instances within 2% of the snapshot") {
 // express heap's "(array)" holds on 18-24; on 26 mortem reaches 81 more (3,487 vs 3,406; not
 // explained yet: not what writing a snapshot creates, a snapshot written before does not change
 // it).
-TEST_CASE("realheaps: the known-off rows within 2% of the snapshot" *
+// Where they hold (Node 18-22) they must: only the lines where they are known off may fail.
+constexpr std::initializer_list<int> kRowsOffOn = {24, 26};
+
+TEST_CASE("realheaps: the known-off rows within 2% of the snapshot, where they hold") {
+  if (KnownOffHere(kRowsOffOn)) return;  // the may_fail case below
+  for (const auto& name : ScenarioNames()) {
+    CAPTURE(name);
+    CheckRows(Load(name), RowSet::kKnownOff);
+  }
+}
+
+TEST_CASE("realheaps: the known-off rows within 2% of the snapshot, on Node 24 and 26" *
           doctest::may_fail("issue 19 item 9: (compiled code) 2% low on V8 13.6+, where mortem's "
                             "graph does not follow the JSDispatchTable; express's (array) 2.4% "
                             "high on Node 26")) {
+  if (!KnownOffHere(kRowsOffOn)) return;  // checked strictly above
   for (const auto& name : ScenarioNames()) {
     CAPTURE(name);
     CheckRows(Load(name), RowSet::kKnownOff);
@@ -382,9 +405,25 @@ TEST_CASE("realheaps: the known-off rows within 2% of the snapshot" *
 // stack holds dominates the program), `system / Context` 17.5 MB vs 19.6 MB; express's
 // MemoryStore is 8.6% high by its 20,000 session-id key strings, which the snapshot also
 // holds from "(Internalized strings)".
-TEST_CASE("realheaps: retained sizes of the top 10 classes within 10% of the snapshot's tree" *
-          doctest::may_fail("issue 19 item 3: retained sizes follow other rules than DevTools' "
-                            "(roots: the core's stack; the string table)")) {
+// They hold on Node 20 and 22, and must there.
+constexpr std::initializer_list<int> kRetainedOffOn = {18, 24, 26};
+
+TEST_CASE(
+    "realheaps: retained sizes of the top 10 classes within 10% of the snapshot's tree, "
+    "where they hold") {
+  if (KnownOffHere(kRetainedOffOn)) return;  // the may_fail case below
+  for (const auto& name : ScenarioNames()) {
+    CAPTURE(name);
+    CheckRetained(Load(name));
+  }
+}
+
+TEST_CASE(
+    "realheaps: retained sizes of the top 10 classes within 10% of the snapshot's tree, "
+    "on Node 18, 24 and 26" *
+    doctest::may_fail("issue 19 item 3: retained sizes follow other rules than DevTools' "
+                      "(roots: the core's stack; the string table)")) {
+  if (!KnownOffHere(kRetainedOffOn)) return;  // checked strictly above
   for (const auto& name : ScenarioNames()) {
     CAPTURE(name);
     CheckRetained(Load(name));
