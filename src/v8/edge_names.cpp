@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/properties.h"
 #include "mortem/v8/tagged.h"
 #include "scope_info.h"
@@ -30,8 +31,8 @@ std::optional<uint64_t> EdgeNamer::ContextSlotName(Address scope_info, uint32_t 
 
 std::vector<EdgeName> EdgeNamer::Names(Address holder, Address target) {
   std::vector<EdgeName> out;
-  auto map_word = memory_.ReadWord(holder);
-  const MapInfo* map = map_word ? namer_.MapOf(holder + 1) : nullptr;
+  const ObjectView object(memory_, holder);
+  const MapInfo* map = object.Map() ? namer_.MapOf(object.tagged().raw()) : nullptr;
   if (!map) return out;
   // The holder's size bounds the scan; variable-size objects are read up to a cap.
   uint64_t size = map->instance_size;
@@ -67,8 +68,8 @@ std::optional<std::string> EdgeNamer::InternalFieldName(Address holder, uint16_t
     if (offset == o.function_feedback_cell) return "feedback_cell";
     if (offset == o.function_code) return "code";
     if (offset == o.function_prototype_or_initial_map) {
-      auto value = memory_.ReadWord(holder + offset);
-      const MapInfo* map = value ? namer_.MapOf(*value) : nullptr;
+      auto value = ObjectView(memory_, holder).Field(offset);
+      const MapInfo* map = value ? namer_.MapOf(value->raw()) : nullptr;
       return map && map->instance_type == t.map ? "initial_map" : "prototype";
     }
     return std::nullopt;
@@ -107,7 +108,8 @@ EdgeName EdgeNamer::NameSlot(Address holder, const MapInfo& map, uint32_t offset
       return e;
     }
     PropertyReader reader(memory_, layout_);
-    uint64_t value = memory_.ReadWord(holder + offset).value_or(0);
+    auto field = ObjectView(memory_, holder).Field(offset);
+    const uint64_t value = field ? field->raw() : 0;
     uint32_t start = map.inobject_start_words * 8u;
     if (offset >= start) {
       for (const auto& p : reader.OwnProperties(holder, map))
@@ -129,9 +131,9 @@ EdgeName EdgeNamer::NameSlot(Address holder, const MapInfo& map, uint32_t offset
     else if (slot == o.context_previous_index)
       e.name = "previous";
     else {
-      auto scope = memory_.ReadWord(holder + o.fixed_array_data + o.context_scope_info_index * 8);
-      auto name =
-          scope && Tagged(*scope).IsStrong() ? ContextSlotName(*scope - 1, slot) : std::nullopt;
+      auto scope =
+          ObjectView(memory_, holder).Object(o.fixed_array_data + o.context_scope_info_index * 8);
+      auto name = scope ? ContextSlotName(scope->address(), slot) : std::nullopt;
       auto text = name ? namer_.strings().ReadTagged(*name, 128) : std::nullopt;
       e.kind = EdgeName::Kind::kContext;
       e.name = text ? text->utf8 : "(context slot " + std::to_string(slot) + ")";

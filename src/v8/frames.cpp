@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/properties.h"
 #include "mortem/v8/tagged.h"
 
@@ -10,9 +11,18 @@ namespace {
 
 constexpr uint64_t kMaxArgumentCount = 1 << 16;  // beyond this the argc slot is not one
 
-Address Slot(Address fp, int32_t offset) {
-  return static_cast<Address>(static_cast<int64_t>(fp) + offset);
-}
+// A frame's slots, at the layout's signed offsets from its frame pointer (fp_*).
+class FrameSlots {
+ public:
+  FrameSlots(const Memory& memory, Address fp) : memory_(memory), fp_(fp) {}
+  std::optional<uint64_t> Word(int32_t offset) const {
+    return memory_.ReadWord(static_cast<Address>(static_cast<int64_t>(fp_) + offset));
+  }
+
+ private:
+  const Memory& memory_;
+  Address fp_;
+};
 
 }  // namespace
 
@@ -37,13 +47,13 @@ bool FrameDecoder::IsJSFunction(uint64_t tagged) {
 }
 
 Address FrameDecoder::FunctionOf(Address fp) {
-  auto function = memory_.ReadWord(Slot(fp, layout_.off.fp_function));
+  auto function = FrameSlots(memory_, fp).Word(layout_.off.fp_function);
   return function && IsJSFunction(*function) ? *function : 0;
 }
 
 V8Frame FrameDecoder::Decode(Address fp, size_t max_arguments) {
   V8Frame frame;
-  auto marker = memory_.ReadWord(Slot(fp, layout_.off.fp_context));
+  auto marker = FrameSlots(memory_, fp).Word(layout_.off.fp_context);
   if (!marker) return frame;
   if (auto type = MarkerType(*marker)) {
     frame.kind = V8Frame::Kind::kTyped;
@@ -57,10 +67,10 @@ V8Frame FrameDecoder::Decode(Address fp, size_t max_arguments) {
   if (!function) return frame;
   frame.kind = V8Frame::Kind::kJavaScript;
   frame.function = function;
-  auto shared = memory_.ReadWord(function - 1 + layout_.off.function_shared);
+  auto shared = ObjectView::At(memory_, Tagged(function)).Field(layout_.off.function_shared);
   // As V8's stack traces name it (SharedFunctionInfo::DebugName: the inferred name if anonymous).
-  frame.function_name = shared ? values_.namer().SharedFunctionName(*shared, true) : "";
-  Position(frame, fp, shared.value_or(0));
+  frame.function_name = shared ? values_.namer().SharedFunctionName(shared->raw(), true) : "";
+  Position(frame, fp, shared ? shared->raw() : 0);
   Arguments(frame, fp, max_arguments);
   return frame;
 }
@@ -70,8 +80,9 @@ V8Frame FrameDecoder::Decode(Address fp, size_t max_arguments) {
 // feedback cell instead of the offset; optimized frames hold neither.
 void FrameDecoder::Position(V8Frame& frame, Address fp, uint64_t shared) {
   auto script = scripts_.ScriptOf(shared);
-  auto bytecode = memory_.ReadWord(Slot(fp, layout_.off.fp_bytecode_array));
-  auto offset = memory_.ReadWord(Slot(fp, layout_.off.fp_bytecode_offset));
+  const FrameSlots slots(memory_, fp);
+  auto bytecode = slots.Word(layout_.off.fp_bytecode_array);
+  auto offset = slots.Word(layout_.off.fp_bytecode_offset);
   const MapInfo* bytecode_map = bytecode ? values_.namer().MapOf(*bytecode) : nullptr;
   bool has_bytecode = bytecode_map && bytecode_map->instance_type == layout_.types.bytecode_array;
   frame.type = !has_bytecode                ? "optimized"
@@ -91,10 +102,10 @@ void FrameDecoder::Position(V8Frame& frame, Address fp, uint64_t shared) {
 
 // The receiver at fp+16, then the arguments; the count at fp-24 includes the receiver.
 void FrameDecoder::Arguments(V8Frame& frame, Address fp, size_t max_arguments) {
-  Address receiver_slot = Slot(fp, layout_.off.fp_args);
-  if (auto receiver = memory_.ReadWord(receiver_slot))
-    frame.receiver = values_.Preview(*receiver, 60);
-  auto argc = memory_.ReadWord(Slot(fp, layout_.off.fp_argc));
+  const FrameSlots slots(memory_, fp);
+  const int32_t receiver_slot = layout_.off.fp_args;
+  if (auto receiver = slots.Word(receiver_slot)) frame.receiver = values_.Preview(*receiver, 60);
+  auto argc = slots.Word(layout_.off.fp_argc);
   if (!argc || *argc == 0 || *argc > kMaxArgumentCount) return;
   uint64_t count = *argc - 1;
   for (uint64_t i = 0; i < count; ++i) {
@@ -102,7 +113,7 @@ void FrameDecoder::Arguments(V8Frame& frame, Address fp, size_t max_arguments) {
       frame.arguments_omitted = count - i;
       break;
     }
-    auto value = memory_.ReadWord(receiver_slot + 8 * (i + 1));
+    auto value = slots.Word(receiver_slot + 8 * static_cast<int32_t>(i + 1));
     frame.arguments.push_back(value ? values_.Preview(*value, 48) : "<unreadable>");
   }
 }
@@ -147,80 +158,81 @@ std::vector<std::string> FrameDecoder::CallSites(uint64_t tagged_array, size_t m
   std::vector<std::string> lines;
   const MapInfo* map = values_.namer().MapOf(tagged_array);
   if (!map) return lines;
+  const ObjectView array = ObjectView::At(memory_, Tagged(tagged_array));
   if (layout_.types.error_stack_data && map->instance_type == *layout_.types.error_stack_data) {
-    auto inner = memory_.ReadWord(tagged_array - 1 + layout_.off.error_stack_data_call_sites);
-    return inner ? CallSites(*inner, max_frames) : lines;
+    auto inner = array.Field(layout_.off.error_stack_data_call_sites);
+    return inner ? CallSites(inner->raw(), max_frames) : lines;
   }
   if (map->instance_type != layout_.types.fixed_array) return lines;
-  auto length = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_length);
-  if (!length || !IsSmi(*length)) return lines;
+  auto length = array.Smi(layout_.off.fixed_array_length);
   // 14.6 patch levels differ: 14.6.202.33 (Node 26.0.0) keeps CallSiteInfo objects,
   // 14.6.202.34 (26.12.1) flat entries [obs]. What the first slot holds tells them apart.
-  if (SmiValue(*length) <= 0) return lines;
-  auto first = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_data);
-  const MapInfo* first_map = first ? values_.namer().MapOf(*first) : nullptr;
+  if (!length || *length <= 0) return lines;
+  auto first = array.Field(layout_.off.fixed_array_data);
+  const MapInfo* first_map = first ? values_.namer().MapOf(first->raw()) : nullptr;
   const bool call_site_objects = first_map && layout_.types.call_site_info &&
                                  first_map->instance_type == *layout_.types.call_site_info;
   if (layout_.off.flat_call_site_words != 0 && !call_site_objects)
-    return FlatCallSites(tagged_array, SmiValue(*length), max_frames);
-  uint64_t count = std::min<uint64_t>(std::max<int64_t>(SmiValue(*length), 0), max_frames);
+    return FlatCallSites(array, *length, max_frames);
+  uint64_t count = std::min<uint64_t>(static_cast<uint64_t>(*length), max_frames);
   for (uint64_t i = 0; i < count; ++i) {
-    auto element = memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_data + 8 * i);
-    const MapInfo* element_map = element ? values_.namer().MapOf(*element) : nullptr;
+    auto element = array.Field(layout_.off.fixed_array_data + 8 * i);
+    const MapInfo* element_map = element ? values_.namer().MapOf(element->raw()) : nullptr;
     if (!element_map || !layout_.types.call_site_info ||
         element_map->instance_type != *layout_.types.call_site_info)
       return i == 0 ? std::vector<std::string>{} : lines;
-    if (auto line = CallSite(*element - 1)) lines.push_back("at " + *line);
+    if (auto line = CallSite(ObjectView::At(memory_, *element))) lines.push_back("at " + *line);
   }
   return lines;
 }
 
 // 14.6's flat frames: entries of flat_call_site_words words, the slots at the line's indices.
-std::vector<std::string> FrameDecoder::FlatCallSites(uint64_t tagged_array, int64_t length,
+std::vector<std::string> FrameDecoder::FlatCallSites(const ObjectView& array, int64_t length,
                                                      size_t max_frames) {
   const Offsets& o = layout_.off;
   std::vector<std::string> lines;
   const uint64_t words = o.flat_call_site_words;
   const uint64_t entries = std::min<uint64_t>(std::max<int64_t>(length, 0) / words, max_frames);
-  const Address data = tagged_array - 1 + o.fixed_array_data;
-  auto slot = [](Address entry, uint32_t index) { return entry + uint64_t{index} * 8; };
   for (uint64_t i = 0; i < entries; ++i) {
-    Address entry = data + i * words * 8;
+    const uint64_t entry = o.fixed_array_data + i * words * 8;
+    auto slot = [entry](uint32_t index) { return entry + uint64_t{index} * 8; };
     if (auto line =
-            CallSiteAt(slot(entry, o.flat_call_site_code), slot(entry, o.flat_call_site_function),
-                       slot(entry, o.flat_call_site_offset), slot(entry, o.flat_call_site_flags)))
+            CallSiteAt(array, {slot(o.flat_call_site_code), slot(o.flat_call_site_function),
+                               slot(o.flat_call_site_offset), slot(o.flat_call_site_flags)}))
       lines.push_back("at " + *line);
   }
   return lines;
 }
 
 // A CallSiteInfo (field offsets in the layout table).
-std::optional<std::string> FrameDecoder::CallSite(Address info) {
+std::optional<std::string> FrameDecoder::CallSite(const ObjectView& info) {
   const Offsets& o = layout_.off;
-  return CallSiteAt(info + o.call_site_code, info + o.call_site_function,
-                    info + o.call_site_offset_or_position, info + o.call_site_flags);
+  return CallSiteAt(info, {o.call_site_code, o.call_site_function, o.call_site_offset_or_position,
+                           o.call_site_flags});
 }
 
-// One captured frame from the addresses of its code, function, offset and flags slots: the
-// function, its script and the position. The offset is a bytecode offset for interpreted frames
-// unless the flags say the source position was computed already.
-std::optional<std::string> FrameDecoder::CallSiteAt(Address code_slot, Address function_slot,
-                                                    Address offset_slot, Address flags_slot) {
+// One captured frame from its code, function, offset and flags fields (in a CallSiteInfo, or in
+// a flat entry of the array holding them): the function, its script and the position. The
+// offset is a bytecode offset for interpreted frames unless the flags say the source position
+// was computed already.
+std::optional<std::string> FrameDecoder::CallSiteAt(const ObjectView& holder,
+                                                    const CallSiteFields& fields) {
   const Offsets& o = layout_.off;
-  auto function = memory_.ReadWord(function_slot);
-  if (!function || !IsJSFunction(*function)) return std::nullopt;
-  uint64_t code = BytecodeOf(memory_.ReadWord(code_slot).value_or(0));
-  auto shared = memory_.ReadWord(*function - 1 + o.function_shared).value_or(0);
+  auto function = holder.Field(fields.function);
+  if (!function || !IsJSFunction(function->raw())) return std::nullopt;
+  auto code_field = holder.Field(fields.code);
+  uint64_t code = BytecodeOf(code_field ? code_field->raw() : 0);
+  auto shared_field = ObjectView::At(memory_, *function).Field(o.function_shared);
+  const uint64_t shared = shared_field ? shared_field->raw() : 0;
   std::string name = values_.namer().SharedFunctionName(shared, true);
   auto script = scripts_.ScriptOf(shared);
   if (!script) return name.empty() ? "<anonymous>" : name;
-  auto offset = memory_.ReadWord(offset_slot);
-  auto flags = memory_.ReadWord(flags_slot);
+  auto offset = holder.Smi(fields.offset);
+  auto flags = holder.Smi(fields.flags);
   int64_t position = -1;
-  if (offset && IsSmi(*offset) && flags && IsSmi(*flags)) {
-    bool computed = (SmiValue(*flags) >> o.call_site_position_computed_bit) & 1;
-    position =
-        computed ? SmiValue(*offset) : scripts_.PositionOfBytecodeOffset(code, SmiValue(*offset));
+  if (offset && flags) {
+    bool computed = (*flags >> o.call_site_position_computed_bit) & 1;
+    position = computed ? *offset : scripts_.PositionOfBytecodeOffset(code, *offset);
   }
   if (position < 0) position = scripts_.FunctionStart(shared);
   std::string where = scripts_.Locate(*script, position).ToString();
@@ -233,7 +245,8 @@ uint64_t FrameDecoder::BytecodeOf(uint64_t code) {
   if (!map || !layout_.types.bytecode_wrapper ||
       map->instance_type != *layout_.types.bytecode_wrapper)
     return code;
-  return memory_.ReadWord(code - 1 + 8).value_or(0);
+  auto bytecode = ObjectView::At(memory_, Tagged(code)).Field(8);
+  return bytecode ? bytecode->raw() : 0;
 }
 
 }  // namespace mortem::v8

@@ -1,8 +1,10 @@
 #include "mortem/v8/isolate_tables.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/strings.h"
 #include "mortem/v8/tagged.h"
 
@@ -17,6 +19,9 @@ constexpr size_t kMinBuiltins = 256;
 constexpr uint64_t kMaxVectorEntries = 1 << 22;
 constexpr size_t kMinCacheEntries = 16;
 constexpr int64_t kMaxEternalHandles = int64_t{1} << 24;
+
+// A std::vector's {begin, end, capacity} as it lies in the object that holds it.
+using VectorWords = std::array<uint64_t, 3>;
 
 }  // namespace
 
@@ -35,9 +40,10 @@ std::vector<uint64_t> IsolateTables::RootsTable() const {
 
 // The instance type of the object a strong tagged value points at, if the index holds it.
 std::optional<uint16_t> IsolateTables::InstanceTypeOf(uint64_t value) const {
-  if (!IsHeapObject(value) || !index_.Find(value - 1)) return std::nullopt;
-  auto map = memory_.ReadWord(value - 1);
-  const MapInfo* info = map && IsHeapObject(*map) ? maps_.Get(*map - 1) : nullptr;
+  const Tagged tagged(value);
+  if (!tagged.IsStrong() || !index_.Find(tagged.address())) return std::nullopt;
+  auto map = ObjectView::At(memory_, tagged).Map();
+  const MapInfo* info = map && map->IsStrong() ? maps_.Get(map->address()) : nullptr;
   if (!info) return std::nullopt;
   return info->instance_type;
 }
@@ -110,11 +116,12 @@ std::optional<Address> IsolateTables::FindGlobalHandles() const {
   const Address isolate = heap_.isolate_address();
   for (uint64_t p : words_) {
     if (p == 0 || (p & 7) != 0 || p == isolate) continue;
-    auto back = memory_.ReadWord(p);
+    const ObjectView handles(memory_, p);
+    auto back = handles.Word(0);
     if (!back || *back != isolate) continue;
-    auto space = memory_.ReadWord(p + layout_.isolate.global_handles_regular_nodes);
-    if (!space || (*space & 7) != 0) continue;
-    auto space_back = memory_.ReadWord(*space);
+    auto space = handles.Pointee(layout_.isolate.global_handles_regular_nodes);
+    if (!space || (space->address() & 7) != 0) continue;
+    auto space_back = space->Word(0);
     if (space_back && *space_back == p) return p;
   }
   return std::nullopt;
@@ -125,12 +132,14 @@ std::optional<GlobalHandleValues> IsolateTables::GlobalHandles() const {
   if (!handles) return std::nullopt;
   GlobalHandleValues out;
   const IsolateFacts& f = layout_.isolate;
-  auto space = memory_.ReadWord(*handles + f.global_handles_regular_nodes);
-  auto block = space ? memory_.ReadWord(*space + f.global_handles_first_block) : std::nullopt;
+  auto space = ObjectView(memory_, *handles).Pointee(f.global_handles_regular_nodes);
+  auto block = space ? space->Word(f.global_handles_first_block) : std::nullopt;
   const uint64_t block_bytes = uint64_t{f.global_handle_node_size} * f.global_handle_block_nodes;
   std::vector<std::byte> nodes(block_bytes);
   for (uint64_t count = 0; block && *block && count < kMaxBlocks; ++count) {
-    auto owner = memory_.ReadWord(*block + block_bytes + 8);  // after next_
+    // NodeBlock: its nodes, then next_ and global_handles_.
+    const ObjectView here(memory_, *block, block_bytes + 16);
+    auto owner = here.Word(block_bytes + 8);
     if (!owner || *owner != *handles) {
       out.notes.push_back("a global handle block does not point back to its GlobalHandles");
       break;
@@ -146,7 +155,7 @@ std::optional<GlobalHandleValues> IsolateTables::GlobalHandles() const {
         if (state == f.global_handle_weak) out.weak.push_back(object);
       }
     }
-    block = memory_.ReadWord(*block + block_bytes);
+    block = here.Word(block_bytes);
   }
   return out;
 }
@@ -158,23 +167,23 @@ std::optional<std::vector<uint64_t>> IsolateTables::EternalHandles() const {
   const uint64_t block_slots = facts.eternal_handles_block_slots;
   if (block_slots == 0) return std::nullopt;
   auto shape = [&](Address p) -> std::optional<std::pair<uint64_t, Address>> {
-    auto size_word = memory_.ReadWord(p + facts.eternal_handles_size);
-    uint64_t blocks[3], young[3];
-    if (!size_word ||
-        memory_.Read(p + facts.eternal_handles_blocks, blocks, sizeof blocks) != sizeof blocks ||
-        memory_.Read(p + facts.eternal_handles_young, young, sizeof young) != sizeof young)
-      return std::nullopt;
+    const ObjectView handles(memory_, p);
+    auto size_word = handles.Word(facts.eternal_handles_size);
+    auto blocks_vector = handles.Read<VectorWords>(facts.eternal_handles_blocks);
+    auto young_vector = handles.Read<VectorWords>(facts.eternal_handles_young);
+    if (!size_word || !blocks_vector || !young_vector) return std::nullopt;
+    const VectorWords& young = *young_vector;
     const auto size = static_cast<int32_t>(*size_word);
-    const uint64_t begin = blocks[0], end = blocks[1], capacity = blocks[2];
+    const auto [begin, end, capacity] = *blocks_vector;
     if (size <= 0 || size > kMaxEternalHandles || begin == 0 || (begin & 7) != 0)
       return std::nullopt;
     if (!(begin <= end && end <= capacity) ||
         (end - begin) / 8 != (static_cast<uint64_t>(size) + block_slots - 1) / block_slots)
       return std::nullopt;
     if (!(young[0] <= young[1] && young[1] <= young[2]) || (young[0] & 3) != 0) return std::nullopt;
-    auto block = memory_.ReadWord(begin);
-    auto first = block ? memory_.ReadWord(*block) : std::nullopt;
-    if (!first || !IsHeapObject(*first) || !index_.Find(*first - 1)) return std::nullopt;
+    auto block = ObjectView(memory_, begin).Pointee(0);
+    auto first = block ? block->Field(0) : std::nullopt;
+    if (!first || !first->IsStrong() || !index_.Find(first->address())) return std::nullopt;
     return std::pair{static_cast<uint64_t>(size), begin};
   };
   std::optional<std::pair<uint64_t, Address>> found;
@@ -184,8 +193,9 @@ std::optional<std::vector<uint64_t>> IsolateTables::EternalHandles() const {
   if (!found) return std::nullopt;
   const auto [size, blocks] = *found;
   std::vector<uint64_t> values, slots(block_slots);
+  const ObjectView block_pointers(memory_, blocks, (size + block_slots - 1) / block_slots * 8);
   for (uint64_t b = 0; b * block_slots < size; ++b) {
-    auto block = memory_.ReadWord(blocks + b * 8);
+    auto block = block_pointers.Word(b * 8);
     if (!block) break;
     const uint64_t count = std::min(block_slots, size - b * block_slots);
     const size_t got = memory_.Read(*block, slots.data(), count * 8) / 8;

@@ -20,7 +20,9 @@ bool IsAligned(Address a) {
 void WalkQueue(const Memory& memory, Address queue_head, uint64_t next_offset, uint64_t node_offset,
                size_t limit, std::vector<Address>& wraps, bool& truncated) {
   std::set<Address> seen{queue_head};
-  auto node = memory.ReadWord(queue_head + next_offset);
+  // A ListNode's next pointer: the head's, then each wrap's.
+  auto next_of = [&](Address list_node) { return ObjectView(memory, list_node).Word(next_offset); };
+  auto node = next_of(queue_head);
   for (size_t n = 0; node && *node != queue_head; ++n) {
     if (!IsAligned(*node) || !seen.insert(*node).second) break;  // corrupt or cyclic
     if (n >= limit) {
@@ -28,7 +30,7 @@ void WalkQueue(const Memory& memory, Address queue_head, uint64_t next_offset, u
       break;
     }
     wraps.push_back(*node - node_offset);
-    node = memory.ReadWord(*node + next_offset);
+    node = next_of(*node);
   }
 }
 
@@ -161,7 +163,7 @@ std::optional<ThreadIdLayout> LearnThreadIdOffset(const Memory& memory,
 
 std::optional<uint64_t> EnvironmentThreadId(const Memory& memory, uint32_t offset,
                                             Address environment) {
-  return memory.ReadWord(environment + offset);
+  return ObjectView(memory, environment).Word(offset);
 }
 
 std::optional<std::string> EnvironmentThreadName(const Memory& memory, const ThreadIdLayout& layout,

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "mortem/core/bytes.h"
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/tagged.h"
 #include "scope_info.h"
 
@@ -183,13 +184,14 @@ bool SizeRules::IsDeadCodeStream(const MapInfo& map, std::span<const std::byte> 
   if (at == 0 || map.instance_size != 0 || r.kind != SizeKind::kInstructionStream113) return false;
   auto code = Field<uint64_t>(body, r.count_offset);
   if (!code || !Tagged(*code).IsStrong()) return false;
-  auto code_map = memory_.ReadWord(*code - 1);
-  auto back = memory_.ReadWord(*code - 1 + layout_.off.code_instruction_stream);
+  const ObjectView code_object = ObjectView::At(memory_, Tagged(*code));
+  auto code_map = code_object.Map();
+  auto back = code_object.Field(layout_.off.code_instruction_stream);
   if (!code_map || !back) return false;  // not in the core: unknown, not dead
-  auto type = Tagged(*code_map).IsStrong()
-                  ? memory_.ReadValue<uint16_t>(*code_map - 1 + layout_.off.map_instance_type)
-                  : std::nullopt;
-  return !type || *type != layout_.types.code || *back != at + 1;
+  auto code_map_object = ObjectView::Of(memory_, *code_map);
+  auto type = code_map_object ? code_map_object->Read<uint16_t>(layout_.off.map_instance_type)
+                              : std::nullopt;
+  return !type || *type != layout_.types.code || *back != Tagged::To(at);
 }
 
 std::optional<uint64_t> SizeRules::SizeOf(const MapInfo& map, std::span<const std::byte> body,

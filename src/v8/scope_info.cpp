@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/tagged.h"
 
 namespace mortem::v8 {
@@ -142,20 +143,20 @@ std::optional<ContextLocalNames> ScopeInfoReader::ContextLocals(Address scope_in
   }
   // context_local_names_hashtable: a NameToIndexHashTable (objects/hash-table.h: elements
   // [number of elements, deleted, capacity] then entries {key: Name, value: Smi local index}).
-  const auto table = memory_.ReadWord(scope_info + uint64_t{decoded->local_names} * 8);
-  if (!table || !Tagged(*table).IsStrong()) return std::nullopt;
-  const Address data = (*table - 1) + layout_.off.fixed_array_data;
+  const auto table = ObjectView(memory_, scope_info).Object(uint64_t{decoded->local_names} * 8);
+  if (!table) return std::nullopt;
+  const Address data = table->address() + layout_.off.fixed_array_data;
   // The capacity is the core's word: believed only as V8 makes it (HashTable::ComputeCapacity,
   // a power of two below 4 x the locals, for which there is room), and when the table's own
   // length agrees, before anything is allocated by it.
-  const auto capacity = memory_.ReadWord(data + 2 * 8);
-  const auto length = memory_.ReadWord((*table - 1) + layout_.off.fixed_array_length);
-  if (!capacity || !IsSmi(*capacity) || !length || !IsSmi(*length)) return std::nullopt;
-  const int64_t slots = SmiValue(*capacity);
+  const auto capacity = table->Smi(layout_.off.fixed_array_data + 2 * 8);
+  const auto length = table->Smi(layout_.off.fixed_array_length);
+  if (!capacity || !length) return std::nullopt;
+  const int64_t slots = *capacity;
   if (slots <= 0 || (slots & (slots - 1)) != 0 || static_cast<uint64_t>(slots) > 4 * count + 8 ||
-      SmiValue(*length) != 3 + 2 * slots)
+      *length != 3 + 2 * slots)
     return std::nullopt;
-  std::vector<uint64_t> entries(2 * static_cast<uint64_t>(SmiValue(*capacity)));
+  std::vector<uint64_t> entries(2 * static_cast<uint64_t>(slots));
   const size_t read = memory_.Read(data + 3 * 8, entries.data(), entries.size() * 8);
   if (read != entries.size() * 8) return std::nullopt;
   for (size_t e = 0; e + 1 < entries.size(); e += 2) {
@@ -174,8 +175,9 @@ ScopeInfoNames ScopeInfoReader::FunctionNames(Address scope_info) const {
   size_t got = memory_.Read(scope_info, buffer, sizeof buffer);
   auto decoded = DecodeScopeInfo(layout_, std::span<const std::byte>(buffer, got));
   if (!decoded) return names;
+  const ObjectView info(memory_, scope_info);
   auto word = [&](uint32_t index) -> uint64_t {
-    return memory_.ReadWord(scope_info + uint64_t{index} * 8).value_or(0);
+    return info.Word(uint64_t{index} * 8).value_or(0);
   };
   if (decoded->has_function_variable) names.function_name = word(decoded->function_variable);
   if (decoded->has_inferred_name) names.inferred_name = word(decoded->inferred_name);

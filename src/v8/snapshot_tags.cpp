@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/strings.h"
 #include "mortem/v8/tagged.h"
 #include "scope_info.h"
@@ -26,20 +27,22 @@ TypeTagger::TypeTagger(const Memory& memory, const Layout& layout)
 
 std::optional<uint16_t> TypeTagger::TypeOf(uint64_t tagged, TagSink& sink) const {
   if (!IsHeapObject(tagged)) return std::nullopt;
-  auto map = memory_.ReadWord(tagged - 1);
-  const MapInfo* info = map && IsHeapObject(*map) ? sink.maps.Get(*map - 1) : nullptr;
+  auto map = ObjectView::At(memory_, Tagged(tagged)).Map();
+  const MapInfo* info = map && map->IsStrong() ? sink.maps.Get(map->address()) : nullptr;
   if (!info) return std::nullopt;
   return info->instance_type;
 }
 
 std::optional<uint64_t> TypeTagger::LengthOf(uint64_t tagged) const {
-  auto length = memory_.ReadWord(tagged - 1 + layout_.off.fixed_array_length);
-  if (!length || !IsSmi(*length) || SmiValue(*length) < 0) return std::nullopt;
-  return static_cast<uint64_t>(SmiValue(*length));
+  auto length = ObjectView::At(memory_, Tagged(tagged)).Smi(layout_.off.fixed_array_length);
+  if (!length || *length < 0) return std::nullopt;
+  return static_cast<uint64_t>(*length);
 }
 
 uint64_t TypeTagger::Element(uint64_t tagged_array, uint64_t index) const {
-  return memory_.ReadWord(tagged_array - 1 + layout_.off.fixed_array_data + 8 * index).value_or(0);
+  auto element =
+      ObjectView::At(memory_, Tagged(tagged_array)).Field(layout_.off.fixed_array_data + 8 * index);
+  return element ? element->raw() : 0;
 }
 
 bool TypeTagger::IsFixedArrayLike(uint16_t type) const {

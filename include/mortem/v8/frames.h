@@ -11,6 +11,7 @@
 #include "mortem/core/memory.h"
 #include "mortem/v8/heap.h"
 #include "mortem/v8/layout.h"
+#include "mortem/v8/object_view.h"
 #include "mortem/v8/scripts.h"
 #include "mortem/v8/values.h"
 
@@ -60,10 +61,14 @@ class FrameDecoder {
   void Position(V8Frame& frame, Address fp, uint64_t shared);
   void Arguments(V8Frame& frame, Address fp, size_t max_arguments);
   std::vector<std::string> CallSites(uint64_t tagged_array, size_t max_frames);
-  std::optional<std::string> CallSite(Address info);
-  std::vector<std::string> FlatCallSites(uint64_t tagged_array, int64_t length, size_t max_frames);
-  std::optional<std::string> CallSiteAt(Address code_slot, Address function_slot,
-                                        Address offset_slot, Address flags_slot);
+  // Where a captured frame's fields lie in the object that holds them.
+  struct CallSiteFields {
+    uint64_t code, function, offset, flags;
+  };
+  std::optional<std::string> CallSite(const ObjectView& info);
+  std::vector<std::string> FlatCallSites(const ObjectView& array, int64_t length,
+                                         size_t max_frames);
+  std::optional<std::string> CallSiteAt(const ObjectView& holder, const CallSiteFields& fields);
   uint64_t BytecodeOf(uint64_t code);
 
   const Memory& memory_;
