@@ -170,16 +170,20 @@ std::vector<std::string> Session::Warnings() {
   return out;
 }
 
-std::vector<std::string> Session::HeapDamage() {
+std::vector<std::string> Session::DamageOf(const PerIsolate& here) {
   std::vector<std::string> out;
-  if (!discovered_ || selected_ >= per_isolate_.size()) return out;
-  const PerIsolate& here = per_isolate_[selected_];
   if (!here.heap) return out;
   if (const size_t scanned = here.heap->page_origin().scanned_spaces)
     out.push_back(std::to_string(scanned) +
                   (scanned == 1 ? " space's page list is damaged: its pages"
                                 : " spaces' page lists are damaged: their pages") +
                   " come from the page-header scan");
+  if (const size_t recovered = here.heap->page_origin().recovered_spaces)
+    out.push_back(std::to_string(recovered) +
+                  (recovered == 1
+                       ? " space's page list is damaged at a link: its pages follow"
+                       : " spaces' page lists are damaged at a link: their pages follow") +
+                  " the links the other way");
   uint64_t skipped = here.environments_skipped_bytes;
   for (const auto* census : {&here.census, &here.live_census})
     if (*census) skipped = std::max(skipped, (*census)->walk.total.skipped_bytes);
@@ -187,6 +191,21 @@ std::vector<std::string> Session::HeapDamage() {
   if (here.graph) skipped = std::max(skipped, here.graph->index.skipped_bytes());
   if (skipped > 0)
     out.push_back(std::to_string(skipped) + " bytes of heap pages could not be parsed");
+  return out;
+}
+
+std::vector<std::string> Session::HeapDamage() {
+  if (!discovered_ || selected_ >= per_isolate_.size()) return {};
+  return DamageOf(per_isolate_[selected_]);
+}
+
+std::vector<std::string> Session::HeapDamageOfAll() {
+  std::vector<std::string> out;
+  if (!discovered_) return out;
+  for (size_t i = 0; i < per_isolate_.size(); ++i)
+    for (auto& d : DamageOf(per_isolate_[i]))
+      out.push_back(per_isolate_.size() > 1 ? "isolate " + std::to_string(i) + ": " + d
+                                            : std::move(d));
   return out;
 }
 

@@ -221,18 +221,45 @@ ExitCode CombineCodes(const std::vector<ExitCode>& codes) {
 // A command whose result came out whole from a heap the session found damaged (pages it could
 // not parse, page lists it could not follow) is partial all the same: said on stderr, set in the
 // JSON document's `partial` where it has one, and exit 5. A result the command found partial
-// itself gets the same lines: the damage is most often why.
-ExitCode WithHeapDamage(const Command& command, Invocation& in, ExitCode code,
-                        nlohmann::json* doc) {
+// itself gets the same lines: the damage is most often why. `damage`: the selected isolate's
+// (and its pair's in the second core), or, for a command of the whole process, every isolate's.
+ExitCode WithHeapDamage(const Command& command, Invocation& in, ExitCode code, nlohmann::json* doc,
+                        std::vector<std::string> damage) {
   if (code != ExitCode::kOk && code != ExitCode::kPartial) return code;
-  std::vector<std::string> damage = in.session.HeapDamage();
-  if (in.second)
-    for (auto& d : in.second->HeapDamage()) damage.push_back("the second core: " + std::move(d));
   if (damage.empty()) return code;
   for (const auto& d : damage)
     in.err << "mortem " << command.name << ": partial heap: " << d << "\n";
   if (doc && doc->contains("partial")) (*doc)["partial"] = true;
   return ExitCode::kPartial;
+}
+
+ExitCode WithHeapDamage(const Command& command, Invocation& in, ExitCode code,
+                        nlohmann::json* doc) {
+  std::vector<std::string> damage = in.session.HeapDamage();
+  if (in.second)
+    for (auto& d : in.second->HeapDamage()) damage.push_back("the second core: " + std::move(d));
+  return WithHeapDamage(command, in, code, doc, std::move(damage));
+}
+
+// A command of the whole process: run once, then partial by the damage of every isolate whose
+// heap it found (its JSON document held back until that is known).
+ExitCode RunForProcess(const Command& command, Invocation& in) {
+  if (!in.json) {
+    const ExitCode code = command.run(in);  // before the damage it found is asked for
+    return WithHeapDamage(command, in, code, nullptr, in.session.HeapDamageOfAll());
+  }
+  std::ostringstream captured;
+  Invocation here{in.session, in.second, in.force,     in.options, in.json,
+                  captured,   in.err,    in.thread_id, in.overview};
+  ExitCode code = command.run(here);
+  nlohmann::json doc = nlohmann::json::parse(captured.str(), nullptr, false);
+  if (doc.is_discarded()) {  // not one document: passed on as it is
+    in.out << captured.str();
+    return code;
+  }
+  code = WithHeapDamage(command, in, code, &doc, in.session.HeapDamageOfAll());
+  in.out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  return code;
 }
 
 // One run of a command: the isolate it describes (of the first core), its section title, and
@@ -333,7 +360,7 @@ ExitCode RunPairedIsolates(const Command& command, Invocation& in) {
 
 // Runs the command once per target isolate: text in sections, JSON merged into one document.
 ExitCode RunOverIsolates(const Command& command, Invocation& in) {
-  if (command.isolates == IsolateScope::kProcess) return command.run(in);
+  if (command.isolates == IsolateScope::kProcess) return RunForProcess(command, in);
   Session& session = in.session;
   if (command.isolates == IsolateScope::kOne) {  // selected, and run as it is
     session.SelectIsolate(TargetIsolates(command, session, in.options).front());

@@ -27,6 +27,7 @@ nlohmann::json ToJson(const WalkSummary& w) {
 nlohmann::json ToJson(const v8::PageOrigin& p) {
   return {{"listed_spaces", p.listed_spaces},
           {"scanned_spaces", p.scanned_spaces},
+          {"recovered_spaces", p.recovered_spaces},
           {"unlisted_pages", p.unlisted_pages},
           {"unlisted_bytes", p.unlisted_bytes}};
 }

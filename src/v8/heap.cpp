@@ -114,6 +114,15 @@ std::vector<Candidate> ProbePages(const Memory& memory, const Layout& layout) {
 
 }  // namespace
 
+std::optional<PageCandidate> ReadPageCandidate(const Memory& memory, const Layout& layout,
+                                               Address chunk) {
+  auto c = ReadHeader(memory, layout.page, chunk);
+  if (!c) return std::nullopt;
+  c->page.space = OwnerSpace(memory, layout, *c);
+  if (c->page.space < 0) return std::nullopt;
+  return c;
+}
+
 DiscoveredHeaps Heap::DiscoverAll(const Memory& memory, const Layout& layout) {
   std::vector<Page> shared_read_only;
   std::vector<Candidate> owned;
@@ -151,9 +160,11 @@ DiscoveredHeaps Heap::DiscoverAll(const Memory& memory, const Layout& layout) {
     Heap heap(memory, layout, labs);
     heap.heap_ = address;
     heap.pages_ = std::move(listed.pages);
-    heap.page_origin_ = PageOrigin{listed.listed_owners, listed.fallbacks.size(),
-                                   listed.unlisted_pages, listed.unlisted_bytes};
+    heap.page_origin_ =
+        PageOrigin{listed.listed_owners, listed.fallbacks.size(), listed.recoveries.size(),
+                   listed.unlisted_pages, listed.unlisted_bytes};
     heap.warnings_ = std::move(listed.fallbacks);
+    for (auto& r : listed.recoveries) heap.warnings_.push_back(std::move(r));
     heap.pages_.insert(heap.pages_.end(), shared_read_only.begin(), shared_read_only.end());
     try {
       heap.IndexPages();
@@ -189,7 +200,7 @@ void Heap::IndexPages() {
 }
 
 void Heap::FindIsolate() {
-  auto isolate = memory_->ReadWord(heap_ + layout_->isolate.heap_isolate_pointer);
+  auto isolate = ObjectView(*memory_, heap_).Word(layout_->isolate.heap_isolate_pointer);
   if (!isolate) throw Error("cannot read the Isolate pointer of the heap");
   isolate_ = *isolate;
   roots_ = isolate_ + layout_->isolate.roots_offset;
@@ -256,8 +267,9 @@ void Heap::FindUnusedAreas() {
   }
   for (auto offset : {facts.new_lab_offset, facts.old_lab_offset}) {
     if (!offset) continue;
-    auto top = memory_->ReadWord(isolate_ + *offset + facts.lab_top);
-    auto limit = memory_->ReadWord(isolate_ + *offset + facts.lab_limit);
+    const ObjectView area(*memory_, isolate_ + *offset);  // a LinearAllocationArea
+    auto top = area.Word(facts.lab_top);
+    auto limit = area.Word(facts.lab_limit);
     if (top && limit && *top < *limit && *limit - *top < (uint64_t{1} << 32))
       unused_.push_back(AddressRange{*top, *limit});
   }
@@ -349,12 +361,12 @@ std::optional<Address> Heap::LabLimitAt(Address top) const {
 
 uint64_t Heap::StackLimit() const {
   if (!layout_->isolate.stack_limit_offset) return 0;
-  auto v = memory_->ReadWord(isolate_ + *layout_->isolate.stack_limit_offset);
+  auto v = ObjectView(*memory_, isolate_).Word(*layout_->isolate.stack_limit_offset);
   return v && (*v & 7) == 0 ? *v : 0;
 }
 
 uint64_t Heap::Root(int index) const {
-  auto v = memory_->ReadWord(roots_ + static_cast<uint64_t>(index) * 8);
+  auto v = ObjectView(*memory_, roots_).Word(static_cast<uint64_t>(index) * 8);
   return v ? *v : 0;
 }
 

@@ -5,6 +5,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "mortem/v8/object_view.h"
+
 namespace mortem::v8 {
 namespace {
 
@@ -25,9 +27,15 @@ NodeIndex IndexNodes(const std::vector<PageCandidate>& candidates) {
   return index;
 }
 
-Address Word(const Memory& memory, Address address) {
-  auto v = memory.ReadWord(address);
-  return v ? *v : 0;
+// A ListNode {next_, prev_} or a List {front_, back_} at `offset` in the object at `base` (a
+// page header, page metadata or space object); 0 for a word that cannot be read.
+struct Links {
+  Address first = 0, second = 0;
+};
+
+Links LinksAt(const Memory& memory, Address base, uint32_t offset) {
+  const ObjectView object(memory, base);
+  return {object.Word(offset).value_or(0), object.Word(offset + 8).value_or(0)};
 }
 
 // The one offset at which the most scores count; nullopt when none counts or two tie.
@@ -50,10 +58,10 @@ std::optional<uint32_t> LearnNodeOffset(const Memory& memory,
   for (uint32_t offset = 0; offset < kMaxNodeOffset; offset += 8) {
     for (size_t i : sample) {
       const PageCandidate& c = candidates[i];
-      Address next = Word(memory, c.node_base + offset);
+      Address next = LinksAt(memory, c.node_base, offset).first;
       auto it = next && next != c.node_base ? index.find(next) : index.end();
       if (it == index.end() || candidates[it->second].owner != c.owner) continue;
-      if (Word(memory, next + offset + 8) == c.node_base) ++scores[offset / 8];
+      if (LinksAt(memory, next, offset).second == c.node_base) ++scores[offset / 8];
     }
   }
   return UniqueBest(scores);
@@ -63,12 +71,12 @@ std::optional<uint32_t> LearnNodeOffset(const Memory& memory,
 // page and a last one with no next.
 bool HeadFits(const Memory& memory, const std::vector<PageCandidate>& candidates,
               const NodeIndex& index, Address owner, uint32_t node, uint32_t offset) {
-  Address front = Word(memory, owner + offset), back = Word(memory, owner + offset + 8);
+  const auto [front, back] = LinksAt(memory, owner, offset);
   auto f = front ? index.find(front) : index.end();
   auto b = back ? index.find(back) : index.end();
   if (f == index.end() || b == index.end()) return false;
   if (candidates[f->second].owner != owner || candidates[b->second].owner != owner) return false;
-  return Word(memory, front + node + 8) == 0 && Word(memory, back + node) == 0;
+  return LinksAt(memory, front, node).second == 0 && LinksAt(memory, back, node).first == 0;
 }
 
 std::optional<uint32_t> LearnHeadOffset(const Memory& memory,
@@ -94,17 +102,49 @@ std::string Hex(Address a) {
 }
 
 // Follows one owner's list; the candidates it names in order, or why the list cannot be used.
+// `recovered`: the list was damaged (`failure` says where) but its links the other way hold
+// alone, and `listed` follows them.
 struct Walked {
   std::vector<size_t> listed;
   std::string failure;
+  std::string recovered;
 };
 
-Walked WalkList(const Memory& memory, const std::vector<PageCandidate>& candidates,
-                const NodeIndex& index, const PageListShape& shape, Address owner,
-                size_t owner_pages) {
+// The owner's pages by one direction's links alone: from `start` through next_ (forward) or
+// prev_ (backward) to the page that ends the list that way (its link 0), which must be `end`;
+// each a page header of this owner, seen once. nullopt where they do not hold.
+std::optional<std::vector<size_t>> FollowOneWay(const Memory& memory,
+                                                const std::vector<PageCandidate>& candidates,
+                                                const NodeIndex& index, const PageListShape& shape,
+                                                Address owner, size_t owner_pages, Address start,
+                                                Address end, bool forward) {
+  std::vector<size_t> listed;
+  std::vector<bool> seen(candidates.size(), false);
+  Address last = 0;
+  for (Address node = start; node != 0;) {
+    auto it = index.find(node);
+    if (listed.size() >= owner_pages || it == index.end() ||
+        candidates[it->second].owner != owner || seen[it->second])
+      return std::nullopt;
+    seen[it->second] = true;
+    listed.push_back(it->second);
+    last = node;
+    auto link = ObjectView(memory, node).Word(shape.node + (forward ? 0 : 8));
+    if (!link) return std::nullopt;
+    node = *link;
+  }
+  if (last != end) return std::nullopt;
+  if (!forward) std::reverse(listed.begin(), listed.end());
+  return listed;
+}
+
+Walked WalkBothWays(const Memory& memory, const std::vector<PageCandidate>& candidates,
+                    const NodeIndex& index, const PageListShape& shape, Address owner,
+                    size_t owner_pages) {
   Walked w;
-  auto front = memory.ReadWord(owner + shape.head);
-  auto back = memory.ReadWord(owner + shape.head + 8);
+  const ObjectView space(memory, owner);
+  auto front = space.Word(shape.head);
+  auto back = space.Word(shape.head + 8);
   if (!front || !back) {
     w.failure = "its list head at " + Hex(owner + shape.head) + " is not in the core";
     return w;
@@ -126,8 +166,9 @@ Walked WalkList(const Memory& memory, const std::vector<PageCandidate>& candidat
       w.failure = "its list loops at " + Hex(node);
       return w;
     }
-    auto prev = memory.ReadWord(node + shape.node + 8);
-    auto next = memory.ReadWord(node + shape.node);
+    const ObjectView page(memory, node);  // its header or metadata
+    auto next = page.Word(shape.node);
+    auto prev = page.Word(shape.node + 8);
     if (!prev || !next || *prev != previous) {
       w.failure = "its list's back link at " + Hex(node) + " does not match";
       return w;
@@ -138,6 +179,30 @@ Walked WalkList(const Memory& memory, const std::vector<PageCandidate>& candidat
     node = *next;
   }
   if (previous != *back) w.failure = "its list does not end at its last page " + Hex(*back);
+  return w;
+}
+
+// The owner's list, checked both ways; where one link is damaged, the other direction's links
+// alone, if they hold from one end to the other (a page list is doubly linked: one overwritten
+// word loses no page).
+Walked WalkList(const Memory& memory, const std::vector<PageCandidate>& candidates,
+                const NodeIndex& index, const PageListShape& shape, Address owner,
+                size_t owner_pages) {
+  Walked w = WalkBothWays(memory, candidates, index, shape, owner, owner_pages);
+  if (w.failure.empty()) return w;
+  const ObjectView space(memory, owner);
+  auto front = space.Word(shape.head);
+  auto back = space.Word(shape.head + 8);
+  if (!front || !back) return w;
+  for (bool forward : {true, false}) {
+    auto listed = FollowOneWay(memory, candidates, index, shape, owner, owner_pages,
+                               forward ? *front : *back, forward ? *back : *front, forward);
+    if (!listed) continue;
+    w.listed = std::move(*listed);
+    w.recovered = forward ? "its forward links" : "its back links";
+    return w;
+  }
+  w.listed.clear();
   return w;
 }
 
@@ -175,12 +240,16 @@ ListedPages FollowPageLists(const Memory& memory, const Layout& layout,
       w = WalkList(memory, candidates, index, *shape, owner, pages.size());
     else
       w.failure = "no page of this target links to another (page list offsets not found)";
-    if (!w.failure.empty()) {
+    if (!w.failure.empty() && w.recovered.empty()) {
       out.fallbacks.push_back(name + " (" + Hex(owner) + "): " + w.failure +
                               "; its pages come from the page-header scan");
       for (size_t i : pages) out.pages.push_back(candidates[i].page);
       continue;
     }
+    if (!w.recovered.empty())
+      out.recoveries.push_back(name + " (" + Hex(owner) + "): " + w.failure +
+                               "; its pages follow " + w.recovered +
+                               " alone, which hold from one end to the other");
     ++out.listed_owners;
     std::vector<bool> listed(candidates.size(), false);
     for (size_t i : w.listed) {

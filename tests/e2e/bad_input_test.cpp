@@ -23,6 +23,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "mortem/elf/core_target.h"
+#include "mortem/v8/heap.h"
+#include "mortem/v8/layout.h"
+#include "mortem/v8/page_lists.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
@@ -547,4 +551,177 @@ TEST_CASE("hostile v8dbg constants in the core are refused, named, exit 3") {
     std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " mortem " << command
               << " with hostile constants: " << r.Describe() << "\n";
   }
+}
+
+namespace {
+
+// Where V8's page list of the main heap's old space links one page to the next, in the core file:
+// that page's ListNode next_ and the prev_ of the page it names. The list offsets and the pages
+// come from mortem's own model (page_lists.h), the damage from the test.
+struct OldSpaceLinks {
+  uint64_t node = 0, successor = 0;             // the two pages' list nodes (addresses)
+  uint64_t next_at = 0, successor_prev_at = 0;  // file offsets of node's next_, successor's prev_
+};
+
+OldSpaceLinks FindOldSpaceLinks(const fs::path& core, const std::string& node) {
+  namespace v8 = mortem::v8;
+  auto target = mortem::CoreTarget::Open({core.string(), node, false});
+  const v8::Layout layout = v8::LoadLayout(*target, target->binary());
+  const v8::Heap heap = v8::Heap::Discover(*target, layout);
+  std::vector<v8::PageCandidate> candidates;
+  for (const auto& p : heap.pages())
+    if (!p.read_only)
+      if (auto c = v8::ReadPageCandidate(*target, layout, p.start)) candidates.push_back(*c);
+  const auto shape = v8::LearnPageListShape(*target, candidates);
+  REQUIRE_MESSAGE(shape, "no page list offsets learnt from this core");
+  for (const auto& c : candidates) {
+    if (c.page.space != layout.spaces.old_space) continue;
+    auto next = target->ReadWord(c.node_base + shape->node);
+    if (!next || *next == 0) continue;
+    OldSpaceLinks links{c.node_base, *next, CoreFileOffset(core, c.node_base + shape->node),
+                        CoreFileOffset(core, *next + shape->node + 8)};
+    REQUIRE(links.next_at != 0);
+    REQUIRE(links.successor_prev_at != 0);
+    return links;
+  }
+  FAIL("the old space lists fewer than two pages");
+  return {};
+}
+
+void WriteWordAt(const fs::path& file, uint64_t offset, uint64_t value) {
+  std::fstream f(file, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.write(reinterpret_cast<const char*>(&value), sizeof value);
+  REQUIRE(f.good());
+}
+
+bool Contains(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
+
+// Runs `objects --json` on a damaged core: exit 5, said on stderr; the rows by name.
+Rows DamagedObjects(const fs::path& copy, const std::string& node, const std::string& said) {
+  auto objects = RunCli({"objects", copy.string(), "--json", "--binary", node});
+  INFO("objects: " << objects.Describe() << "\nstderr:\n" << objects.err);
+  REQUIRE(objects.CleanExit());
+  CHECK(objects.exit_code == 5);
+  CHECK(Contains(objects.err, said));
+  return ParseObjectsJson(objects.out);
+}
+
+// The commands of the whole process say it too (they use the same heap).
+void CheckProcessCommandsSay(const fs::path& copy, const std::string& node,
+                             const std::string& said) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"stack", copy.string()},
+                                        std::vector<std::string>{"buffers", copy.string()}}) {
+    args.insert(args.end(), {"--binary", node});
+    auto r = RunCli(args);
+    INFO(args[0] << ": " << r.Describe() << "\nstderr:\n" << r.err);
+    REQUIRE(r.CleanExit());
+    CHECK(r.exit_code == 5);
+    CHECK(Contains(r.err, said));
+  }
+}
+
+nlohmann::json DamagedInfo(const fs::path& copy, const std::string& node) {
+  auto info = RunCli({"info", copy.string(), "--json", "--binary", node});
+  INFO("info: " << info.Describe() << "\nstderr:\n" << info.err);
+  REQUIRE(info.CleanExit());
+  CHECK(info.exit_code == 5);
+  return nlohmann::json::parse(info.out);
+}
+
+bool Warns(const nlohmann::json& doc, const std::string& a, const std::string& b) {
+  for (const auto& w : doc["warnings"])
+    if (Contains(w.get<std::string>(), a) && Contains(w.get<std::string>(), b)) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a page list damaged at one link: followed the other way, no page lost, exit 5") {
+  // One link of V8's own list of old-space pages overwritten three ways. The list is doubly
+  // linked, so its links the other way still list every page: the scenario's classes are still
+  // counted exactly (count and self size as V8's snapshot of the heap), and every command, those of
+  // the whole process (stack, buffers) too, says the list was damaged and exits 5.
+  const fs::path core = Core();
+  const std::string node = Require("MORTEM_E2E_NODE");
+  const OldSpaceLinks links = FindOldSpaceLinks(core, node);
+  std::ifstream scenario_file(core.parent_path() / "scenario.json");
+  const auto scenario = nlohmann::json::parse(scenario_file);
+  Snapshot snapshot = LoadSnapshot(core.parent_path() / "heap.heapsnapshot");
+  struct Damage {
+    const char* name;
+    uint64_t at, value;
+    const char* said;  // in the space's warning
+    const char* way;
+  };
+  const Damage damages[] = {
+      {"a list that loops", links.next_at, links.node, "its list loops at", "back links"},
+      {"a list that leaves the heap", links.next_at, uint64_t{0x7e5700000000},
+       "which is no page header of this space", "back links"},
+      {"a back link that disagrees", links.successor_prev_at, links.successor, "back link at",
+       "forward links"},
+  };
+  const std::string said = "partial heap: 1 space's page list is damaged at a link";
+  const fs::path copy = Scratch() / "core-page-list";
+  for (const Damage& d : damages) {
+    INFO(d.name);
+    CopyPrefix(core, copy, fs::file_size(core));
+    WriteWordAt(copy, d.at, d.value);
+    const auto doc = DamagedInfo(copy, node);
+    const auto& lists = doc["isolates"][0]["page_lists"];
+    CHECK(lists["scanned_spaces"] == 0);
+    CHECK(lists["recovered_spaces"] == 1);
+    CHECK_MESSAGE(Warns(doc, "old_space", d.said), "no warning names old_space and: " << d.said);
+    CHECK_MESSAGE(Warns(doc, "old_space", d.way), "no warning says it followed its " << d.way);
+    const Rows rows = DamagedObjects(copy, node, said);
+    for (const auto& [name, count] : scenario["counts"].items()) {
+      const RowKey key{"object", name};
+      const RowStats ours = rows.count(key) ? rows.at(key) : RowStats{};
+      CHECK_MESSAGE(ours == snapshot.rows[key], name << ": " << ours.count << " (" << ours.self_size
+                                                     << " bytes), V8's snapshot "
+                                                     << snapshot.rows[key].count << " ("
+                                                     << snapshot.rows[key].self_size << ")");
+    }
+    CheckProcessCommandsSay(copy, node, said);
+    std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " page list damaged ("
+              << d.name << "): followed by its " << d.way << ", classes exact, exit 5\n";
+  }
+  fs::remove(copy);
+}
+
+TEST_CASE("a page list damaged both ways: that space from the header scan, said, exit 5") {
+  // A forward and a back link overwritten: the old space's pages come from the page-header scan,
+  // for that space only, and every command says so. The scan's pages may include pages V8 has
+  // pooled, whose stale copies a stale stack word can still reach, so the scenario's classes are
+  // counted at least as V8's snapshot counts them, not exactly.
+  const fs::path core = Core();
+  const std::string node = Require("MORTEM_E2E_NODE");
+  const OldSpaceLinks links = FindOldSpaceLinks(core, node);
+  std::ifstream scenario_file(core.parent_path() / "scenario.json");
+  const auto scenario = nlohmann::json::parse(scenario_file);
+  Snapshot snapshot = LoadSnapshot(core.parent_path() / "heap.heapsnapshot");
+  const fs::path copy = Scratch() / "core-page-list-both";
+  CopyPrefix(core, copy, fs::file_size(core));
+  WriteWordAt(copy, links.next_at, uint64_t{0x7e5700000000});
+  WriteWordAt(copy, links.successor_prev_at, uint64_t{0x7e5700000000});
+  const auto doc = DamagedInfo(copy, node);
+  const auto& lists = doc["isolates"][0]["page_lists"];
+  CHECK(lists["scanned_spaces"] == 1);
+  CHECK(lists["recovered_spaces"] == 0);
+  CHECK(lists["listed_spaces"].get<int>() >= 2);
+  CHECK(Warns(doc, "old_space", "its pages come from the page-header scan"));
+  const std::string said = "partial heap: 1 space's page list is damaged: its pages come from";
+  const Rows rows = DamagedObjects(copy, node, said);
+  for (const auto& [name, count] : scenario["counts"].items()) {
+    const RowKey key{"object", name};
+    const uint64_t ours = rows.count(key) ? rows.at(key).count : 0;
+    CHECK_MESSAGE(ours >= snapshot.rows[key].count,
+                  name << ": " << ours << ", V8's snapshot " << snapshot.rows[key].count);
+  }
+  CheckProcessCommandsSay(copy, node, said);
+  std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?")
+            << " page list damaged both ways: old space scanned, exit 5\n";
+  fs::remove(copy);
 }

@@ -97,7 +97,7 @@ InfoResult Info(bool workers) {
                           "resizer",
                           "[worker eval]",
                           Spaces(2),
-                          {5, 1, 2, 524288},
+                          {5, 1, 1, 2, 524288},
                           PartialWalk()});
     r.isolates.push_back(
         {{2, 0x7f3a18000000, 0x7f3a18010000, 0, false, 0}, {}, {}, "", {}, {}, {}});

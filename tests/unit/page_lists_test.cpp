@@ -1,7 +1,8 @@
 // Unit tests of V8's page lists (mortem/v8/page_lists.h) on fake memory: the node and head
 // offsets are learnt from pages that link both ways; a space's listed pages are its pages and a
-// page no list names is left out; a list that loops, leaves the core, names a page of another
-// space or breaks its back links falls back to the scanned pages for that space only, saying so.
+// page no list names is left out; a list damaged at one link (it loops, leaves the core, names a
+// page of another space, ends early or breaks a back link) is followed the other way, saying so;
+// one damaged both ways falls back to the scanned pages for that space only, saying so.
 #include "mortem/v8/page_lists.h"
 
 #include <doctest/doctest.h>
@@ -96,20 +97,22 @@ TEST_CASE("page lists: the offsets are learnt and a pooled page is left out") {
                                                FakeLists::Page(5)});
 }
 
-TEST_CASE("page lists: a damaged list falls back to the scan for its space only") {
+TEST_CASE("page lists: a list damaged at one link is followed the other way, losing no page") {
   struct Damage {
     const char* what;
     Address at;
     uint64_t value;
     const char* says;
+    const char* way;
   };
   const Damage damages[] = {
-      {"loops", FakeLists::Page(2) + kNode, FakeLists::Page(0), "loops"},
-      {"leaves the core", FakeLists::Page(1) + kNode, 0x7777000, "no page header"},
+      {"loops", FakeLists::Page(2) + kNode, FakeLists::Page(0), "loops", "back links"},
+      {"leaves the core", FakeLists::Page(1) + kNode, 0x7777000, "no page header", "back links"},
       {"names another space's page", FakeLists::Page(1) + kNode, FakeLists::Page(5),
-       "no page header of this space"},
-      {"breaks a back link", FakeLists::Page(2) + kNode + 8, FakeLists::Page(0), "back link"},
-      {"ends early", FakeLists::Page(1) + kNode, 0, "does not end"},
+       "no page header of this space", "back links"},
+      {"breaks a back link", FakeLists::Page(2) + kNode + 8, FakeLists::Page(0), "back link",
+       "forward links"},
+      {"ends early", FakeLists::Page(1) + kNode, 0, "does not end", "back links"},
   };
   for (const auto& d : damages) {
     CAPTURE(d.what);
@@ -119,7 +122,44 @@ TEST_CASE("page lists: a damaged list falls back to the scan for its space only"
     REQUIRE(shape.has_value());
     fake.memory.WriteWord(d.at, d.value);
     auto listed = mortem::v8::FollowPageLists(fake.memory, fake.layout, shape, fake.candidates);
+    CHECK(listed.fallbacks.empty());
+    REQUIRE(listed.recoveries.size() == 1);
+    CHECK(listed.recoveries[0].find("old_space") == 0);
+    CHECK(listed.recoveries[0].find(d.says) != std::string::npos);
+    CHECK(listed.recoveries[0].find(d.way) != std::string::npos);
+    CHECK(listed.listed_owners == 2);
+    CHECK(listed.unlisted_pages == 1);  // the pooled page is still left out
+    CHECK(Starts(listed) == std::vector<Address>{FakeLists::Page(0), FakeLists::Page(1),
+                                                 FakeLists::Page(2), FakeLists::Page(4),
+                                                 FakeLists::Page(5)});
+  }
+}
+
+TEST_CASE("page lists: a list damaged both ways falls back to the scan for its space only") {
+  struct Damage {
+    const char* what;
+    Address next_at, prev_at;
+    uint64_t next, prev;
+    const char* says;
+  };
+  const Damage damages[] = {
+      {"a forward and a back link", FakeLists::Page(1) + kNode, FakeLists::Page(2) + kNode + 8,
+       0x7777000, 0x7777000, "no page header"},
+      {"a loop both ways", FakeLists::Page(1) + kNode, FakeLists::Page(1) + kNode + 8,
+       FakeLists::Page(1), FakeLists::Page(1), "back link"},
+      {"the head", FakeLists::kOwnerA + kHead, FakeLists::kOwnerA + kHead + 8, 0x7777000, 0x7777000,
+       "no page header"},
+  };
+  for (const auto& d : damages) {
+    CAPTURE(d.what);
+    FakeLists fake(FakeLayout());
+    auto shape = mortem::v8::LearnPageListShape(fake.memory, fake.candidates);
+    REQUIRE(shape.has_value());
+    fake.memory.WriteWord(d.next_at, d.next);
+    fake.memory.WriteWord(d.prev_at, d.prev);
+    auto listed = mortem::v8::FollowPageLists(fake.memory, fake.layout, shape, fake.candidates);
     REQUIRE(listed.fallbacks.size() == 1);
+    CHECK(listed.recoveries.empty());
     CHECK(listed.fallbacks[0].find(d.says) != std::string::npos);
     CHECK(listed.fallbacks[0].find("old_space") == 0);
     CHECK(listed.listed_owners == 1);

@@ -108,6 +108,9 @@ class Session {
   // partial (exit 5). (References at no object start are the heap graph's commands' own rule:
   // a busy heap can hold one, and the other commands lose nothing by it.)
   std::vector<std::string> HeapDamage();
+  // The same for every isolate found so far, each line naming its isolate where there are
+  // several: for the commands that describe the whole process (stack, buffers, memory, info).
+  std::vector<std::string> HeapDamageOfAll();
   // Native unwinding, if the frontend has it (the CLI: libunwind; the plugin: lldb's unwinder).
   const Unwinder* unwinder() const { return unwinder_; }
   void set_unwinder(const Unwinder* unwinder) { unwinder_ = unwinder; }
@@ -134,6 +137,7 @@ class Session {
   };
   void DiscoverIsolates();
   PerIsolate& current();
+  static std::vector<std::string> DamageOf(const PerIsolate& here);
 
   std::optional<v8::Layout> layout_;
   bool discovered_ = false;

@@ -45,6 +45,8 @@ class Heap;
 struct PageOrigin {
   size_t listed_spaces = 0;
   size_t scanned_spaces = 0;
+  // Of the listed spaces, those whose list was damaged at a link and followed the other way.
+  size_t recovered_spaces = 0;
   size_t unlisted_pages = 0;
   uint64_t unlisted_bytes = 0;
 };

@@ -6,8 +6,10 @@
 // link to each other both ways, and the one head offset at which owners point at a first page
 // with no previous and a last page with no next. A space whose list is then whole and agrees
 // with the headers has exactly its listed pages; pages whose headers still look valid but that
-// no list names (pooled for reuse, waiting for the unmapper) are not heap. A space whose list
-// loops, leaves the core or disagrees with the headers keeps the scan's pages, and says so.
+// no list names (pooled for reuse, waiting for the unmapper) are not heap. A list damaged at one
+// link is followed the other way (next_ from the front, or prev_ from the back), and says so. A
+// space whose list loops, leaves the core or disagrees with the headers both ways keeps the
+// scan's pages, and says so.
 #pragma once
 #include <optional>
 #include <string>
@@ -27,6 +29,11 @@ struct PageCandidate {
   Address node_base = 0;
 };
 
+// The page header at `chunk` as the header scan reads it, its space id set from its owner; nullopt
+// where no valid header of a space of this layout is there.
+std::optional<PageCandidate> ReadPageCandidate(const Memory& memory, const Layout& layout,
+                                               Address chunk);
+
 struct PageListShape {
   uint32_t node = 0;  // offset of ListNode {next_, prev_} from a candidate's node_base
   uint32_t head = 0;  // offset of List {front_, back_} inside the owning space object
@@ -43,6 +50,9 @@ struct ListedPages {
   uint64_t unlisted_bytes = 0;
   size_t listed_owners = 0;
   std::vector<std::string> fallbacks;  // one per owner whose list was not used, with why
+  // One per owner whose list was damaged at a link but whose links the other way held alone
+  // (its pages listed by them; counted in listed_owners too), with where.
+  std::vector<std::string> recoveries;
 };
 
 // The pages of one heap (candidates all of one Heap*, space ids already set). Without a shape
