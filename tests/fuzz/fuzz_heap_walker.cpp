@@ -3,9 +3,9 @@
 // input picks one of its heap's regular pages (first two bytes) and patches it: records of a
 // 4-byte offset into the page, a length byte and that many bytes. The page is then walked with
 // the damage in place, its objects' maps still the real ones elsewhere in the core, and each
-// object the walk yields is read as the analyses read it (its last word; a string's characters;
-// a JS object's own properties through its map). The empty patch is the real page, so the seeds
-// (tests/fuzz/seeds/heap_walker) hold for any new core whatever its addresses.
+// object the walk yields near a patch is read as the analyses read it (its last word; a string's
+// characters; a JS object's own properties through its map). The empty patch is the real page, so
+// the seeds (tests/fuzz/seeds/heap_walker) hold for any new core whatever its addresses.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -29,11 +29,18 @@ namespace {
 
 using mortem::Address;
 
-// The target's memory with one page's bytes replaced by a patched copy.
+// The target's memory with one page's bytes replaced by a patched copy. One for the whole run:
+// each input copies its page into the same buffer (no allocation per input).
 class PatchedPage : public mortem::Memory {
  public:
-  PatchedPage(const mortem::Memory& base, Address start, std::vector<std::byte> bytes)
-      : base_(base), start_(start), bytes_(std::move(bytes)) {}
+  explicit PatchedPage(const mortem::Memory& base) : base_(base) {}
+  // The real bytes of the page at start, to be patched; false if the core lacks some.
+  bool Reset(Address start, uint64_t size) {
+    start_ = start;
+    bytes_.resize(size);
+    return base_.Read(start, bytes_.data(), size) == size;
+  }
+  std::span<std::byte> bytes() { return bytes_; }
 
   std::span<const std::byte> View(Address address, size_t length) const override {
     const Address end = start_ + bytes_.size();
@@ -69,7 +76,7 @@ class PatchedPage : public mortem::Memory {
 
  private:
   const mortem::Memory& base_;
-  Address start_;
+  Address start_ = 0;
   std::vector<std::byte> bytes_;
 };
 
@@ -78,10 +85,16 @@ struct RealHeap {
   mortem::v8::Layout layout;
   std::unique_ptr<mortem::v8::Heap> heap;
   std::vector<size_t> pages;  // indices of regular pages in heap->pages()
+  // Over the patched page, built once: they keep no state between inputs (the walker's map
+  // cache is made per walk).
+  std::unique_ptr<PatchedPage> memory;
+  std::unique_ptr<mortem::v8::HeapWalker> walker;
+  std::unique_ptr<mortem::v8::StringReader> strings;
+  std::unique_ptr<mortem::v8::PropertyReader> properties;
 };
 
-const RealHeap& Heap() {
-  static const RealHeap real = [] {
+RealHeap& Heap() {
+  static RealHeap real = [] {
     const char* dir = std::getenv("MORTEM_FUZZ_CORE");
     if (!dir || !std::filesystem::exists(std::filesystem::path(dir) / "core")) {
       // Where cores are required (CI: MORTEM_E2E_REQUIRED=1), a missing one is a failure.
@@ -110,26 +123,45 @@ const RealHeap& Heap() {
       std::fprintf(stderr, "FAIL: the core's heap has no regular page\n");
       std::_Exit(1);
     }
+    r.memory = std::make_unique<PatchedPage>(*r.target);
+    r.walker = std::make_unique<mortem::v8::HeapWalker>(*r.memory, r.layout, *r.heap);
+    r.strings = std::make_unique<mortem::v8::StringReader>(*r.memory, r.layout);
+    r.properties = std::make_unique<mortem::v8::PropertyReader>(*r.memory, r.layout);
     return r;
   }();
   return real;
 }
 
-// The page's bytes with the input's patches applied.
-std::vector<std::byte> Patched(const mortem::Memory& memory, const mortem::v8::Page& page,
-                               const uint8_t* data, size_t size) {
-  std::vector<std::byte> bytes(page.size);
-  if (memory.Read(page.start, bytes.data(), bytes.size()) != bytes.size()) return {};
+// Objects this near a patch (before or after it) are read, not only walked: what the damage
+// reaches (a string's length, a map's descriptors) lies mostly next to it, and an object far from
+// every patch reads as it does in the real page, which the empty patch covers.
+constexpr uint64_t kReadWindow = 4 << 10;
+
+// The patched ranges of an input (page offsets).
+struct Patches {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;  // [begin, end)
+  bool Near(uint64_t offset) const {
+    if (ranges.empty()) return true;  // the real page: every object read
+    for (const auto& [begin, end] : ranges)
+      if (offset + kReadWindow >= begin && offset < end + kReadWindow) return true;
+    return false;
+  }
+};
+
+// Applies the input's patches to the page's bytes.
+Patches Patch(std::span<std::byte> page, const uint8_t* data, size_t size) {
+  Patches out;
   for (size_t at = 0; at + 5 <= size;) {
     uint32_t offset = 0;
     std::memcpy(&offset, data + at, 4);
     const size_t length = std::min<size_t>(data[at + 4], size - at - 5);
-    offset %= static_cast<uint32_t>(page.size);
-    const size_t fits = std::min<size_t>(length, page.size - offset);
-    std::memcpy(bytes.data() + offset, data + at + 5, fits);
+    offset %= static_cast<uint32_t>(page.size());
+    const size_t fits = std::min<size_t>(length, page.size() - offset);
+    std::memcpy(page.data() + offset, data + at + 5, fits);
+    if (fits) out.ranges.emplace_back(offset, offset + fits);
     at += 5 + length;
   }
-  return bytes;
+  return out;
 }
 
 }  // namespace
@@ -141,27 +173,23 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const RealHeap& real = Heap();
+  RealHeap& real = Heap();
   if (size < 2) return 0;
   const size_t index = real.pages[(data[0] | data[1] << 8) % real.pages.size()];
   const mortem::v8::Page& page = real.heap->pages()[index];
-  std::vector<std::byte> bytes = Patched(*real.target, page, data + 2, size - 2);
-  if (bytes.empty()) return 0;
-  const PatchedPage memory(*real.target, page.start, std::move(bytes));
+  if (!real.memory->Reset(page.start, page.size)) return 0;
+  const Patches patches = Patch(real.memory->bytes(), data + 2, size - 2);
   const mortem::v8::Layout& layout = real.layout;
   try {
-    const mortem::v8::HeapWalker walker(memory, layout, *real.heap);
-    const mortem::v8::StringReader strings(memory, layout);
-    const mortem::v8::PropertyReader properties(memory, layout);
     uint64_t sink = 0;
     const std::vector<size_t> one{index};
-    (void)walker.WalkPages(one, 1, [&](unsigned, const mortem::v8::HeapObject& o) {
+    (void)real.walker->WalkPages(one, 1, [&](unsigned, const mortem::v8::HeapObject& o) {
       sink += o.Word(o.size >= 8 ? o.size - 8 : 0);
-      if (!o.map) return;
+      if (!o.map || !patches.Near(o.address - page.start)) return;
       if (layout.IsString(o.map->instance_type)) {
-        sink += strings.Read(o.address, 64).has_value();
+        sink += real.strings->Read(o.address, 64).has_value();
       } else if (layout.IsJSReceiver(o.map->instance_type)) {
-        sink += properties.OwnProperties(o.address, *o.map, 16).size();
+        sink += real.properties->OwnProperties(o.address, *o.map, 16).size();
       }
     });
     if (sink == 1) std::fputc(' ', stderr);  // keeps the reads
