@@ -160,7 +160,13 @@ int main(int argc, char** argv) {
     }
   }
   doctest::Context context(argc, argv);
-  return context.run();
+  const int failed = context.run();
+  // The copy the page-list damages shared, if one of them made it.
+  if (auto scratch = Env("MORTEM_E2E_SCRATCH")) {
+    std::error_code ignored;
+    fs::remove(fs::path(*scratch) / "core-page-list", ignored);
+  }
+  return failed;
 }
 
 // A process whose node binary is replaced after it started (a deploy over a running service):
@@ -588,11 +594,40 @@ OldSpaceLinks FindOldSpaceLinks(const fs::path& core, const std::string& node) {
   return {};
 }
 
-void WriteWordAt(const fs::path& file, uint64_t offset, uint64_t value) {
+uint64_t ExchangeWordAt(const fs::path& file, uint64_t offset, uint64_t value) {
   std::fstream f(file, std::ios::binary | std::ios::in | std::ios::out);
+  uint64_t old = 0;
+  f.seekg(static_cast<std::streamoff>(offset));
+  f.read(reinterpret_cast<char*>(&old), sizeof old);
   f.seekp(static_cast<std::streamoff>(offset));
   f.write(reinterpret_cast<const char*>(&value), sizeof value);
   REQUIRE(f.good());
+  return old;
+}
+
+// One word of a copy of the core overwritten while it lives, then put back: the damages share
+// one copy (copying the core was half of each damage's time).
+class OverwrittenWord {
+ public:
+  OverwrittenWord(fs::path file, uint64_t offset, uint64_t value)
+      : file_(std::move(file)), offset_(offset), old_(ExchangeWordAt(file_, offset_, value)) {}
+  ~OverwrittenWord() { ExchangeWordAt(file_, offset_, old_); }
+  OverwrittenWord(const OverwrittenWord&) = delete;
+  OverwrittenWord& operator=(const OverwrittenWord&) = delete;
+
+ private:
+  fs::path file_;
+  uint64_t offset_, old_;
+};
+
+// The copy of the core the page-list damages share (made by the first that needs it).
+fs::path PageListCopy() {
+  static const fs::path copy = [] {
+    fs::path path = Scratch() / "core-page-list";
+    CopyPrefix(Core(), path, fs::file_size(Core()));
+    return path;
+  }();
+  return copy;
 }
 
 bool Contains(const std::string& text, const std::string& what) {
@@ -664,11 +699,10 @@ TEST_CASE("a page list damaged at one link: followed the other way, no page lost
        "forward links"},
   };
   const std::string said = "partial heap: 1 space's page list is damaged at a link";
-  const fs::path copy = Scratch() / "core-page-list";
+  const fs::path copy = PageListCopy();
   for (const Damage& d : damages) {
     INFO(d.name);
-    CopyPrefix(core, copy, fs::file_size(core));
-    WriteWordAt(copy, d.at, d.value);
+    const OverwrittenWord damage(copy, d.at, d.value);
     const auto doc = DamagedInfo(copy, node);
     const auto& lists = doc["isolates"][0]["page_lists"];
     CHECK(lists["scanned_spaces"] == 0);
@@ -688,7 +722,6 @@ TEST_CASE("a page list damaged at one link: followed the other way, no page lost
     std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " page list damaged ("
               << d.name << "): followed by its " << d.way << ", classes exact, exit 5\n";
   }
-  fs::remove(copy);
 }
 
 TEST_CASE("a page list damaged both ways: that space from the header scan, said, exit 5") {
@@ -702,10 +735,9 @@ TEST_CASE("a page list damaged both ways: that space from the header scan, said,
   std::ifstream scenario_file(core.parent_path() / "scenario.json");
   const auto scenario = nlohmann::json::parse(scenario_file);
   Snapshot snapshot = LoadSnapshot(core.parent_path() / "heap.heapsnapshot");
-  const fs::path copy = Scratch() / "core-page-list-both";
-  CopyPrefix(core, copy, fs::file_size(core));
-  WriteWordAt(copy, links.next_at, uint64_t{0x7e5700000000});
-  WriteWordAt(copy, links.successor_prev_at, uint64_t{0x7e5700000000});
+  const fs::path copy = PageListCopy();
+  const OverwrittenWord next(copy, links.next_at, uint64_t{0x7e5700000000});
+  const OverwrittenWord back(copy, links.successor_prev_at, uint64_t{0x7e5700000000});
   const auto doc = DamagedInfo(copy, node);
   const auto& lists = doc["isolates"][0]["page_lists"];
   CHECK(lists["scanned_spaces"] == 1);
@@ -723,5 +755,4 @@ TEST_CASE("a page list damaged both ways: that space from the header scan, said,
   CheckProcessCommandsSay(copy, node, said);
   std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?")
             << " page list damaged both ways: old space scanned, exit 5\n";
-  fs::remove(copy);
 }
