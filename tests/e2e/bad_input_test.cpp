@@ -648,6 +648,7 @@ Rows DamagedObjects(const fs::path& copy, const std::string& node, const std::st
 void CheckProcessCommandsSay(const fs::path& copy, const std::string& node,
                              const std::string& said) {
   for (std::vector<std::string> args : {std::vector<std::string>{"stack", copy.string()},
+                                        std::vector<std::string>{"source", copy.string()},
                                         std::vector<std::string>{"buffers", copy.string()}}) {
     args.insert(args.end(), {"--binary", node});
     auto r = RunCli(args);
@@ -678,7 +679,7 @@ TEST_CASE("a page list damaged at one link: followed the other way, no page lost
   // One link of V8's own list of old-space pages overwritten three ways. The list is doubly
   // linked, so its links the other way still list every page: the scenario's classes are still
   // counted exactly (count and self size as V8's snapshot of the heap), and every command, those of
-  // the whole process (stack, buffers) too, says the list was damaged and exits 5.
+  // the whole process (stack, source, buffers) too, says the list was damaged and exits 5.
   const fs::path core = Core();
   const std::string node = Require("MORTEM_E2E_NODE");
   const OldSpaceLinks links = FindOldSpaceLinks(core, node);
