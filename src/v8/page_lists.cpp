@@ -194,12 +194,20 @@ Walked WalkList(const Memory& memory, const std::vector<PageCandidate>& candidat
   auto front = space.Word(shape.head);
   auto back = space.Word(shape.head + 8);
   if (!front || !back) return w;
-  for (bool forward : {true, false}) {
-    auto listed = FollowOneWay(memory, candidates, index, shape, owner, owner_pages,
-                               forward ? *front : *back, forward ? *back : *front, forward);
-    if (!listed) continue;
-    w.listed = std::move(*listed);
-    w.recovered = forward ? "its forward links" : "its back links";
+  // Both ways may hold alone where a link was overwritten with another page of the list (it
+  // then skips pages one way): the way that lists more pages.
+  auto forward =
+      FollowOneWay(memory, candidates, index, shape, owner, owner_pages, *front, *back, true);
+  auto backward =
+      FollowOneWay(memory, candidates, index, shape, owner, owner_pages, *back, *front, false);
+  if (forward && (!backward || forward->size() >= backward->size())) {
+    w.listed = std::move(*forward);
+    w.recovered = "its forward links";
+    return w;
+  }
+  if (backward) {
+    w.listed = std::move(*backward);
+    w.recovered = "its back links";
     return w;
   }
   w.listed.clear();

@@ -110,9 +110,12 @@ TEST_CASE("page lists: a list damaged at one link is followed the other way, los
       {"leaves the core", FakeLists::Page(1) + kNode, 0x7777000, "no page header", "back links"},
       {"names another space's page", FakeLists::Page(1) + kNode, FakeLists::Page(5),
        "no page header of this space", "back links"},
+      // Back, 2 -> 0 holds alone but leaves page 1 out; forward lists all three.
       {"breaks a back link", FakeLists::Page(2) + kNode + 8, FakeLists::Page(0), "back link",
        "forward links"},
       {"ends early", FakeLists::Page(1) + kNode, 0, "does not end", "back links"},
+      // Forward, 0 -> 2 holds alone but leaves page 1 out; back, 2 -> 1 -> 0 lists all three.
+      {"skips a page", FakeLists::Page(0) + kNode, FakeLists::Page(2), "back link", "back links"},
   };
   for (const auto& d : damages) {
     CAPTURE(d.what);
