@@ -404,12 +404,14 @@ void RefusePointerCompression(const ConstantReader& c, const Version& v8) {
 
 namespace {
 
-// The RootsTable indices of the caches every full GC empties, by name from root_names_ (an array
-// of C strings indexed by RootIndex; its symbol's size gives its length).
+// The RootsTable indices of the roots that keep nothing alive (Layout::gc_emptied_roots), by name
+// from root_names_ (an array of C strings indexed by RootIndex; its symbol's size gives its
+// length).
 std::vector<uint32_t> ReadGcEmptiedRoots(const Memory& memory, const SymbolTable& symbols) {
   static constexpr std::string_view kEmptied[] = {
       "number_string_cache", "smi_string_cache",      "double_string_cache",
-      "string_split_cache",  "regexp_multiple_cache", "regexp_match_global_atom_cache"};
+      "string_split_cache",  "regexp_multiple_cache", "regexp_match_global_atom_cache",
+      "script_list"};
   constexpr uint64_t kMaxRoots = 4096;
   std::vector<uint32_t> out;
   auto sym = symbols.Find("_ZN2v88internal10RootsTable11root_names_E");

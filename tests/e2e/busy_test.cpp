@@ -13,8 +13,10 @@
 //  and exits 0;
 //  - `mortem objects` (the whole heap) exits 0 and counts at least that many (garbage included);
 //  - `objects --retained` (the heap graph) and `triage` exit 0;
-//  - (string) and (heap number) within 5% of the snapshot: what only the caches V8's full GC
-//    empties hold is not live; every row within 2% is issue 13's rule, checked as may_fail.
+//  - (string) and (heap number) within 2% of the snapshot: what only the caches V8's full GC
+//    empties, or only the weak list of scripts, holds is not live (they were 2.3-3.3% high while
+//    the dropped `new Function`s' scripts counted); every row within 2% is issue 13's rule,
+//    checked as may_fail.
 // Environment: MORTEM_E2E_DIR (cores/VERSION, holding busy/), MORTEM_E2E_LABEL.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -183,14 +185,14 @@ TEST_CASE("a busy core: strings and heap numbers the GC's caches hold are not li
         static_cast<double>(snap->second.count);
     std::cout << "[e2e] " << Label() << " busy: " << key.name << " snapshot " << snap->second.count
               << ", mortem (live) " << got->second.count << " (" << diff * 100 << "%)\n";
-    CHECK(std::fabs(diff) <= 0.05);
+    CHECK(std::fabs(diff) <= 0.02);
   }
 }
 
-// Issue 13's rule for busy cores, not met yet (what else V8's full GC drops before its snapshot
-// is still counted live): (compiled code) is 74-153% high on every line (the code of the
-// dropped `new Function`s), (string) and (heap number) 2.3-3.3%, (system) 39% on 22. Printed,
-// and known to fail.
+// Issue 13's rule for busy cores, met on Node 22, 24.11 and 26 but not yet on 18, 20 and 24.4:
+// (compiled code) 2.3-6.4% high there (what else V8's full GC drops before its snapshot is still
+// counted live). Before script_list kept nothing alive it was 74-153% high on every line (the
+// code of the dropped `new Function`s). Printed, and may fail.
 TEST_CASE("a busy core: every row of 50+ instances within 2% of the snapshot" *
           doctest::may_fail()) {
   const RowDiffs d = CompareRows(0.02);

@@ -165,11 +165,15 @@ struct Layout {
   Types types{};
   NodeOffsets node;
   FrameTypes frame_types;
-  // RootsTable indices of the caches V8's every full GC empties (Heap::MarkCompactPrologue: the
-  // number-to-string caches, the string-split and regexp result caches), by their names in
-  // RootsTable::root_names_ (roots/roots.cc), read from the target. What only they hold is
-  // garbage awaiting collection, and V8's heap snapshot, taken after a full GC, has them empty.
-  // Empty if the binary lacks the symbol.
+  // RootsTable indices of the roots that keep nothing alive: the caches V8's every full GC
+  // empties (Heap::MarkCompactPrologue: the number-to-string caches, the string-split and regexp
+  // result caches), and script_list, the WeakArrayList of every Script, whose references are
+  // weak (a Script only it holds dies at the next full GC: the scripts of dropped `new Function`s
+  // and evals once V8's snapshot GC, Heap::CollectAllAvailableGarbage, has cleared the
+  // compilation cache that held their functions). By their names in RootsTable::root_names_
+  // (roots/roots.cc), read from the target. What only they hold is garbage awaiting collection,
+  // and V8's heap snapshot, taken after that GC, has none of it. Empty if the binary lacks the
+  // symbol.
   std::vector<uint32_t> gc_emptied_roots;
   // Every exported instance type: number -> name (e.g. 1057 -> "JS_OBJECT_TYPE").
   std::map<uint16_t, std::string> type_names;
