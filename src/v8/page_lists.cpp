@@ -140,18 +140,11 @@ std::optional<std::vector<size_t>> FollowOneWay(const Memory& memory,
 
 Walked WalkBothWays(const Memory& memory, const std::vector<PageCandidate>& candidates,
                     const NodeIndex& index, const PageListShape& shape, Address owner,
-                    size_t owner_pages) {
+                    size_t owner_pages, Address front, Address back) {
   Walked w;
-  const ObjectView space(memory, owner);
-  auto front = space.Word(shape.head);
-  auto back = space.Word(shape.head + 8);
-  if (!front || !back) {
-    w.failure = "its list head at " + Hex(owner + shape.head) + " is not in the core";
-    return w;
-  }
   std::vector<bool> seen(candidates.size(), false);
   Address previous = 0;
-  for (Address node = *front; node != 0;) {
+  for (Address node = front; node != 0;) {
     if (w.listed.size() >= owner_pages) {
       w.failure = "its list runs past the " + std::to_string(owner_pages) +
                   " pages that name this space (it loops, or names pages the core lacks)";
@@ -178,7 +171,7 @@ Walked WalkBothWays(const Memory& memory, const std::vector<PageCandidate>& cand
     previous = node;
     node = *next;
   }
-  if (previous != *back) w.failure = "its list does not end at its last page " + Hex(*back);
+  if (previous != back) w.failure = "its list does not end at its last page " + Hex(back);
   return w;
 }
 
@@ -188,12 +181,16 @@ Walked WalkBothWays(const Memory& memory, const std::vector<PageCandidate>& cand
 Walked WalkList(const Memory& memory, const std::vector<PageCandidate>& candidates,
                 const NodeIndex& index, const PageListShape& shape, Address owner,
                 size_t owner_pages) {
-  Walked w = WalkBothWays(memory, candidates, index, shape, owner, owner_pages);
-  if (w.failure.empty()) return w;
   const ObjectView space(memory, owner);
   auto front = space.Word(shape.head);
   auto back = space.Word(shape.head + 8);
-  if (!front || !back) return w;
+  if (!front || !back) {
+    Walked w;
+    w.failure = "its list head at " + Hex(owner + shape.head) + " is not in the core";
+    return w;
+  }
+  Walked w = WalkBothWays(memory, candidates, index, shape, owner, owner_pages, *front, *back);
+  if (w.failure.empty()) return w;
   // Both ways may hold alone where a link was overwritten with another page of the list (it
   // then skips pages one way): the way that lists more pages.
   auto forward =

@@ -498,20 +498,6 @@ uint64_t SymbolAddress(const fs::path& elf, const std::string& wanted) {
 }
 
 // The file offset of a virtual address in a core's PT_LOAD segments (0 if not in the file).
-uint64_t CoreFileOffset(const fs::path& core, uint64_t address) {
-  std::ifstream in(core, std::ios::binary);
-  Elf64_Ehdr eh{};
-  in.read(reinterpret_cast<char*>(&eh), sizeof eh);
-  std::vector<Elf64_Phdr> segments(eh.e_phnum);
-  in.seekg(static_cast<std::streamoff>(eh.e_phoff));
-  in.read(reinterpret_cast<char*>(segments.data()),
-          static_cast<std::streamsize>(segments.size() * sizeof(Elf64_Phdr)));
-  if (!in.good()) return 0;
-  for (const auto& p : segments)
-    if (p.p_type == PT_LOAD && address >= p.p_vaddr && address - p.p_vaddr + 4 <= p.p_filesz)
-      return p.p_offset + (address - p.p_vaddr);
-  return 0;
-}
 
 }  // namespace
 
@@ -532,7 +518,7 @@ TEST_CASE("hostile v8dbg constants in the core are refused, named, exit 3") {
     std::fstream f(copy, std::ios::binary | std::ios::in | std::ios::out);
     for (const auto& [name, value] : hostile) {
       const uint64_t address = SymbolAddress(node, name);
-      const uint64_t offset = address ? CoreFileOffset(copy, address) : 0;
+      const uint64_t offset = address ? CoreFileOffset(copy, address, sizeof value) : 0;
       if (offset == 0) {
         MESSAGE(name << " is not in the core's memory (address " << address << "): skipped");
         return;
@@ -667,6 +653,25 @@ nlohmann::json DamagedInfo(const fs::path& copy, const std::string& node) {
   return nlohmann::json::parse(info.out);
 }
 
+RowStats RowOf(const Rows& rows, const RowKey& key) {
+  auto it = rows.find(key);
+  return it == rows.end() ? RowStats{} : it->second;
+}
+
+// What both page-list cases start from: the core and its binary, the links they damage, the
+// scenario's classes, V8's snapshot of the heap, and the copy the damage goes into.
+struct PageListCase {
+  fs::path core = Core();
+  std::string node = Require("MORTEM_E2E_NODE");
+  OldSpaceLinks links = FindOldSpaceLinks(core, node);
+  nlohmann::json scenario = [this] {
+    std::ifstream in(core.parent_path() / "scenario.json");
+    return nlohmann::json::parse(in);
+  }();
+  Snapshot snapshot = LoadSnapshot(core.parent_path() / "heap.heapsnapshot");
+  fs::path copy = PageListCopy();
+};
+
 bool Warns(const nlohmann::json& doc, const std::string& a, const std::string& b) {
   for (const auto& w : doc["warnings"])
     if (Contains(w.get<std::string>(), a) && Contains(w.get<std::string>(), b)) return true;
@@ -680,12 +685,8 @@ TEST_CASE("a page list damaged at one link: followed the other way, no page lost
   // linked, so its links the other way still list every page: the scenario's classes are still
   // counted exactly (count and self size as V8's snapshot of the heap), and every command, those of
   // the whole process (stack, source, buffers) too, says the list was damaged and exits 5.
-  const fs::path core = Core();
-  const std::string node = Require("MORTEM_E2E_NODE");
-  const OldSpaceLinks links = FindOldSpaceLinks(core, node);
-  std::ifstream scenario_file(core.parent_path() / "scenario.json");
-  const auto scenario = nlohmann::json::parse(scenario_file);
-  Snapshot snapshot = LoadSnapshot(core.parent_path() / "heap.heapsnapshot");
+  PageListCase c;
+  const auto& [core, node, links, scenario, snapshot, copy] = c;
   struct Damage {
     const char* name;
     uint64_t at, value;
@@ -700,7 +701,6 @@ TEST_CASE("a page list damaged at one link: followed the other way, no page lost
        "forward links"},
   };
   const std::string said = "partial heap: 1 space's page list is damaged at a link";
-  const fs::path copy = PageListCopy();
   for (const Damage& d : damages) {
     INFO(d.name);
     const OverwrittenWord damage(copy, d.at, d.value);
@@ -711,13 +711,12 @@ TEST_CASE("a page list damaged at one link: followed the other way, no page lost
     CHECK_MESSAGE(Warns(doc, "old_space", d.said), "no warning names old_space and: " << d.said);
     CHECK_MESSAGE(Warns(doc, "old_space", d.way), "no warning says it followed its " << d.way);
     const Rows rows = DamagedObjects(copy, node, said);
-    for (const auto& [name, count] : scenario["counts"].items()) {
-      const RowKey key{"object", name};
-      const RowStats ours = rows.count(key) ? rows.at(key) : RowStats{};
-      CHECK_MESSAGE(ours == snapshot.rows[key], name << ": " << ours.count << " (" << ours.self_size
-                                                     << " bytes), V8's snapshot "
-                                                     << snapshot.rows[key].count << " ("
-                                                     << snapshot.rows[key].self_size << ")");
+    for (const auto& [name, made] : scenario["counts"].items()) {
+      const RowStats ours = RowOf(rows, {"object", name}),
+                     v8 = RowOf(snapshot.rows, {"object", name});
+      CHECK_MESSAGE(ours == v8, name << ": " << ours.count << " (" << ours.self_size
+                                     << " bytes), V8's snapshot " << v8.count << " ("
+                                     << v8.self_size << ")");
     }
     CheckProcessCommandsSay(copy, node, said);
     std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?") << " page list damaged ("
@@ -730,13 +729,8 @@ TEST_CASE("a page list damaged both ways: that space from the header scan, said,
   // for that space only, and every command says so. The scan's pages may include pages V8 has
   // pooled, whose stale copies a stale stack word can still reach, so the scenario's classes are
   // counted at least as V8's snapshot counts them, not exactly.
-  const fs::path core = Core();
-  const std::string node = Require("MORTEM_E2E_NODE");
-  const OldSpaceLinks links = FindOldSpaceLinks(core, node);
-  std::ifstream scenario_file(core.parent_path() / "scenario.json");
-  const auto scenario = nlohmann::json::parse(scenario_file);
-  Snapshot snapshot = LoadSnapshot(core.parent_path() / "heap.heapsnapshot");
-  const fs::path copy = PageListCopy();
+  PageListCase c;
+  const auto& [core, node, links, scenario, snapshot, copy] = c;
   const OverwrittenWord next(copy, links.next_at, uint64_t{0x7e5700000000});
   const OverwrittenWord back(copy, links.successor_prev_at, uint64_t{0x7e5700000000});
   const auto doc = DamagedInfo(copy, node);
@@ -747,11 +741,10 @@ TEST_CASE("a page list damaged both ways: that space from the header scan, said,
   CHECK(Warns(doc, "old_space", "its pages come from the page-header scan"));
   const std::string said = "partial heap: 1 space's page list is damaged: its pages come from";
   const Rows rows = DamagedObjects(copy, node, said);
-  for (const auto& [name, count] : scenario["counts"].items()) {
-    const RowKey key{"object", name};
-    const uint64_t ours = rows.count(key) ? rows.at(key).count : 0;
-    CHECK_MESSAGE(ours >= snapshot.rows[key].count,
-                  name << ": " << ours << ", V8's snapshot " << snapshot.rows[key].count);
+  for (const auto& [name, made] : scenario["counts"].items()) {
+    const uint64_t ours = RowOf(rows, {"object", name}).count;
+    const uint64_t v8 = RowOf(snapshot.rows, {"object", name}).count;
+    CHECK_MESSAGE(ours >= v8, name << ": " << ours << ", V8's snapshot " << v8);
   }
   CheckProcessCommandsSay(copy, node, said);
   std::cout << "[e2e] " << Env("MORTEM_E2E_LABEL").value_or("?")

@@ -64,17 +64,8 @@ void AddHeapPages(const fs::path& core, const std::string& node, CoreShape& shap
 }
 
 CoreShape ReadShape(const fs::path& core) {
-  std::ifstream in(core, std::ios::binary);
-  Elf64_Ehdr eh{};
-  in.read(reinterpret_cast<char*>(&eh), sizeof eh);
-  REQUIRE(in.good());
-  std::vector<Elf64_Phdr> headers(eh.e_phnum);
-  in.seekg(static_cast<std::streamoff>(eh.e_phoff));
-  in.read(reinterpret_cast<char*>(headers.data()),
-          static_cast<std::streamsize>(headers.size() * sizeof(Elf64_Phdr)));
-  REQUIRE(in.good());
   CoreShape shape;
-  for (const auto& p : headers) {
+  for (const auto& p : ReadProgramHeaders(core)) {
     if (p.p_type == PT_NOTE) shape.notes = {0, p.p_offset, p.p_filesz};
     if (p.p_type != PT_LOAD || p.p_filesz < 4096) continue;
     shape.loads.push_back({p.p_vaddr, p.p_offset, p.p_filesz});

@@ -290,6 +290,26 @@ std::string WithCommas(uint64_t n) {
 
 // Copies the first `length` bytes of `from` to `to`, leaving blocks of zeros as holes (as the
 // cores themselves have them) so that a copy of a 4 GB core takes its data's size on disk.
+std::vector<Elf64_Phdr> ReadProgramHeaders(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  Elf64_Ehdr eh{};
+  in.read(reinterpret_cast<char*>(&eh), sizeof eh);
+  if (!in.good() || eh.e_phentsize != sizeof(Elf64_Phdr)) return {};
+  std::vector<Elf64_Phdr> headers(eh.e_phnum);
+  in.seekg(static_cast<std::streamoff>(eh.e_phoff));
+  in.read(reinterpret_cast<char*>(headers.data()),
+          static_cast<std::streamsize>(headers.size() * sizeof(Elf64_Phdr)));
+  if (!in.good()) return {};
+  return headers;
+}
+
+uint64_t CoreFileOffset(const std::filesystem::path& core, uint64_t address, uint64_t length) {
+  for (const auto& p : ReadProgramHeaders(core))
+    if (p.p_type == PT_LOAD && address >= p.p_vaddr && address - p.p_vaddr + length <= p.p_filesz)
+      return p.p_offset + (address - p.p_vaddr);
+  return 0;
+}
+
 void CopyPrefix(const std::filesystem::path& from, const std::filesystem::path& to,
                 uint64_t length) {
   std::ifstream in(from, std::ios::binary);

@@ -2,6 +2,8 @@
 // (captured stdout/stderr, exit status, timeout), read the test configuration from the
 // environment CTest sets, and aggregate a V8 .heapsnapshot into DevTools-style summary rows.
 #pragma once
+#include <elf.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -59,6 +61,12 @@ std::vector<std::string> SplitList(const std::string& s, char separator = ',');
 // blocks of zeros as holes so that a copy of a core takes no more disk than the core does.
 void CopyPrefix(const std::filesystem::path& from, const std::filesystem::path& to,
                 uint64_t length);
+
+// The program headers of an ELF file (a core); empty if they cannot be read.
+std::vector<Elf64_Phdr> ReadProgramHeaders(const std::filesystem::path& file);
+// The file offset of a virtual address whose `length` bytes the core's PT_LOAD segments hold; 0
+// if none holds them.
+uint64_t CoreFileOffset(const std::filesystem::path& core, uint64_t address, uint64_t length = 8);
 
 // Exit code the tests return when their input (the scenario cores) does not exist: CTest reports
 // the test as skipped (SKIP_RETURN_CODE) unless MORTEM_E2E_REQUIRED=1 makes it a failure.

@@ -22,7 +22,6 @@
 // MORTEM_E2E_SCRATCH (where the damaged copy is made).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
-#include <elf.h>
 
 #include <cmath>
 #include <cstring>
@@ -85,31 +84,6 @@ std::vector<size_t> IsolatesHolding(const json& objects, const std::string& name
   for (const auto& t : objects.at("types"))
     if (t.at("kind") == "object" && t.at("name") == name)
       out.push_back(t.at("isolate").get<size_t>());
-  return out;
-}
-
-// The file offset of a virtual address in an ELF core (its PT_LOAD), or 0.
-uint64_t FileOffsetOf(const fs::path& core, uint64_t address) {
-  std::ifstream f(core, std::ios::binary);
-  Elf64_Ehdr eh{};
-  f.read(reinterpret_cast<char*>(&eh), sizeof eh);
-  for (unsigned i = 0; f && i < eh.e_phnum; ++i) {
-    Elf64_Phdr ph{};
-    f.seekg(static_cast<std::streamoff>(eh.e_phoff + i * eh.e_phentsize));
-    f.read(reinterpret_cast<char*>(&ph), sizeof ph);
-    if (ph.p_type == PT_LOAD && address >= ph.p_vaddr && address - ph.p_vaddr < ph.p_filesz)
-      return ph.p_offset + (address - ph.p_vaddr);
-  }
-  return 0;
-}
-
-// 30000 -> "30,000", as reports write counts.
-std::string WithCommas(uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
   return out;
 }
 
@@ -300,7 +274,7 @@ TEST_CASE("an isolate whose structures are unreadable is reported, and the other
   const std::string isolate_text =
       info.at("isolates").at(holding.front()).at("isolate_address").get<std::string>();
   const uint64_t isolate = std::stoull(isolate_text, nullptr, 16);
-  const uint64_t offset = FileOffsetOf(core, isolate + 64);
+  const uint64_t offset = CoreFileOffset(core, isolate + 64, 1);
   REQUIRE(offset != 0);
   const fs::path dir = fs::path(Require("MORTEM_E2E_SCRATCH"));
   fs::create_directories(dir);

@@ -79,6 +79,20 @@ mortem::v8::Layout FakeLayout() {
   return mortem::v8::LoadLayout(memory, symbols);
 }
 
+// The lists followed after `writes` damaged them, with the offsets learnt on the intact lists
+// (one binary's offsets).
+mortem::v8::ListedPages FollowDamaged(std::initializer_list<std::pair<Address, uint64_t>> writes) {
+  FakeLists fake(FakeLayout());
+  auto shape = mortem::v8::LearnPageListShape(fake.memory, fake.candidates);
+  REQUIRE(shape.has_value());
+  for (const auto& [at, value] : writes) fake.memory.WriteWord(at, value);
+  return mortem::v8::FollowPageLists(fake.memory, fake.layout, shape, fake.candidates);
+}
+
+// Every page but the pooled one, as the intact lists name them.
+const std::vector<Address> kListedStarts{FakeLists::Page(0), FakeLists::Page(1), FakeLists::Page(2),
+                                         FakeLists::Page(4), FakeLists::Page(5)};
+
 }  // namespace
 
 TEST_CASE("page lists: the offsets are learnt and a pooled page is left out") {
@@ -92,9 +106,7 @@ TEST_CASE("page lists: the offsets are learnt and a pooled page is left out") {
   CHECK(listed.listed_owners == 2);
   CHECK(listed.unlisted_pages == 1);
   CHECK(listed.unlisted_bytes == 1 << 18);
-  CHECK(Starts(listed) == std::vector<Address>{FakeLists::Page(0), FakeLists::Page(1),
-                                               FakeLists::Page(2), FakeLists::Page(4),
-                                               FakeLists::Page(5)});
+  CHECK(Starts(listed) == kListedStarts);
 }
 
 TEST_CASE("page lists: a list damaged at one link is followed the other way, losing no page") {
@@ -119,12 +131,7 @@ TEST_CASE("page lists: a list damaged at one link is followed the other way, los
   };
   for (const auto& d : damages) {
     CAPTURE(d.what);
-    FakeLists fake(FakeLayout());
-    // Learnt on the intact lists (one binary's offsets); then the old space's list is damaged.
-    auto shape = mortem::v8::LearnPageListShape(fake.memory, fake.candidates);
-    REQUIRE(shape.has_value());
-    fake.memory.WriteWord(d.at, d.value);
-    auto listed = mortem::v8::FollowPageLists(fake.memory, fake.layout, shape, fake.candidates);
+    auto listed = FollowDamaged({{d.at, d.value}});
     CHECK(listed.fallbacks.empty());
     REQUIRE(listed.recoveries.size() == 1);
     CHECK(listed.recoveries[0].find("old_space") == 0);
@@ -132,9 +139,7 @@ TEST_CASE("page lists: a list damaged at one link is followed the other way, los
     CHECK(listed.recoveries[0].find(d.way) != std::string::npos);
     CHECK(listed.listed_owners == 2);
     CHECK(listed.unlisted_pages == 1);  // the pooled page is still left out
-    CHECK(Starts(listed) == std::vector<Address>{FakeLists::Page(0), FakeLists::Page(1),
-                                                 FakeLists::Page(2), FakeLists::Page(4),
-                                                 FakeLists::Page(5)});
+    CHECK(Starts(listed) == kListedStarts);
   }
 }
 
@@ -155,12 +160,7 @@ TEST_CASE("page lists: a list damaged both ways falls back to the scan for its s
   };
   for (const auto& d : damages) {
     CAPTURE(d.what);
-    FakeLists fake(FakeLayout());
-    auto shape = mortem::v8::LearnPageListShape(fake.memory, fake.candidates);
-    REQUIRE(shape.has_value());
-    fake.memory.WriteWord(d.next_at, d.next);
-    fake.memory.WriteWord(d.prev_at, d.prev);
-    auto listed = mortem::v8::FollowPageLists(fake.memory, fake.layout, shape, fake.candidates);
+    auto listed = FollowDamaged({{d.next_at, d.next}, {d.prev_at, d.prev}});
     REQUIRE(listed.fallbacks.size() == 1);
     CHECK(listed.recoveries.empty());
     CHECK(listed.fallbacks[0].find(d.says) != std::string::npos);
